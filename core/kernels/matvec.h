@@ -1,0 +1,55 @@
+// Matrix-vector products over a PanelMatrix, the hot loop of inference: scoring all N items
+// (y = W_out s + b_out) and the GRU gate pre-activations. Each call dispatches to the kernel of
+// ActiveSimdLevel(); KernelsFor() exposes every level for tests and benchmarks.
+// Stateless; safe to call concurrently.
+#ifndef HRNN_CORE_KERNELS_MATVEC_H_
+#define HRNN_CORE_KERNELS_MATVEC_H_
+
+#include <cstdint>
+
+#include "absl/types/span.h"
+#include "core/kernels/panel_matrix.h"
+#include "core/kernels/simd_level.h"
+
+namespace hrnn {
+
+// Largest batch one MatVecBatch pass handles; larger batches are split into several passes.
+inline constexpr int kMaxMatVecBatch = 8;
+
+// The per-level kernel table. Each kernel computes, for every row r in the panels
+// [panel_begin, panel_end) with r < m.rows(), and every b < batch:
+//   ys[b][r] = sum_c m(r, c) * xs[b][c] + (bias != nullptr ? bias[r] : 0).
+// It never writes ys[b][r] for r >= m.rows(). REQUIRES: 1 <= batch <= kMaxMatVecBatch,
+// xs[b] holds m.cols() floats, ys[b] and bias hold m.rows() floats, and inputs do not alias
+// outputs. Floating-point summation order may differ between levels (tests use a tolerance).
+using MatVecKernel = void (*)(const PanelMatrix& m, const float* const* xs, int batch,
+                              const float* bias, float* const* ys, int64_t panel_begin,
+                              int64_t panel_end);
+// Index of the first i in [0, n) with values[i] > threshold (NaN never qualifies), or n.
+using FindFirstGreaterKernel = int64_t (*)(const float* values, int64_t n, float threshold);
+
+struct SimdKernels {
+  MatVecKernel matvec_f32;
+  MatVecKernel matvec_bf16;
+  FindFirstGreaterKernel find_first_greater;
+};
+
+// REQUIRES: level <= DetectedSimdLevel().
+const SimdKernels& KernelsFor(SimdLevel level);
+// KernelsFor(ActiveSimdLevel()), resolved once.
+const SimdKernels& ActiveKernels();
+
+// y = m x + bias (bias may be null). `y` has m.rows() floats, `x` m.cols().
+void MatVec(const PanelMatrix& m, const float* x, const float* bias, float* y);
+
+// ys[b] = m xs[b] + bias for every b, reading m once per kMaxMatVecBatch states.
+// REQUIRES: xs.size() == ys.size().
+void MatVecBatch(const PanelMatrix& m, absl::Span<const float* const> xs, const float* bias,
+                 absl::Span<float* const> ys);
+
+// Index of the first element > threshold, or values.size() (dispatching).
+int64_t FindFirstGreater(absl::Span<const float> values, float threshold);
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_KERNELS_MATVEC_H_
