@@ -58,8 +58,10 @@ class Model {
                                                               TensorMap tensors,
                                                               ItemVocabulary items);
 
-  // A model of the given shape with small seeded random weights, for tests and benchmarks.
-  // Item ids are "item-0" .. "item-{N-1}" with Zipf-like popularity.
+  // A model of the given shape with small seeded random weights, for tests and benchmarks:
+  // matrices uniform in +-1/sqrt(columns), vectors in +-0.01; the same config and seed give the
+  // same weights. Item ids are "item-0" .. "item-{N-1}" with Zipf-like popularity
+  // max(1, 10^6 / (i + 1)). REQUIRES: config.Validate() is OK (else returns nullptr).
   static std::shared_ptr<const Model> CreateRandom(const ModelConfig& config, uint64_t seed);
 
   const ModelConfig& config() const { return config_; }
