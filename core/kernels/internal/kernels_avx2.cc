@@ -1,0 +1,183 @@
+// AVX2 + FMA kernels. Compiled with -mavx2 -mfma -mf16c; called only when the CPU has them.
+// A panel column is two 8-float ymm halves; states are processed at most 4 at a time per panel
+// (16 ymm registers), re-reading the panel from L1 for states 4..7.
+// Everything here is in an anonymous namespace, uses no standard-library templates and reads the
+// PanelMatrix only through its trivial accessors, so no AVX2 code leaks into other translation
+// units through shared inline/COMDAT definitions.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "core/kernels/internal/simd_kernels.h"
+
+namespace hrnn::internal {
+namespace {
+
+// FMA latency 4 x 2 ports = 8 chains; each state already has two (the two halves).
+constexpr int AccumulatorsFor(int batch) { return (4 + batch - 1) / batch; }
+constexpr int kMaxStatesPerPass = 4;
+
+inline void LoadColumn(const float* p, __m256& lo, __m256& hi) {
+  lo = _mm256_load_ps(p);
+  hi = _mm256_load_ps(p + 8);
+}
+inline void LoadColumn(const uint16_t* p, __m256& lo, __m256& hi) {
+  const __m128i raw_lo = _mm_load_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i raw_hi = _mm_load_si128(reinterpret_cast<const __m128i*>(p + 8));
+  lo = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw_lo), 16));
+  hi = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw_hi), 16));
+}
+
+// Rows row0 .. row0 + valid - 1 of one panel for B <= 4 states.
+template <int B, typename Element>
+inline void Panel(const Element* panel, int64_t cols, const float* const* xs, const float* bias,
+                  float* const* ys, int64_t row0, int valid) {
+  constexpr int kAcc = AccumulatorsFor(B);
+  __m256 lo[B][kAcc];
+  __m256 hi[B][kAcc];
+  for (int b = 0; b < B; ++b) {
+    for (int a = 0; a < kAcc; ++a) lo[b][a] = hi[b][a] = _mm256_setzero_ps();
+  }
+  int64_t c = 0;
+  for (; c + kAcc <= cols; c += kAcc) {
+    for (int a = 0; a < kAcc; ++a) {
+      __m256 w_lo, w_hi;
+      LoadColumn(panel + (c + a) * kPanelRows, w_lo, w_hi);
+      for (int b = 0; b < B; ++b) {
+        const __m256 x = _mm256_broadcast_ss(xs[b] + c + a);
+        lo[b][a] = _mm256_fmadd_ps(w_lo, x, lo[b][a]);
+        hi[b][a] = _mm256_fmadd_ps(w_hi, x, hi[b][a]);
+      }
+    }
+  }
+  for (; c < cols; ++c) {
+    __m256 w_lo, w_hi;
+    LoadColumn(panel + c * kPanelRows, w_lo, w_hi);
+    for (int b = 0; b < B; ++b) {
+      const __m256 x = _mm256_broadcast_ss(xs[b] + c);
+      lo[b][0] = _mm256_fmadd_ps(w_lo, x, lo[b][0]);
+      hi[b][0] = _mm256_fmadd_ps(w_hi, x, hi[b][0]);
+    }
+  }
+  alignas(32) float bias_buf[kPanelRows] = {};
+  if (bias != nullptr) {
+    for (int i = 0; i < valid; ++i) bias_buf[i] = bias[row0 + i];
+  }
+  const __m256 bias_lo = _mm256_load_ps(bias_buf);
+  const __m256 bias_hi = _mm256_load_ps(bias_buf + 8);
+  for (int b = 0; b < B; ++b) {
+    for (int width = kAcc; width > 1; width = (width + 1) / 2) {
+      for (int a = 0; a + (width + 1) / 2 < width; ++a) {
+        lo[b][a] = _mm256_add_ps(lo[b][a], lo[b][a + (width + 1) / 2]);
+        hi[b][a] = _mm256_add_ps(hi[b][a], hi[b][a + (width + 1) / 2]);
+      }
+    }
+    const __m256 y_lo = _mm256_add_ps(lo[b][0], bias_lo);
+    const __m256 y_hi = _mm256_add_ps(hi[b][0], bias_hi);
+    float* y = ys[b] + row0;
+    if (valid == kPanelRows) {
+      _mm256_storeu_ps(y, y_lo);
+      _mm256_storeu_ps(y + 8, y_hi);
+    } else {  // The last, partial panel goes through a stack buffer.
+      alignas(32) float buf[kPanelRows];
+      _mm256_store_ps(buf, y_lo);
+      _mm256_store_ps(buf + 8, y_hi);
+      for (int i = 0; i < valid; ++i) y[i] = buf[i];
+    }
+  }
+}
+
+template <int B, typename Element>
+inline void PanelStates(const Element* panel, int64_t cols, const float* const* xs,
+                        const float* bias, float* const* ys, int64_t row0, int valid) {
+  if constexpr (B <= kMaxStatesPerPass) {
+    Panel<B>(panel, cols, xs, bias, ys, row0, valid);
+  } else {
+    Panel<kMaxStatesPerPass>(panel, cols, xs, bias, ys, row0, valid);
+    Panel<B - kMaxStatesPerPass>(panel, cols, xs + kMaxStatesPerPass, bias,
+                                 ys + kMaxStatesPerPass, row0, valid);
+  }
+}
+
+template <int B, typename Element>
+void MatVecB(const Element* data, int64_t rows, int64_t cols, const float* const* xs,
+             const float* bias, float* const* ys, int64_t panel_begin, int64_t panel_end) {
+  const int64_t full_panels = rows / kPanelRows;
+  const int64_t stride = cols * kPanelRows;
+  int64_t p = panel_begin;
+  for (; p < panel_end && p < full_panels; ++p) {
+    PanelStates<B>(data + p * stride, cols, xs, bias, ys, p * kPanelRows, kPanelRows);
+  }
+  if (p < panel_end) {
+    PanelStates<B>(data + p * stride, cols, xs, bias, ys, p * kPanelRows,
+                   static_cast<int>(rows - p * kPanelRows));
+  }
+}
+
+template <typename Element>
+void MatVecDispatch(const Element* data, int64_t rows, int64_t cols, const float* const* xs,
+                    int batch, const float* bias, float* const* ys, int64_t panel_begin,
+                    int64_t panel_end) {
+  switch (batch) {
+#define HRNN_BATCH_CASE(n)                                                          \
+  case n:                                                                           \
+    MatVecB<n>(data, rows, cols, xs, bias, ys, panel_begin, panel_end);             \
+    break;
+    HRNN_BATCH_CASE(1)
+    HRNN_BATCH_CASE(2)
+    HRNN_BATCH_CASE(3)
+    HRNN_BATCH_CASE(4)
+    HRNN_BATCH_CASE(5)
+    HRNN_BATCH_CASE(6)
+    HRNN_BATCH_CASE(7)
+    HRNN_BATCH_CASE(8)
+#undef HRNN_BATCH_CASE
+    default:
+      break;
+  }
+}
+
+void MatVecF32(const PanelMatrix& m, const float* const* xs, int batch, const float* bias,
+               float* const* ys, int64_t panel_begin, int64_t panel_end) {
+  MatVecDispatch(m.f32(), m.rows(), m.cols(), xs, batch, bias, ys, panel_begin, panel_end);
+}
+
+void MatVecBf16(const PanelMatrix& m, const float* const* xs, int batch, const float* bias,
+                float* const* ys, int64_t panel_begin, int64_t panel_end) {
+  MatVecDispatch(m.bf16(), m.rows(), m.cols(), xs, batch, bias, ys, panel_begin, panel_end);
+}
+
+int64_t FindFirstGreater(const float* values, int64_t n, float threshold) {
+  const __m256 t = _mm256_set1_ps(threshold);
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {  // _CMP_GT_OQ is false for NaN.
+    const uint32_t m0 = static_cast<uint32_t>(
+        _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(values + i), t, _CMP_GT_OQ)));
+    const uint32_t m1 = static_cast<uint32_t>(
+        _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(values + i + 8), t, _CMP_GT_OQ)));
+    const uint32_t m2 = static_cast<uint32_t>(
+        _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(values + i + 16), t, _CMP_GT_OQ)));
+    const uint32_t m3 = static_cast<uint32_t>(
+        _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(values + i + 24), t, _CMP_GT_OQ)));
+    const uint32_t bits = m0 | (m1 << 8) | (m2 << 16) | (m3 << 24);
+    if (bits != 0) return i + __builtin_ctz(bits);
+  }
+  for (; i + 8 <= n; i += 8) {
+    const int bits =
+        _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(values + i), t, _CMP_GT_OQ));
+    if (bits != 0) return i + __builtin_ctz(static_cast<unsigned>(bits));
+  }
+  for (; i < n; ++i) {
+    if (values[i] > threshold) return i;
+  }
+  return n;
+}
+
+}  // namespace
+
+const SimdKernels& Avx2Kernels() {
+  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &FindFirstGreater};
+  return kKernels;
+}
+
+}  // namespace hrnn::internal

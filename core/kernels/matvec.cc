@@ -1,0 +1,61 @@
+#include "core/kernels/matvec.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "core/kernels/internal/simd_kernels.h"
+
+namespace hrnn {
+
+const SimdKernels& KernelsFor(SimdLevel level) {
+  assert(static_cast<int>(level) <= static_cast<int>(DetectedSimdLevel()));
+  switch (level) {
+    case SimdLevel::kAvx512:
+      return internal::Avx512Kernels();
+    case SimdLevel::kAvx2:
+      return internal::Avx2Kernels();
+    case SimdLevel::kScalar:
+      break;
+  }
+  return internal::ScalarKernels();
+}
+
+const SimdKernels& ActiveKernels() {
+  static const SimdKernels& kernels = KernelsFor(ActiveSimdLevel());
+  return kernels;
+}
+
+namespace {
+
+MatVecKernel MatVecKernelFor(const PanelMatrix& m) {
+  const SimdKernels& kernels = ActiveKernels();
+  return m.type() == ElementType::kFloat32 ? kernels.matvec_f32 : kernels.matvec_bf16;
+}
+
+}  // namespace
+
+void MatVec(const PanelMatrix& m, const float* x, const float* bias, float* y) {
+  if (m.rows() == 0) return;
+  const float* xs[1] = {x};
+  float* ys[1] = {y};
+  MatVecKernelFor(m)(m, xs, 1, bias, ys, 0, m.num_panels());
+}
+
+void MatVecBatch(const PanelMatrix& m, absl::Span<const float* const> xs, const float* bias,
+                 absl::Span<float* const> ys) {
+  assert(xs.size() == ys.size());
+  if (m.rows() == 0) return;
+  const MatVecKernel kernel = MatVecKernelFor(m);
+  const size_t n = std::min(xs.size(), ys.size());
+  for (size_t begin = 0; begin < n; begin += kMaxMatVecBatch) {
+    const int batch = static_cast<int>(std::min<size_t>(kMaxMatVecBatch, n - begin));
+    kernel(m, xs.data() + begin, batch, bias, ys.data() + begin, 0, m.num_panels());
+  }
+}
+
+int64_t FindFirstGreater(absl::Span<const float> values, float threshold) {
+  return ActiveKernels().find_first_greater(values.data(), static_cast<int64_t>(values.size()),
+                                            threshold);
+}
+
+}  // namespace hrnn
