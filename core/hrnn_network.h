@@ -1,0 +1,89 @@
+// HrnnNetwork: the inference form of one Model (DESIGN §2) — the session and user GRU cells,
+// the session initialisation from the user state, and scoring of all N items against a session
+// state with the SIMD kernels (fp32, or a bf16 copy of the item table to halve memory traffic).
+// HrnnReference computes the same functions with plain loops over the Model's tensors; it is the
+// oracle in tests. Both are immutable after Create() and safe for concurrent use.
+#ifndef HRNN_CORE_HRNN_NETWORK_H_
+#define HRNN_CORE_HRNN_NETWORK_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/gru_cell.h"
+#include "core/kernels/panel_matrix.h"
+#include "core/model/model.h"
+
+namespace hrnn {
+
+struct NetworkOptions {
+  // Element type of the item (output) table used for scoring. bf16 halves the bytes read per
+  // request at a small accuracy cost. Default: kFloat32.
+  ElementType item_table_type = ElementType::kFloat32;
+};
+
+class HrnnNetwork {
+ public:
+  // Builds the packed inference weights of `model`. Errors: a null model.
+  static absl::StatusOr<std::shared_ptr<const HrnnNetwork>> Create(
+      std::shared_ptr<const Model> model, NetworkOptions options = NetworkOptions());
+
+  const Model& model() const { return *model_; }
+  const std::shared_ptr<const Model>& shared_model() const { return model_; }
+  const NetworkOptions& options() const { return options_; }
+  ModelMode mode() const { return model_->config().mode; }
+  int64_t num_items() const { return model_->config().num_items; }
+  int hidden_size() const { return model_->config().hidden_size; }
+  // Size of the user state c: user_hidden_size, or 0 in session-only mode.
+  int user_state_size() const;
+
+  // s0 = tanh(W_init c + b_init) with a user level; zeros in session-only mode.
+  // `user_state` has user_state_size() floats (null means c = 0); `session_state` hidden_size().
+  void InitSession(const float* user_state, float* session_state) const;
+  // s = GRU_ses(e(item) [; c], s). `user_state` is read only in HRNN-All mode (null = zeros).
+  // REQUIRES: 0 <= item < num_items().
+  void SessionStep(int64_t item, const float* user_state, float* session_state) const;
+  // c = GRU_usr(s, c): folds a finished session into the user state. No-op in session-only mode.
+  void UserUpdate(const float* session_state, float* user_state) const;
+
+  // scores[i] = W_out[i] · s + b_out[i] for all N items (scores has num_items() floats).
+  void Score(const float* session_state, float* scores) const;
+  // Score() for several states in one pass over the item table.
+  // REQUIRES: states.size() == scores.size().
+  void ScoreBatch(absl::Span<const float* const> states, absl::Span<float* const> scores) const;
+  // scores[j] = score of items[j] only (for re-ranking a candidate list).
+  // REQUIRES: every item in [0, num_items()).
+  void ScoreItems(const float* session_state, absl::Span<const int64_t> items,
+                  float* scores) const;
+
+  // Bytes of packed weights held (the item table dominates).
+  size_t PackedBytes() const;
+
+ private:
+  HrnnNetwork(std::shared_ptr<const Model> model, NetworkOptions options);
+  std::shared_ptr<const Model> model_;
+  NetworkOptions options_;
+  GruCell session_gru_;
+  GruCell user_gru_;              // Unused in session-only mode.
+  PanelMatrix session_init_;      // [H, Hu]; empty in session-only mode.
+  std::vector<float> session_init_bias_;
+  PanelMatrix item_table_;        // output.weight [N, H] in options_.item_table_type.
+  std::vector<float> output_bias_;
+};
+
+// The same functions as HrnnNetwork on the Model's row-major tensors, with scalar loops.
+class HrnnReference {
+ public:
+  explicit HrnnReference(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
+  void InitSession(const float* user_state, float* session_state) const;
+  void SessionStep(int64_t item, const float* user_state, float* session_state) const;
+  void UserUpdate(const float* session_state, float* user_state) const;
+  void Score(const float* session_state, float* scores) const;
+
+ private:
+  std::shared_ptr<const Model> model_;
+};
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_HRNN_NETWORK_H_

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building and testing hrnn needs. Idempotent: does nothing
+# when all packages are present. Uses sudo only when not root.
+set -euo pipefail
+
+PACKAGES=(
+  g++ cmake ninja-build pkg-config git ca-certificates
+  libabsl-dev          # Status, flags, containers, synchronization
+  libeigen3-dev        # baseline kernels and elementwise math
+  nlohmann-json3-dev   # config.json and the safetensors header
+  libgtest-dev libgmock-dev
+  libbenchmark-dev
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"

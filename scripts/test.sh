@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: the normal build (with a smoke run of each benchmark)
+# and an AddressSanitizer + UndefinedBehaviorSanitizer build of the tests.
+# Usage: scripts/test.sh            (build dirs: build/, build-asan/)
+#        SKIP_ASAN=1 scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JOBS="${JOBS:-$(nproc)}"
+bash scripts/setup.sh
+
+echo "== build (RelWithDebInfo)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j "$JOBS"
+
+echo "== tests"
+(cd build && ctest --output-on-failure -j "$JOBS")
+
+echo "== benchmark smoke run (small sizes, a few iterations; figures are in docs/benchmarks.md)"
+for bench in build/bin/*_benchmark; do
+  "$bench" --benchmark_filter='/(1|2|8|16|25|100|10000)(/|$)' --benchmark_min_time=0.001 \
+    --benchmark_format=console >/dev/null
+  echo "ok $(basename "$bench")"
+done
+
+if [ "${SKIP_ASAN:-0}" != "1" ]; then
+  echo "== tests under ASan + UBSan"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHRNN_SANITIZE=ON \
+    -DHRNN_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g"
+  cmake --build build-asan -j "$JOBS"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$JOBS")
+fi
+echo "== all tests passed"

@@ -1,0 +1,238 @@
+#include "core/recommender.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/random.h"
+#include "tests/testing/status_matchers.h"
+
+namespace hrnn {
+namespace {
+
+using ::hrnn::testing::ExpectAllNear;
+using ::hrnn::testing::StatusIs;
+
+constexpr int64_t kMinute = 60 * 1000;
+constexpr int64_t kT0 = 1'700'000'000'000;  // Some time in 2023, in ms.
+
+class RecommenderTest : public ::testing::TestWithParam<ModelMode> {
+ protected:
+  void SetUp() override {
+    ModelConfig config;
+    config.mode = GetParam();
+    config.num_items = 300;
+    config.hidden_size = 24;
+    config.user_hidden_size = 16;
+    model_ = Model::CreateRandom(config, 7);
+    ASSERT_OK_AND_ASSIGN(auto network, HrnnNetwork::Create(model_));
+    recommender_ = std::make_unique<Recommender>(network, SessionPolicy{30 * kMinute});
+    reference_ = std::make_unique<HrnnReference>(model_);
+  }
+
+  bool has_user_level() const { return GetParam() != ModelMode::kSessionOnly; }
+
+  EventOutcome Apply(UserState& state, int64_t item, int64_t t, absl::string_view session = "") {
+    auto outcome = recommender_->ApplyEvent(state, ItemEvent{item, t, session});
+    EXPECT_TRUE(outcome.ok()) << outcome.status();
+    return outcome.value_or(EventOutcome::kDuplicate);
+  }
+
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<Recommender> recommender_;
+  std::unique_ptr<HrnnReference> reference_;
+};
+
+TEST_P(RecommenderTest, NewUserHasZeroUserStateAndNoSession) {
+  const UserState state = recommender_->NewUserState();
+  EXPECT_FALSE(state.in_session());
+  EXPECT_EQ(state.user, std::vector<float>(has_user_level() ? 16 : 0, 0.0f));
+  EXPECT_EQ(state.session.size(), 24u);
+  EXPECT_OK(recommender_->CheckShape(state));
+}
+
+TEST_P(RecommenderTest, EventsWithinTimeoutContinueTheSession) {
+  UserState state = recommender_->NewUserState();
+  EXPECT_EQ(Apply(state, 5, kT0), EventOutcome::kAppliedNewSession);
+  EXPECT_EQ(Apply(state, 6, kT0 + 10 * kMinute), EventOutcome::kApplied);
+  EXPECT_EQ(Apply(state, 7, kT0 + 40 * kMinute), EventOutcome::kApplied);  // 30 min gap exactly
+  EXPECT_EQ(state.session_length, 3);
+  EXPECT_EQ(state.sessions_folded, 0);
+  EXPECT_EQ(state.last_event_ms, kT0 + 40 * kMinute);
+}
+
+TEST_P(RecommenderTest, MatchesReferenceReplayAcrossSessions) {
+  UserState state = recommender_->NewUserState();
+  std::vector<float> user(has_user_level() ? 16 : 0, 0.0f), session(24);
+  const float* user_ptr = has_user_level() ? user.data() : nullptr;
+  const std::vector<std::vector<int64_t>> sessions = {{3, 9, 27}, {81, 243}, {1}};
+  int64_t t = kT0;
+  for (size_t m = 0; m < sessions.size(); ++m) {
+    if (m > 0 && has_user_level()) reference_->UserUpdate(session.data(), user.data());
+    reference_->InitSession(user_ptr, session.data());
+    for (size_t n = 0; n < sessions[m].size(); ++n) {
+      t += n == 0 ? 2 * 60 * kMinute : kMinute;
+      EXPECT_EQ(Apply(state, sessions[m][n], t),
+                n == 0 ? EventOutcome::kAppliedNewSession : EventOutcome::kApplied);
+      reference_->SessionStep(sessions[m][n], user_ptr, session.data());
+    }
+    SCOPED_TRACE(::testing::Message() << "after session " << m);
+    ExpectAllNear(state.session, session, 1e-4f, 1e-4f);
+    ExpectAllNear(state.user, user, 1e-4f, 1e-4f);
+  }
+  EXPECT_EQ(state.sessions_folded, 2);
+}
+
+TEST_P(RecommenderTest, GapLongerThanTimeoutFoldsSessionIntoUserState) {
+  UserState state = recommender_->NewUserState();
+  Apply(state, 10, kT0);
+  Apply(state, 11, kT0 + kMinute);
+  const std::vector<float> user_before = state.user;
+  EXPECT_EQ(Apply(state, 12, kT0 + 32 * kMinute), EventOutcome::kAppliedNewSession);
+  EXPECT_EQ(state.sessions_folded, 1);
+  EXPECT_EQ(state.session_length, 1);
+  if (has_user_level()) {
+    EXPECT_NE(state.user, user_before);
+  } else {
+    EXPECT_TRUE(state.user.empty());
+  }
+}
+
+TEST_P(RecommenderTest, NewExplicitSessionIdStartsASession) {
+  UserState state = recommender_->NewUserState();
+  Apply(state, 10, kT0, "a");
+  EXPECT_EQ(Apply(state, 11, kT0 + kMinute, "a"), EventOutcome::kApplied);
+  EXPECT_EQ(Apply(state, 12, kT0 + 2 * kMinute, "b"), EventOutcome::kAppliedNewSession);
+  EXPECT_EQ(state.session_id, "b");
+  // An event without an id continues the open session while within the timeout.
+  EXPECT_EQ(Apply(state, 13, kT0 + 3 * kMinute), EventOutcome::kApplied);
+  // The same id after a gap longer than the timeout still starts a new session.
+  EXPECT_EQ(Apply(state, 14, kT0 + 90 * kMinute, "b"), EventOutcome::kAppliedNewSession);
+  EXPECT_EQ(state.sessions_folded, 2);
+}
+
+TEST_P(RecommenderTest, DuplicateEventIsIgnored) {
+  UserState state = recommender_->NewUserState();
+  Apply(state, 10, kT0);
+  const std::vector<float> session = state.session;
+  EXPECT_EQ(Apply(state, 10, kT0), EventOutcome::kDuplicate);
+  EXPECT_EQ(state.session, session);
+  EXPECT_EQ(state.session_length, 1);
+  // Same item a second later is a real repeat click.
+  EXPECT_EQ(Apply(state, 10, kT0 + 1000), EventOutcome::kApplied);
+  EXPECT_EQ(state.session_length, 2);
+}
+
+TEST_P(RecommenderTest, OlderEventIsAppliedWithoutMovingTimeBack) {
+  UserState state = recommender_->NewUserState();
+  Apply(state, 10, kT0 + 10 * kMinute);
+  EXPECT_EQ(Apply(state, 11, kT0), EventOutcome::kApplied);
+  EXPECT_EQ(state.last_event_ms, kT0 + 10 * kMinute);
+  EXPECT_EQ(state.session_length, 2);
+  // A very old event does not end the session either.
+  EXPECT_EQ(Apply(state, 12, kT0 - 1000 * kMinute), EventOutcome::kApplied);
+}
+
+TEST_P(RecommenderTest, RejectsOutOfRangeItemAndForeignState) {
+  UserState state = recommender_->NewUserState();
+  EXPECT_THAT(recommender_->ApplyEvent(state, ItemEvent{300, kT0, ""}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "item index 300"));
+  EXPECT_THAT(recommender_->ApplyEvent(state, ItemEvent{-1, kT0, ""}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "item index -1"));
+  EXPECT_FALSE(state.in_session());
+  UserState foreign = state;
+  foreign.session.resize(10);
+  EXPECT_THAT(recommender_->ApplyEvent(foreign, ItemEvent{1, kT0, ""}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "shape"));
+}
+
+TEST_P(RecommenderTest, QueryStateIsLiveSessionOrSessionStartPrediction) {
+  UserState state = recommender_->NewUserState();
+  std::vector<float> query(24), expected(24);
+  // No history: init(c = 0).
+  recommender_->QueryState(state, kT0, query.data());
+  reference_->InitSession(nullptr, expected.data());
+  ExpectAllNear(query, expected, 1e-5f);
+
+  Apply(state, 10, kT0);
+  Apply(state, 20, kT0 + kMinute);
+  recommender_->QueryState(state, kT0 + 2 * kMinute, query.data());
+  EXPECT_EQ(query, state.session);
+
+  // After the timeout: the session-start prediction from c folded with the finished session.
+  recommender_->QueryState(state, kT0 + 45 * kMinute, query.data());
+  std::vector<float> user = state.user;
+  if (has_user_level()) reference_->UserUpdate(state.session.data(), user.data());
+  reference_->InitSession(has_user_level() ? user.data() : nullptr, expected.data());
+  ExpectAllNear(query, expected, 1e-4f, 1e-4f);
+}
+
+TEST_P(RecommenderTest, RecommendRanksReferenceScoresAndHonoursExclusions) {
+  UserState state = recommender_->NewUserState();
+  Apply(state, 10, kT0);
+  Apply(state, 20, kT0 + kMinute);
+  std::vector<float> scores(300);
+  reference_->Score(state.session.data(), scores.data());
+  std::vector<int> order(300);
+  for (int i = 0; i < 300; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return scores[a] > scores[b]; });
+
+  const std::vector<ScoredItem> top = recommender_->Recommend(state, kT0 + kMinute, 5);
+  ASSERT_EQ(top.size(), 5u);
+  for (int j = 0; j < 5; ++j) {
+    EXPECT_EQ(top[j].index, order[j]) << "rank " << j;
+    EXPECT_NEAR(top[j].score, scores[order[j]], 1e-4f);
+  }
+  ItemExclusions exclusions;
+  exclusions.Add(order[0]);
+  exclusions.Add(order[2]);
+  const std::vector<ScoredItem> filtered =
+      recommender_->Recommend(state, kT0 + kMinute, 3, exclusions);
+  ASSERT_EQ(filtered.size(), 3u);
+  EXPECT_EQ(filtered[0].index, order[1]);
+  EXPECT_EQ(filtered[1].index, order[3]);
+  EXPECT_EQ(filtered[2].index, order[4]);
+}
+
+TEST_P(RecommenderTest, RankOrdersCandidatesByScore) {
+  UserState state = recommender_->NewUserState();
+  Apply(state, 42, kT0);
+  const std::vector<int64_t> candidates = {5, 17, 250, 5, 99};
+  ASSERT_OK_AND_ASSIGN(std::vector<ScoredItem> ranked,
+                       recommender_->Rank(state, kT0, candidates));
+  ASSERT_EQ(ranked.size(), candidates.size());
+  std::vector<float> scores(300);
+  reference_->Score(state.session.data(), scores.data());
+  for (size_t j = 0; j + 1 < ranked.size(); ++j) {
+    EXPECT_GE(ranked[j].score, ranked[j + 1].score);
+  }
+  for (const ScoredItem& item : ranked) EXPECT_NEAR(item.score, scores[item.index], 1e-4f);
+  // The duplicate candidate appears twice, next to itself (equal scores keep input order).
+  EXPECT_EQ(std::count_if(ranked.begin(), ranked.end(),
+                          [](const ScoredItem& s) { return s.index == 5; }),
+            2);
+  EXPECT_THAT(recommender_->Rank(state, kT0, std::vector<int64_t>{1, 300}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "items[1] = 300"));
+  ASSERT_OK_AND_ASSIGN(auto empty, recommender_->Rank(state, kT0, {}));
+  EXPECT_TRUE(empty.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, RecommenderTest,
+                         ::testing::Values(ModelMode::kSessionOnly, ModelMode::kHrnnInit,
+                                           ModelMode::kHrnnAll),
+                         [](const auto& info) {
+                           std::string name(ModelModeName(info.param));
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+TEST(SessionPolicyTest, RejectsNonPositiveTimeout) {
+  EXPECT_THAT(SessionPolicy{0}.Validate(), StatusIs(absl::StatusCode::kInvalidArgument, "timeout"));
+  EXPECT_OK(SessionPolicy{1}.Validate());
+}
+
+}  // namespace
+}  // namespace hrnn
