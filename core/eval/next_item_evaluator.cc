@@ -1,0 +1,106 @@
+#include "core/eval/next_item_evaluator.h"
+
+#include <cmath>
+#include <string>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace hrnn {
+
+int64_t ConservativeRank(const float* scores, int64_t n, int64_t target) {
+  const float t = scores[target];
+  if (std::isnan(t)) return n;
+  int64_t above_or_equal = 0;
+  for (int64_t i = 0; i < n; ++i) above_or_equal += scores[i] >= t;
+  return above_or_equal;  // Counts the target itself once: 1 + higher + other ties.
+}
+
+NextItemMetrics MetricsFromRanks(std::vector<int64_t> ranks, const std::vector<int>& cutoffs) {
+  NextItemMetrics metrics;
+  metrics.predictions = static_cast<int64_t>(ranks.size());
+  for (int k : cutoffs) {
+    double hits = 0, reciprocal = 0, gain = 0;
+    for (int64_t rank : ranks) {
+      if (rank <= k) {
+        hits += 1;
+        reciprocal += 1.0 / static_cast<double>(rank);
+        gain += 1.0 / std::log2(static_cast<double>(rank) + 1.0);
+      }
+    }
+    const double count = std::max<double>(1.0, static_cast<double>(ranks.size()));
+    metrics.recall[k] = hits / count;
+    metrics.mrr[k] = reciprocal / count;
+    metrics.ndcg[k] = gain / count;
+  }
+  metrics.ranks = std::move(ranks);
+  return metrics;
+}
+
+NextItemMetrics EvaluateNextItem(const HrnnNetwork& network, const Dataset& history,
+                                 const Dataset& test, const NextItemEvalOptions& options) {
+  absl::flat_hash_map<std::string, int64_t> history_user;
+  for (int64_t u = 0; u < history.num_users(); ++u) history_user[history.users[u].id] = u;
+
+  // Where each test user's predictions start in the output, so threads write disjoint ranges.
+  std::vector<int64_t> offset(test.num_users() + 1, 0);
+  for (int64_t u = 0; u < test.num_users(); ++u) {
+    int64_t pairs = 0;
+    for (int64_t s = test.users[u].session_begin; s < test.users[u].session_end; ++s) {
+      pairs += std::max<int64_t>(0, test.sessions[s].length() - 1);
+    }
+    offset[u + 1] = offset[u] + pairs;
+  }
+  int64_t total = offset.back();
+  int64_t users = test.num_users();
+  if (options.max_predictions > 0 && total > options.max_predictions) {
+    total = options.max_predictions;
+    users = 0;
+    while (users < test.num_users() && offset[users] < total) ++users;
+  }
+  std::vector<int64_t> ranks(total);
+
+  const int64_t hidden = network.hidden_size();
+  auto evaluate_users = [&](int64_t begin, int64_t end) {
+    std::vector<float> user(network.user_state_size(), 0.0f), session(hidden);
+    std::vector<float> scores(network.num_items());
+    float* c = user.empty() ? nullptr : user.data();
+    auto replay_session = [&](const Dataset& data, const SessionSpan& span, bool predict,
+                              int64_t out) {
+      network.InitSession(c, session.data());
+      for (int64_t e = span.begin; e < span.end; ++e) {
+        network.SessionStep(data.items[e], c, session.data());
+        if (predict && e + 1 < span.end) {
+          if (out >= total) return out;
+          network.Score(session.data(), scores.data());
+          ranks[out++] = ConservativeRank(scores.data(), network.num_items(), data.items[e + 1]);
+        }
+      }
+      if (c != nullptr) network.UserUpdate(session.data(), c);
+      return out;
+    };
+    for (int64_t u = begin; u < end; ++u) {
+      std::fill(user.begin(), user.end(), 0.0f);
+      if (auto it = history_user.find(test.users[u].id); it != history_user.end() && c) {
+        const UserSpan& past = history.users[it->second];
+        for (int64_t s = past.session_begin; s < past.session_end; ++s) {
+          replay_session(history, history.sessions[s], false, 0);
+        }
+      }
+      int64_t out = offset[u];
+      for (int64_t s = test.users[u].session_begin; s < test.users[u].session_end; ++s) {
+        out = replay_session(test, test.sessions[s], true, out);
+      }
+    }
+  };
+  const int threads = std::max(1, options.threads);
+  std::vector<std::thread> workers;
+  for (int t = 1; t < threads; ++t) {
+    workers.emplace_back(evaluate_users, users * t / threads, users * (t + 1) / threads);
+  }
+  evaluate_users(0, users / threads);
+  for (std::thread& worker : workers) worker.join();
+  return MetricsFromRanks(std::move(ranks), options.cutoffs);
+}
+
+}  // namespace hrnn

@@ -1,0 +1,49 @@
+// Next-item evaluation over the full catalogue (DESIGN §3): for each test session, the user's
+// earlier sessions are replayed through the model to build the user state, then every click
+// predicts the next one. Rank = 1 + items scoring strictly higher + other items scoring equal
+// (conservative ties). Reports Recall@k, MRR@k and NDCG@k. Stateless; safe to call concurrently.
+#ifndef HRNN_CORE_EVAL_NEXT_ITEM_EVALUATOR_H_
+#define HRNN_CORE_EVAL_NEXT_ITEM_EVALUATOR_H_
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "core/data/dataset.h"
+#include "core/hrnn_network.h"
+
+namespace hrnn {
+
+struct NextItemEvalOptions {
+  // Cutoffs k. Default: 5, 10, 20.
+  std::vector<int> cutoffs = {5, 10, 20};
+  // Evaluate at most this many test predictions (0 = all), taken in test order. Default: 0.
+  int64_t max_predictions = 0;
+  // Threads over test users (results do not depend on it). Default: 1.
+  int threads = 1;
+};
+
+struct NextItemMetrics {
+  int64_t predictions = 0;      // Click pairs evaluated.
+  std::map<int, double> recall;  // k -> hit rate.
+  std::map<int, double> mrr;     // k -> mean reciprocal rank (0 beyond k).
+  std::map<int, double> ndcg;    // k -> mean 1 / log2(rank + 1) (0 beyond k).
+  std::vector<int64_t> ranks;   // The rank of every prediction, in test order.
+};
+
+// Evaluates `network` on `test`, replaying each test user's sessions from `history` (matched by
+// user id; a user absent from history starts from c = 0). Both datasets must share the item
+// indexing of the network's model (as the splits in core/data/split.h guarantee).
+NextItemMetrics EvaluateNextItem(const HrnnNetwork& network, const Dataset& history,
+                                 const Dataset& test, const NextItemEvalOptions& options);
+
+// The metrics of a list of ranks (shared by every method evaluated).
+NextItemMetrics MetricsFromRanks(std::vector<int64_t> ranks, const std::vector<int>& cutoffs);
+
+// Conservative rank of `target` in `scores`: 1 + #(score > target's) + #(other items with an
+// equal score). A NaN target score ranks last.
+int64_t ConservativeRank(const float* scores, int64_t n, int64_t target);
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_EVAL_NEXT_ITEM_EVALUATOR_H_

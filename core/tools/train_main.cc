@@ -1,0 +1,185 @@
+// hrnn-train: learns an HRNN (or session-only GRU4Rec) model from interaction logs and writes a
+// model directory (DESIGN §10). Flags are parsed here only; the work is RunTraining().
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "core/train/training_run.h"
+
+ABSL_FLAG(std::string, input, "", "Interaction log(s), comma-separated: Personalize CSV "
+          "(USER_ID, ITEM_ID, TIMESTAMP[, EVENT_TYPE, EVENT_VALUE, SESSION_ID]) or GRU4Rec TSV "
+          "(SessionId, ItemId, Time); gzip is detected. Required.");
+ABSL_FLAG(std::string, output, "", "Model root: writes <output>/<next integer version>/; or an "
+          "explicit version directory <root>/<N>. Checkpoints go to <root>/checkpoints/. "
+          "Required.");
+ABSL_FLAG(std::string, format, "auto", "Input format: auto, personalize or gru4rec.");
+ABSL_FLAG(bool, strict, false, "Stop at the first malformed line instead of skipping it.");
+ABSL_FLAG(std::string, mode, "hrnn-init", "Model: hrnn-init, hrnn-all or session (GRU4Rec).");
+ABSL_FLAG(std::string, loss, "xe", "Loss: xe (cross-entropy, sampled softmax), bpr-max or "
+          "top1-max.");
+ABSL_FLAG(int, hidden, 100, "Session GRU size H.");
+ABSL_FLAG(int, user_hidden, 100, "User GRU size (HRNN modes).");
+ABSL_FLAG(int, embedding, 0, "Separate input embedding size; 0 = constrained (the input "
+          "embedding is the item's output row).");
+ABSL_FLAG(int, epochs, 10, "Passes over the training data.");
+ABSL_FLAG(int, batch, 32, "Mini-batch size (parallel users, or sessions in session mode).");
+ABSL_FLAG(int, n_sample, 2048, "Shared negative samples per mini-batch.");
+ABSL_FLAG(double, sample_alpha, 0.5, "Negatives are drawn with probability ∝ popularity^alpha.");
+ABSL_FLAG(double, learning_rate, 0.05, "Adagrad learning rate.");
+ABSL_FLAG(double, momentum, 0.0, "Momentum on the Adagrad step.");
+ABSL_FLAG(double, dropout_embedding, 0.0, "Dropout on the item input embedding.");
+ABSL_FLAG(double, dropout_hidden, 0.0, "Dropout on the session state before scoring.");
+ABSL_FLAG(double, dropout_init, 0.0, "Dropout on the user-to-session initial state.");
+ABSL_FLAG(double, logq, 1.0, "Cross-entropy: weight of the logQ sampling correction.");
+ABSL_FLAG(double, bpreg, 1.0, "BPR-max: score regularisation weight.");
+ABSL_FLAG(double, elu, 0.0, "BPR-max: ELU parameter applied to scores (0 = off).");
+ABSL_FLAG(uint64_t, seed, 42, "Seed of every random choice.");
+ABSL_FLAG(int, threads, 1, "Worker threads; results are identical for a fixed count.");
+ABSL_FLAG(absl::Duration, session_gap, absl::Minutes(30), "Inactivity gap that ends a session.");
+ABSL_FLAG(bool, use_session_ids, true, "Also cut sessions where SESSION_ID changes.");
+ABSL_FLAG(std::string, event_types, "", "Comma-separated EVENT_TYPE values to train on "
+          "(empty = all).");
+ABSL_FLAG(double, min_event_value, std::numeric_limits<double>::quiet_NaN(),
+          "Keep only events with EVENT_VALUE >= this (unset = all).");
+ABSL_FLAG(int64_t, min_item_support, 5, "Drop items with fewer events.");
+ABSL_FLAG(int64_t, min_session_length, 2, "Drop sessions with fewer events.");
+ABSL_FLAG(int64_t, max_session_length, 0, "Keep only the last N events of longer sessions "
+          "(0 = unlimited).");
+ABSL_FLAG(int64_t, min_sessions_per_user, 1, "Drop users with fewer sessions.");
+ABSL_FLAG(bool, validation, false, "Hold out each user's last training session, evaluate "
+          "Recall@20 after each epoch and keep the best epoch (early stopping).");
+ABSL_FLAG(int, patience, 3, "With --validation: stop after this many epochs without gain.");
+ABSL_FLAG(bool, checkpoints, true, "Write <root>/checkpoints/epoch-N after every epoch.");
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+void HandleInterrupt(int) {
+  if (g_cancel.exchange(true)) std::_Exit(130);  // Second Ctrl-C: leave at once.
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "hrnn-train: " << message << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Learns HRNN weights from interaction logs.\n"
+      "  hrnn-train --input=FILE[,FILE] --output=MODEL_DIR [--mode=hrnn-init|hrnn-all|session]\n"
+      "             [--loss=xe|bpr-max|top1-max] [--hidden=100] [--epochs=10] [--batch=32]\n"
+      "             [--n_sample=2048] [--seed=42] [--threads=N] [--session_gap=30m]\n"
+      "             [--format=auto|personalize|gru4rec] [--validation]\n"
+      "Ctrl-C stops after the current step and writes a checkpoint (no model version).");
+  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument: ", positional[1]));
+
+  hrnn::TrainingRunOptions options;
+  for (absl::string_view path : absl::StrSplit(absl::GetFlag(FLAGS_input), ',',
+                                               absl::SkipEmpty())) {
+    options.inputs.emplace_back(path);
+  }
+  options.output = absl::GetFlag(FLAGS_output);
+  auto format = hrnn::ParseInputFormat(absl::GetFlag(FLAGS_format));
+  if (!format.ok()) return Fail(std::string(format.status().message()));
+  options.reader.format = *format;
+  options.reader.strict = absl::GetFlag(FLAGS_strict);
+  auto mode = hrnn::ParseModelMode(absl::GetFlag(FLAGS_mode));
+  if (!mode.ok()) return Fail(std::string(mode.status().message()));
+  auto loss = hrnn::ParseLossKind(absl::GetFlag(FLAGS_loss));
+  if (!loss.ok()) return Fail(std::string(loss.status().message()));
+
+  hrnn::TrainOptions& train = options.train;
+  train.mode = *mode;
+  train.loss.kind = *loss;
+  train.loss.logq = static_cast<float>(absl::GetFlag(FLAGS_logq));
+  train.loss.bpreg = static_cast<float>(absl::GetFlag(FLAGS_bpreg));
+  train.loss.elu_param = static_cast<float>(absl::GetFlag(FLAGS_elu));
+  train.hidden_size = absl::GetFlag(FLAGS_hidden);
+  train.user_hidden_size = absl::GetFlag(FLAGS_user_hidden);
+  train.embedding_size = absl::GetFlag(FLAGS_embedding);
+  train.epochs = absl::GetFlag(FLAGS_epochs);
+  train.batch_size = absl::GetFlag(FLAGS_batch);
+  train.n_sample = absl::GetFlag(FLAGS_n_sample);
+  train.sample_alpha = static_cast<float>(absl::GetFlag(FLAGS_sample_alpha));
+  train.learning_rate = static_cast<float>(absl::GetFlag(FLAGS_learning_rate));
+  train.momentum = static_cast<float>(absl::GetFlag(FLAGS_momentum));
+  train.dropout_embedding = static_cast<float>(absl::GetFlag(FLAGS_dropout_embedding));
+  train.dropout_hidden = static_cast<float>(absl::GetFlag(FLAGS_dropout_hidden));
+  train.dropout_init = static_cast<float>(absl::GetFlag(FLAGS_dropout_init));
+  train.seed = absl::GetFlag(FLAGS_seed);
+  train.threads = absl::GetFlag(FLAGS_threads);
+
+  hrnn::DataOptions& data = options.data;
+  data.session_gap_seconds = absl::ToInt64Seconds(absl::GetFlag(FLAGS_session_gap));
+  data.use_session_ids = absl::GetFlag(FLAGS_use_session_ids);
+  for (absl::string_view type : absl::StrSplit(absl::GetFlag(FLAGS_event_types), ',',
+                                               absl::SkipEmpty())) {
+    data.event_types.emplace_back(type);
+  }
+  data.min_event_value = absl::GetFlag(FLAGS_min_event_value);
+  data.min_item_support = absl::GetFlag(FLAGS_min_item_support);
+  data.min_session_length = absl::GetFlag(FLAGS_min_session_length);
+  data.max_session_length = absl::GetFlag(FLAGS_max_session_length);
+  data.min_sessions_per_user = absl::GetFlag(FLAGS_min_sessions_per_user);
+  options.validation = absl::GetFlag(FLAGS_validation);
+  options.patience = absl::GetFlag(FLAGS_patience);
+  options.checkpoints = absl::GetFlag(FLAGS_checkpoints);
+  if (absl::Status status = options.Validate(); !status.ok()) {
+    return Fail(std::string(status.message()));
+  }
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  bool bar_open = false;
+  options.log = [&](const std::string& line) {
+    if (bar_open) std::cerr << "\n";
+    bar_open = false;
+    std::cerr << line << "\n";
+  };
+  absl::Time last_plain = absl::InfinitePast();
+  options.progress = [&](const hrnn::TrainProgress& p) {
+    const double fraction = p.pairs_total > 0 ? double(p.pairs_done) / p.pairs_total : 0;
+    const double rate = p.seconds > 0 ? p.pairs_done / p.seconds : 0;
+    const double eta = rate > 0 ? (p.pairs_total - p.pairs_done) / rate : 0;
+    if (tty) {
+      const int width = 30, filled = static_cast<int>(fraction * width);
+      std::cerr << absl::StrFormat("\repoch %d [%s%s] %5.1f%% %.0f pairs/s loss %.4f ETA %.0fs ",
+                                   p.epoch, std::string(filled, '#'),
+                                   std::string(width - filled, '.'), 100 * fraction, rate,
+                                   p.mean_loss, eta)
+                << std::flush;
+      bar_open = true;
+    } else if (absl::Now() - last_plain > absl::Seconds(10)) {
+      last_plain = absl::Now();
+      std::cerr << absl::StrFormat("epoch %d: %.1f%% %.0f pairs/s loss %.4f ETA %.0fs\n",
+                                   p.epoch, 100 * fraction, rate, p.mean_loss, eta);
+    }
+  };
+  std::signal(SIGINT, HandleInterrupt);
+  std::signal(SIGTERM, HandleInterrupt);
+
+  absl::StatusOr<hrnn::TrainingRunResult> result = hrnn::RunTraining(options, &g_cancel);
+  if (!result.ok()) return Fail(result.status().ToString());
+  if (result->cancelled) {
+    std::cerr << "interrupted: checkpoint written to " << result->checkpoint_dir << "\n";
+    return 130;
+  }
+  std::cout << absl::StrFormat("trained %s: %.0f pairs/s over %d epoch(s); model %s\n",
+                               hrnn::ModelModeName(train.mode), result->pairs_per_second,
+                               result->epochs.size(), result->model_dir);
+  return 0;
+}

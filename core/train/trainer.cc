@@ -1,0 +1,435 @@
+#include "core/train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "Eigen/Core"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+
+namespace hrnn {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+MatrixView View(std::vector<float>& v, int64_t rows, int64_t cols) {
+  v.resize(static_cast<size_t>(rows * cols));
+  return {v.data(), rows, cols, cols};
+}
+ConstMatrixView View(const Tensor& t) { return {t.values.data(), t.rows(), t.cols(), t.cols()}; }
+
+// A uniform float in [0, 1) from the top 24 bits of one 64-bit draw (implementation-independent).
+float Uniform(std::mt19937_64& rng) { return static_cast<float>(rng() >> 40) * 0x1p-24f; }
+
+// Column sums of a row-major [rows, cols] buffer.
+void ColumnSums(const float* data, int64_t rows, int64_t cols, float* out) {
+  using RowMajor = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::Map<Eigen::Array<float, 1, Eigen::Dynamic>>(out, cols) =
+      Eigen::Map<const RowMajor>(data, rows, cols).colwise().sum();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const Dataset& train,
+                                                         const TrainOptions& options) {
+  HRNN_RETURN_IF_ERROR(options.Validate());
+  if (train.num_items() == 0) return absl::InvalidArgumentError("the training data has no items");
+  const bool has_pair = std::any_of(train.sessions.begin(), train.sessions.end(),
+                                    [](const SessionSpan& s) { return s.length() >= 2; });
+  if (!has_pair) {
+    return absl::InvalidArgumentError(
+        "the training data has no session with 2 or more clicks, so no training pair");
+  }
+  ModelConfig config;
+  config.mode = options.mode;
+  config.num_items = train.num_items();
+  config.hidden_size = options.hidden_size;
+  config.user_hidden_size = options.user_hidden_size;
+  config.embedding_size = options.embedding_size;
+  config.loss = std::string(LossKindName(options.loss.kind));
+  HRNN_RETURN_IF_ERROR(config.Validate());
+  HRNN_ASSIGN_OR_RETURN(NegativeSampler sampler,
+                        NegativeSampler::Create(train.item_counts, options.sample_alpha,
+                                                options.seed ^ 0x6e656773616d706cull));
+  return std::unique_ptr<Trainer>(
+      new Trainer(train, options, std::move(config), std::move(sampler)));
+}
+
+Trainer::Trainer(const Dataset& train, const TrainOptions& options, ModelConfig config,
+                 NegativeSampler sampler)
+    : train_(train),
+      options_(options),
+      config_(std::move(config)),
+      sampler_(std::move(sampler)),
+      pool_(options.threads),
+      dropout_rng_(options.seed * 0x9e3779b97f4a7c15ull + 1) {
+  InitializeParameters();
+  slot_session_.assign(static_cast<size_t>(options_.batch_size) * config_.hidden_size, 0.0f);
+  slot_user_.assign(static_cast<size_t>(options_.batch_size) * config_.user_hidden_size, 0.0f);
+  const int64_t n = config_.num_items;
+  log_q_items_.resize(n);
+  log_pop_items_.resize(n);
+  double total = 0;
+  for (int64_t count : train_.item_counts) total += static_cast<double>(count);
+  for (int64_t i = 0; i < n; ++i) {
+    log_q_items_[i] = sampler_.LogProbability(static_cast<int32_t>(i));
+    log_pop_items_[i] = static_cast<float>(
+        std::log(std::max<double>(1.0, static_cast<double>(train_.item_counts[i])) / total));
+  }
+  sparse_index_.assign(n, -1);
+}
+
+void Trainer::InitializeParameters() {
+  std::mt19937_64 rng(options_.seed);
+  for (const auto& [name, shape] : ExpectedTensorShapes(config_)) {
+    Tensor t(shape);
+    if (shape.size() == 2) {
+      // Glorot-uniform, as GRU4Rec initialises every matrix.
+      const float range = std::sqrt(6.0f / static_cast<float>(shape[0] + shape[1]));
+      for (float& v : t.values) v = (2.0f * Uniform(rng) - 1.0f) * range;
+    }
+    OptimizerState state{Tensor(shape), options_.momentum > 0 ? Tensor(shape) : Tensor()};
+    params_.emplace(name, std::move(t));
+    optimizer_.emplace(name, std::move(state));
+  }
+  const GruWeightsRef session{&params_.at(kSessionGruWeightX), &params_.at(kSessionGruWeightH),
+                              &params_.at(kSessionGruBias)};
+  session_grads_ = GruGradients::ZerosLike(session);
+  if (config_.HasUserLevel()) {
+    const GruWeightsRef user{&params_.at(kUserGruWeightX), &params_.at(kUserGruWeightH),
+                             &params_.at(kUserGruBias)};
+    user_grads_ = GruGradients::ZerosLike(user);
+  }
+}
+
+void Trainer::ApplyDense(const std::string& name, const Tensor& gradient) {
+  ApplySparseRows(name, {}, gradient.values.data(), 0);
+}
+
+void Trainer::ApplySparseRows(const std::string& name, absl::Span<const int32_t> rows,
+                              const float* gradient_rows, int64_t width) {
+  Tensor& weights = params_.at(name);
+  OptimizerState& state = optimizer_.at(name);
+  const float lr = options_.learning_rate, eps = options_.adagrad_epsilon;
+  const float momentum = options_.momentum;
+  auto update = [&](int64_t offset, const float* g, int64_t count) {
+    float* w = weights.values.data() + offset;
+    float* acc = state.accumulator.values.data() + offset;
+    float* vel = momentum > 0 ? state.velocity.values.data() + offset : nullptr;
+    for (int64_t k = 0; k < count; ++k) {
+      acc[k] += g[k] * g[k];
+      const float step = lr * g[k] / std::sqrt(acc[k] + eps);
+      if (vel != nullptr) {
+        vel[k] = momentum * vel[k] - step;
+        w[k] += vel[k];
+      } else {
+        w[k] -= step;
+      }
+    }
+  };
+  if (width == 0) {  // Dense.
+    update(0, gradient_rows, static_cast<int64_t>(weights.values.size()));
+    return;
+  }
+  for (size_t j = 0; j < rows.size(); ++j) {
+    update(static_cast<int64_t>(rows[j]) * width, gradient_rows + j * width, width);
+  }
+}
+
+void Trainer::DropoutMask(float p, int64_t size, std::vector<float>& mask) {
+  if (p <= 0) {
+    mask.clear();
+    return;
+  }
+  mask.resize(size);
+  const float keep_scale = 1.0f / (1.0f - p);
+  for (float& m : mask) m = Uniform(dropout_rng_) < p ? 0.0f : keep_scale;
+}
+
+const float* Trainer::EmbeddingRow(int32_t item) const {
+  return config_.embedding_size == 0 ? params_.at(kOutputWeight).row(item)
+                                     : params_.at(kItemEmbedding).row(item);
+}
+
+double Trainer::Step(const StepRows& rows) {
+  const int64_t n = rows.n;
+  const int64_t hidden = config_.hidden_size, user_hidden = config_.user_hidden_size;
+  const int64_t embed = config_.InputEmbeddingSize(), inputs = config_.SessionInputSize();
+  const bool has_user = config_.HasUserLevel();
+  const bool hrnn_all = config_.mode == ModelMode::kHrnnAll;
+  const GruWeightsRef session_w{&params_.at(kSessionGruWeightX), &params_.at(kSessionGruWeightH),
+                                &params_.at(kSessionGruBias)};
+  auto slot_s = [&](int64_t r) { return slot_session_.data() + rows.slot[r] * hidden; };
+  auto slot_c = [&](int64_t r) { return slot_user_.data() + rows.slot[r] * user_hidden; };
+  // Writes [e(item); c] for row r into `x` (c only in HRNN-All).
+  auto assemble_input = [&](int64_t r, int32_t item, float* x) {
+    std::copy_n(EmbeddingRow(item), embed, x);
+    if (hrnn_all) std::copy_n(slot_c(r), user_hidden, x + embed);
+  };
+
+  for (int64_t r = 0; r < n; ++r) {
+    if (rows.new_user[r]) {
+      std::fill_n(slot_s(r), hidden, 0.0f);
+      if (has_user) std::fill_n(slot_c(r), user_hidden, 0.0f);
+    }
+  }
+
+  // 1. Sessions that ended: step their last click, then fold them into c (forward only for the
+  //    session GRU; the user GRU keeps its activations for the backward pass).
+  std::vector<int64_t> fold_rows, start_rows;
+  for (int64_t r = 0; r < n; ++r) {
+    if (has_user && rows.fold_item[r] >= 0) fold_rows.push_back(r);
+    if (rows.session_start[r]) start_rows.push_back(r);
+  }
+  const int64_t nf = static_cast<int64_t>(fold_rows.size());
+  if (nf > 0) {
+    std::vector<float> x_fold, s_fold, c_prev, c_new;
+    MatrixView xf = View(x_fold, nf, inputs), sf = View(s_fold, nf, hidden);
+    MatrixView cp = View(c_prev, nf, user_hidden), cn = View(c_new, nf, user_hidden);
+    for (int64_t j = 0; j < nf; ++j) {
+      const int64_t r = fold_rows[j];
+      assemble_input(r, rows.fold_item[r], xf.row(j));
+      std::copy_n(slot_s(r), hidden, sf.row(j));
+      std::copy_n(slot_c(r), user_hidden, cp.row(j));
+    }
+    fold_gru_.Forward(pool_, session_w, xf, sf, sf, fold_acts_);
+    const GruWeightsRef user_w{&params_.at(kUserGruWeightX), &params_.at(kUserGruWeightH),
+                               &params_.at(kUserGruBias)};
+    user_gru_.Forward(pool_, user_w, sf, cp, cn, user_acts_);
+    for (int64_t j = 0; j < nf; ++j) std::copy_n(cn.row(j), user_hidden, slot_c(fold_rows[j]));
+  }
+
+  // 2. The incoming session state: s0 = init(c) (with dropout) at a session start, else carried.
+  std::vector<float> s_in_buffer, c_start, s0, init_mask;
+  MatrixView s_in = View(s_in_buffer, n, hidden);
+  for (int64_t r = 0; r < n; ++r) {
+    if (!rows.session_start[r]) {
+      std::copy_n(slot_s(r), hidden, s_in.row(r));
+    } else if (!has_user) {
+      std::fill_n(s_in.row(r), hidden, 0.0f);
+    }
+  }
+  const int64_t ns = static_cast<int64_t>(start_rows.size());
+  const bool init_trained = has_user && ns > 0;
+  if (init_trained) {
+    MatrixView cs = View(c_start, ns, user_hidden), a0 = View(s0, ns, hidden);
+    for (int64_t j = 0; j < ns; ++j) std::copy_n(slot_c(start_rows[j]), user_hidden, cs.row(j));
+    matmul_.ABt(pool_, cs, View(params_.at(kSessionInitWeight)),
+                params_.at(kSessionInitBias).values.data(), a0);
+    DropoutMask(options_.dropout_init, ns * hidden, init_mask);
+    for (int64_t j = 0; j < ns; ++j) {
+      float* s = a0.row(j);
+      float* dst = s_in.row(start_rows[j]);
+      for (int64_t k = 0; k < hidden; ++k) {
+        s[k] = std::tanh(s[k]);
+        dst[k] = init_mask.empty() ? s[k] : s[k] * init_mask[j * hidden + k];
+      }
+    }
+  }
+
+  // 3. Session GRU step on [e(input); c].
+  std::vector<float> x_buffer, s_out_buffer, embed_mask, hidden_mask;
+  MatrixView x = View(x_buffer, n, inputs);
+  for (int64_t r = 0; r < n; ++r) assemble_input(r, rows.input_item[r], x.row(r));
+  DropoutMask(options_.dropout_embedding, n * embed, embed_mask);
+  if (!embed_mask.empty()) {
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t k = 0; k < embed; ++k) x.row(r)[k] *= embed_mask[r * embed + k];
+    }
+  }
+  MatrixView s_out = View(s_out_buffer, n, hidden);
+  session_gru_.Forward(pool_, session_w, x, s_in, s_out, session_acts_);
+  for (int64_t r = 0; r < n; ++r) std::copy_n(s_out.row(r), hidden, slot_s(r));
+  DropoutMask(options_.dropout_hidden, n * hidden, hidden_mask);
+  std::vector<float> s_drop_buffer;
+  MatrixView s_drop = View(s_drop_buffer, n, hidden);
+  for (int64_t i = 0; i < n * hidden; ++i) {
+    s_drop.data[i] = hidden_mask.empty() ? s_out.data[i] : s_out.data[i] * hidden_mask[i];
+  }
+
+  // 4. Scores over the columns: the batch's targets, then the shared samples.
+  const int64_t cols = n + options_.n_sample;
+  std::vector<int32_t> col_items(cols);
+  std::copy(rows.target_item.begin(), rows.target_item.end(), col_items.begin());
+  sampler_.Sample(absl::MakeSpan(col_items).subspan(n));
+  std::vector<float> col_bias(cols), log_q(cols);
+  const Tensor& output_bias = params_.at(kOutputBias);
+  for (int64_t j = 0; j < cols; ++j) {
+    col_bias[j] = output_bias.values[col_items[j]];
+    log_q[j] = j < n ? log_pop_items_[col_items[j]] : log_q_items_[col_items[j]];
+  }
+  std::vector<float> scores_buffer, grad_buffer;
+  MatrixView scores = View(scores_buffer, n, cols);
+  const Tensor& output_weight = params_.at(kOutputWeight);
+  matmul_.ABtGathered(pool_, s_drop, View(output_weight), col_items, col_bias.data(), scores);
+  std::vector<uint8_t> same_item(n * cols, 0);
+  for (int64_t r = 0; r < n; ++r) {
+    const int32_t target = rows.target_item[r];
+    uint8_t* row = same_item.data() + r * cols;
+    for (int64_t j = 0; j < cols; ++j) row[j] = col_items[j] == target && j != r;
+  }
+  grad_buffer.resize(n * cols);
+  // Row r's positive is column r (its own target).
+  std::vector<int32_t> targets(n);
+  for (int64_t r = 0; r < n; ++r) targets[r] = static_cast<int32_t>(r);
+  const LossInput loss_input{scores_buffer, n, cols, targets, same_item, log_q};
+  const double loss = ComputeLoss(options_.loss, loss_input, absl::MakeSpan(grad_buffer));
+  const ConstMatrixView d_scores{grad_buffer.data(), n, cols, cols};
+
+  // 5. Backward through the output layer.
+  std::vector<float> d_s_buffer, d_cols_buffer, d_bias(cols);
+  MatrixView d_s = View(d_s_buffer, n, hidden);
+  matmul_.ABGathered(pool_, d_scores, View(output_weight), col_items, d_s);
+  if (!hidden_mask.empty()) {
+    for (int64_t i = 0; i < n * hidden; ++i) d_s.data[i] *= hidden_mask[i];
+  }
+  MatrixView d_cols = View(d_cols_buffer, cols, hidden);
+  matmul_.AtB(pool_, d_scores, s_drop, d_cols);
+  ColumnSums(grad_buffer.data(), n, cols, d_bias.data());
+
+  // 6. Backward through the session GRU.
+  std::vector<float> d_x_buffer, d_s_in_buffer;
+  MatrixView d_x = View(d_x_buffer, n, inputs);
+  MatrixView d_s_in = View(d_s_in_buffer, n, hidden);
+  session_gru_.Backward(pool_, session_w, session_acts_, d_s, session_grads_, &d_x,
+                        init_trained ? &d_s_in : nullptr);
+  if (!embed_mask.empty()) {
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t k = 0; k < embed; ++k) d_x.row(r)[k] *= embed_mask[r * embed + k];
+    }
+  }
+
+  // 7. Through s0 = tanh(W_init c + b) into the init weights and the user GRU.
+  if (init_trained) {
+    std::vector<float> d_a0_buffer, d_c_buffer, d_init_w_buffer(hidden * user_hidden);
+    MatrixView d_a0 = View(d_a0_buffer, ns, hidden);
+    for (int64_t j = 0; j < ns; ++j) {
+      const float* ds = d_s_in.row(start_rows[j]);
+      const float* s = s0.data() + j * hidden;
+      for (int64_t k = 0; k < hidden; ++k) {
+        const float mask = init_mask.empty() ? 1.0f : init_mask[j * hidden + k];
+        d_a0.row(j)[k] = ds[k] * mask * (1.0f - s[k] * s[k]);
+      }
+    }
+    MatrixView d_c = View(d_c_buffer, ns, user_hidden);
+    matmul_.AB(pool_, d_a0, View(params_.at(kSessionInitWeight)), d_c);
+    Tensor d_init_w({hidden, user_hidden}), d_init_b({hidden});
+    matmul_.AtB(pool_, d_a0, {c_start.data(), ns, user_hidden, user_hidden},
+                {d_init_w.values.data(), hidden, user_hidden, user_hidden});
+    ColumnSums(d_a0.data, ns, hidden, d_init_b.values.data());
+    if (hrnn_all) {  // c also entered the session GRU's input.
+      for (int64_t j = 0; j < ns; ++j) {
+        const float* dxc = d_x.row(start_rows[j]) + embed;
+        for (int64_t k = 0; k < user_hidden; ++k) d_c.row(j)[k] += dxc[k];
+      }
+    }
+    ApplyDense(kSessionInitWeight, d_init_w);
+    ApplyDense(kSessionInitBias, d_init_b);
+    if (nf > 0) {
+      // fold_rows is a subset of start_rows, both in row order.
+      std::vector<float> d_c_new_buffer;
+      MatrixView d_c_new = View(d_c_new_buffer, nf, user_hidden);
+      for (int64_t j = 0, k = 0; j < ns && k < nf; ++j) {
+        if (start_rows[j] == fold_rows[k]) std::copy_n(d_c.row(j), user_hidden, d_c_new.row(k++));
+      }
+      const GruWeightsRef user_w{&params_.at(kUserGruWeightX), &params_.at(kUserGruWeightH),
+                                 &params_.at(kUserGruBias)};
+      user_gru_.Backward(pool_, user_w, user_acts_, d_c_new, user_grads_, nullptr, nullptr);
+      ApplyDense(kUserGruWeightX, user_grads_.weight_x);
+      ApplyDense(kUserGruWeightH, user_grads_.weight_h);
+      ApplyDense(kUserGruBias, user_grads_.bias);
+    }
+  }
+  ApplyDense(kSessionGruWeightX, session_grads_.weight_x);
+  ApplyDense(kSessionGruWeightH, session_grads_.weight_h);
+  ApplyDense(kSessionGruBias, session_grads_.bias);
+
+  // 8. Sparse rows: output rows and biases of the columns, and the input embeddings.
+  std::vector<int32_t> touched;
+  std::vector<float> row_grads, bias_grads;
+  auto slot_for = [&](int32_t item, int64_t width) {
+    int32_t& index = sparse_index_[item];
+    if (index < 0) {
+      index = static_cast<int32_t>(touched.size());
+      touched.push_back(item);
+      row_grads.resize(row_grads.size() + width, 0.0f);
+      bias_grads.push_back(0.0f);
+    }
+    return index;
+  };
+  for (int64_t j = 0; j < cols; ++j) {
+    const int32_t index = slot_for(col_items[j], hidden);
+    float* g = row_grads.data() + static_cast<int64_t>(index) * hidden;
+    for (int64_t k = 0; k < hidden; ++k) g[k] += d_cols.row(j)[k];
+    bias_grads[index] += d_bias[j];
+  }
+  if (config_.embedding_size == 0) {  // Constrained: the input embedding is the output row.
+    for (int64_t r = 0; r < n; ++r) {
+      float* g = row_grads.data() + static_cast<int64_t>(slot_for(rows.input_item[r], hidden)) * hidden;
+      for (int64_t k = 0; k < hidden; ++k) g[k] += d_x.row(r)[k];
+    }
+  }
+  ApplySparseRows(kOutputWeight, touched, row_grads.data(), hidden);
+  ApplySparseRows(kOutputBias, touched, bias_grads.data(), 1);
+  for (int32_t item : touched) sparse_index_[item] = -1;
+  if (config_.embedding_size > 0) {
+    touched.clear();
+    row_grads.clear();
+    bias_grads.clear();
+    for (int64_t r = 0; r < n; ++r) {
+      const int32_t index = slot_for(rows.input_item[r], embed);
+      float* g = row_grads.data() + static_cast<int64_t>(index) * embed;
+      for (int64_t k = 0; k < embed; ++k) g[k] += d_x.row(r)[k];
+    }
+    ApplySparseRows(kItemEmbedding, touched, row_grads.data(), embed);
+    for (int32_t item : touched) sparse_index_[item] = -1;
+  }
+  return loss;
+}
+
+EpochStats Trainer::TrainEpoch(const std::function<void(const TrainProgress&)>& progress,
+                               const std::atomic<bool>* cancel) {
+  EpochStats stats;
+  stats.epoch = epochs_done_ + 1;
+  BatchIterator batches(train_, options_.batch_size, config_.mode == ModelMode::kSessionOnly,
+                        options_.seed + 1000003ull * static_cast<uint64_t>(stats.epoch));
+  const Clock::time_point start = Clock::now();
+  Clock::time_point last_report = start;
+  double loss_sum = 0;
+  StepRows rows;
+  while (batches.Next(rows)) {
+    loss_sum += Step(rows) * static_cast<double>(rows.n);
+    stats.pairs += rows.n;
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+      stats.cancelled = true;
+      break;
+    }
+    const Clock::time_point now = Clock::now();
+    if (progress && now - last_report > std::chrono::milliseconds(500)) {
+      last_report = now;
+      progress({stats.epoch, stats.pairs, batches.PairsPerEpoch(), loss_sum / stats.pairs,
+                std::chrono::duration<double>(now - start).count()});
+    }
+  }
+  stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  stats.mean_loss = stats.pairs > 0 ? loss_sum / stats.pairs : 0;
+  if (!stats.cancelled) ++epochs_done_;
+  return stats;
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> Trainer::ExportModel(
+    const ModelConfig& provenance) const {
+  ModelConfig config = provenance;
+  config.mode = config_.mode;
+  config.num_items = config_.num_items;
+  config.hidden_size = config_.hidden_size;
+  config.user_hidden_size = config_.user_hidden_size;
+  config.embedding_size = config_.embedding_size;
+  if (config.loss.empty()) config.loss = config_.loss;
+  HRNN_ASSIGN_OR_RETURN(ItemVocabulary items,
+                        ItemVocabulary::Create(train_.item_ids, train_.item_counts));
+  return Model::Create(std::move(config), params_, std::move(items));
+}
+
+}  // namespace hrnn

@@ -1,0 +1,112 @@
+// Trainer: learns HRNN (or session-only GRU4Rec) weights from a Dataset with user-parallel
+// mini-batches, one-step gradients through carried states, sampled-negative ranking losses and
+// Adagrad (+ momentum) with sparse row updates (DESIGN §2). Deterministic for a fixed seed,
+// data and thread count. Not thread-safe: one thread drives a Trainer (it uses its own pool).
+#ifndef HRNN_CORE_TRAIN_TRAINER_H_
+#define HRNN_CORE_TRAIN_TRAINER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/data/dataset.h"
+#include "core/model/model.h"
+#include "core/train/batch_iterator.h"
+#include "core/train/gru_layer.h"
+#include "core/train/matmul.h"
+#include "core/train/negative_sampler.h"
+#include "core/train/thread_pool.h"
+#include "core/train/train_options.h"
+
+namespace hrnn {
+
+struct EpochStats {
+  int epoch = 0;
+  int64_t pairs = 0;      // Training pairs processed.
+  double mean_loss = 0;   // Mean loss per pair.
+  double seconds = 0;     // Wall time.
+  bool cancelled = false;  // Stopped early by the cancel flag.
+  double PairsPerSecond() const { return seconds > 0 ? pairs / seconds : 0; }
+};
+
+struct TrainProgress {
+  int epoch = 0;
+  int64_t pairs_done = 0;
+  int64_t pairs_total = 0;
+  double mean_loss = 0;  // Over this epoch so far.
+  double seconds = 0;    // Since the epoch started.
+};
+
+class Trainer {
+ public:
+  // Validates options against the data. `train` must outlive the trainer. Errors:
+  // InvalidArgument for bad options, or a dataset without items or training pairs.
+  static absl::StatusOr<std::unique_ptr<Trainer>> Create(const Dataset& train,
+                                                         const TrainOptions& options);
+
+  // One pass over the data. `progress` (may be empty) is called about every 0.5 s;
+  // `cancel` (may be null) is polled every step and stops the epoch early.
+  EpochStats TrainEpoch(const std::function<void(const TrainProgress&)>& progress,
+                        const std::atomic<bool>* cancel);
+
+  // The current weights as an immutable Model (items = the dataset's vocabulary and counts).
+  // `provenance` supplies loss/fingerprint/training/metrics fields; dimensions come from the
+  // trainer.
+  absl::StatusOr<std::shared_ptr<const Model>> ExportModel(const ModelConfig& provenance) const;
+
+  const ModelConfig& config() const { return config_; }
+  int epochs_done() const { return epochs_done_; }
+
+  // One step on explicit rows (for tests): returns the mean loss. The slot state is updated.
+  double Step(const StepRows& rows);
+
+  // The parameters, for gradient tests. Names as in core/model/model.h.
+  TensorMap& parameters() { return params_; }
+
+ private:
+  Trainer(const Dataset& train, const TrainOptions& options, ModelConfig config,
+          NegativeSampler sampler);
+  void InitializeParameters();
+  void ApplyDense(const std::string& name, const Tensor& gradient);
+  void ApplySparseRows(const std::string& name, absl::Span<const int32_t> rows,
+                       const float* gradient_rows, int64_t width);
+  // Fills `mask` (size n * width) with inverted-dropout factors, or leaves it empty when p = 0.
+  void DropoutMask(float p, int64_t size, std::vector<float>& mask);
+  const float* EmbeddingRow(int32_t item) const;
+
+  const Dataset& train_;
+  const TrainOptions options_;
+  const ModelConfig config_;
+  NegativeSampler sampler_;
+  ThreadPool pool_;
+  std::mt19937_64 dropout_rng_;
+  int epochs_done_ = 0;
+
+  TensorMap params_;
+  struct OptimizerState {
+    Tensor accumulator;
+    Tensor velocity;  // Empty without momentum.
+  };
+  std::map<std::string, OptimizerState> optimizer_;
+
+  // Per-slot carried state.
+  std::vector<float> slot_session_;  // [B, H]
+  std::vector<float> slot_user_;     // [B, Hu]
+
+  // Workspaces reused across steps.
+  MatMul matmul_;
+  GruLayer session_gru_, user_gru_, fold_gru_;
+  GruActivations session_acts_, user_acts_, fold_acts_;
+  GruGradients session_grads_, user_grads_;
+  std::vector<float> log_q_items_;   // log P(item drawn as a sample)
+  std::vector<float> log_pop_items_;  // log (popularity / total): the in-batch targets' q
+  std::vector<int32_t> sparse_index_;  // item -> row in the sparse gradient buffer, or -1
+};
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_TRAIN_TRAINER_H_

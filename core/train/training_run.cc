@@ -1,0 +1,174 @@
+#include "core/train/training_run.h"
+
+#include <filesystem>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/data/split.h"
+#include "core/eval/next_item_evaluator.h"
+#include "core/hrnn_network.h"
+#include "core/model/model_directory.h"
+#include "core/status_macros.h"
+
+namespace hrnn {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Splits `output` into (model root, explicit version dir or "").
+std::pair<std::string, std::string> ResolveOutput(const std::string& output) {
+  const fs::path path = fs::path(output).lexically_normal();
+  const std::string last = path.filename().string();
+  int64_t version = 0;
+  if (!last.empty() && absl::SimpleAtoi(last, &version) && version > 0 &&
+      last == absl::StrCat(version)) {
+    return {path.parent_path().string(), path.string()};
+  }
+  return {path.string(), ""};
+}
+
+absl::Status WriteCheckpoint(const Model& model, const std::string& dir) {
+  std::error_code error;
+  fs::remove_all(dir, error);  // A rerun replaces an old checkpoint of the same epoch.
+  return WriteModelDirectory(model, dir);
+}
+
+}  // namespace
+
+absl::Status TrainingRunOptions::Validate() const {
+  if (inputs.empty()) return absl::InvalidArgumentError("--input names no file");
+  if (output.empty()) return absl::InvalidArgumentError("--output must name a model directory");
+  if (patience < 0) return absl::InvalidArgumentError("--patience must be >= 0");
+  HRNN_RETURN_IF_ERROR(reader.Validate());
+  HRNN_RETURN_IF_ERROR(data.Validate());
+  return train.Validate();
+}
+
+absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
+                                              const std::atomic<bool>* cancel) {
+  HRNN_RETURN_IF_ERROR(options.Validate());
+  auto log = [&](const std::string& line) {
+    if (options.log) options.log(line);
+  };
+  TrainingRunResult result;
+
+  HRNN_ASSIGN_OR_RETURN(RawLog raw, ReadInteractions(options.inputs, options.reader));
+  log(absl::StrFormat("read %d rows from %d file(s) (%d malformed, skipped)", raw.stats.rows,
+                      raw.stats.files, raw.stats.malformed));
+  for (const std::string& error : raw.stats.first_errors) log("  " + error);
+  HRNN_ASSIGN_OR_RETURN(PreparedData prepared, PrepareDataset(std::move(raw), options.data));
+  result.prepare = prepared.stats;
+  log(prepared.stats.ToString());
+  const std::string fingerprint = DatasetFingerprint(prepared.dataset);
+
+  Dataset train = std::move(prepared.dataset);
+  Dataset validation;
+  if (options.validation) {
+    DatasetSplit split = SplitLastSession(train);
+    log("validation split: " + split.stats.ToString());
+    if (split.test.num_events() == 0) {
+      return absl::InvalidArgumentError(
+          "--validation: no user has a second session to hold out; train without it");
+    }
+    train = std::move(split.train);
+    validation = std::move(split.test);
+  }
+  HRNN_ASSIGN_OR_RETURN(std::unique_ptr<Trainer> trainer, Trainer::Create(train, options.train));
+
+  const auto [root, explicit_version] = ResolveOutput(options.output);
+  ModelConfig provenance;
+  provenance.data_fingerprint = fingerprint;
+  provenance.training = options.train.ToMap();
+  for (size_t i = 0; i < options.inputs.size(); ++i) {
+    provenance.training[absl::StrCat("input", i)] = options.inputs[i];
+  }
+  provenance.training["session_gap_seconds"] = absl::StrCat(options.data.session_gap_seconds);
+  provenance.training["min_item_support"] = absl::StrCat(options.data.min_item_support);
+  provenance.training["validation"] = options.validation ? "last-session" : "none";
+
+  std::shared_ptr<const Model> best_model;
+  double best_recall = -1;
+  int epochs_without_gain = 0;
+  int64_t pairs = 0;
+  double seconds = 0;
+  for (int epoch = 1; epoch <= options.train.epochs; ++epoch) {
+    EpochStats stats = trainer->TrainEpoch(options.progress, cancel);
+    result.epochs.push_back(stats);
+    if (!stats.cancelled) {
+      pairs += stats.pairs;
+      seconds += stats.seconds;
+    }
+    log(absl::StrFormat("epoch %d: %d pairs, loss %.4f, %.0f pairs/s, %.1f s%s", stats.epoch,
+                        stats.pairs, stats.mean_loss, stats.PairsPerSecond(), stats.seconds,
+                        stats.cancelled ? " (interrupted)" : ""));
+    ModelConfig epoch_provenance = provenance;
+    epoch_provenance.created_at = absl::FormatTime(absl::RFC3339_sec, absl::Now(),
+                                                   absl::UTCTimeZone());
+    epoch_provenance.metrics["epochs"] = trainer->epochs_done();
+    epoch_provenance.metrics["train_loss"] = stats.mean_loss;
+    HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model,
+                          trainer->ExportModel(epoch_provenance));
+    if (options.checkpoints || stats.cancelled) {
+      result.checkpoint_dir =
+          (fs::path(root) / "checkpoints" /
+           absl::StrCat("epoch-", stats.epoch, stats.cancelled ? "-interrupted" : ""))
+              .string();
+      HRNN_RETURN_IF_ERROR(WriteCheckpoint(*model, result.checkpoint_dir));
+      log("checkpoint: " + result.checkpoint_dir);
+    }
+    if (stats.cancelled) {
+      result.cancelled = true;
+      return result;
+    }
+    if (options.validation) {
+      HRNN_ASSIGN_OR_RETURN(auto network, HrnnNetwork::Create(model));
+      NextItemEvalOptions eval_options;
+      eval_options.threads = options.train.threads;
+      const NextItemMetrics metrics = EvaluateNextItem(*network, train, validation, eval_options);
+      log(absl::StrFormat("epoch %d validation: Recall@20 %.4f MRR@20 %.4f (%d predictions)",
+                          stats.epoch, metrics.recall.at(20), metrics.mrr.at(20),
+                          metrics.predictions));
+      if (metrics.recall.at(20) > best_recall) {
+        best_recall = metrics.recall.at(20);
+        result.best_epoch = stats.epoch;
+        result.metrics = {{"validation_recall_at_20", metrics.recall.at(20)},
+                          {"validation_mrr_at_20", metrics.mrr.at(20)},
+                          {"best_epoch", stats.epoch}};
+        best_model = model;
+        epochs_without_gain = 0;
+      } else if (options.patience > 0 && ++epochs_without_gain >= options.patience) {
+        log(absl::StrFormat("early stop: no gain for %d epochs; keeping epoch %d",
+                            options.patience, result.best_epoch));
+        break;
+      }
+    } else {
+      best_model = model;
+      result.best_epoch = stats.epoch;
+    }
+  }
+  result.pairs_per_second = seconds > 0 ? pairs / seconds : 0;
+  if (best_model == nullptr) {  // epochs == 0: export the initial weights.
+    HRNN_ASSIGN_OR_RETURN(best_model, trainer->ExportModel(provenance));
+  }
+  // Record the run's metrics in the final config.json.
+  ModelConfig final_config = best_model->config();
+  for (const auto& [name, value] : result.metrics) final_config.metrics[name] = value;
+  final_config.metrics["train_pairs_per_second"] = result.pairs_per_second;
+  HRNN_ASSIGN_OR_RETURN(
+      auto final_model,
+      Model::Create(final_config, best_model->tensors(), best_model->items()));
+  if (!explicit_version.empty()) {
+    result.model_dir = explicit_version;
+  } else {
+    HRNN_ASSIGN_OR_RETURN(result.model_dir, NextModelVersionDir(root));
+  }
+  HRNN_RETURN_IF_ERROR(WriteModelDirectory(*final_model, result.model_dir));
+  log("model: " + result.model_dir);
+  return result;
+}
+
+}  // namespace hrnn

@@ -1,0 +1,58 @@
+// RunTraining: the whole of hrnn-train as a library call — read the logs, prepare sessions,
+// optionally carve a validation split, train epoch by epoch with progress, per-epoch
+// checkpoints and early stopping, and write the model directory (DESIGN §2, §4, §10).
+// Reentrant (each call owns its data); `cancel` may be set from a signal handler.
+#ifndef HRNN_CORE_TRAIN_TRAINING_RUN_H_
+#define HRNN_CORE_TRAIN_TRAINING_RUN_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/data/interaction_reader.h"
+#include "core/data/sessionizer.h"
+#include "core/train/trainer.h"
+
+namespace hrnn {
+
+struct TrainingRunOptions {
+  std::vector<std::string> inputs;  // Interaction files. Required.
+  // Model root (the next free integer version is written under it) or, when its last path
+  // component is an integer, the explicit version directory. Required.
+  std::string output;
+  ReaderOptions reader;
+  DataOptions data;
+  TrainOptions train;
+  // Hold out each training user's last session for validation, evaluate after every epoch and
+  // keep the best epoch's weights (Recall@20). Default: false.
+  bool validation = false;
+  // With validation: stop after this many epochs without improvement (0 = never). Default: 3.
+  int patience = 3;
+  // Write <output root>/checkpoints/epoch-N after each epoch. Default: true.
+  bool checkpoints = true;
+  // Progress sink: lines to print (a TTY progress bar is drawn by the caller's sink).
+  std::function<void(const std::string&)> log = nullptr;
+  std::function<void(const TrainProgress&)> progress = nullptr;
+
+  absl::Status Validate() const;
+};
+
+struct TrainingRunResult {
+  std::string model_dir;  // The version directory written.
+  PrepareStats prepare;
+  std::vector<EpochStats> epochs;
+  double pairs_per_second = 0;  // Over all completed epochs.
+  bool cancelled = false;       // Interrupted: only a checkpoint was written, no version.
+  std::string checkpoint_dir;   // The last checkpoint written ("" if none).
+  int best_epoch = 0;           // With validation: the epoch whose weights were kept.
+  std::map<std::string, double> metrics;  // Recorded in config.json.
+};
+
+absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
+                                              const std::atomic<bool>* cancel);
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_TRAIN_TRAINING_RUN_H_
