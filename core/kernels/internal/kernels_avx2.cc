@@ -29,9 +29,12 @@ inline void LoadColumn(const uint16_t* p, __m256& lo, __m256& hi) {
 }
 
 // Rows row0 .. row0 + valid - 1 of one panel for B <= 4 states.
+// `ahead` is a later panel to prefetch, one column per column computed (the current panel when
+// there is nothing left to prefetch).
 template <int B, typename Element>
-inline void Panel(const Element* panel, int64_t cols, const float* const* xs, const float* bias,
-                  float* const* ys, int64_t row0, int valid) {
+inline void Panel(const Element* panel, const Element* ahead, int64_t cols,
+                  const float* const* xs, const float* bias, float* const* ys, int64_t row0,
+                  int valid) {
   constexpr int kAcc = AccumulatorsFor(B);
   __m256 lo[B][kAcc];
   __m256 hi[B][kAcc];
@@ -41,6 +44,7 @@ inline void Panel(const Element* panel, int64_t cols, const float* const* xs, co
   int64_t c = 0;
   for (; c + kAcc <= cols; c += kAcc) {
     for (int a = 0; a < kAcc; ++a) {
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + (c + a) * kPanelRows), _MM_HINT_T0);
       __m256 w_lo, w_hi;
       LoadColumn(panel + (c + a) * kPanelRows, w_lo, w_hi);
       for (int b = 0; b < B; ++b) {
@@ -51,6 +55,7 @@ inline void Panel(const Element* panel, int64_t cols, const float* const* xs, co
     }
   }
   for (; c < cols; ++c) {
+    _mm_prefetch(reinterpret_cast<const char*>(ahead + c * kPanelRows), _MM_HINT_T0);
     __m256 w_lo, w_hi;
     LoadColumn(panel + c * kPanelRows, w_lo, w_hi);
     for (int b = 0; b < B; ++b) {
@@ -88,15 +93,23 @@ inline void Panel(const Element* panel, int64_t cols, const float* const* xs, co
 }
 
 template <int B, typename Element>
-inline void PanelStates(const Element* panel, int64_t cols, const float* const* xs,
-                        const float* bias, float* const* ys, int64_t row0, int valid) {
+inline void PanelStates(const Element* panel, const Element* ahead, int64_t cols,
+                        const float* const* xs, const float* bias, float* const* ys,
+                        int64_t row0, int valid) {
   if constexpr (B <= kMaxStatesPerPass) {
-    Panel<B>(panel, cols, xs, bias, ys, row0, valid);
+    Panel<B>(panel, ahead, cols, xs, bias, ys, row0, valid);
   } else {
-    Panel<kMaxStatesPerPass>(panel, cols, xs, bias, ys, row0, valid);
-    Panel<B - kMaxStatesPerPass>(panel, cols, xs + kMaxStatesPerPass, bias,
+    Panel<kMaxStatesPerPass>(panel, ahead, cols, xs, bias, ys, row0, valid);
+    Panel<B - kMaxStatesPerPass>(panel, panel, cols, xs + kMaxStatesPerPass, bias,
                                  ys + kMaxStatesPerPass, row0, valid);
   }
+}
+
+// Prefetch distance: see kernels_avx512.cc (same measurement, same rule).
+constexpr int64_t kPrefetchBytes = 6 * 1024;
+inline int64_t PrefetchPanels(int64_t panel_bytes) {
+  const int64_t panels = (kPrefetchBytes + panel_bytes - 1) / panel_bytes;
+  return panels > 1 ? panels : 1;
 }
 
 template <int B, typename Element>
@@ -104,12 +117,15 @@ void MatVecB(const Element* data, int64_t rows, int64_t cols, const float* const
              const float* bias, float* const* ys, int64_t panel_begin, int64_t panel_end) {
   const int64_t full_panels = rows / kPanelRows;
   const int64_t stride = cols * kPanelRows;
+  const int64_t ahead_panels = PrefetchPanels(stride * static_cast<int64_t>(sizeof(Element)));
   int64_t p = panel_begin;
   for (; p < panel_end && p < full_panels; ++p) {
-    PanelStates<B>(data + p * stride, cols, xs, bias, ys, p * kPanelRows, kPanelRows);
+    const int64_t ahead = p + ahead_panels < panel_end ? p + ahead_panels : p;
+    PanelStates<B>(data + p * stride, data + ahead * stride, cols, xs, bias, ys, p * kPanelRows,
+                   kPanelRows);
   }
   if (p < panel_end) {
-    PanelStates<B>(data + p * stride, cols, xs, bias, ys, p * kPanelRows,
+    PanelStates<B>(data + p * stride, data + p * stride, cols, xs, bias, ys, p * kPanelRows,
                    static_cast<int>(rows - p * kPanelRows));
   }
 }
