@@ -8,6 +8,7 @@ PACKAGES=(
   libabsl-dev          # Status, flags, containers, synchronization
   libeigen3-dev        # baseline kernels and elementwise math
   nlohmann-json3-dev   # config.json and the safetensors header
+  zlib1g-dev           # gzip-compressed interaction logs
   libgtest-dev libgmock-dev
   libbenchmark-dev
 )
