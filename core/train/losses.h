@@ -49,8 +49,22 @@ struct LossInput {
 
 // Returns the mean loss over the rows and writes d(mean loss)/d(scores) into `grad`
 // (rows x cols, row-major; every entry written). Numerically stable (max-shifted softmax).
-// REQUIRES: rows >= 1, cols >= 2, targets in [0, cols), grad.size() == rows * cols.
+// Same-item columns get gradient 0. A BPR-max / TOP1-max row without any negative column adds
+// loss 0 and gradient 0. Cross-entropy's row loss is -log(p_target + 1e-24) (as GRU4Rec), its
+// gradient that of -log(p_target), i.e. (softmax - onehot) / rows.
+// REQUIRES: rows >= 1, cols >= 2, scores.size() == grad.size() == rows * cols, targets.size()
+// == rows with values in [0, cols), same_item empty or rows * cols, and log_q.size() == cols
+// when kind is kCrossEntropy with logq > 0.
 double ComputeLoss(const LossOptions& options, const LossInput& input, absl::Span<float> grad);
+
+// The same computation for rows [row_begin, row_end) only, so that a trainer can split the rows
+// across threads: returns the SUM of those rows' losses and writes those rows of `grad` (still
+// d(mean over all input.rows)/d(scores), i.e. scaled by 1 / input.rows); other rows are left
+// untouched. ComputeLoss(o, in, g) == ComputeLossRows(o, in, 0, in.rows, g) / in.rows, and each
+// row's result does not depend on the range it was computed in.
+// REQUIRES: as ComputeLoss, and 0 <= row_begin <= row_end <= input.rows.
+double ComputeLossRows(const LossOptions& options, const LossInput& input, int64_t row_begin,
+                       int64_t row_end, absl::Span<float> grad);
 
 }  // namespace hrnn
 
