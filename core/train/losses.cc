@@ -21,13 +21,16 @@ constexpr double kLogGuard = 1e-24;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // Scratch rows are padded to 16 floats and start 64-byte aligned, so that Eigen's vectorised
-// exp takes the same packet / scalar-tail split for every row whatever the caller's addresses:
-// results are bitwise reproducible.
+// exp takes the same packet / scalar-tail split for every row whatever the caller's addresses
+// (its packet and scalar exp differ in the last bit): results are bitwise reproducible. Plain
+// arithmetic is exact-IEEE in both paths, so it may also run on the caller's `grad`.
 constexpr int64_t kPadFloats = 16;
 using AlignedArray = Eigen::Map<Eigen::ArrayXf, Eigen::AlignedMax>;
 using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
+using GradArray = Eigen::Map<Eigen::ArrayXf>;
 
-// Four scratch rows (o, e, a, b) of `cols` floats each, owned by one ComputeLossRows call.
+// Four scratch rows of `cols` floats and the excluded-column list, owned by one
+// ComputeLossRows call.
 class Workspace {
  public:
   explicit Workspace(int64_t cols)
@@ -36,8 +39,13 @@ class Workspace {
     const auto address = reinterpret_cast<uintptr_t>(storage_.data());
     const uintptr_t aligned = (address + 63) & ~uintptr_t{63};
     base_ = storage_.data() + (aligned - address) / sizeof(float);
+    same_item.reserve(static_cast<size_t>(cols));
+    saved.reserve(static_cast<size_t>(cols));
   }
   AlignedArray Row(int index) { return AlignedArray(base_ + index * stride_, cols_); }
+
+  std::vector<int32_t> same_item;  // Same-item columns of the current row, target excluded.
+  std::vector<float> saved;        // MaskedExp's copy of o at those columns.
 
  private:
   int64_t cols_;
@@ -47,7 +55,7 @@ class Workspace {
 };
 
 // sum_j f(j) for j in [0, n) in double with four interleaved accumulators: a fixed order, so
-// the result is the same on every call.
+// the result is the same on every call (and the compiler can vectorise it).
 template <typename F>
 double Reduce(int64_t n, F f) {
   double acc0 = 0.0, acc1 = 0.0, acc2 = 0.0, acc3 = 0.0;
@@ -70,36 +78,55 @@ struct RowInput {
   int32_t target;
 };
 
-// True when column j is neither the target nor a same-item column.
-inline bool IsNegative(const RowInput& row, int64_t j) {
-  return j != row.target && (row.same_item == nullptr || row.same_item[j] == 0);
-}
-
-// Maximum of o over the negatives of the row; -inf when there is none.
-float MaxOverNegatives(const RowInput& row, const float* o) {
-  float m = kNegInf;
-  if (row.same_item == nullptr) {
-    for (int64_t j = 0; j < row.target; ++j) m = std::max(m, o[j]);
-    for (int64_t j = row.target + 1; j < row.cols; ++j) m = std::max(m, o[j]);
-  } else {
-    for (int64_t j = 0; j < row.cols; ++j) {
-      if (IsNegative(row, j)) m = std::max(m, o[j]);
+// Fills `out` with the row's same-item columns other than the target. The mask is mostly zero:
+// it is scanned eight bytes at a time.
+void CollectSameItem(const RowInput& row, std::vector<int32_t>& out) {
+  out.clear();
+  if (row.same_item == nullptr) return;
+  const uint8_t* mask = row.same_item;
+  int64_t j = 0;
+  for (; j + 8 <= row.cols; j += 8) {
+    uint64_t word;
+    std::memcpy(&word, mask + j, sizeof(word));
+    if (word == 0) continue;
+    for (int64_t k = j; k < j + 8; ++k) {
+      if (mask[k] != 0 && k != row.target) out.push_back(static_cast<int32_t>(k));
     }
   }
+  for (; j < row.cols; ++j) {
+    if (mask[j] != 0 && j != row.target) out.push_back(static_cast<int32_t>(j));
+  }
+}
+
+// Writes e = exp(o - m) with zeros at `excluded` (and at the target when `exclude_target`),
+// where m is the max of o over the other columns; returns m (-inf when no column is left).
+// `o` is restored before returning.
+float MaskedExp(const RowInput& row, bool exclude_target, Workspace& ws, AlignedArray& o,
+                AlignedArray& e) {
+  const std::vector<int32_t>& excluded = ws.same_item;
+  ws.saved.clear();
+  for (int32_t j : excluded) {
+    ws.saved.push_back(o[j]);
+    o[j] = kNegInf;
+  }
+  const float o_target = o[row.target];
+  if (exclude_target) o[row.target] = kNegInf;
+  const float m = o.maxCoeff();
+  if (m != kNegInf) e = (o - m).exp();
+  for (size_t k = 0; k < excluded.size(); ++k) {
+    e[excluded[k]] = 0.0f;
+    o[excluded[k]] = ws.saved[k];
+  }
+  if (exclude_target) e[row.target] = 0.0f;
+  o[row.target] = o_target;
   return m;
 }
 
-// e = exp(o - m) over the negatives, 0 elsewhere; returns sum(e) (> 0: the max gives 1).
-double NegativeSoftmaxNumerators(const RowInput& row, const AlignedArray& o, float m,
-                                 AlignedArray& e) {
-  e = (o - m).exp();
-  e[row.target] = 0.0f;
-  if (row.same_item != nullptr) {
-    for (int64_t j = 0; j < row.cols; ++j) {
-      if (row.same_item[j] != 0) e[j] = 0.0f;
-    }
-  }
-  return Reduce(row.cols, [&](int64_t j) { return static_cast<double>(e[j]); });
+// [x > 0] for |x| >= 2^-127, as a vectorisable Eigen expression.
+auto StepPositive(const ConstArray& x) { return (x.max(0.0f) * 0x1p127f).min(1.0f); }
+
+double Sum(const AlignedArray& x) {
+  return Reduce(x.size(), [&](int64_t j) { return static_cast<double>(x[j]); });
 }
 
 // Cross-entropy: o = s - logq * log_q; p = softmax over target + negatives;
@@ -114,15 +141,28 @@ double CrossEntropyRow(const LossOptions& options, absl::Span<const float> log_q
   } else {
     o = s;
   }
-  const float m = std::max(MaxOverNegatives(row, o.data()), o[row.target]);
-  const double z = NegativeSoftmaxNumerators(row, o, m, e) + std::exp(o[row.target] - m);
+  CollectSameItem(row, ws.same_item);
+  const float m = MaskedExp(row, /*exclude_target=*/false, ws, o, e);
+  const double z = Sum(e);
   // log p_t in double: exact even where exp(o_t - m) underflows in float.
   const double log_p_target = (static_cast<double>(o[row.target]) - m) - std::log(z);
   const double loss = -std::log(std::exp(log_p_target) + kLogGuard);
-  const auto factor = static_cast<float>(scale / z);
-  for (int64_t j = 0; j < row.cols; ++j) grad[j] = e[j] * factor;
+  GradArray(grad, row.cols) = e * static_cast<float>(scale / z);
   grad[row.target] = static_cast<float>(scale * (std::exp(log_p_target) - 1.0));
   return loss;
+}
+
+// Sigmoids of o_t - o_j from the softmax numerators e_j = exp(o_j - m) in [0, 1] and
+// e_t = exp(o_t - m): sig = σ(o_t - o_j) = e_t / (e_t + e_j), sig_c = 1 - sig =
+// e_j / (e_t + e_j), both without cancellation. e_t is clamped to [FLT_MIN, 2^100] so that
+// nothing is 0 / 0 or inf / inf; the sigmoids are saturated in float long before that.
+void PairSigmoids(float o_target, float m, const AlignedArray& e, AlignedArray& sig,
+                  AlignedArray& sig_c) {
+  const float e_t = std::clamp(std::exp(std::min(o_target - m, 80.0f)),
+                               std::numeric_limits<float>::min(), 0x1p100f);
+  sig_c = (e + e_t).inverse();
+  sig = sig_c * e_t;
+  sig_c *= e;
 }
 
 // BPR-max: o = ELU(s) (optional); w = softmax over the negatives; sig_j = σ(o_t - o_j);
@@ -133,55 +173,51 @@ double CrossEntropyRow(const LossOptions& options, absl::Span<const float> log_q
 double BprMaxRow(const LossOptions& options, const RowInput& row, float scale, Workspace& ws,
                  float* grad) {
   AlignedArray o = ws.Row(0);
-  AlignedArray w = ws.Row(1);
+  AlignedArray e = ws.Row(1);
   AlignedArray sig = ws.Row(2);
+  AlignedArray sig_c = ws.Row(3);
   const ConstArray s(row.scores, row.cols);
   const float alpha = options.elu_param;
   if (alpha > 0.0f) {
-    o = (s > 0.0f).select(s, alpha * (s.exp() - 1.0f));
+    // max(s, 0) + alpha (exp(min(s, 0)) - 1): exactly s for s > 0 (Eigen's select and
+    // comparisons are not vectorised).
+    o = s.max(0.0f) + alpha * (s.min(0.0f).exp() - 1.0f);
   } else {
     o = s;
   }
-  const float m = MaxOverNegatives(row, o.data());
+  CollectSameItem(row, ws.same_item);
+  const float m = MaskedExp(row, /*exclude_target=*/true, ws, o, e);
+  GradArray g(grad, row.cols);
   if (m == kNegInf) {  // No negatives: nothing to rank against.
-    std::fill(grad, grad + row.cols, 0.0f);
+    g.setZero();
     return 0.0;
   }
-  const double z = NegativeSoftmaxNumerators(row, o, m, w);
-  w *= static_cast<float>(1.0 / z);
-  const float o_t = o[row.target];
-  sig = ((o - o_t).exp() + 1.0f).inverse();
-  const double a = Reduce(row.cols, [&](int64_t j) {
-    return static_cast<double>(w[j]) * sig[j];
-  });
-  const double r = Reduce(row.cols, [&](int64_t j) {
-    return static_cast<double>(w[j]) * o[j] * o[j];
-  });
-  const double d = Reduce(row.cols, [&](int64_t j) {
-    return static_cast<double>(w[j]) * sig[j] * (1.0f - sig[j]);
-  });
+  PairSigmoids(o[row.target], m, e, sig, sig_c);
+  const double inv_z = 1.0 / Sum(e);
+  const double a = inv_z * Reduce(row.cols, [&](int64_t j) {
+                     return static_cast<double>(e[j] * sig[j]);
+                   });
+  const double r = inv_z * Reduce(row.cols, [&](int64_t j) {
+                     return static_cast<double>(e[j] * (o[j] * o[j]));
+                   });
+  const double d = inv_z * Reduce(row.cols, [&](int64_t j) {
+                     return static_cast<double>(e[j] * (sig[j] * sig_c[j]));
+                   });
   const double bpreg = options.bpreg;
   const double loss = -std::log(a + kLogGuard) + bpreg * r;
   const double inv = 1.0 / (a + kLogGuard);
+  const auto c_w = static_cast<float>(scale * inv_z);
   const auto c_inv = static_cast<float>(inv);
   const auto c_a = static_cast<float>(a);
   const auto c_reg = static_cast<float>(bpreg);
   const auto c_r = static_cast<float>(r);
-  for (int64_t j = 0; j < row.cols; ++j) {
-    const float ok = o[j];
-    const float sk = sig[j];
-    grad[j] = scale * w[j] * (c_reg * (ok * ok + 2.0f * ok - c_r) - (sk * sk - c_a) * c_inv);
-  }
-  grad[row.target] = static_cast<float>(-scale * d * inv);
-  if (row.same_item != nullptr) {  // w = 0 there already; also clear any 0 * inf.
-    for (int64_t j = 0; j < row.cols; ++j) {
-      if (row.same_item[j] != 0 && j != row.target) grad[j] = 0.0f;
-    }
-  }
+  g = (e * c_w) * (c_reg * (o * o + 2.0f * o - c_r) - (sig * sig - c_a) * c_inv);
+  for (int32_t j : ws.same_item) g[j] = 0.0f;  // e = 0 there; also clears any 0 * inf.
+  g[row.target] = static_cast<float>(-scale * d * inv);
   if (alpha > 0.0f) {
-    for (int64_t j = 0; j < row.cols; ++j) {
-      grad[j] *= row.scores[j] > 0.0f ? 1.0f : o[j] + alpha;
-    }
+    // do/ds = h + (1 - h)(o + alpha) with the step h = [s > 0] written as min(max(s, 0) 2^127, 1),
+    // vectorisable (exact for |s| >= 2^-127; below that the kink is a matter of taste).
+    g *= StepPositive(s) + (1.0f - StepPositive(s)) * (o + alpha);
   }
   return loss;
 }
@@ -190,42 +226,37 @@ double BprMaxRow(const LossOptions& options, const RowInput& row, float scale, W
 // loss = L = Σ w_j g_j.
 //   dL/do_k = w_k [ g_k - L + a_k (1 - a_k) + 2 o_k b_k (1 - b_k) ]   (k a negative)
 //   dL/do_t = -Σ_j w_j a_j (1 - a_j)
+// (a_j is 1 - sig_j of BPR-max.)
 double Top1MaxRow(const RowInput& row, float scale, Workspace& ws, float* grad) {
-  const ConstArray o(row.scores, row.cols);
-  AlignedArray w = ws.Row(1);
-  AlignedArray sa = ws.Row(2);
-  AlignedArray sb = ws.Row(3);
-  AlignedArray o_copy = ws.Row(0);
-  o_copy = o;
-  const float m = MaxOverNegatives(row, o_copy.data());
+  AlignedArray o = ws.Row(0);
+  AlignedArray e = ws.Row(1);
+  AlignedArray a_c = ws.Row(2);  // 1 - a
+  AlignedArray a = ws.Row(3);
+  o = ConstArray(row.scores, row.cols);
+  CollectSameItem(row, ws.same_item);
+  const float m = MaskedExp(row, /*exclude_target=*/true, ws, o, e);
+  GradArray g(grad, row.cols);
   if (m == kNegInf) {
-    std::fill(grad, grad + row.cols, 0.0f);
+    g.setZero();
     return 0.0;
   }
-  const double z = NegativeSoftmaxNumerators(row, o_copy, m, w);
-  w *= static_cast<float>(1.0 / z);
-  const float o_t = o_copy[row.target];
-  sa = ((o_t - o_copy).exp() + 1.0f).inverse();
-  sb = ((-o_copy.square()).exp() + 1.0f).inverse();
-  const double loss = Reduce(row.cols, [&](int64_t j) {
-    return static_cast<double>(w[j]) * (sa[j] + sb[j]);
-  });
-  const double d = Reduce(row.cols, [&](int64_t j) {
-    return static_cast<double>(w[j]) * sa[j] * (1.0f - sa[j]);
-  });
+  PairSigmoids(o[row.target], m, e, a_c, a);
+  const double inv_z = 1.0 / Sum(e);
+  const double d = inv_z * Reduce(row.cols, [&](int64_t j) {
+                     return static_cast<double>(e[j] * (a[j] * a_c[j]));
+                   });
+  // b = σ(o²) overwrites o's scratch row after o² is read; o itself stays readable from s.
+  const ConstArray s(row.scores, row.cols);
+  AlignedArray b = ws.Row(0);
+  b = ((-s.square()).exp() + 1.0f).inverse();
+  const double loss = inv_z * Reduce(row.cols, [&](int64_t j) {
+                        return static_cast<double>(e[j] * (a[j] + b[j]));
+                      });
+  const auto c_w = static_cast<float>(scale * inv_z);
   const auto c_loss = static_cast<float>(loss);
-  for (int64_t j = 0; j < row.cols; ++j) {
-    const float a = sa[j];
-    const float b = sb[j];
-    const float ok = o_copy[j];
-    grad[j] = scale * w[j] * ((a + b - c_loss) + a * (1.0f - a) + 2.0f * ok * b * (1.0f - b));
-  }
-  grad[row.target] = static_cast<float>(-scale * d);
-  if (row.same_item != nullptr) {
-    for (int64_t j = 0; j < row.cols; ++j) {
-      if (row.same_item[j] != 0 && j != row.target) grad[j] = 0.0f;
-    }
-  }
+  g = (e * c_w) * ((a + b - c_loss) + a * a_c + 2.0f * s * b * (1.0f - b));
+  for (int32_t j : ws.same_item) g[j] = 0.0f;
+  g[row.target] = static_cast<float>(-scale * d);
   return loss;
 }
 

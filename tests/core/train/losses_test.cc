@@ -282,6 +282,41 @@ TEST(LossesTest, LargeScoresGiveFiniteLossAndGradient) {
   }
 }
 
+TEST(LossesTest, ExtremeTargetMarginsGiveFiniteSaturatedValues) {
+  // Row 0: the target beats every negative by ~1e4; row 1: it loses by ~1e4.
+  Batch b = RandomBatch(2, 16, 5, false, 1.0f);
+  b.scores[0 * b.cols + b.targets[0]] = 1e4f;
+  b.scores[1 * b.cols + b.targets[1]] = -1e4f;
+  for (LossKind kind : {LossKind::kCrossEntropy, LossKind::kBprMax, LossKind::kTop1Max}) {
+    for (float elu : {0.0f, 0.5f}) {
+      LossOptions o;
+      o.kind = kind;
+      o.logq = 0.0f;
+      o.elu_param = elu;
+      SCOPED_TRACE(Describe(o));
+      std::vector<float> grad(b.scores.size());
+      const double winner = ComputeLossRows(o, b.Input(), 0, 1, absl::MakeSpan(grad));
+      const double loser = ComputeLossRows(o, b.Input(), 1, 2, absl::MakeSpan(grad));
+      for (size_t i = 0; i < grad.size(); ++i) {
+        ASSERT_TRUE(std::isfinite(grad[i])) << "i=" << i << " grad=" << grad[i];
+      }
+      // The double reference saturates the same way (its sums are exact here).
+      Batch row0 = b, row1 = b;
+      row0.rows = row1.rows = 1;
+      row0.scores.resize(16);
+      row0.targets.resize(1);
+      row1.scores.erase(row1.scores.begin(), row1.scores.begin() + 16);
+      row1.targets.erase(row1.targets.begin());
+      EXPECT_NEAR(winner, ReferenceLoss(o, row0, ToDouble(row0.scores)), 1e-4);
+      EXPECT_NEAR(loser, ReferenceLoss(o, row1, ToDouble(row1.scores)), 1e-4);
+      if (kind == LossKind::kCrossEntropy) {
+        EXPECT_NEAR(winner, 0.0, 1e-9);
+        EXPECT_NEAR(loser, -std::log(1e-24), 1e-6);
+      }
+    }
+  }
+}
+
 TEST(LossesTest, SameItemColumnsGetZeroGradientAndRowsWithoutNegativesAreZero) {
   Batch b = RandomBatch(4, 10, 11, true);
   // Row 2: every column but the target is the same item; the target's own mark is ignored.
