@@ -1,5 +1,6 @@
 #include "core/kernels/panel_matrix.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -63,6 +64,7 @@ PanelMatrix PanelMatrix::FromRowMajor(const float* row_major, int64_t rows, int6
   if (data == nullptr) std::abort();  // Out of memory: as fatal as a failed operator new.
   std::memset(data, 0, alloc);        // Zero padding rows (and the alignment slack).
   m.data_.reset(data);
+  m.capacity_ = alloc;
   if (type == ElementType::kFloat32) {
     float* out = static_cast<float*>(data);
     for (int64_t r = 0; r < rows; ++r) {
@@ -77,6 +79,77 @@ PanelMatrix PanelMatrix::FromRowMajor(const float* row_major, int64_t rows, int6
     }
   }
   return m;
+}
+
+float* PanelMatrix::PrepareFloat32(int64_t rows, int64_t cols) {
+  rows_ = rows;
+  cols_ = cols;
+  type_ = ElementType::kFloat32;
+  const size_t needed = (bytes() + kAlignment - 1) / kAlignment * kAlignment;
+  if (data_ == nullptr || needed > capacity_) {
+    void* data = std::aligned_alloc(kAlignment, needed);
+    if (data == nullptr) std::abort();  // Out of memory: as fatal as a failed operator new.
+    data_.reset(data);
+    capacity_ = needed;
+  }
+  float* out = static_cast<float*>(data_.get());
+  // Only the padding rows of the last panel need zeros; everything else is overwritten.
+  const int64_t padded = num_panels() * kPanelRows;
+  if (padded > rows && cols > 0) {
+    float* last = out + (num_panels() - 1) * cols * kPanelRows;
+    std::memset(last, 0, sizeof(float) * cols * kPanelRows);
+  }
+  return out;
+}
+
+void PanelMatrix::AssignRowMajor(const float* data, int64_t rows, int64_t cols, int64_t ld) {
+  float* out = PrepareFloat32(rows, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = data + r * ld;
+    float* dst = out + (r / kPanelRows) * cols * kPanelRows + r % kPanelRows;
+    for (int64_t c = 0; c < cols; ++c) dst[c * kPanelRows] = row[c];
+  }
+}
+
+void PanelMatrix::AssignTransposed(const float* data, int64_t rows, int64_t cols, int64_t ld) {
+  // Element (r', c') of the transpose is data[c'][r']: a source row c' provides, for each panel,
+  // kPanelRows contiguous values (source columns), which land contiguously in the panel.
+  float* out = PrepareFloat32(cols, rows);
+  const int64_t panels = num_panels();
+  for (int64_t c = 0; c < rows; ++c) {  // c: a column of the transpose = a source row.
+    const float* src = data + c * ld;
+    for (int64_t p = 0; p < panels; ++p) {
+      const int64_t first = p * kPanelRows;
+      const int64_t count = std::min<int64_t>(kPanelRows, cols - first);
+      std::memcpy(out + (p * rows + c) * kPanelRows, src + first, sizeof(float) * count);
+    }
+  }
+}
+
+void PanelMatrix::AssignGatheredRows(const float* table, int64_t ld,
+                                     absl::Span<const int32_t> row_ids, int64_t cols) {
+  const int64_t rows = static_cast<int64_t>(row_ids.size());
+  float* out = PrepareFloat32(rows, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = table + static_cast<int64_t>(row_ids[r]) * ld;
+    float* dst = out + (r / kPanelRows) * cols * kPanelRows + r % kPanelRows;
+    for (int64_t c = 0; c < cols; ++c) dst[c * kPanelRows] = row[c];
+  }
+}
+
+void PanelMatrix::AssignGatheredTransposed(const float* table, int64_t ld,
+                                           absl::Span<const int32_t> row_ids, int64_t cols) {
+  const int64_t rows = static_cast<int64_t>(row_ids.size());
+  float* out = PrepareFloat32(cols, rows);  // Transposed: `cols` rows of `rows` values.
+  const int64_t panels = num_panels();
+  for (int64_t c = 0; c < rows; ++c) {
+    const float* src = table + static_cast<int64_t>(row_ids[c]) * ld;
+    for (int64_t p = 0; p < panels; ++p) {
+      const int64_t first = p * kPanelRows;
+      const int64_t count = std::min<int64_t>(kPanelRows, cols - first);
+      std::memcpy(out + (p * rows + c) * kPanelRows, src + first, sizeof(float) * count);
+    }
+  }
 }
 
 float PanelMatrix::At(int64_t r, int64_t c) const {

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace hrnn {
 
@@ -35,6 +36,20 @@ class PanelMatrix {
   // rows * cols values (may be null when rows == 0).
   static PanelMatrix FromRowMajor(const float* row_major, int64_t rows, int64_t cols,
                                   ElementType type);
+
+  // In-place fp32 repacking for training, where the packed weights change every step: each
+  // reuses this matrix's storage when it is large enough (no allocation in steady state) and
+  // makes the matrix fp32. `ld` is the row stride of the source in floats.
+  // Packs the row-major [rows x cols] matrix at `data`.
+  void AssignRowMajor(const float* data, int64_t rows, int64_t cols, int64_t ld);
+  // Packs the transpose of the row-major [rows x cols] matrix at `data`: a [cols x rows] matrix.
+  void AssignTransposed(const float* data, int64_t rows, int64_t cols, int64_t ld);
+  // Packs the [row_ids.size() x cols] matrix whose row k is table[row_ids[k] * ld ...].
+  void AssignGatheredRows(const float* table, int64_t ld, absl::Span<const int32_t> row_ids,
+                          int64_t cols);
+  // Packs the transpose of that gathered matrix: [cols x row_ids.size()].
+  void AssignGatheredTransposed(const float* table, int64_t ld,
+                                absl::Span<const int32_t> row_ids, int64_t cols);
 
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }
@@ -59,7 +74,11 @@ class PanelMatrix {
   int64_t rows_ = 0;
   int64_t cols_ = 0;
   ElementType type_ = ElementType::kFloat32;
+  // Sets the shape, makes the type fp32 and ensures zeroed storage for it (reused if possible).
+  float* PrepareFloat32(int64_t rows, int64_t cols);
+
   std::unique_ptr<void, FreeDeleter> data_;
+  size_t capacity_ = 0;  // Bytes allocated at data_.
 };
 
 }  // namespace hrnn

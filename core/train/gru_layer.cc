@@ -16,7 +16,7 @@ using ConstArrayMap = Eigen::Map<const Array, 0, Eigen::OuterStride<>>;
 ArrayMap Block(float* data, int64_t n, int64_t ld, int64_t col, int64_t cols) {
   return ArrayMap(data + col, n, cols, Eigen::OuterStride<>(ld));
 }
-ConstArrayMap Block(const float* data, int64_t n, int64_t ld, int64_t col, int64_t cols) {
+ConstArrayMap ConstBlock(const float* data, int64_t n, int64_t ld, int64_t col, int64_t cols) {
   return ConstArrayMap(data + col, n, cols, Eigen::OuterStride<>(ld));
 }
 
@@ -59,12 +59,12 @@ void GruLayer::Forward(ThreadPool& pool, const GruWeightsRef& w, ConstMatrixView
 
   ArrayMap reset = Block(saved.reset.data(), n, hidden, 0, hidden);
   ArrayMap update = Block(saved.update.data(), n, hidden, 0, hidden);
-  reset = (Block(gx.data, n, 3 * hidden, 0, hidden) + Block(gh.data, n, 2 * hidden, 0, hidden))
+  reset = (ConstBlock(gx.data, n, 3 * hidden, 0, hidden) + ConstBlock(gh.data, n, 2 * hidden, 0, hidden))
               .logistic();
-  update = (Block(gx.data, n, 3 * hidden, hidden, hidden) +
-            Block(gh.data, n, 2 * hidden, hidden, hidden))
+  update = (ConstBlock(gx.data, n, 3 * hidden, hidden, hidden) +
+            ConstBlock(gh.data, n, 2 * hidden, hidden, hidden))
                .logistic();
-  const ConstArrayMap h_prev = Block(saved.h.data(), n, hidden, 0, hidden);
+  const ConstArrayMap h_prev = ConstBlock(saved.h.data(), n, hidden, 0, hidden);
   Block(saved.reset_h.data(), n, hidden, 0, hidden) = reset * h_prev;
 
   // Reuse gates_h's first H columns for U_h (r ⊙ h).
@@ -72,8 +72,8 @@ void GruLayer::Forward(ThreadPool& pool, const GruWeightsRef& w, ConstMatrixView
   matmul_.ABt(pool, {saved.reset_h.data(), n, hidden, hidden},
               RowsOf(*w.weight_h, 2 * hidden, hidden), nullptr, uh);
   ArrayMap candidate = Block(saved.candidate.data(), n, hidden, 0, hidden);
-  candidate = (Block(gx.data, n, 3 * hidden, 2 * hidden, hidden) +
-               Block(uh.data, n, 2 * hidden, 0, hidden))
+  candidate = (ConstBlock(gx.data, n, 3 * hidden, 2 * hidden, hidden) +
+               ConstBlock(uh.data, n, 2 * hidden, 0, hidden))
                   .tanh();
   Block(h_out.data, n, h_out.ld, 0, hidden) = h_prev + update * (candidate - h_prev);
 }
@@ -85,11 +85,11 @@ void GruLayer::Backward(ThreadPool& pool, const GruWeightsRef& w, const GruActiv
   assert(d_out.rows == n && d_out.cols == hidden);
   d_gates_.resize(n * 3 * hidden);
   d_reset_h_.resize(n * hidden);
-  const ConstArrayMap dout = Block(d_out.data, n, d_out.ld, 0, hidden);
-  const ConstArrayMap h = Block(saved.h.data(), n, hidden, 0, hidden);
-  const ConstArrayMap r = Block(saved.reset.data(), n, hidden, 0, hidden);
-  const ConstArrayMap z = Block(saved.update.data(), n, hidden, 0, hidden);
-  const ConstArrayMap c = Block(saved.candidate.data(), n, hidden, 0, hidden);
+  const ConstArrayMap dout = ConstBlock(d_out.data, n, d_out.ld, 0, hidden);
+  const ConstArrayMap h = ConstBlock(saved.h.data(), n, hidden, 0, hidden);
+  const ConstArrayMap r = ConstBlock(saved.reset.data(), n, hidden, 0, hidden);
+  const ConstArrayMap z = ConstBlock(saved.update.data(), n, hidden, 0, hidden);
+  const ConstArrayMap c = ConstBlock(saved.candidate.data(), n, hidden, 0, hidden);
   ArrayMap da_r = Block(d_gates_.data(), n, 3 * hidden, 0, hidden);
   ArrayMap da_z = Block(d_gates_.data(), n, 3 * hidden, hidden, hidden);
   ArrayMap da_h = Block(d_gates_.data(), n, 3 * hidden, 2 * hidden, hidden);
@@ -101,7 +101,7 @@ void GruLayer::Backward(ThreadPool& pool, const GruWeightsRef& w, const GruActiv
   MatrixView d_rh{d_reset_h_.data(), n, hidden, hidden};
   const ConstMatrixView da_h_view{d_gates_.data() + 2 * hidden, n, hidden, 3 * hidden};
   matmul_.AB(pool, da_h_view, RowsOf(*w.weight_h, 2 * hidden, hidden), d_rh);
-  const ConstArrayMap d_rh_array = Block(d_reset_h_.data(), n, hidden, 0, hidden);
+  const ConstArrayMap d_rh_array = ConstBlock(d_reset_h_.data(), n, hidden, 0, hidden);
   da_r = d_rh_array * h * r * (1.0f - r);
 
   // Weight gradients, summed over the rows.
@@ -113,7 +113,7 @@ void GruLayer::Backward(ThreadPool& pool, const GruWeightsRef& w, const GruActiv
   matmul_.AtB(pool, da_h_view, {saved.reset_h.data(), n, hidden, hidden},
               RowsOf(grads.weight_h, 2 * hidden, hidden));
   Eigen::Map<Eigen::RowVectorXf>(grads.bias.values.data(), 3 * hidden) =
-      Block(d_gates_.data(), n, 3 * hidden, 0, 3 * hidden).colwise().sum().matrix();
+      ConstBlock(d_gates_.data(), n, 3 * hidden, 0, 3 * hidden).colwise().sum().matrix();
 
   if (dx != nullptr) matmul_.AB(pool, d_gates, RowsOf(*w.weight_x, 0, 3 * hidden), *dx);
   if (dh != nullptr) {
@@ -121,7 +121,7 @@ void GruLayer::Backward(ThreadPool& pool, const GruWeightsRef& w, const GruActiv
     MatrixView via_gates{d_h_extra_.data(), n, hidden, hidden};
     matmul_.AB(pool, d_rz, RowsOf(*w.weight_h, 0, 2 * hidden), via_gates);
     Block(dh->data, n, dh->ld, 0, hidden) =
-        dout * (1.0f - z) + d_rh_array * r + Block(d_h_extra_.data(), n, hidden, 0, hidden);
+        dout * (1.0f - z) + d_rh_array * r + ConstBlock(d_h_extra_.data(), n, hidden, 0, hidden);
   }
 }
 
