@@ -22,7 +22,8 @@ struct DataOptions {
   // Default: 1800 (30 minutes).
   int64_t session_gap_seconds = 1800;
   // When the log has session ids (a SESSION_ID column, or GRU4Rec input), a change of session id
-  // also starts a new session; gaps still cut. Default: true.
+  // also starts a new session (a row without an id counts as one more id value); gaps still
+  // cut. Default: true.
   bool use_session_ids = true;
   // Keep only rows whose EVENT_TYPE is one of these (exact match); rows without a type are then
   // dropped. Default: empty (all rows).
