@@ -102,13 +102,28 @@ float* PanelMatrix::PrepareFloat32(int64_t rows, int64_t cols) {
   return out;
 }
 
-void PanelMatrix::AssignRowMajor(const float* data, int64_t rows, int64_t cols, int64_t ld) {
-  float* out = PrepareFloat32(rows, cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = data + r * ld;
-    float* dst = out + (r / kPanelRows) * cols * kPanelRows + r % kPanelRows;
-    for (int64_t c = 0; c < cols; ++c) dst[c * kPanelRows] = row[c];
+namespace {
+
+// Packs rows row(0..rows-1) (each `cols` floats) into panel storage `out`: for each panel, the
+// 16 source rows are walked column by column so that the writes are contiguous.
+template <typename RowFn>
+void PackRows(float* out, int64_t rows, int64_t cols, RowFn row) {
+  for (int64_t p = 0; p * kPanelRows < rows; ++p) {
+    const int64_t first = p * kPanelRows;
+    const int count = static_cast<int>(std::min<int64_t>(kPanelRows, rows - first));
+    const float* src[kPanelRows];
+    for (int i = 0; i < count; ++i) src[i] = row(first + i);
+    float* dst = out + p * cols * kPanelRows;
+    for (int64_t c = 0; c < cols; ++c) {
+      for (int i = 0; i < count; ++i) dst[c * kPanelRows + i] = src[i][c];
+    }
   }
+}
+
+}  // namespace
+
+void PanelMatrix::AssignRowMajor(const float* data, int64_t rows, int64_t cols, int64_t ld) {
+  PackRows(PrepareFloat32(rows, cols), rows, cols, [&](int64_t r) { return data + r * ld; });
 }
 
 void PanelMatrix::AssignTransposed(const float* data, int64_t rows, int64_t cols, int64_t ld) {
@@ -129,12 +144,8 @@ void PanelMatrix::AssignTransposed(const float* data, int64_t rows, int64_t cols
 void PanelMatrix::AssignGatheredRows(const float* table, int64_t ld,
                                      absl::Span<const int32_t> row_ids, int64_t cols) {
   const int64_t rows = static_cast<int64_t>(row_ids.size());
-  float* out = PrepareFloat32(rows, cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = table + static_cast<int64_t>(row_ids[r]) * ld;
-    float* dst = out + (r / kPanelRows) * cols * kPanelRows + r % kPanelRows;
-    for (int64_t c = 0; c < cols; ++c) dst[c * kPanelRows] = row[c];
-  }
+  PackRows(PrepareFloat32(rows, cols), rows, cols,
+           [&](int64_t r) { return table + static_cast<int64_t>(row_ids[r]) * ld; });
 }
 
 void PanelMatrix::AssignGatheredTransposed(const float* table, int64_t ld,

@@ -1,9 +1,19 @@
 #include "core/train/thread_pool.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace hrnn {
 namespace {
+
+// How long an idle worker polls before it blocks on the mutex.
+constexpr int kSpinIterations = 200000;  // ~0.1-1 ms of pause instructions.
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
 
 // The [begin, end) of chunk `index` when n is split into `chunks` parts.
 std::pair<int64_t, int64_t> ChunkRange(int64_t n, int chunks, int index) {
@@ -21,8 +31,8 @@ ThreadPool::ThreadPool(int num_threads) : num_threads_(num_threads) {
 
 ThreadPool::~ThreadPool() {
   {
-    absl::MutexLock lock(&mutex_);
-    stop_ = true;
+    absl::MutexLock lock(&mutex_);  // Wakes blocked workers (their condition reads stop_).
+    stop_.store(true, std::memory_order_release);
   }
   for (std::thread& worker : workers_) worker.join();
 }
@@ -33,41 +43,42 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
     task(0, n, 0);
     return;
   }
+  task_ = &task;
+  n_ = n;
+  pending_.store(num_threads_ - 1, std::memory_order_relaxed);
   {
+    // Under the mutex so that a worker blocked in Await re-checks its condition.
     absl::MutexLock lock(&mutex_);
-    task_ = &task;
-    n_ = n;
-    pending_ = num_threads_ - 1;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   const auto [begin, end] = ChunkRange(n, num_threads_, 0);
   if (begin < end) task(begin, end, 0);
-  absl::MutexLock lock(&mutex_);
-  mutex_.Await(absl::Condition(
-      +[](int* pending) { return *pending == 0; }, &pending_));
-  task_ = nullptr;
+  while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
 }
 
 void ThreadPool::WorkerLoop(int worker_index) {
-  uint64_t seen_generation = 0;
+  uint64_t seen = 0;
   while (true) {
-    const std::function<void(int64_t, int64_t, int)>* task;
-    int64_t n;
-    {
-      absl::MutexLock lock(&mutex_);
-      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-        return stop_ || generation_ != seen_generation;
-      };
-      mutex_.Await(absl::Condition(&ready));
-      if (stop_) return;
-      seen_generation = generation_;
-      task = task_;
-      n = n_;
+    uint64_t current = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; current == seen && spin < kSpinIterations; ++spin) {
+      if (stop_.load(std::memory_order_acquire)) return;
+      CpuRelax();
+      current = generation_.load(std::memory_order_acquire);
     }
-    const auto [begin, end] = ChunkRange(n, num_threads_, worker_index);
-    if (begin < end) (*task)(begin, end, worker_index);
-    absl::MutexLock lock(&mutex_);
-    --pending_;
+    if (current == seen) {
+      absl::MutexLock lock(&mutex_);
+      auto changed = [this, seen] {
+        return stop_.load(std::memory_order_acquire) ||
+               generation_.load(std::memory_order_acquire) != seen;
+      };
+      mutex_.Await(absl::Condition(&changed));
+      current = generation_.load(std::memory_order_acquire);
+    }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = current;
+    const auto [begin, end] = ChunkRange(n_, num_threads_, worker_index);
+    if (begin < end) (*task_)(begin, end, worker_index);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 

@@ -177,14 +177,20 @@ double Trainer::Step(const StepRows& rows) {
 
   // 1. Sessions that ended: step their last click, then fold them into c (forward only for the
   //    session GRU; the user GRU keeps its activations for the backward pass).
-  std::vector<int64_t> fold_rows, start_rows;
+  std::vector<int64_t>& fold_rows = scratch_.fold_rows;
+  std::vector<int64_t>& start_rows = scratch_.start_rows;
+  fold_rows.clear();
+  start_rows.clear();
   for (int64_t r = 0; r < n; ++r) {
     if (has_user && rows.fold_item[r] >= 0) fold_rows.push_back(r);
     if (rows.session_start[r]) start_rows.push_back(r);
   }
   const int64_t nf = static_cast<int64_t>(fold_rows.size());
   if (nf > 0) {
-    std::vector<float> x_fold, s_fold, c_prev, c_new;
+    std::vector<float>& x_fold = scratch_.x_fold;
+    std::vector<float>& s_fold = scratch_.s_fold;
+    std::vector<float>& c_prev = scratch_.c_prev;
+    std::vector<float>& c_new = scratch_.c_new;
     MatrixView xf = View(x_fold, nf, inputs), sf = View(s_fold, nf, hidden);
     MatrixView cp = View(c_prev, nf, user_hidden), cn = View(c_new, nf, user_hidden);
     for (int64_t j = 0; j < nf; ++j) {
@@ -201,7 +207,10 @@ double Trainer::Step(const StepRows& rows) {
   }
 
   // 2. The incoming session state: s0 = init(c) (with dropout) at a session start, else carried.
-  std::vector<float> s_in_buffer, c_start, s0, init_mask;
+  std::vector<float>& s_in_buffer = scratch_.s_in_buffer;
+  std::vector<float>& c_start = scratch_.c_start;
+  std::vector<float>& s0 = scratch_.s0;
+  std::vector<float>& init_mask = scratch_.init_mask;
   MatrixView s_in = View(s_in_buffer, n, hidden);
   for (int64_t r = 0; r < n; ++r) {
     if (!rows.session_start[r]) {
@@ -229,7 +238,10 @@ double Trainer::Step(const StepRows& rows) {
   }
 
   // 3. Session GRU step on [e(input); c].
-  std::vector<float> x_buffer, s_out_buffer, embed_mask, hidden_mask;
+  std::vector<float>& x_buffer = scratch_.x_buffer;
+  std::vector<float>& s_out_buffer = scratch_.s_out_buffer;
+  std::vector<float>& embed_mask = scratch_.embed_mask;
+  std::vector<float>& hidden_mask = scratch_.hidden_mask;
   MatrixView x = View(x_buffer, n, inputs);
   for (int64_t r = 0; r < n; ++r) assemble_input(r, rows.input_item[r], x.row(r));
   DropoutMask(options_.dropout_embedding, n * embed, embed_mask);
@@ -242,7 +254,7 @@ double Trainer::Step(const StepRows& rows) {
   session_gru_.Forward(pool_, session_w, x, s_in, s_out, session_acts_);
   for (int64_t r = 0; r < n; ++r) std::copy_n(s_out.row(r), hidden, slot_s(r));
   DropoutMask(options_.dropout_hidden, n * hidden, hidden_mask);
-  std::vector<float> s_drop_buffer;
+  std::vector<float>& s_drop_buffer = scratch_.s_drop_buffer;
   MatrixView s_drop = View(s_drop_buffer, n, hidden);
   for (int64_t i = 0; i < n * hidden; ++i) {
     s_drop.data[i] = hidden_mask.empty() ? s_out.data[i] : s_out.data[i] * hidden_mask[i];
@@ -250,20 +262,26 @@ double Trainer::Step(const StepRows& rows) {
 
   // 4. Scores over the columns: the batch's targets, then the shared samples.
   const int64_t cols = n + options_.n_sample;
-  std::vector<int32_t> col_items(cols);
+  std::vector<int32_t>& col_items = scratch_.col_items;
+  col_items.resize(cols);
   std::copy(rows.target_item.begin(), rows.target_item.end(), col_items.begin());
   sampler_.Sample(absl::MakeSpan(col_items).subspan(n));
-  std::vector<float> col_bias(cols), log_q(cols);
+  std::vector<float>& col_bias = scratch_.col_bias;
+  std::vector<float>& log_q = scratch_.log_q;
+  col_bias.resize(cols);
+  log_q.resize(cols);
   const Tensor& output_bias = params_.at(kOutputBias);
   for (int64_t j = 0; j < cols; ++j) {
     col_bias[j] = output_bias.values[col_items[j]];
     log_q[j] = j < n ? log_pop_items_[col_items[j]] : log_q_items_[col_items[j]];
   }
-  std::vector<float> scores_buffer, grad_buffer;
+  std::vector<float>& scores_buffer = scratch_.scores_buffer;
+  std::vector<float>& grad_buffer = scratch_.grad_buffer;
   MatrixView scores = View(scores_buffer, n, cols);
   const Tensor& output_weight = params_.at(kOutputWeight);
   matmul_.ABtGathered(pool_, s_drop, View(output_weight), col_items, col_bias.data(), scores);
-  std::vector<uint8_t> same_item(n * cols, 0);
+  std::vector<uint8_t>& same_item = scratch_.same_item;
+  same_item.resize(n * cols);
   for (int64_t r = 0; r < n; ++r) {
     const int32_t target = rows.target_item[r];
     uint8_t* row = same_item.data() + r * cols;
@@ -271,14 +289,26 @@ double Trainer::Step(const StepRows& rows) {
   }
   grad_buffer.resize(n * cols);
   // Row r's positive is column r (its own target).
-  std::vector<int32_t> targets(n);
+  std::vector<int32_t>& targets = scratch_.targets;
+  targets.resize(n);
   for (int64_t r = 0; r < n; ++r) targets[r] = static_cast<int32_t>(r);
   const LossInput loss_input{scores_buffer, n, cols, targets, same_item, log_q};
-  const double loss = ComputeLoss(options_.loss, loss_input, absl::MakeSpan(grad_buffer));
+  // Rows are independent: split them over the pool and add the parts in chunk order.
+  double partial_loss[256] = {};
+  pool_.ParallelFor(n, [&](int64_t begin, int64_t end, int chunk) {
+    partial_loss[chunk] =
+        ComputeLossRows(options_.loss, loss_input, begin, end, absl::MakeSpan(grad_buffer));
+  });
+  double loss_sum = 0;
+  for (int chunk = 0; chunk < pool_.size(); ++chunk) loss_sum += partial_loss[chunk];
+  const double loss = loss_sum / static_cast<double>(n);
   const ConstMatrixView d_scores{grad_buffer.data(), n, cols, cols};
 
   // 5. Backward through the output layer.
-  std::vector<float> d_s_buffer, d_cols_buffer, d_bias(cols);
+  std::vector<float>& d_s_buffer = scratch_.d_s_buffer;
+  std::vector<float>& d_cols_buffer = scratch_.d_cols_buffer;
+  std::vector<float>& d_bias = scratch_.d_bias;
+  d_bias.resize(cols);
   MatrixView d_s = View(d_s_buffer, n, hidden);
   matmul_.ABGathered(pool_, d_scores, View(output_weight), col_items, d_s);
   if (!hidden_mask.empty()) {
@@ -289,7 +319,8 @@ double Trainer::Step(const StepRows& rows) {
   ColumnSums(grad_buffer.data(), n, cols, d_bias.data());
 
   // 6. Backward through the session GRU.
-  std::vector<float> d_x_buffer, d_s_in_buffer;
+  std::vector<float>& d_x_buffer = scratch_.d_x_buffer;
+  std::vector<float>& d_s_in_buffer = scratch_.d_s_in_buffer;
   MatrixView d_x = View(d_x_buffer, n, inputs);
   MatrixView d_s_in = View(d_s_in_buffer, n, hidden);
   session_gru_.Backward(pool_, session_w, session_acts_, d_s, session_grads_, &d_x,
@@ -302,7 +333,8 @@ double Trainer::Step(const StepRows& rows) {
 
   // 7. Through s0 = tanh(W_init c + b) into the init weights and the user GRU.
   if (init_trained) {
-    std::vector<float> d_a0_buffer, d_c_buffer, d_init_w_buffer(hidden * user_hidden);
+    std::vector<float>& d_a0_buffer = scratch_.d_a0_buffer;
+    std::vector<float>& d_c_buffer = scratch_.d_c_buffer;
     MatrixView d_a0 = View(d_a0_buffer, ns, hidden);
     for (int64_t j = 0; j < ns; ++j) {
       const float* ds = d_s_in.row(start_rows[j]);
@@ -328,7 +360,7 @@ double Trainer::Step(const StepRows& rows) {
     ApplyDense(kSessionInitBias, d_init_b);
     if (nf > 0) {
       // fold_rows is a subset of start_rows, both in row order.
-      std::vector<float> d_c_new_buffer;
+      std::vector<float>& d_c_new_buffer = scratch_.d_c_new_buffer;
       MatrixView d_c_new = View(d_c_new_buffer, nf, user_hidden);
       for (int64_t j = 0, k = 0; j < ns && k < nf; ++j) {
         if (start_rows[j] == fold_rows[k]) std::copy_n(d_c.row(j), user_hidden, d_c_new.row(k++));
@@ -346,8 +378,13 @@ double Trainer::Step(const StepRows& rows) {
   ApplyDense(kSessionGruBias, session_grads_.bias);
 
   // 8. Sparse rows: output rows and biases of the columns, and the input embeddings.
-  std::vector<int32_t> touched;
-  std::vector<float> row_grads, bias_grads;
+  std::vector<int32_t>& touched = scratch_.touched;
+  std::vector<float>& row_grads = scratch_.row_grads;
+  std::vector<float>& bias_grads = scratch_.bias_grads;
+  touched.clear();
+  row_grads.clear();
+  bias_grads.clear();
+  row_grads.reserve(static_cast<size_t>(cols + n) * std::max(hidden, embed));
   auto slot_for = [&](int32_t item, int64_t width) {
     int32_t& index = sparse_index_[item];
     if (index < 0) {
