@@ -114,6 +114,7 @@ void MatVecB(const Element* data, int64_t rows, int64_t cols, const float* const
 // 1.45-1.66x -> 1.88-1.91x the fp32 kernel. With 8 states the kernel is compute-bound and the
 // per-state xpair tables (3.2 KB each) crowd L1: 153 -> 210 us at N = 10k, so only batches of
 // 1-2 states take this path.
+// Loads are unaligned: with an odd column count a bf16 panel starts on a 32-byte boundary.
 constexpr int64_t kMaxPairs = 64;  // cols <= 128 use this path (H = 100); wider use Panel<>.
 constexpr int kMaxPairsBatch = 2;
 
@@ -133,7 +134,7 @@ inline void PanelBf16Pairs(const uint16_t* panel, const uint16_t* ahead, int64_t
   for (; q + kAcc <= pairs; q += kAcc) {
     for (int a = 0; a < kAcc; ++a) {
       _mm_prefetch(reinterpret_cast<const char*>(ahead + (q + a) * 2 * kPanelRows), _MM_HINT_T0);
-      const __m512i v = _mm512_load_si512(panel + (q + a) * 2 * kPanelRows);
+      const __m512i v = _mm512_loadu_si512(panel + (q + a) * 2 * kPanelRows);
       const __m512 e = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, v, 16));
       const __m512 o = _mm512_castsi512_ps(_mm512_and_si512(v, high_mask));
       for (int b = 0; b < B; ++b) {
@@ -144,7 +145,7 @@ inline void PanelBf16Pairs(const uint16_t* panel, const uint16_t* ahead, int64_t
   }
   for (; q < pairs; ++q) {
     _mm_prefetch(reinterpret_cast<const char*>(ahead + q * 2 * kPanelRows), _MM_HINT_T0);
-    const __m512i v = _mm512_load_si512(panel + q * 2 * kPanelRows);
+    const __m512i v = _mm512_loadu_si512(panel + q * 2 * kPanelRows);
     const __m512 e = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, v, 16));
     const __m512 o = _mm512_castsi512_ps(_mm512_and_si512(v, high_mask));
     for (int b = 0; b < B; ++b) {
