@@ -28,10 +28,20 @@ using MatVecKernel = void (*)(const PanelMatrix& m, const float* const* xs, int 
 // Index of the first i in [0, n) with values[i] > threshold (NaN never qualifies), or n.
 using FindFirstGreaterKernel = int64_t (*)(const float* values, int64_t n, float threshold);
 
+// The Adagrad (+ momentum) update of n parameters, elementwise:
+//   acc += g * g;  step = lr * g / sqrt(acc + eps);
+//   momentum > 0: vel = momentum * vel - step, w += vel;  else w -= step.
+// `vel` may be null when momentum == 0. The scalar and AVX2 levels compute 1/sqrt exactly; AVX-512
+// uses a refined reciprocal-square-root estimate (relative error < 1e-6), so levels agree to
+// about float precision, not bitwise.
+using AdagradKernel = void (*)(float* w, float* acc, float* vel, const float* g, int64_t n,
+                               float lr, float eps, float momentum);
+
 struct SimdKernels {
   MatVecKernel matvec_f32;
   MatVecKernel matvec_bf16;
   FindFirstGreaterKernel find_first_greater;
+  AdagradKernel adagrad;
 };
 
 // REQUIRES: level <= DetectedSimdLevel().

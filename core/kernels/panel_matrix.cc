@@ -81,7 +81,7 @@ PanelMatrix PanelMatrix::FromRowMajor(const float* row_major, int64_t rows, int6
   return m;
 }
 
-float* PanelMatrix::PrepareFloat32(int64_t rows, int64_t cols) {
+void PanelMatrix::ResizeFloat32(int64_t rows, int64_t cols) {
   rows_ = rows;
   cols_ = cols;
   type_ = ElementType::kFloat32;
@@ -92,75 +92,50 @@ float* PanelMatrix::PrepareFloat32(int64_t rows, int64_t cols) {
     data_.reset(data);
     capacity_ = needed;
   }
-  float* out = static_cast<float*>(data_.get());
-  // Only the padding rows of the last panel need zeros; everything else is overwritten.
-  const int64_t padded = num_panels() * kPanelRows;
-  if (padded > rows && cols > 0) {
-    float* last = out + (num_panels() - 1) * cols * kPanelRows;
+  // Only the padding rows of the last panel need zeros; packing overwrites everything else.
+  if (num_panels() * kPanelRows > rows && cols > 0) {
+    float* last = static_cast<float*>(data_.get()) + (num_panels() - 1) * cols * kPanelRows;
     std::memset(last, 0, sizeof(float) * cols * kPanelRows);
   }
-  return out;
 }
 
-namespace {
-
-// Packs rows row(0..rows-1) (each `cols` floats) into panel storage `out`: for each panel, the
-// 16 source rows are walked column by column so that the writes are contiguous.
-template <typename RowFn>
-void PackRows(float* out, int64_t rows, int64_t cols, RowFn row) {
-  for (int64_t p = 0; p * kPanelRows < rows; ++p) {
+void PanelMatrix::PackPanels(const PackSource& source, int64_t panel_begin, int64_t panel_end) {
+  float* out = static_cast<float*>(data_.get());
+  auto source_row = [&](int64_t k) {
+    return source.data + (source.row_ids != nullptr ? source.row_ids[k] : k) * source.ld;
+  };
+  for (int64_t p = panel_begin; p < panel_end; ++p) {
     const int64_t first = p * kPanelRows;
-    const int count = static_cast<int>(std::min<int64_t>(kPanelRows, rows - first));
-    const float* src[kPanelRows];
-    for (int i = 0; i < count; ++i) src[i] = row(first + i);
-    float* dst = out + p * cols * kPanelRows;
-    for (int64_t c = 0; c < cols; ++c) {
-      for (int i = 0; i < count; ++i) dst[c * kPanelRows + i] = src[i][c];
+    const int count = static_cast<int>(std::min<int64_t>(kPanelRows, rows_ - first));
+    float* dst = out + p * cols_ * kPanelRows;
+    if (source.transposed) {
+      // Element (r, c) is source row c, value r: each source row gives this panel `count`
+      // contiguous values, which land contiguously.
+      for (int64_t c = 0; c < cols_; ++c) {
+        std::memcpy(dst + c * kPanelRows, source_row(c) + first, sizeof(float) * count);
+      }
+    } else {
+      // Walk the panel's rows column by column so that the writes are contiguous; gathered rows
+      // are scattered, so the next panel's rows are prefetched meanwhile.
+      const float* src[kPanelRows];
+      for (int i = 0; i < count; ++i) src[i] = source_row(first + i);
+      if (source.row_ids != nullptr && p + 1 < panel_end) {
+        const int next = static_cast<int>(std::min<int64_t>(kPanelRows, rows_ - first - kPanelRows));
+        for (int i = 0; i < next; ++i) {
+          const float* row = source_row(first + kPanelRows + i);
+          for (int64_t c = 0; c < cols_; c += 16) __builtin_prefetch(row + c);
+        }
+      }
+      for (int64_t c = 0; c < cols_; ++c) {
+        for (int i = 0; i < count; ++i) dst[c * kPanelRows + i] = src[i][c];
+      }
     }
   }
 }
 
-}  // namespace
-
-void PanelMatrix::AssignRowMajor(const float* data, int64_t rows, int64_t cols, int64_t ld) {
-  PackRows(PrepareFloat32(rows, cols), rows, cols, [&](int64_t r) { return data + r * ld; });
-}
-
-void PanelMatrix::AssignTransposed(const float* data, int64_t rows, int64_t cols, int64_t ld) {
-  // Element (r', c') of the transpose is data[c'][r']: a source row c' provides, for each panel,
-  // kPanelRows contiguous values (source columns), which land contiguously in the panel.
-  float* out = PrepareFloat32(cols, rows);
-  const int64_t panels = num_panels();
-  for (int64_t c = 0; c < rows; ++c) {  // c: a column of the transpose = a source row.
-    const float* src = data + c * ld;
-    for (int64_t p = 0; p < panels; ++p) {
-      const int64_t first = p * kPanelRows;
-      const int64_t count = std::min<int64_t>(kPanelRows, cols - first);
-      std::memcpy(out + (p * rows + c) * kPanelRows, src + first, sizeof(float) * count);
-    }
-  }
-}
-
-void PanelMatrix::AssignGatheredRows(const float* table, int64_t ld,
-                                     absl::Span<const int32_t> row_ids, int64_t cols) {
-  const int64_t rows = static_cast<int64_t>(row_ids.size());
-  PackRows(PrepareFloat32(rows, cols), rows, cols,
-           [&](int64_t r) { return table + static_cast<int64_t>(row_ids[r]) * ld; });
-}
-
-void PanelMatrix::AssignGatheredTransposed(const float* table, int64_t ld,
-                                           absl::Span<const int32_t> row_ids, int64_t cols) {
-  const int64_t rows = static_cast<int64_t>(row_ids.size());
-  float* out = PrepareFloat32(cols, rows);  // Transposed: `cols` rows of `rows` values.
-  const int64_t panels = num_panels();
-  for (int64_t c = 0; c < rows; ++c) {
-    const float* src = table + static_cast<int64_t>(row_ids[c]) * ld;
-    for (int64_t p = 0; p < panels; ++p) {
-      const int64_t first = p * kPanelRows;
-      const int64_t count = std::min<int64_t>(kPanelRows, cols - first);
-      std::memcpy(out + (p * rows + c) * kPanelRows, src + first, sizeof(float) * count);
-    }
-  }
+void PanelMatrix::Assign(const PackSource& source, int64_t rows, int64_t cols) {
+  ResizeFloat32(rows, cols);
+  PackPanels(source, 0, num_panels());
 }
 
 float PanelMatrix::At(int64_t r, int64_t c) const {

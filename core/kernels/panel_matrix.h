@@ -13,7 +13,6 @@
 #include <memory>
 
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
 
 namespace hrnn {
 
@@ -37,19 +36,25 @@ class PanelMatrix {
   static PanelMatrix FromRowMajor(const float* row_major, int64_t rows, int64_t cols,
                                   ElementType type);
 
-  // In-place fp32 repacking for training, where the packed weights change every step: each
-  // reuses this matrix's storage when it is large enough (no allocation in steady state) and
-  // makes the matrix fp32. `ld` is the row stride of the source in floats.
-  // Packs the row-major [rows x cols] matrix at `data`.
-  void AssignRowMajor(const float* data, int64_t rows, int64_t cols, int64_t ld);
-  // Packs the transpose of the row-major [rows x cols] matrix at `data`: a [cols x rows] matrix.
-  void AssignTransposed(const float* data, int64_t rows, int64_t cols, int64_t ld);
-  // Packs the [row_ids.size() x cols] matrix whose row k is table[row_ids[k] * ld ...].
-  void AssignGatheredRows(const float* table, int64_t ld, absl::Span<const int32_t> row_ids,
-                          int64_t cols);
-  // Packs the transpose of that gathered matrix: [cols x row_ids.size()].
-  void AssignGatheredTransposed(const float* table, int64_t ld,
-                                absl::Span<const int32_t> row_ids, int64_t cols);
+  // In-place fp32 packing for training, where the packed weights change every step: storage
+  // is reused when large enough (no allocation in steady state).
+  // Where the values of a packed matrix come from. Row k of the source is
+  // data + (row_ids ? row_ids[k] : k) * ld. Not transposed: matrix row r is source row r.
+  // Transposed: element (r, c) is value r of source row c.
+  struct PackSource {
+    const float* data = nullptr;
+    int64_t ld = 0;
+    const int32_t* row_ids = nullptr;
+    bool transposed = false;
+  };
+  // Makes this an fp32 [rows x cols] matrix with zeroed padding; contents otherwise undefined
+  // until packed.
+  void ResizeFloat32(int64_t rows, int64_t cols);
+  // Fills panels [panel_begin, panel_end) from `source` (after ResizeFloat32). Disjoint ranges
+  // may be packed concurrently.
+  void PackPanels(const PackSource& source, int64_t panel_begin, int64_t panel_end);
+  // ResizeFloat32 + PackPanels over every panel.
+  void Assign(const PackSource& source, int64_t rows, int64_t cols);
 
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }
@@ -74,9 +79,6 @@ class PanelMatrix {
   int64_t rows_ = 0;
   int64_t cols_ = 0;
   ElementType type_ = ElementType::kFloat32;
-  // Sets the shape, makes the type fp32 and ensures zeroed storage for it (reused if possible).
-  float* PrepareFloat32(int64_t rows, int64_t cols);
-
   std::unique_ptr<void, FreeDeleter> data_;
   size_t capacity_ = 0;  // Bytes allocated at data_.
 };

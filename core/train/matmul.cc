@@ -21,12 +21,19 @@ void Transpose(ConstMatrixView src, MatrixView dst) {
   }
 }
 
-void MatMul::Run(ThreadPool& pool, ConstMatrixView x, const float* bias, MatrixView c) {
-  assert(x.cols == packed_.cols() && c.rows == x.rows && c.cols == packed_.rows());
+void Transpose(ThreadPool& pool, ConstMatrixView src, MatrixView dst) {
+  pool.ParallelFor(dst.rows, [&](int64_t begin, int64_t end, int) {
+    Transpose({src.data + begin, src.rows, end - begin, src.ld},
+              {dst.row(begin), end - begin, dst.cols, dst.ld});
+  });
+}
+
+void MatMul::Run(ThreadPool& pool, const PanelMatrix::PackSource& source, int64_t rows,
+                 int64_t cols, ConstMatrixView x, const float* bias, MatrixView c) {
+  assert(x.cols == cols && c.rows == x.rows && c.cols == rows);
+  packed_.ResizeFloat32(rows, cols);
   const MatVecKernel kernel = ActiveKernels().matvec_f32;
   const int64_t num_panels = packed_.num_panels();
-  // Split the output columns (panels) when there are enough of them, else the rows of x.
-  const bool split_panels = num_panels >= 4 * pool.size() || x.rows < 8 * pool.size();
   auto run_rows = [&](int64_t row_begin, int64_t row_end, int64_t panel_begin,
                       int64_t panel_end) {
     const float* xs[kMaxMatVecBatch];
@@ -40,11 +47,16 @@ void MatMul::Run(ThreadPool& pool, ConstMatrixView x, const float* bias, MatrixV
       kernel(packed_, xs, batch, bias, ys, panel_begin, panel_end);
     }
   };
-  if (split_panels) {
+  if (num_panels >= 4 * pool.size() || x.rows < 8 * pool.size()) {
+    // Each thread packs the panels it then multiplies: one parallel section, no barrier.
     pool.ParallelFor(num_panels, [&](int64_t begin, int64_t end, int) {
+      packed_.PackPanels(source, begin, end);
       run_rows(0, x.rows, begin, end);
     });
   } else {
+    pool.ParallelFor(num_panels, [&](int64_t begin, int64_t end, int) {
+      packed_.PackPanels(source, begin, end);
+    });
     pool.ParallelFor(x.rows, [&](int64_t begin, int64_t end, int) {
       run_rows(begin, end, 0, num_panels);
     });
@@ -53,34 +65,31 @@ void MatMul::Run(ThreadPool& pool, ConstMatrixView x, const float* bias, MatrixV
 
 void MatMul::ABt(ThreadPool& pool, ConstMatrixView a, ConstMatrixView b, const float* bias,
                  MatrixView c) {
-  packed_.AssignRowMajor(b.data, b.rows, b.cols, b.ld);
-  Run(pool, a, bias, c);
+  Run(pool, {b.data, b.ld, nullptr, false}, b.rows, b.cols, a, bias, c);
 }
 
 void MatMul::AB(ThreadPool& pool, ConstMatrixView a, ConstMatrixView b, MatrixView c) {
-  packed_.AssignTransposed(b.data, b.rows, b.cols, b.ld);
-  Run(pool, a, nullptr, c);
+  Run(pool, {b.data, b.ld, nullptr, true}, b.cols, b.rows, a, nullptr, c);
 }
 
 void MatMul::AtB(ThreadPool& pool, ConstMatrixView a, ConstMatrixView b, MatrixView c) {
   // c = a^T b: x = a^T (rows = a's columns), packed = b^T.
   transposed_.resize(static_cast<size_t>(a.rows * a.cols));
   MatrixView at{transposed_.data(), a.cols, a.rows, a.rows};
-  Transpose(a, at);
-  packed_.AssignTransposed(b.data, b.rows, b.cols, b.ld);
-  Run(pool, at, nullptr, c);
+  Transpose(pool, a, at);
+  Run(pool, {b.data, b.ld, nullptr, true}, b.cols, b.rows, at, nullptr, c);
 }
 
 void MatMul::ABtGathered(ThreadPool& pool, ConstMatrixView a, ConstMatrixView table,
                          absl::Span<const int32_t> rows, const float* bias, MatrixView c) {
-  packed_.AssignGatheredRows(table.data, table.ld, rows, table.cols);
-  Run(pool, a, bias, c);
+  Run(pool, {table.data, table.ld, rows.data(), false}, static_cast<int64_t>(rows.size()),
+      table.cols, a, bias, c);
 }
 
 void MatMul::ABGathered(ThreadPool& pool, ConstMatrixView a, ConstMatrixView table,
                         absl::Span<const int32_t> rows, MatrixView c) {
-  packed_.AssignGatheredTransposed(table.data, table.ld, rows, table.cols);
-  Run(pool, a, nullptr, c);
+  Run(pool, {table.data, table.ld, rows.data(), true}, table.cols,
+      static_cast<int64_t>(rows.size()), a, nullptr, c);
 }
 
 }  // namespace hrnn

@@ -1,8 +1,9 @@
 // Dense matrix products for training, C = op(A) · op(B), built on the panel MatVec kernels so
 // that they run at the SIMD level of the inference core (AVX-512 / AVX2 / scalar) whatever flags
 // the rest of the code is compiled with. B is repacked into a reusable PanelMatrix on every call
-// (training weights change every step). Work splits over a ThreadPool with a static partition:
-// results are deterministic for a given thread count. A MatMul object is not thread-safe.
+// (training weights change every step), in parallel with the product where possible. Work
+// splits over a ThreadPool with a static partition: results are deterministic for a given thread
+// count. A MatMul object is not thread-safe.
 #ifndef HRNN_CORE_TRAIN_MATMUL_H_
 #define HRNN_CORE_TRAIN_MATMUL_H_
 
@@ -34,6 +35,8 @@ struct MatrixView {
 
 // dst = src^T. REQUIRES: dst is [src.cols, src.rows].
 void Transpose(ConstMatrixView src, MatrixView dst);
+// The same, with the rows of dst split over `pool`.
+void Transpose(ThreadPool& pool, ConstMatrixView src, MatrixView dst);
 
 class MatMul {
  public:
@@ -55,8 +58,9 @@ class MatMul {
                   absl::Span<const int32_t> rows, MatrixView c);
 
  private:
-  // c = x · packed_^T (+ bias) where x's rows are contiguous vectors of packed_.cols() floats.
-  void Run(ThreadPool& pool, ConstMatrixView x, const float* bias, MatrixView c);
+  // Packs `source` as the [rows x cols] matrix P, then c = x · P^T (+ bias).
+  void Run(ThreadPool& pool, const PanelMatrix::PackSource& source, int64_t rows, int64_t cols,
+           ConstMatrixView x, const float* bias, MatrixView c);
 
   PanelMatrix packed_;
   std::vector<float> transposed_;

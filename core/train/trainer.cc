@@ -6,6 +6,7 @@
 
 #include "Eigen/Core"
 #include "absl/strings/str_cat.h"
+#include "core/kernels/matvec.h"
 #include "core/status_macros.h"
 
 namespace hrnn {
@@ -104,37 +105,96 @@ void Trainer::InitializeParameters() {
 }
 
 void Trainer::ApplyDense(const std::string& name, const Tensor& gradient) {
-  ApplySparseRows(name, {}, gradient.values.data(), 0);
-}
-
-void Trainer::ApplySparseRows(const std::string& name, absl::Span<const int32_t> rows,
-                              const float* gradient_rows, int64_t width) {
   Tensor& weights = params_.at(name);
   OptimizerState& state = optimizer_.at(name);
+  const AdagradKernel adagrad = ActiveKernels().adagrad;
+  const int64_t size = static_cast<int64_t>(weights.values.size());
+  constexpr int64_t kChunk = 4096;  // Elements per task, so small tensors stay on one thread.
+  pool_.ParallelFor((size + kChunk - 1) / kChunk, [&](int64_t begin, int64_t end, int) {
+    const int64_t offset = begin * kChunk, count = std::min(size, end * kChunk) - offset;
+    adagrad(weights.values.data() + offset, state.accumulator.values.data() + offset,
+            state.velocity.values.empty() ? nullptr : state.velocity.values.data() + offset,
+            gradient.values.data() + offset, count, options_.learning_rate,
+            options_.adagrad_epsilon, options_.momentum);
+  });
+}
+
+void Trainer::ApplySparse(const char* rows_name, const char* bias_name, int64_t width,
+                          absl::Span<const SparseContribution> contributions) {
+  // Group the contributions by item (counting sort by first appearance) so that each touched
+  // row is summed in contribution order and updated once, by one thread.
+  std::vector<int32_t>& touched = scratch_.touched;
+  std::vector<int32_t>& group_start = scratch_.group_start;
+  std::vector<int32_t>& grouped = scratch_.grouped;
+  touched.clear();
+  std::vector<int32_t>& slot_of = scratch_.slot_of;
+  slot_of.resize(contributions.size());
+  group_start.clear();
+  for (size_t j = 0; j < contributions.size(); ++j) {
+    int32_t& slot = sparse_index_[contributions[j].item];
+    if (slot < 0) {
+      slot = static_cast<int32_t>(touched.size());
+      touched.push_back(contributions[j].item);
+      group_start.push_back(0);
+    }
+    slot_of[j] = slot;
+    ++group_start[slot];
+  }
+  for (int32_t item : touched) sparse_index_[item] = -1;
+  int32_t running = 0;
+  for (int32_t& start : group_start) {
+    const int32_t count = start;
+    start = running;
+    running += count;
+  }
+  group_start.push_back(running);
+  grouped.resize(contributions.size());
+  std::vector<int32_t>& fill = scratch_.fill;
+  fill.assign(group_start.begin(), group_start.end() - 1);
+  for (size_t j = 0; j < contributions.size(); ++j) grouped[fill[slot_of[j]]++] = j;
+
+  Tensor& weights = params_.at(rows_name);
+  OptimizerState& state = optimizer_.at(rows_name);
+  Tensor* bias = bias_name != nullptr ? &params_.at(bias_name) : nullptr;
+  OptimizerState* bias_state = bias_name != nullptr ? &optimizer_.at(bias_name) : nullptr;
+  const AdagradKernel adagrad = ActiveKernels().adagrad;
   const float lr = options_.learning_rate, eps = options_.adagrad_epsilon;
   const float momentum = options_.momentum;
-  auto update = [&](int64_t offset, const float* g, int64_t count) {
-    float* w = weights.values.data() + offset;
-    float* acc = state.accumulator.values.data() + offset;
-    float* vel = momentum > 0 ? state.velocity.values.data() + offset : nullptr;
-    for (int64_t k = 0; k < count; ++k) {
-      acc[k] += g[k] * g[k];
-      const float step = lr * g[k] / std::sqrt(acc[k] + eps);
-      if (vel != nullptr) {
-        vel[k] = momentum * vel[k] - step;
-        w[k] += vel[k];
-      } else {
-        w[k] -= step;
+  scratch_.row_grads.resize(static_cast<size_t>(pool_.size()) * width);
+  pool_.ParallelFor(static_cast<int64_t>(touched.size()), [&](int64_t begin, int64_t end,
+                                                              int chunk) {
+    float* g = scratch_.row_grads.data() + chunk * width;
+    // The rows are scattered over tables far larger than L2: fetch the next rows' cache lines
+    // while this one is updated.
+    auto prefetch_row = [&](int64_t slot) {
+      const int64_t offset = static_cast<int64_t>(touched[slot]) * width;
+      for (int64_t i = 0; i < width; i += 16) {
+        __builtin_prefetch(weights.values.data() + offset + i, 1);
+        __builtin_prefetch(state.accumulator.values.data() + offset + i, 1);
+      }
+    };
+    for (int64_t slot = begin; slot < std::min(end, begin + 2); ++slot) prefetch_row(slot);
+    for (int64_t slot = begin; slot < end; ++slot) {
+      if (slot + 2 < end) prefetch_row(slot + 2);
+      std::fill_n(g, width, 0.0f);
+      float bias_g = 0;
+      for (int32_t k = group_start[slot]; k < group_start[slot + 1]; ++k) {
+        const SparseContribution& c = contributions[grouped[k]];
+        for (int64_t i = 0; i < width; ++i) g[i] += c.row[i];
+        if (c.bias != nullptr) bias_g += *c.bias;
+      }
+      const int64_t item = touched[slot];
+      const int64_t offset = item * width;
+      adagrad(weights.values.data() + offset, state.accumulator.values.data() + offset,
+              momentum > 0 ? state.velocity.values.data() + offset : nullptr, g, width, lr, eps,
+              momentum);
+      if (bias != nullptr) {
+        adagrad(bias->values.data() + item, bias_state->accumulator.values.data() + item,
+                momentum > 0 ? bias_state->velocity.values.data() + item : nullptr, &bias_g, 1,
+                lr, eps, momentum);
       }
     }
-  };
-  if (width == 0) {  // Dense.
-    update(0, gradient_rows, static_cast<int64_t>(weights.values.size()));
-    return;
-  }
-  for (size_t j = 0; j < rows.size(); ++j) {
-    update(static_cast<int64_t>(rows[j]) * width, gradient_rows + j * width, width);
-  }
+  });
 }
 
 void Trainer::DropoutMask(float p, int64_t size, std::vector<float>& mask) {
@@ -378,49 +438,19 @@ double Trainer::Step(const StepRows& rows) {
   ApplyDense(kSessionGruBias, session_grads_.bias);
 
   // 8. Sparse rows: output rows and biases of the columns, and the input embeddings.
-  std::vector<int32_t>& touched = scratch_.touched;
-  std::vector<float>& row_grads = scratch_.row_grads;
-  std::vector<float>& bias_grads = scratch_.bias_grads;
-  touched.clear();
-  row_grads.clear();
-  bias_grads.clear();
-  row_grads.reserve(static_cast<size_t>(cols + n) * std::max(hidden, embed));
-  auto slot_for = [&](int32_t item, int64_t width) {
-    int32_t& index = sparse_index_[item];
-    if (index < 0) {
-      index = static_cast<int32_t>(touched.size());
-      touched.push_back(item);
-      row_grads.resize(row_grads.size() + width, 0.0f);
-      bias_grads.push_back(0.0f);
-    }
-    return index;
-  };
+  std::vector<SparseContribution>& contributions = scratch_.contributions;
+  contributions.clear();
   for (int64_t j = 0; j < cols; ++j) {
-    const int32_t index = slot_for(col_items[j], hidden);
-    float* g = row_grads.data() + static_cast<int64_t>(index) * hidden;
-    for (int64_t k = 0; k < hidden; ++k) g[k] += d_cols.row(j)[k];
-    bias_grads[index] += d_bias[j];
+    contributions.push_back({col_items[j], d_cols.row(j), &d_bias[j]});
   }
   if (config_.embedding_size == 0) {  // Constrained: the input embedding is the output row.
-    for (int64_t r = 0; r < n; ++r) {
-      float* g = row_grads.data() + static_cast<int64_t>(slot_for(rows.input_item[r], hidden)) * hidden;
-      for (int64_t k = 0; k < hidden; ++k) g[k] += d_x.row(r)[k];
-    }
+    for (int64_t r = 0; r < n; ++r) contributions.push_back({rows.input_item[r], d_x.row(r)});
   }
-  ApplySparseRows(kOutputWeight, touched, row_grads.data(), hidden);
-  ApplySparseRows(kOutputBias, touched, bias_grads.data(), 1);
-  for (int32_t item : touched) sparse_index_[item] = -1;
+  ApplySparse(kOutputWeight, kOutputBias, hidden, contributions);
   if (config_.embedding_size > 0) {
-    touched.clear();
-    row_grads.clear();
-    bias_grads.clear();
-    for (int64_t r = 0; r < n; ++r) {
-      const int32_t index = slot_for(rows.input_item[r], embed);
-      float* g = row_grads.data() + static_cast<int64_t>(index) * embed;
-      for (int64_t k = 0; k < embed; ++k) g[k] += d_x.row(r)[k];
-    }
-    ApplySparseRows(kItemEmbedding, touched, row_grads.data(), embed);
-    for (int32_t item : touched) sparse_index_[item] = -1;
+    contributions.clear();
+    for (int64_t r = 0; r < n; ++r) contributions.push_back({rows.input_item[r], d_x.row(r)});
+    ApplySparse(kItemEmbedding, nullptr, embed, contributions);
   }
   return loss;
 }

@@ -71,9 +71,19 @@ class Trainer {
   Trainer(const Dataset& train, const TrainOptions& options, ModelConfig config,
           NegativeSampler sampler);
   void InitializeParameters();
+  // One row's gradient for a sparse update: `row` has the tensor's width; `bias`, if not null,
+  // is the gradient of the item's output bias.
+  struct SparseContribution {
+    int32_t item;
+    const float* row;
+    const float* bias = nullptr;
+  };
+  // Adagrad on a dense tensor.
   void ApplyDense(const std::string& name, const Tensor& gradient);
-  void ApplySparseRows(const std::string& name, absl::Span<const int32_t> rows,
-                       const float* gradient_rows, int64_t width);
+  // Sums the contributions per item and applies Adagrad to each touched row of `rows_name`
+  // (and element of `bias_name` when not null), rows split over the pool.
+  void ApplySparse(const char* rows_name, const char* bias_name, int64_t width,
+                   absl::Span<const SparseContribution> contributions);
   // Fills `mask` (size n * width) with inverted-dropout factors, or leaves it empty when p = 0.
   void DropoutMask(float p, int64_t size, std::vector<float>& mask);
   const float* EmbeddingRow(int32_t item) const;
@@ -111,8 +121,9 @@ class Trainer {
     std::vector<float> x_fold, s_fold, c_prev, c_new, s_in_buffer, c_start, s0, init_mask,
         x_buffer, s_out_buffer, embed_mask, hidden_mask, s_drop_buffer, col_bias, log_q,
         scores_buffer, grad_buffer, d_s_buffer, d_cols_buffer, d_bias, d_x_buffer,
-        d_s_in_buffer, d_a0_buffer, d_c_buffer, d_c_new_buffer, row_grads, bias_grads;
-    std::vector<int32_t> col_items, targets, touched;
+        d_s_in_buffer, d_a0_buffer, d_c_buffer, d_c_new_buffer, row_grads;
+    std::vector<int32_t> col_items, targets, touched, group_start, grouped, slot_of, fill;
+    std::vector<SparseContribution> contributions;
     std::vector<uint8_t> same_item;
   } scratch_;
 };

@@ -189,10 +189,42 @@ int64_t FindFirstGreater(const float* values, int64_t n, float threshold) {
   return n;
 }
 
+void Adagrad(float* w, float* acc, float* vel, const float* g, int64_t n, float lr, float eps,
+             float momentum) {
+  const __m256 lr_v = _mm256_set1_ps(lr), eps_v = _mm256_set1_ps(eps);
+  const __m256 momentum_v = _mm256_set1_ps(momentum);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 gv = _mm256_loadu_ps(g + i);
+    const __m256 a = _mm256_add_ps(_mm256_loadu_ps(acc + i), _mm256_mul_ps(gv, gv));
+    _mm256_storeu_ps(acc + i, a);
+    const __m256 step =
+        _mm256_div_ps(_mm256_mul_ps(lr_v, gv), _mm256_sqrt_ps(_mm256_add_ps(a, eps_v)));
+    const __m256 wv = _mm256_loadu_ps(w + i);
+    if (momentum > 0) {
+      const __m256 v = _mm256_sub_ps(_mm256_mul_ps(momentum_v, _mm256_loadu_ps(vel + i)), step);
+      _mm256_storeu_ps(vel + i, v);
+      _mm256_storeu_ps(w + i, _mm256_add_ps(wv, v));
+    } else {
+      _mm256_storeu_ps(w + i, _mm256_sub_ps(wv, step));
+    }
+  }
+  for (; i < n; ++i) {  // Scalar tail, the same operations.
+    acc[i] = acc[i] + g[i] * g[i];
+    const float step = lr * g[i] / __builtin_sqrtf(acc[i] + eps);
+    if (momentum > 0) {
+      vel[i] = momentum * vel[i] - step;
+      w[i] = w[i] + vel[i];
+    } else {
+      w[i] = w[i] - step;
+    }
+  }
+}
+
 }  // namespace
 
 const SimdKernels& Avx2Kernels() {
-  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &FindFirstGreater};
+  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &FindFirstGreater, &Adagrad};
   return kKernels;
 }
 

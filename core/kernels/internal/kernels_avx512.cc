@@ -278,10 +278,41 @@ int64_t FindFirstGreater(const float* values, int64_t n, float threshold) {
   return n;
 }
 
+void Adagrad(float* w, float* acc, float* vel, const float* g, int64_t n, float lr, float eps,
+             float momentum) {
+  const __m512 lr_v = _mm512_set1_ps(lr), eps_v = _mm512_set1_ps(eps);
+  const __m512 momentum_v = _mm512_set1_ps(momentum);
+  const __m512 half_v = _mm512_set1_ps(0.5f), three_v = _mm512_set1_ps(3.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const int64_t left = n - i;
+    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff)
+                                   : static_cast<__mmask16>((1u << left) - 1);
+    const __m512 gv = _mm512_maskz_loadu_ps(m, g + i);
+    const __m512 a = _mm512_add_ps(_mm512_maskz_loadu_ps(m, acc + i), _mm512_mul_ps(gv, gv));
+    _mm512_mask_storeu_ps(acc + i, m, a);
+    // 1 / sqrt(a + eps): the 14-bit estimate refined by one Newton step (~23 bits), which
+    // avoids the divider (a shared unit that div and sqrt would each occupy ~16 cycles).
+    const __m512 d = _mm512_add_ps(a, eps_v);
+    const __m512 y0 = _mm512_maskz_rsqrt14_ps(0xffff, d);
+    const __m512 y = _mm512_mul_ps(_mm512_mul_ps(half_v, y0),
+                                   _mm512_sub_ps(three_v, _mm512_mul_ps(d, _mm512_mul_ps(y0, y0))));
+    const __m512 step = _mm512_mul_ps(_mm512_mul_ps(lr_v, gv), y);
+    const __m512 wv = _mm512_maskz_loadu_ps(m, w + i);
+    if (momentum > 0) {
+      const __m512 v = _mm512_sub_ps(_mm512_mul_ps(momentum_v, _mm512_maskz_loadu_ps(m, vel + i)),
+                                     step);
+      _mm512_mask_storeu_ps(vel + i, m, v);
+      _mm512_mask_storeu_ps(w + i, m, _mm512_add_ps(wv, v));
+    } else {
+      _mm512_mask_storeu_ps(w + i, m, _mm512_sub_ps(wv, step));
+    }
+  }
+}
+
 }  // namespace
 
 const SimdKernels& Avx512Kernels() {
-  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &FindFirstGreater};
+  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &FindFirstGreater, &Adagrad};
   return kKernels;
 }
 

@@ -60,10 +60,26 @@ int64_t FindFirstGreater(const float* values, int64_t n, float threshold) {
   return n;
 }
 
+void Adagrad(float* w, float* acc, float* vel, const float* g, int64_t n, float lr, float eps,
+             float momentum) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g2 = g[i] * g[i];
+    acc[i] = acc[i] + g2;
+    const float step = lr * g[i] / __builtin_sqrtf(acc[i] + eps);
+    if (momentum > 0) {
+      const float decayed = momentum * vel[i];
+      vel[i] = decayed - step;
+      w[i] = w[i] + vel[i];
+    } else {
+      w[i] = w[i] - step;
+    }
+  }
+}
+
 }  // namespace
 
 const SimdKernels& ScalarKernels() {
-  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &FindFirstGreater};
+  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &FindFirstGreater, &Adagrad};
   return kKernels;
 }
 
