@@ -259,7 +259,12 @@ class UserGenerator {
           // Repeat the previous item.
         } else if (u < 0.05 + options_.near_share) {
           pos = Near(rng, c, pos);
-        } else if (!gift && u < 0.15 + options_.near_share && fav_.size() > 1) {
+        } else if (!gift && u < 0.05 + options_.near_share + options_.personal_share) {
+          const Favourite& f = fav_[PickFavourite(rng)];  // Back to the user's own items.
+          c = f.cluster;
+          pos = Near(rng, c, f.home);
+        } else if (!gift && u < 0.15 + options_.near_share + options_.personal_share &&
+                   fav_.size() > 1) {
           c = fav_[PickFavourite(rng)].cluster;  // Taste mix inside a session.
           pos = ZipfPosition(rng, c);
         } else {
@@ -323,10 +328,13 @@ absl::Status SynthOptions::Validate() const {
   for (const auto& [name, v] : {std::pair<const char*, double>{"gift_share", gift_share},
                                 {"drift", drift},
                                 {"purchase_share", purchase_share},
-                                {"near_share", near_share}}) {
+                                {"near_share", near_share},
+                                {"personal_share", personal_share}}) {
     if (!(v >= 0 && v <= 1)) return bad(name, v, "in [0, 1]");
   }
-  if (!(near_share + 0.15 <= 1)) return bad("near_share", near_share, "<= 0.85");
+  if (!(near_share + personal_share + 0.15 <= 1)) {
+    return bad("near_share + personal_share", near_share + personal_share, "<= 0.85");
+  }
   if (!(mean_session_length >= 2 && mean_session_length <= 1e6)) {
     return bad("mean_session_length", mean_session_length, "in [2, 1e6]");
   }

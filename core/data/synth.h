@@ -37,6 +37,11 @@ struct SynthOptions {
   double purchase_share = 0.05;
   // Probability that the next click is "near" the previous item in its cluster. Default: 0.6.
   double near_share = 0.6;
+  // Probability that the next click returns to the user's own favourite items (near the "home"
+  // of one of the user's favourite clusters): the lasting, personal taste that only a user-level
+  // state can carry from one session to the next. near_share + personal_share <= 0.85.
+  // Default: 0.2.
+  double personal_share = 0.2;
   // Mean session length in rows (>= 2). Default: 6.
   double mean_session_length = 6.0;
   // Mean days between a user's sessions (each gap is also at least 2 hours). Default: 3.

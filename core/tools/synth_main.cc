@@ -24,6 +24,8 @@ ABSL_FLAG(double, gift_share, 0.1, "Share of one-off sessions from a random clus
 ABSL_FLAG(double, drift, 0.03, "Per-session probability that a favourite cluster changes");
 ABSL_FLAG(double, purchase_share, 0.05, "Probability that a click is followed by a purchase");
 ABSL_FLAG(double, near_share, 0.6, "Probability that the next item is near the previous one");
+ABSL_FLAG(double, personal_share, 0.2,
+          "Probability that the next item returns to the user's own favourite items");
 ABSL_FLAG(double, session_length, 6.0, "Mean session length in rows (>= 2)");
 ABSL_FLAG(double, gap_days, 3.0, "Mean days between a user's sessions");
 ABSL_FLAG(int64_t, start, 1700000000, "Epoch seconds of the earliest event");
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
   options.drift = absl::GetFlag(FLAGS_drift);
   options.purchase_share = absl::GetFlag(FLAGS_purchase_share);
   options.near_share = absl::GetFlag(FLAGS_near_share);
+  options.personal_share = absl::GetFlag(FLAGS_personal_share);
   options.mean_session_length = absl::GetFlag(FLAGS_session_length);
   options.mean_gap_days = absl::GetFlag(FLAGS_gap_days);
   options.start_time = absl::GetFlag(FLAGS_start);

@@ -7,12 +7,16 @@ namespace hrnn {
 namespace {
 
 // How long an idle worker polls before it blocks on the mutex.
-constexpr int kSpinIterations = 200000;  // ~0.1-1 ms of pause instructions.
+constexpr int kSpinIterations = 20000;
 
-inline void CpuRelax() {
+// One polling step: a pause instruction, and every 64th time a yield, so that a spinning thread
+// gives its core back when the machine is oversubscribed (another process, or more threads than
+// cores) instead of starving the thread it waits for.
+inline void CpuRelax(int iteration) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
+  if ((iteration & 63) == 63) std::this_thread::yield();
 }
 
 // The [begin, end) of chunk `index` when n is split into `chunks` parts.
@@ -53,7 +57,7 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
   }
   const auto [begin, end] = ChunkRange(n, num_threads_, 0);
   if (begin < end) task(begin, end, 0);
-  while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) CpuRelax(spin);
 }
 
 void ThreadPool::WorkerLoop(int worker_index) {
@@ -62,7 +66,7 @@ void ThreadPool::WorkerLoop(int worker_index) {
     uint64_t current = generation_.load(std::memory_order_acquire);
     for (int spin = 0; current == seen && spin < kSpinIterations; ++spin) {
       if (stop_.load(std::memory_order_acquire)) return;
-      CpuRelax();
+      CpuRelax(spin);
       current = generation_.load(std::memory_order_acquire);
     }
     if (current == seen) {

@@ -101,10 +101,22 @@ void Trainer::InitializeParameters() {
     const GruWeightsRef user{&params_.at(kUserGruWeightX), &params_.at(kUserGruWeightH),
                              &params_.at(kUserGruBias)};
     user_grads_ = GruGradients::ZerosLike(user);
+    fold_grads_ = GruGradients::ZerosLike(session);
   }
 }
 
+Tensor& Trainer::CaptureTensor(const std::string& name) {
+  auto it = capture_->find(name);
+  if (it == capture_->end()) it = capture_->emplace(name, Tensor(params_.at(name).shape)).first;
+  return it->second;
+}
+
 void Trainer::ApplyDense(const std::string& name, const Tensor& gradient) {
+  if (capture_ != nullptr) {
+    Tensor& sink = CaptureTensor(name);
+    for (size_t i = 0; i < sink.values.size(); ++i) sink.values[i] += gradient.values[i];
+    return;
+  }
   Tensor& weights = params_.at(name);
   OptimizerState& state = optimizer_.at(name);
   const AdagradKernel adagrad = ActiveKernels().adagrad;
@@ -121,6 +133,16 @@ void Trainer::ApplyDense(const std::string& name, const Tensor& gradient) {
 
 void Trainer::ApplySparse(const char* rows_name, const char* bias_name, int64_t width,
                           absl::Span<const SparseContribution> contributions) {
+  if (capture_ != nullptr) {
+    Tensor& rows = CaptureTensor(rows_name);
+    for (const SparseContribution& c : contributions) {
+      for (int64_t i = 0; i < width; ++i) rows.row(c.item)[i] += c.row[i];
+      if (bias_name != nullptr && c.bias != nullptr) {
+        CaptureTensor(bias_name).values[c.item] += *c.bias;
+      }
+    }
+    return;
+  }
   // Group the contributions by item (counting sort by first appearance) so that each touched
   // row is summed in contribution order and updated once, by one thread.
   std::vector<int32_t>& touched = scratch_.touched;
@@ -427,7 +449,19 @@ double Trainer::Step(const StepRows& rows) {
       }
       const GruWeightsRef user_w{&params_.at(kUserGruWeightX), &params_.at(kUserGruWeightH),
                                  &params_.at(kUserGruBias)};
-      user_gru_.Backward(pool_, user_w, user_acts_, d_c_new, user_grads_, nullptr, nullptr);
+      // The user GRU's input was the finished session's state after its last click, stepped
+      // this step with the current session GRU: back through that step too.
+      std::vector<float>& d_s_final_buffer = scratch_.d_s_final_buffer;
+      MatrixView d_s_final = View(d_s_final_buffer, nf, hidden);
+      user_gru_.Backward(pool_, user_w, user_acts_, d_c_new, user_grads_, &d_s_final, nullptr);
+      MatrixView d_x_fold = View(scratch_.d_x_fold_buffer, nf, inputs);
+      fold_gru_.Backward(pool_, session_w, fold_acts_, d_s_final, fold_grads_, &d_x_fold,
+                         nullptr);
+      for (auto [total, part] : {std::pair{&session_grads_.weight_x, &fold_grads_.weight_x},
+                                 std::pair{&session_grads_.weight_h, &fold_grads_.weight_h},
+                                 std::pair{&session_grads_.bias, &fold_grads_.bias}}) {
+        for (size_t i = 0; i < total->values.size(); ++i) total->values[i] += part->values[i];
+      }
       ApplyDense(kUserGruWeightX, user_grads_.weight_x);
       ApplyDense(kUserGruWeightH, user_grads_.weight_h);
       ApplyDense(kUserGruBias, user_grads_.bias);
@@ -443,13 +477,21 @@ double Trainer::Step(const StepRows& rows) {
   for (int64_t j = 0; j < cols; ++j) {
     contributions.push_back({col_items[j], d_cols.row(j), &d_bias[j]});
   }
-  if (config_.embedding_size == 0) {  // Constrained: the input embedding is the output row.
+  // Input embeddings: this step's inputs, and the last clicks stepped to fold sessions.
+  auto add_input_contributions = [&] {
     for (int64_t r = 0; r < n; ++r) contributions.push_back({rows.input_item[r], d_x.row(r)});
-  }
+    if (init_trained && nf > 0) {
+      for (int64_t j = 0; j < nf; ++j) {
+        contributions.push_back({rows.fold_item[fold_rows[j]],
+                                 scratch_.d_x_fold_buffer.data() + j * inputs});
+      }
+    }
+  };
+  if (config_.embedding_size == 0) add_input_contributions();  // Constrained: output rows.
   ApplySparse(kOutputWeight, kOutputBias, hidden, contributions);
   if (config_.embedding_size > 0) {
     contributions.clear();
-    for (int64_t r = 0; r < n; ++r) contributions.push_back({rows.input_item[r], d_x.row(r)});
+    add_input_contributions();
     ApplySparse(kItemEmbedding, nullptr, embed, contributions);
   }
   return loss;

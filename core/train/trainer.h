@@ -66,6 +66,17 @@ class Trainer {
 
   // The parameters, for gradient tests. Names as in core/model/model.h.
   TensorMap& parameters() { return params_; }
+  // Testing hook: while `sink` is set, Step() adds every parameter gradient into (*sink)[name]
+  // (created as zeros of the parameter's shape) and leaves the parameters unchanged.
+  void CaptureGradientsForTesting(TensorMap* sink) { capture_ = sink; }
+  // The carried per-slot states: [B, H] session then [B, Hu] user, to save and restore in tests.
+  std::pair<std::vector<float>, std::vector<float>> SlotStates() const {
+    return {slot_session_, slot_user_};
+  }
+  void SetSlotStates(std::pair<std::vector<float>, std::vector<float>> states) {
+    slot_session_ = std::move(states.first);
+    slot_user_ = std::move(states.second);
+  }
 
  private:
   Trainer(const Dataset& train, const TrainOptions& options, ModelConfig config,
@@ -95,6 +106,9 @@ class Trainer {
   ThreadPool pool_;
   std::mt19937_64 dropout_rng_;
   int epochs_done_ = 0;
+  TensorMap* capture_ = nullptr;
+  // Returns the capture tensor of parameter `name`, creating it as zeros.
+  Tensor& CaptureTensor(const std::string& name);
 
   TensorMap params_;
   struct OptimizerState {
@@ -111,7 +125,7 @@ class Trainer {
   MatMul matmul_;
   GruLayer session_gru_, user_gru_, fold_gru_;
   GruActivations session_acts_, user_acts_, fold_acts_;
-  GruGradients session_grads_, user_grads_;
+  GruGradients session_grads_, user_grads_, fold_grads_;
   std::vector<float> log_q_items_;   // log P(item drawn as a sample)
   std::vector<float> log_pop_items_;  // log (popularity / total): the in-batch targets' q
   std::vector<int32_t> sparse_index_;  // item -> row in the sparse gradient buffer, or -1
@@ -121,7 +135,8 @@ class Trainer {
     std::vector<float> x_fold, s_fold, c_prev, c_new, s_in_buffer, c_start, s0, init_mask,
         x_buffer, s_out_buffer, embed_mask, hidden_mask, s_drop_buffer, col_bias, log_q,
         scores_buffer, grad_buffer, d_s_buffer, d_cols_buffer, d_bias, d_x_buffer,
-        d_s_in_buffer, d_a0_buffer, d_c_buffer, d_c_new_buffer, row_grads;
+        d_s_in_buffer, d_a0_buffer, d_c_buffer, d_c_new_buffer, row_grads,
+        d_s_final_buffer, d_x_fold_buffer;
     std::vector<int32_t> col_items, targets, touched, group_start, grouped, slot_of, fill;
     std::vector<SparseContribution> contributions;
     std::vector<uint8_t> same_item;
