@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -153,6 +155,184 @@ TEST(PanelMatrixTest, MoveKeepsData) {
   PanelMatrix b = std::move(a);
   EXPECT_EQ(b.rows(), 20);
   EXPECT_EQ(b.At(19, 2), src[19 * 3 + 2]);
+}
+
+
+// ---- Training packers: ResizeFloat32 / PackPanels / Assign from a PanelMatrix::PackSource. ----
+
+// A PackSource over owned storage plus the matrix it describes, built naively.
+struct PackCase {
+  bool gathered = false;
+  bool transposed = false;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::vector<float> data;
+  std::vector<int32_t> row_ids;
+  int64_t ld = 0;
+  std::vector<float> expected;  // Row-major [rows x cols].
+
+  PanelMatrix::PackSource Source() const {
+    return {data.data(), ld, gathered ? row_ids.data() : nullptr, transposed};
+  }
+  float Expected(int64_t r, int64_t c) const { return expected[static_cast<size_t>(r * cols + c)]; }
+};
+
+std::string PackCaseName(const PackCase& c) {
+  return std::string(c.gathered ? "gathered" : "plain") + (c.transposed ? "+transposed" : "") +
+         " rows=" + std::to_string(c.rows) + " cols=" + std::to_string(c.cols);
+}
+
+// Source rows are `ld` floats apart with ld > the values read per row, so reading past a row's
+// end picks up a wrong (but defined) value. Gathered sources read rows of a larger table in a
+// random order with repeats.
+PackCase MakePackCase(bool gathered, bool transposed, int64_t rows, int64_t cols, uint32_t seed) {
+  PackCase c;
+  c.gathered = gathered;
+  c.transposed = transposed;
+  c.rows = rows;
+  c.cols = cols;
+  // Source rows read (k) and values per source row (v): (rows, cols), or (cols, rows) transposed.
+  const int64_t k = transposed ? cols : rows;
+  const int64_t v = transposed ? rows : cols;
+  c.ld = v + 3;
+  std::mt19937 rng(seed);
+  const int64_t table_rows = gathered ? k / 2 + 3 : k;
+  if (gathered) {
+    std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(table_rows - 1));
+    for (int64_t i = 0; i < k; ++i) c.row_ids.push_back(pick(rng));
+  }
+  c.data = RandomMatrix(table_rows, c.ld, seed + 1);
+  c.expected.resize(static_cast<size_t>(rows * cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t col = 0; col < cols; ++col) {
+      const int64_t source_row = transposed ? col : r;
+      const int64_t value = transposed ? r : col;
+      const int64_t table_row = gathered ? c.row_ids[static_cast<size_t>(source_row)] : source_row;
+      c.expected[static_cast<size_t>(r * cols + col)] =
+          c.data[static_cast<size_t>(table_row * c.ld + value)];
+    }
+  }
+  return c;
+}
+
+// Every element equals the naive matrix; padding rows of the last panel are zero.
+void ExpectPacked(const PanelMatrix& m, const PackCase& c) {
+  ASSERT_EQ(m.type(), ElementType::kFloat32);
+  ASSERT_EQ(m.rows(), c.rows);
+  ASSERT_EQ(m.cols(), c.cols);
+  ASSERT_EQ(m.num_panels(), (c.rows + kPanelRows - 1) / kPanelRows);
+  ASSERT_EQ(reinterpret_cast<uintptr_t>(m.f32()) % 64, 0u);
+  for (int64_t r = 0; r < c.rows; ++r) {
+    for (int64_t col = 0; col < c.cols; ++col) {
+      ASSERT_EQ(m.At(r, col), c.Expected(r, col)) << "r=" << r << " c=" << col;
+    }
+  }
+  for (int64_t r = c.rows; r < m.num_panels() * kPanelRows; ++r) {
+    for (int64_t col = 0; col < c.cols; ++col) {
+      const int64_t offset = (r / kPanelRows) * c.cols * kPanelRows + col * kPanelRows +
+                             r % kPanelRows;
+      ASSERT_EQ(m.f32()[offset], 0.0f) << "padding r=" << r << " c=" << col;
+    }
+  }
+}
+
+constexpr bool kBools[] = {false, true};
+
+TEST(PanelMatrixPackTest, AssignMatchesNaiveForEverySourceKind) {
+  for (bool gathered : kBools) {
+    for (bool transposed : kBools) {
+      for (int64_t rows = 0; rows <= 40; ++rows) {
+        for (int64_t cols = 1; cols <= 35; ++cols) {
+          const PackCase c = MakePackCase(gathered, transposed, rows, cols,
+                                          static_cast<uint32_t>(rows * 100 + cols));
+          SCOPED_TRACE(PackCaseName(c));
+          PanelMatrix m;
+          m.Assign(c.Source(), rows, cols);
+          ASSERT_NO_FATAL_FAILURE(ExpectPacked(m, c));
+        }
+      }
+    }
+  }
+}
+
+TEST(PanelMatrixPackTest, ResizeThenPackPanelsEqualsAssign) {
+  const PackCase c = MakePackCase(true, false, 37, 11, 5);
+  PanelMatrix m;
+  m.ResizeFloat32(c.rows, c.cols);
+  EXPECT_EQ(m.bytes(), static_cast<size_t>(3 * kPanelRows * c.cols * 4));
+  m.PackPanels(c.Source(), 0, m.num_panels());
+  ExpectPacked(m, c);
+}
+
+// Shrinking keeps the storage and zeroes the new padding (which held data before); growing back
+// within the capacity keeps it too; growing past it reallocates.
+TEST(PanelMatrixPackTest, StorageReusedWhenShrinkingThenGrowing) {
+  PanelMatrix m;
+  const PackCase big = MakePackCase(false, false, 40, 35, 1);
+  m.Assign(big.Source(), big.rows, big.cols);
+  ExpectPacked(m, big);
+  const float* storage = m.f32();
+  struct Shape {
+    bool gathered, transposed;
+    int64_t rows, cols;
+  };
+  // Sizes in bytes never exceed the first 40x35 (3 panels x 16 x 35 floats).
+  for (const Shape& s : {Shape{false, false, 17, 35}, Shape{true, false, 1, 35},
+                         Shape{false, true, 33, 35}, Shape{true, true, 5, 20},
+                         Shape{false, false, 0, 7}, Shape{false, false, 40, 35},
+                         Shape{true, true, 20, 52}, Shape{false, true, 3, 35}}) {
+    const PackCase c = MakePackCase(s.gathered, s.transposed, s.rows, s.cols,
+                                    static_cast<uint32_t>(s.rows * 7 + s.cols));
+    SCOPED_TRACE(PackCaseName(c));
+    m.Assign(c.Source(), c.rows, c.cols);
+    EXPECT_EQ(m.f32(), storage) << "storage was reallocated";
+    ASSERT_NO_FATAL_FAILURE(ExpectPacked(m, c));
+  }
+  // Larger than anything before: a new allocation, still correct.
+  const PackCase huge = MakePackCase(false, true, 100, 60, 9);
+  m.Assign(huge.Source(), huge.rows, huge.cols);
+  ExpectPacked(m, huge);
+}
+
+TEST(PanelMatrixPackTest, PaddingZeroAfterReuseForEveryRowCount) {
+  for (int64_t rows = 1; rows <= 40; ++rows) {
+    SCOPED_TRACE(testing::Message() << "rows=" << rows);
+    PanelMatrix m;
+    const PackCase full = MakePackCase(false, false, 48, 9, 3);  // Every slot non-zero.
+    m.Assign(full.Source(), full.rows, full.cols);
+    const PackCase c = MakePackCase(false, false, rows, 9, 4);
+    m.Assign(c.Source(), c.rows, c.cols);
+    ASSERT_NO_FATAL_FAILURE(ExpectPacked(m, c));
+  }
+}
+
+TEST(PanelMatrixPackTest, TwoDisjointPanelRangesEqualOnePass) {
+  for (bool gathered : kBools) {
+    for (bool transposed : kBools) {
+      for (int64_t rows : {1, 16, 17, 40, 100}) {
+        for (int64_t cols : {1, 16, 35}) {
+          const PackCase c = MakePackCase(gathered, transposed, rows, cols,
+                                          static_cast<uint32_t>(rows + cols));
+          SCOPED_TRACE(PackCaseName(c));
+          PanelMatrix once;
+          once.Assign(c.Source(), rows, cols);
+          for (int64_t split = 0; split <= once.num_panels(); ++split) {
+            SCOPED_TRACE(testing::Message() << "split=" << split);
+            PanelMatrix twice;
+            twice.ResizeFloat32(rows, cols);
+            // The later range first, and on another thread: the ranges are independent.
+            std::thread other(
+                [&] { twice.PackPanels(c.Source(), split, twice.num_panels()); });
+            twice.PackPanels(c.Source(), 0, split);
+            other.join();
+            ASSERT_EQ(twice.bytes(), once.bytes());
+            ASSERT_EQ(std::memcmp(twice.f32(), once.f32(), once.bytes()), 0);
+            ASSERT_NO_FATAL_FAILURE(ExpectPacked(twice, c));
+          }
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
