@@ -85,7 +85,9 @@ void PanelMatrix::ResizeFloat32(int64_t rows, int64_t cols) {
   rows_ = rows;
   cols_ = cols;
   type_ = ElementType::kFloat32;
-  const size_t needed = (bytes() + kAlignment - 1) / kAlignment * kAlignment;
+  // At least one aligned block, so that aligned_alloc never sees a size of 0.
+  const size_t needed = std::max<size_t>(kAlignment, (bytes() + kAlignment - 1) / kAlignment *
+                                                         kAlignment);
   if (data_ == nullptr || needed > capacity_) {
     void* data = std::aligned_alloc(kAlignment, needed);
     if (data == nullptr) std::abort();  // Out of memory: as fatal as a failed operator new.
