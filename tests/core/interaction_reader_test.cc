@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
 
 namespace hrnn {
 namespace {
@@ -24,13 +25,7 @@ using ::testing::HasSubstr;
 class InteractionReaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* env = std::getenv("HRNN_TEST_TMPDIR");
-    const fs::path base =
-        env != nullptr && *env != '\0' ? fs::path(env) : fs::path(::testing::TempDir());
-    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = base / "interaction_reader_test" / info->name();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = ::hrnn::testing::FreshTestDir();
   }
 
   std::string Write(const std::string& name, const std::string& content) {

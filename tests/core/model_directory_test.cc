@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
 
 namespace hrnn {
 namespace {
@@ -55,17 +56,7 @@ void WriteAll(const fs::path& path, const std::string& content) {
 class ModelDirectoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* env = std::getenv("HRNN_TEST_TMPDIR");
-    const fs::path base =
-        env != nullptr && *env != '\0' ? fs::path(env) : fs::path(::testing::TempDir());
-    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string(info->test_suite_name()) + "." + info->name();
-    for (char& c : name) {
-      if (c == '/') c = '_';
-    }
-    root_ = base / "model_directory_test" / name;
-    fs::remove_all(root_);
-    fs::create_directories(root_);
+    root_ = ::hrnn::testing::FreshTestDir();
     model_ = Model::CreateRandom(SmallConfig(ModelMode::kHrnnInit, 0), 17);
     ASSERT_NE(model_, nullptr);
   }

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
 
 namespace hrnn {
 namespace {
@@ -23,12 +24,7 @@ using ::hrnn::testing::StatusIs;
 class SynthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* env = std::getenv("HRNN_TEST_TMPDIR");
-    const fs::path base =
-        env != nullptr && *env != '\0' ? fs::path(env) : fs::path(::testing::TempDir());
-    dir_ = base / "synth_test" / ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = ::hrnn::testing::FreshTestDir();
     options_.users = 300;
     options_.items = 2000;
     options_.events = 20000;
