@@ -195,9 +195,10 @@ void Trainer::ApplySparse(const char* rows_name, const char* bias_name, int64_t 
         __builtin_prefetch(state.accumulator.values.data() + offset + i, 1);
       }
     };
-    for (int64_t slot = begin; slot < std::min(end, begin + 2); ++slot) prefetch_row(slot);
+    constexpr int64_t kAhead = 6;
+    for (int64_t slot = begin; slot < std::min(end, begin + kAhead); ++slot) prefetch_row(slot);
     for (int64_t slot = begin; slot < end; ++slot) {
-      if (slot + 2 < end) prefetch_row(slot + 2);
+      if (slot + kAhead < end) prefetch_row(slot + kAhead);
       std::fill_n(g, width, 0.0f);
       float bias_g = 0;
       for (int32_t k = group_start[slot]; k < group_start[slot + 1]; ++k) {

@@ -51,6 +51,12 @@ absl::Status TrainingRunOptions::Validate() const {
 absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
                                               const std::atomic<bool>* cancel) {
   HRNN_RETURN_IF_ERROR(options.Validate());
+  if (const std::string version = ResolveOutput(options.output).second;
+      !version.empty() && fs::exists(version)) {
+    // Versions are immutable: refuse before spending the training time.
+    return absl::AlreadyExistsError(
+        absl::StrCat("--output: model version ", version, " already exists"));
+  }
   auto log = [&](const std::string& line) {
     if (options.log) options.log(line);
   };

@@ -88,6 +88,9 @@ TEST_F(TrainingRunTest, WritesLoadableVersionsAndCheckpoints) {
   ASSERT_OK_AND_ASSIGN(TrainingRunResult explicit_version, RunTraining(options, nullptr));
   EXPECT_EQ(explicit_version.model_dir, options.output);
   EXPECT_OK(ReadModelDirectory(options.output).status());
+  // An existing version is refused before any training.
+  EXPECT_THAT(RunTraining(options, nullptr),
+              StatusIs(absl::StatusCode::kAlreadyExists, "already exists"));
 }
 
 TEST_F(TrainingRunTest, InterruptWritesACheckpointButNoVersion) {
