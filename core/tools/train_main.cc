@@ -44,6 +44,8 @@ ABSL_FLAG(double, dropout_init, 0.0, "Dropout on the user-to-session initial sta
 ABSL_FLAG(double, logq, 1.0, "Cross-entropy: weight of the logQ sampling correction.");
 ABSL_FLAG(double, bpreg, 1.0, "BPR-max: score regularisation weight.");
 ABSL_FLAG(double, elu, 0.0, "BPR-max: ELU parameter applied to scores (0 = off).");
+ABSL_FLAG(std::string, order, "random", "Order of users (sessions in session mode) per epoch: "
+          "random (reshuffled each epoch) or time (by first click, as the official GRU4Rec).");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of every random choice.");
 ABSL_FLAG(int, threads, 1, "Worker threads; results are identical for a fixed count.");
 ABSL_FLAG(absl::Duration, session_gap, absl::Minutes(30), "Inactivity gap that ends a session.");
@@ -122,6 +124,11 @@ int main(int argc, char** argv) {
   train.dropout_hidden = static_cast<float>(absl::GetFlag(FLAGS_dropout_hidden));
   train.dropout_init = static_cast<float>(absl::GetFlag(FLAGS_dropout_init));
   train.seed = absl::GetFlag(FLAGS_seed);
+  const std::string order = absl::GetFlag(FLAGS_order);
+  if (order != "random" && order != "time") {
+    return Fail("--order must be random or time, got \"" + order + "\"");
+  }
+  train.order = order == "time" ? hrnn::UnitOrder::kTime : hrnn::UnitOrder::kRandom;
   train.threads = absl::GetFlag(FLAGS_threads);
 
   hrnn::DataOptions& data = options.data;

@@ -7,15 +7,27 @@
 namespace hrnn {
 
 BatchIterator::BatchIterator(const Dataset& dataset, int batch_size, bool session_parallel,
-                             uint64_t seed)
+                             uint64_t seed, UnitOrder order)
     : dataset_(dataset), session_parallel_(session_parallel), slots_(batch_size) {
   const int64_t units = session_parallel ? dataset.num_sessions() : dataset.num_users();
   order_.resize(units);
   std::iota(order_.begin(), order_.end(), int64_t{0});
-  // Fisher-Yates with raw 64-bit draws, so the order depends only on the seed.
-  std::mt19937_64 rng(seed);
-  for (int64_t i = units - 1; i > 0; --i) {
-    std::swap(order_[i], order_[static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1))]);
+  if (order == UnitOrder::kTime) {
+    auto first_click_time = [&](int64_t unit) {
+      const int64_t session = session_parallel ? unit : dataset.users[unit].session_begin;
+      return session < dataset.num_sessions() && dataset.sessions[session].length() > 0
+                 ? dataset.timestamps[dataset.sessions[session].begin]
+                 : int64_t{0};
+    };
+    std::stable_sort(order_.begin(), order_.end(), [&](int64_t a, int64_t b) {
+      return first_click_time(a) < first_click_time(b);
+    });
+  } else {
+    // Fisher-Yates with raw 64-bit draws, so the order depends only on the seed.
+    std::mt19937_64 rng(seed);
+    for (int64_t i = units - 1; i > 0; --i) {
+      std::swap(order_[i], order_[static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1))]);
+    }
   }
   for (const SessionSpan& session : dataset.sessions) {
     pairs_per_epoch_ += std::max<int64_t>(0, session.length() - 1);

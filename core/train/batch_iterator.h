@@ -3,8 +3,9 @@
 // ends the slot's next row starts a new session of the same user (after folding the finished
 // one into the user state), and when a user is exhausted the slot takes the next user with zero
 // state. In session-parallel mode (GRU4Rec, session-only models) every session is its own
-// "user". Users are visited in a seeded random order per epoch. Sessions shorter than 2 clicks
-// hold no training pair and are skipped. Not thread-safe.
+// "user". Units are visited in a seeded random order per epoch, or by the time of their first
+// click (as the official GRU4Rec orders sessions). Sessions shorter than 2 clicks hold no
+// training pair and are skipped. Not thread-safe.
 #ifndef HRNN_CORE_TRAIN_BATCH_ITERATOR_H_
 #define HRNN_CORE_TRAIN_BATCH_ITERATOR_H_
 
@@ -32,10 +33,17 @@ struct StepRows {
   std::vector<int32_t> fold_item;
 };
 
+// The order in which users (sessions, in session-parallel mode) take the slots.
+enum class UnitOrder {
+  kRandom,  // A seeded shuffle per epoch.
+  kTime,    // By the time of the unit's first click (ties by dataset order); the same every epoch.
+};
+
 class BatchIterator {
  public:
   // `dataset` must outlive the iterator. `session_parallel` selects GRU4Rec mode.
-  BatchIterator(const Dataset& dataset, int batch_size, bool session_parallel, uint64_t seed);
+  BatchIterator(const Dataset& dataset, int batch_size, bool session_parallel, uint64_t seed,
+                UnitOrder order = UnitOrder::kRandom);
 
   // Fills the next step's rows; returns false when every slot is exhausted (end of epoch).
   bool Next(StepRows& rows);

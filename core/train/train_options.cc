@@ -60,6 +60,7 @@ std::map<std::string, std::string> TrainOptions::ToMap() const {
           {"dropout_embedding", absl::StrCat(dropout_embedding)},
           {"dropout_hidden", absl::StrCat(dropout_hidden)},
           {"dropout_init", absl::StrCat(dropout_init)},
+          {"order", order == UnitOrder::kTime ? "time" : "random"},
           {"seed", absl::StrCat(seed)},
           {"threads", absl::StrCat(threads)}};
 }

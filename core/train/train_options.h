@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "core/model/model_config.h"
+#include "core/train/batch_iterator.h"
 #include "core/train/losses.h"
 
 namespace hrnn {
@@ -42,6 +43,10 @@ struct TrainOptions {
   float dropout_embedding = 0.0f;  // On the session GRU's item input.
   float dropout_hidden = 0.0f;     // On the session state before the output layer.
   float dropout_init = 0.0f;       // On the user-to-session initial state.
+  // Order in which users (sessions in session mode) are visited each epoch: random (seeded,
+  // reshuffled per epoch) or by time of their first click, as the official GRU4Rec does.
+  // Default: kRandom.
+  UnitOrder order = UnitOrder::kRandom;
   // Seed of every random choice (initial weights, user order, negatives, dropout). Default: 42.
   uint64_t seed = 42;
   // Worker threads (results are identical for a fixed count). Default: 1.

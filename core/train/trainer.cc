@@ -503,7 +503,8 @@ EpochStats Trainer::TrainEpoch(const std::function<void(const TrainProgress&)>& 
   EpochStats stats;
   stats.epoch = epochs_done_ + 1;
   BatchIterator batches(train_, options_.batch_size, config_.mode == ModelMode::kSessionOnly,
-                        options_.seed + 1000003ull * static_cast<uint64_t>(stats.epoch));
+                        options_.seed + 1000003ull * static_cast<uint64_t>(stats.epoch),
+                        options_.order);
   const Clock::time_point start = Clock::now();
   Clock::time_point last_report = start;
   double loss_sum = 0;
