@@ -1,6 +1,7 @@
 #include "core/eval/next_item_evaluator.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <thread>
 
@@ -14,6 +15,14 @@ int64_t ConservativeRank(const float* scores, int64_t n, int64_t target) {
   int64_t above_or_equal = 0;
   for (int64_t i = 0; i < n; ++i) above_or_equal += scores[i] >= t;
   return above_or_equal;  // Counts the target itself once: 1 + higher + other ties.
+}
+
+void MaskSeenItems(const int32_t* session_prefix, int64_t prefix_length, int32_t target,
+                   float* scores) {
+  constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
+  for (int64_t p = 0; p < prefix_length; ++p) {
+    if (session_prefix[p] != target) scores[session_prefix[p]] = kMinusInf;
+  }
 }
 
 NextItemMetrics MetricsFromRanks(std::vector<int64_t> ranks, const std::vector<int>& cutoffs) {
@@ -73,6 +82,10 @@ NextItemMetrics EvaluateNextItem(const HrnnNetwork& network, const Dataset& hist
         if (predict && e + 1 < span.end) {
           if (out >= total) return out;
           network.Score(session.data(), scores.data());
+          if (options.exclude_seen_items) {
+            MaskSeenItems(&data.items[span.begin], e + 1 - span.begin, data.items[e + 1],
+                          scores.data());
+          }
           ranks[out++] = ConservativeRank(scores.data(), network.num_items(), data.items[e + 1]);
         }
       }

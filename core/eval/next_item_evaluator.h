@@ -21,6 +21,11 @@ struct NextItemEvalOptions {
   int64_t max_predictions = 0;
   // Threads over test users (results do not depend on it). Default: 1.
   int threads = 1;
+  // true: items clicked earlier in the current session (the current click included) score -inf
+  // before ranking, except the target itself: a repeated target keeps its own score and rank
+  // among the unseen items, so repeats are neither rewarded nor made unreachable. Applies to
+  // every evaluator. Default: false (repeats are recommendable).
+  bool exclude_seen_items = false;
 };
 
 struct NextItemMetrics {
@@ -39,6 +44,11 @@ NextItemMetrics EvaluateNextItem(const HrnnNetwork& network, const Dataset& hist
 
 // The metrics of a list of ranks (shared by every method evaluated).
 NextItemMetrics MetricsFromRanks(std::vector<int64_t> ranks, const std::vector<int>& cutoffs);
+
+// Sets scores[i] = -inf for every item i in `session_prefix` other than `target`
+// (NextItemEvalOptions::exclude_seen_items).
+void MaskSeenItems(const int32_t* session_prefix, int64_t prefix_length, int32_t target,
+                   float* scores);
 
 // Conservative rank of `target` in `scores`: 1 + #(score > target's) + #(other items with an
 // equal score). A NaN target score ranks last.

@@ -284,6 +284,30 @@ TEST_P(EvaluateNextItemTest, ThreadsDoNotChangeRanks) {
   }
 }
 
+TEST_P(EvaluateNextItemTest, ExcludingSeenItemsNeverHurtsAndMovesSomeRanks) {
+  const NextItemMetrics with = Evaluate(history_, 0, 1);
+  NextItemEvalOptions options;
+  options.cutoffs = {1, 5, 10};
+  options.exclude_seen_items = true;
+  options.threads = 2;
+  const NextItemMetrics without = EvaluateNextItem(*network_, history_, test_, options);
+  ASSERT_EQ(with.ranks.size(), without.ranks.size());
+  bool any_moved = false;
+  for (size_t i = 0; i < with.ranks.size(); ++i) {
+    EXPECT_LE(without.ranks[i], with.ranks[i]) << "prediction " << i;
+    any_moved |= without.ranks[i] != with.ranks[i];
+  }
+  EXPECT_TRUE(any_moved);
+}
+
+TEST(NextItemMaskSeenItemsTest, MasksThePrefixButNotTheTarget) {
+  std::vector<float> scores = {1, 2, 3, 4, 5};
+  const std::vector<int32_t> prefix = {3, 1, 3, 0};
+  MaskSeenItems(prefix.data(), 4, 1, scores.data());
+  EXPECT_EQ(scores, (std::vector<float>{-kInf, 2, 3, -kInf, 5}));
+  EXPECT_EQ(ConservativeRank(scores.data(), 5, 1), 3);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, EvaluateNextItemTest,
                          ::testing::Values(ModelMode::kSessionOnly, ModelMode::kHrnnInit,
                                            ModelMode::kHrnnAll),

@@ -1,0 +1,97 @@
+// Non-neural next-item baselines for hrnn-eval (DESIGN §3): Pop, user-personal Pop, Item-KNN
+// and V-SKNN, each scoring every item of the Dataset's vocabulary. A BaselineModel is built once
+// from the training Dataset and is immutable (safe to share across threads); each thread takes
+// its own NextItemScorer from NewScorer(), which is not thread-safe.
+#ifndef HRNN_CORE_EVAL_BASELINES_H_
+#define HRNN_CORE_EVAL_BASELINES_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/data/dataset.h"
+
+namespace hrnn {
+
+// One method's scores for the next click; one instance per thread (not thread-safe).
+class NextItemScorer {
+ public:
+  virtual ~NextItemScorer() = default;
+  // Called before a test user's sessions: the user's training history (nullptr if none).
+  // `history` and `*history_user` must outlive the following Score() calls.
+  virtual void BeginUser(const Dataset& history, const UserSpan* history_user) = 0;
+  // Writes scores[i] for every item i (higher = better), given the clicks of the current
+  // session so far. REQUIRES: session_prefix.size() >= 1, every click < num_items,
+  // scores.size() == num_items of the training Dataset.
+  virtual void Score(absl::Span<const int32_t> session_prefix, absl::Span<float> scores) = 0;
+};
+
+// A baseline fitted on a training Dataset. Immutable; thread-safe.
+class BaselineModel {
+ public:
+  virtual ~BaselineModel() = default;
+  // A fresh scorer for one thread; it may refer to this model, which must outlive it.
+  virtual std::unique_ptr<NextItemScorer> NewScorer() const = 0;
+  // Short method name for reports, e.g. "pop", "item-knn(self)".
+  virtual std::string name() const = 0;
+  // Size of the item vocabulary scored.
+  virtual int64_t num_items() const = 0;
+};
+
+// Pop: score(i) = number of training clicks of i (counted from train.items). Ignores the user
+// and the session; tied counts are ranked conservatively by the evaluator.
+std::unique_ptr<BaselineModel> NewPopModel(const Dataset& train);
+
+// PPop (user-personal popularity): score(i) = clicks of i in the user's own training history
+// (the sessions of `history_user` given to BeginUser; not earlier test sessions) plus
+// Pop(i) / (2 * (max Pop + 1)) < 0.5 as a tie-break. A user without history gets Pop's order.
+std::unique_ptr<BaselineModel> NewPersonalPopModel(const Dataset& train);
+
+struct ItemKnnOptions {
+  // Neighbours stored per item (the most similar, ties by lower item index). Default: 200.
+  int neighbors = 200;
+  // true: an item is its own best neighbour, sim(i, i) = 1, so the last click is recommended
+  // again (strong where repeats are common); false: sim(i, i) = 0. Default: false.
+  bool self_similarity = false;
+
+  // InvalidArgument naming the field if neighbors < 1.
+  absl::Status Validate() const;
+};
+
+// Item-KNN over session co-occurrence: with support(i) = number of training sessions containing
+// i and co(i, j) = number of sessions containing both, sim(i, j) = co / sqrt(support(i) *
+// support(j)) (the cosine of binary session vectors). score(i) = sim(last click, i); items not
+// among the stored neighbours of the last click score 0. Fails only if options are invalid.
+absl::StatusOr<std::unique_ptr<BaselineModel>> NewItemKnnModel(const Dataset& train,
+                                                               const ItemKnnOptions& options);
+
+struct SessionKnnOptions {
+  // Candidate neighbours: the most recent training sessions (by last click time, ties by later
+  // session index) containing any item of the current session. Default: 1000.
+  int sample_size = 1000;
+  // Neighbours kept: the most similar candidates (ties by recency). Default: 100.
+  int k = 100;
+
+  // InvalidArgument naming the field if sample_size < 1 or k < 1.
+  absl::Status Validate() const;
+};
+
+// V-SKNN (Ludewig & Jannach 2018). Choices made here:
+// - The current session is a weight vector over its distinct items with linear decay: the click
+//   at 1-based position p of a prefix of length L weighs p / L (the latest weighs 1); an item
+//   clicked more than once keeps its latest (largest) weight.
+// - A training session is a binary vector over its distinct items.
+// - sim(current, n) = dot(w, n) / (||w||_2 * sqrt(|n|)), the cosine of the two vectors.
+//   (session-rec's `vec` divides by the current session length only; the cosine also discounts
+//   long neighbours. The ||w|| factor is the same for all neighbours and never changes ranks.)
+// - score(i) = sum of sim over the k neighbours containing i; the current items are not
+//   excluded here (see NextItemEvalOptions::exclude_seen_items). The user is ignored.
+absl::StatusOr<std::unique_ptr<BaselineModel>> NewSessionKnnModel(const Dataset& train,
+                                                                  const SessionKnnOptions& options);
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_EVAL_BASELINES_H_
