@@ -307,3 +307,25 @@ TEST(BatchIteratorTest, SessionParallelTreatsEverySessionAsAUnit) {
 
 }  // namespace
 }  // namespace hrnn
+
+namespace hrnn {
+namespace {
+
+TEST(BatchIteratorTest, TimeOrderVisitsUnitsByTheirFirstClick) {
+  // Three users whose first clicks are, in dataset order, late, early and in between.
+  Dataset d = MakeDataset({{{1, 2}}, {{3, 4}}, {{5, 6}}});
+  d.timestamps = {300, 301, 100, 101, 200, 201};
+  for (bool session_parallel : {false, true}) {
+    SCOPED_TRACE(session_parallel ? "session-parallel" : "user-parallel");
+    for (uint64_t seed : {1, 2}) {
+      BatchIterator it(d, 1, session_parallel, seed, UnitOrder::kTime);
+      std::vector<int32_t> inputs;
+      StepRows rows;
+      while (it.Next(rows)) inputs.push_back(rows.input_item[0]);
+      EXPECT_EQ(inputs, (std::vector<int32_t>{3, 5, 1})) << "seed " << seed;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hrnn
