@@ -3,9 +3,8 @@
 #include <cmath>
 #include <limits>
 #include <string>
-#include <thread>
 
-#include "absl/container/flat_hash_map.h"
+#include "core/eval/internal/prediction_plan.h"
 
 namespace hrnn {
 
@@ -48,25 +47,10 @@ NextItemMetrics MetricsFromRanks(std::vector<int64_t> ranks, const std::vector<i
 
 NextItemMetrics EvaluateNextItem(const HrnnNetwork& network, const Dataset& history,
                                  const Dataset& test, const NextItemEvalOptions& options) {
-  absl::flat_hash_map<std::string, int64_t> history_user;
-  for (int64_t u = 0; u < history.num_users(); ++u) history_user[history.users[u].id] = u;
-
-  // Where each test user's predictions start in the output, so threads write disjoint ranges.
-  std::vector<int64_t> offset(test.num_users() + 1, 0);
-  for (int64_t u = 0; u < test.num_users(); ++u) {
-    int64_t pairs = 0;
-    for (int64_t s = test.users[u].session_begin; s < test.users[u].session_end; ++s) {
-      pairs += std::max<int64_t>(0, test.sessions[s].length() - 1);
-    }
-    offset[u + 1] = offset[u] + pairs;
-  }
-  int64_t total = offset.back();
-  int64_t users = test.num_users();
-  if (options.max_predictions > 0 && total > options.max_predictions) {
-    total = options.max_predictions;
-    users = 0;
-    while (users < test.num_users() && offset[users] < total) ++users;
-  }
+  const internal::PredictionPlan plan =
+      internal::PlanPredictions(history, test, options.max_predictions);
+  const std::vector<int64_t>& offset = plan.offset;
+  const int64_t total = plan.total;
   std::vector<int64_t> ranks(total);
 
   const int64_t hidden = network.hidden_size();
@@ -94,9 +78,8 @@ NextItemMetrics EvaluateNextItem(const HrnnNetwork& network, const Dataset& hist
     };
     for (int64_t u = begin; u < end; ++u) {
       std::fill(user.begin(), user.end(), 0.0f);
-      if (auto it = history_user.find(test.users[u].id); it != history_user.end() && c) {
-        const UserSpan& past = history.users[it->second];
-        for (int64_t s = past.session_begin; s < past.session_end; ++s) {
+      if (const UserSpan* past = plan.HistoryOf(history, test, u); past != nullptr && c) {
+        for (int64_t s = past->session_begin; s < past->session_end; ++s) {
           replay_session(history, history.sessions[s], false, 0);
         }
       }
@@ -106,13 +89,7 @@ NextItemMetrics EvaluateNextItem(const HrnnNetwork& network, const Dataset& hist
       }
     }
   };
-  const int threads = std::max(1, options.threads);
-  std::vector<std::thread> workers;
-  for (int t = 1; t < threads; ++t) {
-    workers.emplace_back(evaluate_users, users * t / threads, users * (t + 1) / threads);
-  }
-  evaluate_users(0, users / threads);
-  for (std::thread& worker : workers) worker.join();
+  internal::ForEachUserRange(plan.users, options.threads, evaluate_users);
   return MetricsFromRanks(std::move(ranks), options.cutoffs);
 }
 
