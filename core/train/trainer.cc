@@ -69,14 +69,14 @@ Trainer::Trainer(const Dataset& train, const TrainOptions& options, ModelConfig 
   slot_session_.assign(static_cast<size_t>(options_.batch_size) * config_.hidden_size, 0.0f);
   slot_user_.assign(static_cast<size_t>(options_.batch_size) * config_.user_hidden_size, 0.0f);
   const int64_t n = config_.num_items;
+  // logQ correction as the official GRU4Rec: log(count) for the in-batch targets (drawn from the
+  // data, i.e. by popularity) and log(count^alpha) for the shared samples, both unnormalised.
   log_q_items_.resize(n);
   log_pop_items_.resize(n);
-  double total = 0;
-  for (int64_t count : train_.item_counts) total += static_cast<double>(count);
   for (int64_t i = 0; i < n; ++i) {
-    log_q_items_[i] = sampler_.LogProbability(static_cast<int32_t>(i));
-    log_pop_items_[i] = static_cast<float>(
-        std::log(std::max<double>(1.0, static_cast<double>(train_.item_counts[i])) / total));
+    const double count = std::max<double>(1.0, static_cast<double>(train_.item_counts[i]));
+    log_pop_items_[i] = static_cast<float>(std::log(count));
+    log_q_items_[i] = static_cast<float>(options_.sample_alpha * std::log(count));
   }
   sparse_index_.assign(n, -1);
 }
@@ -335,13 +335,15 @@ double Trainer::Step(const StepRows& rows) {
   }
   MatrixView s_out = View(s_out_buffer, n, hidden);
   session_gru_.Forward(pool_, session_w, x, s_in, s_out, session_acts_);
-  for (int64_t r = 0; r < n; ++r) std::copy_n(s_out.row(r), hidden, slot_s(r));
   DropoutMask(options_.dropout_hidden, n * hidden, hidden_mask);
   std::vector<float>& s_drop_buffer = scratch_.s_drop_buffer;
   MatrixView s_drop = View(s_drop_buffer, n, hidden);
   for (int64_t i = 0; i < n * hidden; ++i) {
     s_drop.data[i] = hidden_mask.empty() ? s_out.data[i] : s_out.data[i] * hidden_mask[i];
   }
+  // The carried state is the dropped-out one, as in the official GRU4Rec (dropout then also
+  // regularises the recurrence).
+  for (int64_t r = 0; r < n; ++r) std::copy_n(s_drop.row(r), hidden, slot_s(r));
 
   // 4. Scores over the columns: the batch's targets, then the shared samples.
   const int64_t cols = n + options_.n_sample;
