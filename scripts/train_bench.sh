@@ -16,14 +16,23 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 COMMON=(--hidden=100 --batch=32 --n_sample=2048 --loss=xe --checkpoints=false)
 
+# Peak RSS needs GNU time (Debian package "time"); without it the column says "n/a".
+TIME=()
+if [ -x /usr/bin/time ]; then TIME=(/usr/bin/time -f "%M"); fi
+
 run() {  # label, env, args...
   local label="$1" envs="$2"; shift 2
   local out
-  out=$(env $envs /usr/bin/time -f "%M" "$BUILD/bin/hrnn-train" "$@" "${COMMON[@]}" \
+  out=$(env $envs "${TIME[@]}" "$BUILD/bin/hrnn-train" "$@" "${COMMON[@]}" \
         --output="$WORK/m-$RANDOM" 2>"$WORK/err" | tail -1)
-  local rss_kb; rss_kb=$(tail -1 "$WORK/err")
+  local rss_kb=0
+  if [ ${#TIME[@]} -gt 0 ]; then rss_kb=$(tail -1 "$WORK/err"); fi
   local rate; rate=$(echo "$out" | sed -n 's/.*: \([0-9]*\) pairs\/s.*/\1/p')
-  printf "| %s | %s | %s MiB |\n" "$label" "$rate" "$((rss_kb / 1024))"
+  if [ ${#TIME[@]} -gt 0 ]; then
+    printf "| %s | %s | %s MiB |\n" "$label" "$rate" "$((rss_kb / 1024))"
+  else
+    printf "| %s | %s | n/a |\n" "$label" "$rate"
+  fi
 }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
