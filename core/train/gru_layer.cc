@@ -59,7 +59,8 @@ void GruLayer::Forward(ThreadPool& pool, const GruWeightsRef& w, ConstMatrixView
 
   ArrayMap reset = Block(saved.reset.data(), n, hidden, 0, hidden);
   ArrayMap update = Block(saved.update.data(), n, hidden, 0, hidden);
-  reset = (ConstBlock(gx.data, n, 3 * hidden, 0, hidden) + ConstBlock(gh.data, n, 2 * hidden, 0, hidden))
+  reset = (ConstBlock(gx.data, n, 3 * hidden, 0, hidden) +
+           ConstBlock(gh.data, n, 2 * hidden, 0, hidden))
               .logistic();
   update = (ConstBlock(gx.data, n, 3 * hidden, hidden, hidden) +
             ConstBlock(gh.data, n, 2 * hidden, hidden, hidden))
@@ -109,7 +110,8 @@ void GruLayer::Backward(ThreadPool& pool, const GruWeightsRef& w, const GruActiv
   matmul_.AtB(pool, d_gates, {saved.x.data(), n, inputs, inputs},
               {grads.weight_x.values.data(), 3 * hidden, inputs, inputs});
   const ConstMatrixView d_rz{d_gates_.data(), n, 2 * hidden, 3 * hidden};
-  matmul_.AtB(pool, d_rz, {saved.h.data(), n, hidden, hidden}, RowsOf(grads.weight_h, 0, 2 * hidden));
+  matmul_.AtB(pool, d_rz, {saved.h.data(), n, hidden, hidden},
+              RowsOf(grads.weight_h, 0, 2 * hidden));
   matmul_.AtB(pool, da_h_view, {saved.reset_h.data(), n, hidden, hidden},
               RowsOf(grads.weight_h, 2 * hidden, hidden));
   Eigen::Map<Eigen::RowVectorXf>(grads.bias.values.data(), 3 * hidden) =

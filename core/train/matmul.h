@@ -44,7 +44,8 @@ class MatMul {
   // REQUIRES: a.cols == b.cols, c is [a.rows, b.rows], bias null or b.rows floats.
   void ABt(ThreadPool& pool, ConstMatrixView a, ConstMatrixView b, const float* bias,
            MatrixView c);
-  // c = a · b, i.e. c[i][j] = sum_k a[i][k] b[k][j]. REQUIRES: a.cols == b.rows, c [a.rows, b.cols].
+  // c = a · b, i.e. c[i][j] = sum_k a[i][k] b[k][j].
+  // REQUIRES: a.cols == b.rows, c is [a.rows, b.cols].
   void AB(ThreadPool& pool, ConstMatrixView a, ConstMatrixView b, MatrixView c);
   // c = a^T · b, i.e. c[i][j] = sum_k a[k][i] b[k][j] (a weight gradient: sum over batch rows k).
   // REQUIRES: a.rows == b.rows, c [a.cols, b.cols].

@@ -93,7 +93,8 @@ void NegativeSampler::Sample(absl::Span<int32_t> out) {
     const uint64_t bits = rng_();
     // Top 40 bits pick the bucket (multiply-shift), the low 24 bits the acceptance uniform in
     // [0, 1): exact integer arithmetic, independent of any library's distributions.
-    const auto bucket = static_cast<int32_t>((static_cast<unsigned __int128>(bits >> 24) * n) >> 40);
+    const auto bucket =
+        static_cast<int32_t>((static_cast<unsigned __int128>(bits >> 24) * n) >> 40);
     const float u = static_cast<float>(bits & 0xFFFFFFu) * kInv24;
     item = u < probability_[bucket] ? bucket : alias_[bucket];
   }

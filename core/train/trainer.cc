@@ -94,15 +94,19 @@ void Trainer::InitializeParameters() {
     params_.emplace(name, std::move(t));
     optimizer_.emplace(name, std::move(state));
   }
-  const GruWeightsRef session{&params_.at(kSessionGruWeightX), &params_.at(kSessionGruWeightH),
-                              &params_.at(kSessionGruBias)};
+  const GruWeightsRef session =
+      GruWeights(kSessionGruWeightX, kSessionGruWeightH, kSessionGruBias);
   session_grads_ = GruGradients::ZerosLike(session);
   if (config_.HasUserLevel()) {
-    const GruWeightsRef user{&params_.at(kUserGruWeightX), &params_.at(kUserGruWeightH),
-                             &params_.at(kUserGruBias)};
+    const GruWeightsRef user = GruWeights(kUserGruWeightX, kUserGruWeightH, kUserGruBias);
     user_grads_ = GruGradients::ZerosLike(user);
     fold_grads_ = GruGradients::ZerosLike(session);
   }
+}
+
+GruWeightsRef Trainer::GruWeights(const char* weight_x, const char* weight_h,
+                                  const char* bias) const {
+  return {&params_.at(weight_x), &params_.at(weight_h), &params_.at(bias)};
 }
 
 Tensor& Trainer::CaptureTensor(const std::string& name) {
@@ -241,8 +245,8 @@ double Trainer::Step(const StepRows& rows) {
   const int64_t embed = config_.InputEmbeddingSize(), inputs = config_.SessionInputSize();
   const bool has_user = config_.HasUserLevel();
   const bool hrnn_all = config_.mode == ModelMode::kHrnnAll;
-  const GruWeightsRef session_w{&params_.at(kSessionGruWeightX), &params_.at(kSessionGruWeightH),
-                                &params_.at(kSessionGruBias)};
+  const GruWeightsRef session_w =
+      GruWeights(kSessionGruWeightX, kSessionGruWeightH, kSessionGruBias);
   auto slot_s = [&](int64_t r) { return slot_session_.data() + rows.slot[r] * hidden; };
   auto slot_c = [&](int64_t r) { return slot_user_.data() + rows.slot[r] * user_hidden; };
   // Writes [e(item); c] for row r into `x` (c only in HRNN-All).
@@ -283,8 +287,7 @@ double Trainer::Step(const StepRows& rows) {
       std::copy_n(slot_c(r), user_hidden, cp.row(j));
     }
     fold_gru_.Forward(pool_, session_w, xf, sf, sf, fold_acts_);
-    const GruWeightsRef user_w{&params_.at(kUserGruWeightX), &params_.at(kUserGruWeightH),
-                               &params_.at(kUserGruBias)};
+    const GruWeightsRef user_w = GruWeights(kUserGruWeightX, kUserGruWeightH, kUserGruBias);
     user_gru_.Forward(pool_, user_w, sf, cp, cn, user_acts_);
     for (int64_t j = 0; j < nf; ++j) std::copy_n(cn.row(j), user_hidden, slot_c(fold_rows[j]));
   }
@@ -450,8 +453,7 @@ double Trainer::Step(const StepRows& rows) {
       for (int64_t j = 0, k = 0; j < ns && k < nf; ++j) {
         if (start_rows[j] == fold_rows[k]) std::copy_n(d_c.row(j), user_hidden, d_c_new.row(k++));
       }
-      const GruWeightsRef user_w{&params_.at(kUserGruWeightX), &params_.at(kUserGruWeightH),
-                                 &params_.at(kUserGruBias)};
+      const GruWeightsRef user_w = GruWeights(kUserGruWeightX, kUserGruWeightH, kUserGruBias);
       // The user GRU's input was the finished session's state after its last click, stepped
       // this step with the current session GRU: back through that step too.
       std::vector<float>& d_s_final_buffer = scratch_.d_s_final_buffer;

@@ -98,6 +98,8 @@ class Trainer {
   // Fills `mask` (size n * width) with inverted-dropout factors, or leaves it empty when p = 0.
   void DropoutMask(float p, int64_t size, std::vector<float>& mask);
   const float* EmbeddingRow(int32_t item) const;
+  // The GRU weight tensors of one level (session or user), by tensor name.
+  GruWeightsRef GruWeights(const char* weight_x, const char* weight_h, const char* bias) const;
 
   const Dataset& train_;
   const TrainOptions options_;

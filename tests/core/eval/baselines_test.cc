@@ -12,40 +12,14 @@
 #include "core/eval/next_item_evaluator.h"
 #include "core/eval/scorer_evaluator.h"
 #include "gtest/gtest.h"
+#include "tests/testing/dataset_builder.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hrnn {
 namespace {
 
-struct UserClicks {
-  std::string id;
-  std::vector<std::vector<int32_t>> sessions;
-};
-
-// Events get timestamps in input order, so later sessions are more recent.
-Dataset MakeDataset(int num_items, const std::vector<UserClicks>& users) {
-  Dataset d;
-  for (int i = 0; i < num_items; ++i) {
-    d.item_ids.push_back("item-" + std::to_string(i));
-    d.item_counts.push_back(0);
-  }
-  for (const UserClicks& u : users) {
-    UserSpan span{u.id, d.num_sessions(), 0};
-    for (const std::vector<int32_t>& session : u.sessions) {
-      SessionSpan s{d.num_events(), 0};
-      for (int32_t item : session) {
-        d.items.push_back(item);
-        d.timestamps.push_back(1000 + d.num_events());
-        ++d.item_counts[item];
-      }
-      s.end = d.num_events();
-      d.sessions.push_back(s);
-    }
-    span.session_end = d.num_sessions();
-    d.users.push_back(span);
-  }
-  return d;
-}
+using ::hrnn::testing::MakeDataset;
+using ::hrnn::testing::UserClicks;
 
 std::vector<float> ScoresOf(const BaselineModel& model, const std::vector<int32_t>& prefix,
                             const Dataset* history = nullptr, const UserSpan* user = nullptr) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/dataset_builder.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hrnn {
@@ -76,33 +77,8 @@ TEST(MetricsFromRanksTest, EmptyGivesZerosNotNaN) {
 
 constexpr int kNumItems = 40;
 
-struct UserClicks {
-  std::string id;
-  std::vector<std::vector<int32_t>> sessions;
-};
-
-Dataset MakeDataset(const std::vector<UserClicks>& users) {
-  Dataset d;
-  for (int i = 0; i < kNumItems; ++i) {
-    d.item_ids.push_back("item-" + std::to_string(i));
-    d.item_counts.push_back(1);
-  }
-  for (const UserClicks& u : users) {
-    UserSpan span{u.id, d.num_sessions(), 0};
-    for (const std::vector<int32_t>& session : u.sessions) {
-      SessionSpan s{d.num_events(), 0};
-      for (int32_t item : session) {
-        d.items.push_back(item);
-        d.timestamps.push_back(d.num_events());
-      }
-      s.end = d.num_events();
-      d.sessions.push_back(s);
-    }
-    span.session_end = d.num_sessions();
-    d.users.push_back(span);
-  }
-  return d;
-}
+using ::hrnn::testing::MakeDataset;
+using ::hrnn::testing::UserClicks;
 
 // Users named by `ids`, 1-4 sessions of 1-6 random clicks each (length-1 sessions included).
 std::vector<UserClicks> RandomUsers(const std::vector<std::string>& ids, uint32_t seed) {
@@ -186,8 +162,8 @@ class EvaluateNextItemTest : public ::testing::TestWithParam<ModelMode> {
     for (int i = 0; i < 12; ++i) history_ids.push_back("u" + std::to_string(i));
     for (int i : {5, 13, 0, 11, 3, 15, 7, 12, 1, 9}) test_ids.push_back("u" + std::to_string(i));
     history_users_ = RandomUsers(history_ids, 1);
-    history_ = MakeDataset(history_users_);
-    test_ = MakeDataset(RandomUsers(test_ids, 2));
+    history_ = MakeDataset(kNumItems, history_users_);
+    test_ = MakeDataset(kNumItems, RandomUsers(test_ids, 2));
   }
 
   NextItemMetrics Evaluate(const Dataset& history, int64_t max_predictions, int threads) const {
@@ -230,10 +206,10 @@ TEST_P(EvaluateNextItemTest, MatchesReferenceLoop) {
 TEST_P(EvaluateNextItemTest, HistoryMatchedByIdNotPosition) {
   const NextItemMetrics base = Evaluate(history_, 0, 1);
   std::vector<UserClicks> reversed(history_users_.rbegin(), history_users_.rend());
-  EXPECT_EQ(Evaluate(MakeDataset(reversed), 0, 1).ranks, base.ranks);
+  EXPECT_EQ(Evaluate(MakeDataset(kNumItems, reversed), 0, 1).ranks, base.ranks);
   // Without history every user starts from c = 0: the same as the users absent from history,
   // and (with a user level) different ranks for the others.
-  const NextItemMetrics no_history = Evaluate(MakeDataset({}), 0, 1);
+  const NextItemMetrics no_history = Evaluate(MakeDataset(kNumItems, {}), 0, 1);
   ASSERT_EQ(no_history.ranks.size(), base.ranks.size());
   bool any_differs = false;
   size_t out = 0;
