@@ -9,6 +9,9 @@ PACKAGES=(
   libeigen3-dev        # baseline kernels and elementwise math
   nlohmann-json3-dev   # config.json and the safetensors header
   zlib1g-dev           # gzip-compressed interaction logs
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # the gRPC API
+  prometheus-cpp-dev   # /metrics exposition
+  curl                 # demo and tests read /metrics over HTTP
   libgtest-dev libgmock-dev
   libbenchmark-dev
 )
