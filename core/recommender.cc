@@ -47,9 +47,10 @@ bool Recommender::SessionExpired(const UserState& state, int64_t now_ms) const {
 
 void Recommender::EndSession(UserState& state) const {
   if (!state.in_session()) return;
-  network_->UserUpdate(state.session.data(), state.user.data());
+  if (!state.user.empty()) network_->UserUpdate(state.session.data(), state.user.data());
   state.session_length = 0;
   state.session_id.clear();
+  state.session_items.Clear();
   ++state.sessions_folded;
 }
 
@@ -76,18 +77,28 @@ absl::StatusOr<EventOutcome> Recommender::ApplyEvent(UserState& state,
     EndSession(state);
     network_->InitSession(user, state.session.data());
     state.session_id = std::string(event.session_id);
+    state.session_items.Clear();
   }
   network_->SessionStep(event.item, user, state.session.data());
   ++state.session_length;
+  state.session_items.Push(static_cast<int32_t>(event.item));
+  state.user_items.Push(static_cast<int32_t>(event.item));
   state.last_item = event.item;
   state.last_event_ms = std::max(state.last_event_ms, event.timestamp_ms);
   return session_ended ? EventOutcome::kAppliedNewSession : EventOutcome::kApplied;
 }
 
-void Recommender::QueryState(const UserState& state, int64_t now_ms, float* out) const {
+bool Recommender::SessionLive(const UserState& state, int64_t now_ms,
+                              absl::string_view session_id) const {
+  return state.in_session() && !SessionExpired(state, now_ms) &&
+         (session_id.empty() || session_id == state.session_id);
+}
+
+void Recommender::QueryState(const UserState& state, int64_t now_ms, absl::string_view session_id,
+                             float* out) const {
   assert(CheckShape(state).ok());
   const int hidden = network_->hidden_size();
-  if (state.in_session() && !SessionExpired(state, now_ms)) {
+  if (SessionLive(state, now_ms, session_id)) {
     std::copy_n(state.session.data(), hidden, out);
     return;
   }
@@ -101,16 +112,18 @@ void Recommender::QueryState(const UserState& state, int64_t now_ms, float* out)
 }
 
 std::vector<ScoredItem> Recommender::Recommend(const UserState& state, int64_t now_ms, int k,
-                                               ItemExclusions exclusions) const {
+                                               ItemExclusions exclusions,
+                                               absl::string_view session_id) const {
   absl::InlinedVector<float, 1024> query(network_->hidden_size());
-  QueryState(state, now_ms, query.data());
+  QueryState(state, now_ms, session_id, query.data());
   std::vector<float> scores(network_->num_items());
   network_->Score(query.data(), scores.data());
   return TopK(scores, k, std::move(exclusions));
 }
 
 absl::StatusOr<std::vector<ScoredItem>> Recommender::Rank(
-    const UserState& state, int64_t now_ms, absl::Span<const int64_t> items) const {
+    const UserState& state, int64_t now_ms, absl::Span<const int64_t> items,
+    absl::string_view session_id) const {
   for (size_t j = 0; j < items.size(); ++j) {
     if (items[j] < 0 || items[j] >= network_->num_items()) {
       return absl::InvalidArgumentError(absl::StrCat("items[", j, "] = ", items[j],
@@ -119,7 +132,7 @@ absl::StatusOr<std::vector<ScoredItem>> Recommender::Rank(
     }
   }
   absl::InlinedVector<float, 1024> query(network_->hidden_size());
-  QueryState(state, now_ms, query.data());
+  QueryState(state, now_ms, session_id, query.data());
   std::vector<float> scores(items.size());
   network_->ScoreItems(query.data(), items, scores.data());
   std::vector<ScoredItem> ranked(items.size());

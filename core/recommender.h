@@ -67,21 +67,37 @@ class Recommender {
   bool SessionExpired(const UserState& state, int64_t now_ms) const;
   // Folds the open session into c and closes it. No-op when no session is open.
   void EndSession(UserState& state) const;
+  // Remembers a purchase of `item` for the exclude-purchased filter (does not step the GRU).
+  // REQUIRES: 0 <= item < num_items.
+  void RecordPurchase(UserState& state, int64_t item) const {
+    state.purchased_items.Push(static_cast<int32_t>(item));
+  }
 
-  // The session vector to score from at `now_ms`: the open session's s while it is live, else
-  // the session-start prediction init(c) — with the expired session folded into c first.
-  // `out` has hidden_size() floats. REQUIRES: the state has this network's shape.
-  void QueryState(const UserState& state, int64_t now_ms, float* out) const;
+  // True when the open session is still live at `now_ms` for a caller in session `session_id`
+  // ("" = whatever session is open): a session is open, not expired, and has that id.
+  bool SessionLive(const UserState& state, int64_t now_ms,
+                   absl::string_view session_id = {}) const;
+
+  // The session vector to score from at `now_ms`: the open session's s while it is live (see
+  // SessionLive), else the session-start prediction init(c) — with the open session folded
+  // into c first. `out` has hidden_size() floats. REQUIRES: the state has this network's shape.
+  void QueryState(const UserState& state, int64_t now_ms, absl::string_view session_id,
+                  float* out) const;
+  void QueryState(const UserState& state, int64_t now_ms, float* out) const {
+    QueryState(state, now_ms, {}, out);
+  }
 
   // The k best items for the user at `now_ms`, excluding `exclusions`, best first.
   std::vector<ScoredItem> Recommend(const UserState& state, int64_t now_ms, int k,
-                                    ItemExclusions exclusions = ItemExclusions()) const;
+                                    ItemExclusions exclusions = ItemExclusions(),
+                                    absl::string_view session_id = {}) const;
 
   // Scores `items` for the user and returns them best first (score descending; equal scores
   // keep their input order; NaN last). Errors: InvalidArgument naming "items" when an index is
   // out of range.
   absl::StatusOr<std::vector<ScoredItem>> Rank(const UserState& state, int64_t now_ms,
-                                               absl::Span<const int64_t> items) const;
+                                               absl::Span<const int64_t> items,
+                                               absl::string_view session_id = {}) const;
 
   // OK when `state` has this network's shape.
   absl::Status CheckShape(const UserState& state) const;

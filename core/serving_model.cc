@@ -1,0 +1,45 @@
+#include "core/serving_model.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/model/model_directory.h"
+#include "core/status_macros.h"
+
+namespace hrnn {
+
+absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
+    const std::string& model_root, const NetworkOptions& network_options,
+    const SessionPolicy& policy, int64_t now_ms) {
+  HRNN_RETURN_IF_ERROR(policy.Validate());
+  HRNN_ASSIGN_OR_RETURN(std::string version_dir, LatestModelVersionDir(model_root));
+  auto loaded = ReadModelDirectory(version_dir);
+  if (!loaded.ok()) {
+    return absl::Status(loaded.status().code(),
+                        absl::StrCat("model ", version_dir, ": ", loaded.status().message()));
+  }
+  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const HrnnNetwork> network,
+                        HrnnNetwork::Create(*std::move(loaded), network_options));
+
+  auto serving = std::make_shared<ServingModel>();
+  const std::filesystem::path version_path = std::filesystem::path(version_dir);
+  serving->name = std::filesystem::absolute(model_root).lexically_normal().filename().string();
+  if (serving->name.empty()) {  // A root given with a trailing slash.
+    serving->name =
+        std::filesystem::absolute(model_root).lexically_normal().parent_path().filename();
+  }
+  if (!absl::SimpleAtoi(version_path.filename().string(), &serving->version)) {
+    return absl::InternalError(absl::StrCat("model version folder ", version_dir,
+                                            " is not an integer"));
+  }
+  serving->version_dir = version_dir;
+  serving->loaded_at_ms = now_ms;
+  serving->recommender = std::make_unique<Recommender>(network, policy);
+  serving->availability = std::make_unique<ItemAvailability>(network->num_items());
+  serving->network = std::move(network);
+  return std::shared_ptr<const ServingModel>(std::move(serving));
+}
+
+}  // namespace hrnn

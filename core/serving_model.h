@@ -1,0 +1,62 @@
+// ServingModel: one loaded model version ready to answer requests — the validated model, its
+// packed network, the serving logic (Recommender) and the catalogue's availability bitmap —
+// and ServingModelHandle, the slot that requests read it from (tensorflow/serving's servable
+// handle). ServingModel is immutable apart from its thread-safe availability; the handle is
+// thread-safe, and a request keeps the shared_ptr it took for its whole duration.
+#ifndef HRNN_CORE_SERVING_MODEL_H_
+#define HRNN_CORE_SERVING_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "core/hrnn_network.h"
+#include "core/recommender.h"
+#include "core/state/item_availability.h"
+
+namespace hrnn {
+
+struct ServingModel {
+  std::string name;          // The model root's folder name (models/<name>/).
+  int64_t version = 0;       // The integer version folder.
+  std::string version_dir;   // Where it was read from.
+  int64_t loaded_at_ms = 0;  // When it was loaded (ms since the epoch).
+  std::shared_ptr<const HrnnNetwork> network;
+  std::unique_ptr<Recommender> recommender;
+  std::unique_ptr<ItemAvailability> availability;
+
+  const Model& model() const { return network->model(); }
+  const ItemVocabulary& items() const { return network->model().items(); }
+};
+
+// Reads and validates the highest complete version under `model_root` (models/<name>/) and
+// builds everything needed to serve it. Errors: no version, or the loader's refusal (bad
+// header, shapes, checksums, non-finite values...), with the directory named in the message.
+absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
+    const std::string& model_root, const NetworkOptions& network_options,
+    const SessionPolicy& policy, int64_t now_ms);
+
+class ServingModelHandle {
+ public:
+  // The model being served, or null before the first one is set.
+  std::shared_ptr<const ServingModel> Get() const ABSL_LOCKS_EXCLUDED(mutex_) {
+    absl::MutexLock lock(&mutex_);
+    return model_;
+  }
+  // Serves `model` from now on; requests already holding the previous one finish on it.
+  void Set(std::shared_ptr<const ServingModel> model) ABSL_LOCKS_EXCLUDED(mutex_) {
+    absl::MutexLock lock(&mutex_);
+    model_ = std::move(model);
+  }
+
+ private:
+  mutable absl::Mutex mutex_;
+  std::shared_ptr<const ServingModel> model_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_SERVING_MODEL_H_

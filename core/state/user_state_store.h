@@ -1,0 +1,120 @@
+// UserStateStore: the in-memory map user id -> UserState that the server answers from (DESIGN
+// §6). Sharded by a hash of the user id, one absl::Mutex per shard (leveldb's sharded LRU
+// cache); each shard keeps its users in LRU order and evicts the least recently used one when it
+// is over its share of the user or byte cap, and drops users idle longer than the TTL.
+// Thread-safe. No lock is held while the caller computes: readers get a copy plus a version,
+// and writers commit with CompareAndSet, retrying on a conflict (optimistic concurrency).
+#ifndef HRNN_CORE_STATE_USER_STATE_STORE_H_
+#define HRNN_CORE_STATE_USER_STATE_STORE_H_
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "core/user_state.h"
+
+namespace hrnn {
+
+struct UserStateStoreOptions {
+  // Number of independently locked shards. Caps are enforced per shard (each gets an equal
+  // share), as in a sharded LRU cache. Default: 64.
+  int num_shards = 64;
+  // At most this many users in memory (0 = no cap). Default: 0.
+  int64_t max_users = 0;
+  // At most this many bytes of user state, as counted by StateBytes (0 = no cap). Default: 0.
+  int64_t max_bytes = 0;
+  // Users with no write or read for longer than this are dropped (0 = never). Default: 0.
+  int64_t idle_ttl_ms = 0;
+
+  // OK when num_shards is in 1..4096 and the caps and TTL are not negative.
+  absl::Status Validate() const;
+};
+
+// A consistent view of the store's counters.
+struct UserStateStoreStats {
+  int64_t users = 0;              // Users held now.
+  int64_t bytes = 0;              // Their StateBytes, summed.
+  int64_t evicted_capacity = 0;   // Users dropped to respect max_users / max_bytes (cumulative).
+  int64_t evicted_idle = 0;       // Users dropped after idle_ttl_ms (cumulative).
+};
+
+class UserStateStore {
+ public:
+  // REQUIRES: options.Validate().ok().
+  explicit UserStateStore(UserStateStoreOptions options);
+  UserStateStore(const UserStateStore&) = delete;
+  UserStateStore& operator=(const UserStateStore&) = delete;
+
+  struct Versioned {
+    UserState state;
+    uint64_t version = 0;  // Never 0 for a held user; changes on every successful write.
+  };
+
+  // A copy of the user's state and its version, or nullopt when the store holds none (never
+  // held, deleted, evicted, or idle past the TTL at `now_ms`, in which case it is dropped now).
+  // A hit counts as a use for the LRU order and the idle TTL.
+  std::optional<Versioned> Get(absl::string_view user_id, int64_t now_ms);
+
+  // Stores `state` for the user if the user's version is still `expected_version` (0: the user
+  // must not be held). Returns the new version, or 0 on a conflict (someone else wrote, deleted
+  // or evicted the user since the Get): the caller reads again and recomputes. May evict other
+  // users of the shard to respect the caps (never the one just written).
+  uint64_t CompareAndSet(absl::string_view user_id, uint64_t expected_version, UserState state,
+                         int64_t now_ms);
+
+  // Forgets the user. Returns true when the user was held.
+  bool Erase(absl::string_view user_id);
+
+  // Drops every user idle longer than the TTL at `now_ms` (each shard is scanned from its LRU
+  // end, so the cost is proportional to what is dropped). Returns how many were dropped.
+  int64_t EvictIdle(int64_t now_ms);
+
+  UserStateStoreStats stats() const;
+
+  // The bytes a user costs in memory: the entry, its key, its vectors' heap blocks, the LRU
+  // node and its hash table slot (allocator overhead included as a 16-byte header per block).
+  static int64_t StateBytes(absl::string_view user_id, const UserState& state);
+
+ private:
+  struct Entry {
+    std::string user_id;
+    UserState state;
+    uint64_t version = 0;
+    int64_t last_used_ms = 0;
+    int64_t bytes = 0;
+  };
+  struct Shard {
+    mutable absl::Mutex mutex;
+    // Most recently used first.
+    std::list<Entry> lru ABSL_GUARDED_BY(mutex);
+    absl::flat_hash_map<absl::string_view, std::list<Entry>::iterator> index
+        ABSL_GUARDED_BY(mutex);
+    int64_t bytes ABSL_GUARDED_BY(mutex) = 0;
+    int64_t evicted_capacity ABSL_GUARDED_BY(mutex) = 0;
+    int64_t evicted_idle ABSL_GUARDED_BY(mutex) = 0;
+    uint64_t next_version ABSL_GUARDED_BY(mutex) = 1;
+  };
+
+  Shard& ShardFor(absl::string_view user_id);
+  bool Expired(const Entry& entry, int64_t now_ms) const;
+  // Removes `it` from `shard`. REQUIRES: shard.mutex held.
+  static void Remove(Shard& shard, std::list<Entry>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+
+  const UserStateStoreOptions options_;
+  const int64_t shard_max_users_;  // 0 = no cap.
+  const int64_t shard_max_bytes_;  // 0 = no cap.
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_STATE_USER_STATE_STORE_H_

@@ -1,0 +1,60 @@
+#include "server/internal/request_validation.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace hrnn::internal {
+namespace {
+
+absl::Status ValidateIdList(absl::string_view field,
+                            const google::protobuf::RepeatedPtrField<std::string>& ids,
+                            int max_id_bytes) {
+  if (ids.size() > kMaxListedItems) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", ids.size(),
+                                                   " ids, at most ", kMaxListedItems));
+  }
+  for (int i = 0; i < ids.size(); ++i) {
+    absl::Status status =
+        ValidateId(absl::StrCat(field, "[", i, "]"), ids[i], max_id_bytes, /*required=*/true);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateId(absl::string_view field, absl::string_view value, int max_bytes,
+                        bool required) {
+  if (required && value.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  }
+  if (static_cast<int64_t>(value.size()) > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", value.size(), " bytes, at most ", max_bytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateFilter(const v1::Filter& filter, int max_id_bytes) {
+  absl::Status status =
+      ValidateIdList("filter.exclude_item_ids", filter.exclude_item_ids(), max_id_bytes);
+  if (!status.ok()) return status;
+  return ValidateIdList("filter.include_item_ids", filter.include_item_ids(), max_id_bytes);
+}
+
+absl::Status ValidateContext(const google::protobuf::Map<std::string, std::string>& context,
+                             int max_id_bytes) {
+  if (context.size() > kMaxContextEntries) {
+    return absl::InvalidArgumentError(absl::StrCat("context: ", context.size(),
+                                                   " entries, at most ", kMaxContextEntries));
+  }
+  for (const auto& [key, value] : context) {
+    absl::Status status = ValidateId("context key", key, max_id_bytes, /*required=*/true);
+    if (!status.ok()) return status;
+    status = ValidateId(absl::StrCat("context[", key, "]"), value, max_id_bytes,
+                        /*required=*/false);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace hrnn::internal

@@ -1,0 +1,32 @@
+// Input checks shared by the request handlers. Each returns InvalidArgument with a message that
+// starts with the field's name (e.g. "filter.exclude_item_ids[3]: ..."). Stateless.
+#ifndef HRNN_SERVER_INTERNAL_REQUEST_VALIDATION_H_
+#define HRNN_SERVER_INTERNAL_REQUEST_VALIDATION_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "hrnn/v1/recommender.pb.h"
+
+namespace hrnn::internal {
+
+// Most items in an explicit list (filters, ranking input, impressions). DESIGN §5.
+inline constexpr int kMaxListedItems = 500;
+// Most entries in a request's context map.
+inline constexpr int kMaxContextEntries = 32;
+
+// `value` must have at most `max_bytes` bytes, and at least one when `required`.
+absl::Status ValidateId(absl::string_view field, absl::string_view value, int max_bytes,
+                        bool required);
+
+// Every list of the filter within kMaxListedItems entries of valid ids.
+absl::Status ValidateFilter(const v1::Filter& filter, int max_id_bytes);
+
+// At most kMaxContextEntries entries, keys and values within max_id_bytes.
+absl::Status ValidateContext(const google::protobuf::Map<std::string, std::string>& context,
+                             int max_id_bytes);
+
+}  // namespace hrnn::internal
+
+#endif  // HRNN_SERVER_INTERNAL_REQUEST_VALIDATION_H_

@@ -1,0 +1,155 @@
+#include "server/recommender_server.h"
+
+#include <exception>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "prometheus/exposer.h"
+#include "server/server_log.h"
+
+namespace hrnn {
+namespace {
+
+constexpr char kServiceName[] = "hrnn.v1.Recommender";
+
+// "host:port", with IPv6 literals bracketed.
+std::string JoinHostPort(const std::string& host, int port) {
+  return absl::StrContains(host, ':') ? absl::StrCat("[", host, "]:", port)
+                                      : absl::StrCat(host, ":", port);
+}
+
+std::vector<std::string> LabelledEventTypes(const ServerConfig& config) {
+  std::vector<std::string> types = {"click"};
+  for (const auto* list : {&config.session_event_types, &config.purchase_event_types}) {
+    types.insert(types.end(), list->begin(), list->end());
+  }
+  return types;
+}
+
+}  // namespace
+
+RecommenderServer::RecommenderServer(ServerConfig config, const Clock* clock)
+    : config_(std::move(config)),
+      clock_(clock != nullptr ? *clock : system_clock_),
+      metrics_(LabelledEventTypes(config_)) {}
+
+absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(ServerConfig config,
+                                                                            const Clock* clock) {
+  HRNN_RETURN_IF_ERROR(config.Validate());
+  UserStateStoreOptions store_options;
+  store_options.num_shards = config.state_shards;
+  store_options.max_users = config.max_users;
+  store_options.max_bytes = config.max_state_bytes;
+  store_options.idle_ttl_ms = config.user_idle_ttl_ms;
+  HRNN_RETURN_IF_ERROR(store_options.Validate());
+
+  std::unique_ptr<RecommenderServer> server(new RecommenderServer(std::move(config), clock));
+  RecommenderServer& s = *server;
+  s.store_ = std::make_unique<UserStateStore>(store_options);
+  s.handlers_ =
+      std::make_unique<RequestHandlers>(&s.config_, &s.model_, s.store_.get(), &s.clock_,
+                                        &s.metrics_);
+  s.service_ = std::make_unique<RecommenderService>(s.handlers_.get(), &s.metrics_,
+                                                    s.config_.max_concurrent_streams);
+  s.TryLoadModel();
+
+  // Metrics first: a server whose metrics port is taken should not start serving at all.
+  try {
+    s.exposer_ = std::make_unique<prometheus::Exposer>(
+        JoinHostPort(s.config_.host, s.config_.metrics_port), /*num_threads=*/1);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("--metrics_port: cannot listen on ",
+                                               JoinHostPort(s.config_.host,
+                                                            s.config_.metrics_port),
+                                               ": ", e.what()));
+  }
+  s.exposer_->RegisterCollectable(s.metrics_.registry());
+  const std::vector<int> metrics_ports = s.exposer_->GetListeningPorts();
+  s.metrics_port_ = metrics_ports.empty() ? s.config_.metrics_port : metrics_ports.front();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(JoinHostPort(s.config_.host, s.config_.port),
+                           grpc::InsecureServerCredentials(), &s.port_);
+  builder.RegisterService(s.service_.get());
+  builder.SetMaxReceiveMessageSize(s.config_.max_message_bytes);
+  builder.SetMaxSendMessageSize(s.config_.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, s.config_.max_concurrent_streams);
+  s.grpc_server_ = builder.BuildAndStart();
+  if (s.grpc_server_ == nullptr || s.port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "--port: cannot listen on ", JoinHostPort(s.config_.host, s.config_.port)));
+  }
+  const bool serving = s.serving();
+  s.grpc_server_->GetHealthCheckService()->SetServingStatus(serving);
+  s.grpc_server_->GetHealthCheckService()->SetServingStatus(kServiceName, serving);
+  s.maintenance_ = std::thread([&s] { s.MaintenanceLoop(); });
+  return server;
+}
+
+RecommenderServer::~RecommenderServer() { Shutdown(absl::ZeroDuration()); }
+
+std::string RecommenderServer::address() const { return JoinHostPort(config_.host, port_); }
+std::string RecommenderServer::metrics_address() const {
+  return JoinHostPort(config_.host, metrics_port_);
+}
+
+bool RecommenderServer::TryLoadModel() {
+  NetworkOptions network_options;
+  network_options.item_table_type =
+      config_.item_table == "bf16" ? ElementType::kBfloat16 : ElementType::kFloat32;
+  SessionPolicy policy;
+  policy.timeout_ms = config_.session_timeout_ms;
+  absl::StatusOr<std::shared_ptr<const ServingModel>> model =
+      LoadLatestServingModel(config_.model_dir, network_options, policy, clock_.NowMs());
+  if (!model.ok()) {
+    ServerLog(absl::StrCat("no model served: ", model.status().ToString()));
+    metrics_.ModelLoadFailed();
+    return false;
+  }
+  ServerLog(absl::StrCat("serving model ", (*model)->name, " version ", (*model)->version, " (",
+                         (*model)->network->num_items(), " items, ",
+                         ModelModeName((*model)->model().config().mode), ") from ",
+                         (*model)->version_dir));
+  metrics_.UpdateModel(model->get());
+  model_.Set(*std::move(model));
+  return true;
+}
+
+void RecommenderServer::MaintenanceLoop() {
+  absl::Time next_model_try = absl::Now() + absl::Milliseconds(config_.model_retry_interval_ms);
+  while (!stop_maintenance_.WaitForNotificationWithTimeout(absl::Milliseconds(500))) {
+    store_->EvictIdle(clock_.NowMs());
+    metrics_.UpdateStore(store_->stats());
+    if (!serving() && absl::Now() >= next_model_try) {
+      if (TryLoadModel()) {
+        grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+        grpc_server_->GetHealthCheckService()->SetServingStatus(kServiceName, true);
+      }
+      next_model_try = absl::Now() + absl::Milliseconds(config_.model_retry_interval_ms);
+    }
+  }
+}
+
+void RecommenderServer::Shutdown(absl::Duration deadline) {
+  absl::MutexLock lock(&shutdown_mutex_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (grpc_server_ != nullptr) {
+    // Probes see NOT_SERVING while the calls in flight drain.
+    grpc_server_->GetHealthCheckService()->Shutdown();
+    grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
+    grpc_server_->Wait();
+  }
+  stop_maintenance_.Notify();
+  if (maintenance_.joinable()) maintenance_.join();
+  exposer_.reset();
+}
+
+}  // namespace hrnn

@@ -1,0 +1,86 @@
+// RecommenderServer: a running hrnn-server — the gRPC server (Recommender service, the standard
+// health service, server reflection), the Prometheus exposer on its own port, the user state
+// store, and a maintenance thread (idle eviction, store metrics, and loading the model while
+// none is served). hrnn-server's main() and the integration tests both use it.
+// Thread-safe.
+#ifndef HRNN_SERVER_RECOMMENDER_SERVER_H_
+#define HRNN_SERVER_RECOMMENDER_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "core/clock.h"
+#include "core/serving_model.h"
+#include "core/state/user_state_store.h"
+#include "server/recommender_service.h"
+#include "server/request_handlers.h"
+#include "server/server_config.h"
+#include "server/server_metrics.h"
+
+namespace grpc {
+class Server;
+}  // namespace grpc
+namespace prometheus {
+class Exposer;
+}  // namespace prometheus
+
+namespace hrnn {
+
+class RecommenderServer {
+ public:
+  // Validates `config`, loads the model (when that fails the server still starts, answers
+  // UNAVAILABLE, reports NOT_SERVING on the health service, and retries every
+  // model_retry_interval_ms), and starts serving. `clock` may be null (the system clock); a
+  // non-null one must outlive the server.
+  // Errors: InvalidArgument for a bad config; Unavailable when a port cannot be bound.
+  static absl::StatusOr<std::unique_ptr<RecommenderServer>> Start(ServerConfig config,
+                                                                  const Clock* clock = nullptr);
+  ~RecommenderServer();  // Shutdown(absl::ZeroDuration()) unless already shut down.
+
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }
+  // "HOST:PORT" of the gRPC server, suitable as a client target.
+  std::string address() const;
+  std::string metrics_address() const;
+
+  // Stops accepting calls, lets the calls in flight finish for up to `deadline` and cancels the
+  // rest, then stops the metrics endpoint and the maintenance thread. Idempotent.
+  void Shutdown(absl::Duration deadline) ABSL_LOCKS_EXCLUDED(shutdown_mutex_);
+
+  // True while a model is being served.
+  bool serving() const { return model_.Get() != nullptr; }
+  UserStateStore& store() { return *store_; }
+
+ private:
+  explicit RecommenderServer(ServerConfig config, const Clock* clock);
+  // Loads the latest model and starts serving it; logs and counts a failure.
+  bool TryLoadModel();
+  void MaintenanceLoop();
+
+  const ServerConfig config_;
+  SystemClock system_clock_;
+  const Clock& clock_;
+  ServerMetrics metrics_;
+  ServingModelHandle model_;
+  std::unique_ptr<UserStateStore> store_;
+  std::unique_ptr<RequestHandlers> handlers_;
+  std::unique_ptr<RecommenderService> service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = 0;
+  int metrics_port_ = 0;
+  absl::Notification stop_maintenance_;
+  std::thread maintenance_;
+  absl::Mutex shutdown_mutex_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mutex_) = false;
+};
+
+}  // namespace hrnn
+
+#endif  // HRNN_SERVER_RECOMMENDER_SERVER_H_

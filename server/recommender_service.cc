@@ -1,0 +1,139 @@
+#include "server/recommender_service.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "server/status_conversion.h"
+
+namespace hrnn {
+namespace {
+
+// A stream reports the reasons of at most this many rejected events (all are counted).
+constexpr int kMaxReportedStreamRejections = 1000;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+class RecommenderService::EventStreamReactor final : public grpc::ServerReadReactor<v1::Event> {
+ public:
+  EventStreamReactor(RecommenderService* service, v1::PutEventsResponse* response)
+      : service_(*service), response_(*response), start_(std::chrono::steady_clock::now()) {
+    if (service_.metrics_ != nullptr) service_.metrics_->StreamOpened();
+    StartRead(&event_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // The client half-closed (or the call was cancelled).
+      FinishWith(absl::OkStatus());
+      return;
+    }
+    absl::Status status = service_.handlers_.ApplyStreamEvent(event_, index_++, &response_);
+    if (!status.ok()) {
+      FinishWith(status);
+      return;
+    }
+    if (response_.rejected_size() > kMaxReportedStreamRejections) {
+      response_.mutable_rejected()->RemoveLast();
+    }
+    StartRead(&event_);
+  }
+
+  void OnDone() override {
+    if (service_.metrics_ != nullptr) {
+      service_.metrics_->StreamClosed();
+      service_.metrics_->RecordRequest("StreamEvents", status_.code(), SecondsSince(start_));
+    }
+    service_.open_streams_.fetch_sub(1, std::memory_order_relaxed);
+    delete this;
+  }
+
+ private:
+  void FinishWith(absl::Status status) {
+    status_ = std::move(status);
+    Finish(ToGrpcStatus(status_));
+  }
+
+  RecommenderService& service_;
+  v1::PutEventsResponse& response_;
+  const std::chrono::steady_clock::time_point start_;
+  v1::Event event_;
+  int index_ = 0;
+  absl::Status status_;
+};
+
+RecommenderService::RecommenderService(const RequestHandlers* handlers, ServerMetrics* metrics,
+                                       int max_open_streams)
+    : handlers_(*handlers), metrics_(metrics), max_open_streams_(max_open_streams) {}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* RecommenderService::RunUnary(
+    grpc::CallbackServerContext* context, const char* method, const Request* request,
+    Response* response,
+    absl::Status (RequestHandlers::*handler)(const Request&, Response*) const) {
+  const auto start = std::chrono::steady_clock::now();
+  const absl::Status status = (handlers_.*handler)(*request, response);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  if (metrics_ != nullptr) metrics_->RecordRequest(method, status.code(), SecondsSince(start));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
+    grpc::CallbackServerContext* context, const v1::GetRecommendationsRequest* request,
+    v1::GetRecommendationsResponse* response) {
+  return RunUnary(context, "GetRecommendations", request, response,
+                  &RequestHandlers::GetRecommendations);
+}
+
+grpc::ServerUnaryReactor* RecommenderService::GetPersonalizedRanking(
+    grpc::CallbackServerContext* context, const v1::GetPersonalizedRankingRequest* request,
+    v1::GetPersonalizedRankingResponse* response) {
+  return RunUnary(context, "GetPersonalizedRanking", request, response,
+                  &RequestHandlers::GetPersonalizedRanking);
+}
+
+grpc::ServerUnaryReactor* RecommenderService::PutEvents(grpc::CallbackServerContext* context,
+                                                        const v1::PutEventsRequest* request,
+                                                        v1::PutEventsResponse* response) {
+  return RunUnary(context, "PutEvents", request, response, &RequestHandlers::PutEvents);
+}
+
+grpc::ServerReadReactor<v1::Event>* RecommenderService::StreamEvents(
+    grpc::CallbackServerContext* /*context*/, v1::PutEventsResponse* response) {
+  if (open_streams_.fetch_add(1, std::memory_order_relaxed) >= max_open_streams_) {
+    open_streams_.fetch_sub(1, std::memory_order_relaxed);
+    class Refused final : public grpc::ServerReadReactor<v1::Event> {
+     public:
+      explicit Refused(grpc::Status status) { Finish(std::move(status)); }
+      void OnDone() override { delete this; }
+    };
+    const absl::Status refused = absl::ResourceExhaustedError(absl::StrCat(
+        "StreamEvents: ", max_open_streams_, " streams already open (--max_concurrent_streams)"));
+    if (metrics_ != nullptr) metrics_->RecordRequest("StreamEvents", refused.code(), 0.0);
+    return new Refused(ToGrpcStatus(refused));
+  }
+  return new EventStreamReactor(this, response);
+}
+
+grpc::ServerUnaryReactor* RecommenderService::PutItems(grpc::CallbackServerContext* context,
+                                                       const v1::PutItemsRequest* request,
+                                                       v1::PutItemsResponse* response) {
+  return RunUnary(context, "PutItems", request, response, &RequestHandlers::PutItems);
+}
+
+grpc::ServerUnaryReactor* RecommenderService::DeleteUser(grpc::CallbackServerContext* context,
+                                                         const v1::DeleteUserRequest* request,
+                                                         v1::DeleteUserResponse* response) {
+  return RunUnary(context, "DeleteUser", request, response, &RequestHandlers::DeleteUser);
+}
+
+grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(grpc::CallbackServerContext* context,
+                                                           const v1::GetModelInfoRequest* request,
+                                                           v1::ModelInfo* response) {
+  return RunUnary(context, "GetModelInfo", request, response, &RequestHandlers::GetModelInfo);
+}
+
+}  // namespace hrnn

@@ -1,0 +1,65 @@
+// RecommenderService: the hrnn.v1.Recommender gRPC service on the callback API. Each method runs
+// its RequestHandlers function inline (CPU-bound, never blocking), converts the status with
+// ToGrpcStatus, and records the call in the metrics. StreamEvents applies events as they arrive.
+// Thread-safe.
+#ifndef HRNN_SERVER_RECOMMENDER_SERVICE_H_
+#define HRNN_SERVER_RECOMMENDER_SERVICE_H_
+
+#include <atomic>
+
+#include "hrnn/v1/recommender.grpc.pb.h"
+#include "server/request_handlers.h"
+#include "server/server_metrics.h"
+
+namespace hrnn {
+
+class RecommenderService final : public v1::Recommender::CallbackService {
+ public:
+  // Borrowed pointers must outlive the service; `metrics` may be null. At most
+  // `max_open_streams` StreamEvents calls run at once; more get RESOURCE_EXHAUSTED.
+  RecommenderService(const RequestHandlers* handlers, ServerMetrics* metrics,
+                     int max_open_streams);
+
+  grpc::ServerUnaryReactor* GetRecommendations(
+      grpc::CallbackServerContext* context, const v1::GetRecommendationsRequest* request,
+      v1::GetRecommendationsResponse* response) override;
+  grpc::ServerUnaryReactor* GetPersonalizedRanking(
+      grpc::CallbackServerContext* context, const v1::GetPersonalizedRankingRequest* request,
+      v1::GetPersonalizedRankingResponse* response) override;
+  grpc::ServerUnaryReactor* PutEvents(grpc::CallbackServerContext* context,
+                                      const v1::PutEventsRequest* request,
+                                      v1::PutEventsResponse* response) override;
+  grpc::ServerReadReactor<v1::Event>* StreamEvents(grpc::CallbackServerContext* context,
+                                                   v1::PutEventsResponse* response) override;
+  grpc::ServerUnaryReactor* PutItems(grpc::CallbackServerContext* context,
+                                     const v1::PutItemsRequest* request,
+                                     v1::PutItemsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteUser(grpc::CallbackServerContext* context,
+                                       const v1::DeleteUserRequest* request,
+                                       v1::DeleteUserResponse* response) override;
+  grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
+                                         const v1::GetModelInfoRequest* request,
+                                         v1::ModelInfo* response) override;
+
+  // StreamEvents calls open now.
+  int open_streams() const { return open_streams_.load(std::memory_order_relaxed); }
+
+ private:
+  class EventStreamReactor;
+
+  // Runs `handler(request, response)`, finishes the call with its status and records it.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* RunUnary(
+      grpc::CallbackServerContext* context, const char* method, const Request* request,
+      Response* response,
+      absl::Status (RequestHandlers::*handler)(const Request&, Response*) const);
+
+  const RequestHandlers& handlers_;
+  ServerMetrics* metrics_;
+  const int max_open_streams_;
+  std::atomic<int> open_streams_{0};
+};
+
+}  // namespace hrnn
+
+#endif  // HRNN_SERVER_RECOMMENDER_SERVICE_H_

@@ -1,0 +1,92 @@
+// RequestHandlers: construction, shared helpers and the small administrative calls. The
+// recommendation and event calls are in recommendation_handlers.cc and event_handlers.cc.
+#include "server/request_handlers.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "server/internal/request_validation.h"
+
+namespace hrnn {
+
+// Most items in one PutItems call.
+constexpr int kMaxItemsPerPutItems = 10000;
+
+RequestHandlers::RequestHandlers(const ServerConfig* config, const ServingModelHandle* model,
+                                 UserStateStore* store, const Clock* clock,
+                                 ServerMetrics* metrics)
+    : config_(*config), model_(*model), store_(*store), clock_(*clock), metrics_(metrics) {}
+
+absl::StatusOr<std::shared_ptr<const ServingModel>> RequestHandlers::CurrentModel() const {
+  std::shared_ptr<const ServingModel> model = model_.Get();
+  if (model == nullptr) {
+    return absl::UnavailableError("no model loaded yet (see the server log for why)");
+  }
+  return model;
+}
+
+UserState RequestHandlers::ReadState(const ServingModel& model, const std::string& user_id,
+                                     int64_t now_ms, bool* known) const {
+  std::optional<UserStateStore::Versioned> held = store_.Get(user_id, now_ms);
+  *known = held.has_value() && model.recommender->CheckShape(held->state).ok();
+  return *known ? std::move(held->state) : model.recommender->NewUserState();
+}
+
+absl::Status RequestHandlers::PutItems(const v1::PutItemsRequest& request,
+                                       v1::PutItemsResponse* response) const {
+  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
+  if (request.items_size() == 0 || request.items_size() > kMaxItemsPerPutItems) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "items: ", request.items_size(), " items, expected 1..", kMaxItemsPerPutItems));
+  }
+  std::vector<std::pair<int64_t, bool>> changes;
+  changes.reserve(request.items_size());
+  for (int i = 0; i < request.items_size(); ++i) {
+    const v1::ItemAvailability& item = request.items(i);
+    HRNN_RETURN_IF_ERROR(internal::ValidateId(absl::StrCat("items[", i, "].item_id"),
+                                              item.item_id(), config_.max_id_bytes,
+                                              /*required=*/true));
+    std::optional<int64_t> index = model->items().Find(item.item_id());
+    if (!index.has_value()) {
+      response->add_unknown_item_ids(item.item_id());
+      continue;
+    }
+    changes.emplace_back(*index, item.available());
+  }
+  model->availability->Update(changes);
+  response->set_updated(static_cast<int32_t>(changes.size()));
+  return absl::OkStatus();
+}
+
+absl::Status RequestHandlers::DeleteUser(const v1::DeleteUserRequest& request,
+                                         v1::DeleteUserResponse* response) const {
+  HRNN_RETURN_IF_ERROR(internal::ValidateId("user_id", request.user_id(), config_.max_id_bytes,
+                                            /*required=*/true));
+  response->set_deleted(store_.Erase(request.user_id()));
+  return absl::OkStatus();
+}
+
+absl::Status RequestHandlers::GetModelInfo(const v1::GetModelInfoRequest& /*request*/,
+                                           v1::ModelInfo* response) const {
+  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
+  const ModelConfig& config = model->model().config();
+  response->set_name(model->name);
+  response->set_version(model->version);
+  response->set_mode(std::string(ModelModeName(config.mode)));
+  response->set_num_items(config.num_items);
+  response->set_hidden_size(config.hidden_size);
+  response->set_user_hidden_size(config.mode == ModelMode::kSessionOnly ? 0
+                                                                        : config.user_hidden_size);
+  response->set_loss(config.loss);
+  response->set_data_fingerprint(config.data_fingerprint);
+  response->set_created_at(config.created_at);
+  response->set_loaded_at_ms(model->loaded_at_ms);
+  response->set_item_table(
+      std::string(ElementTypeName(model->network->options().item_table_type)));
+  response->set_unavailable_items(model->availability->unavailable_count());
+  for (const auto& [name, value] : config.metrics) (*response->mutable_metrics())[name] = value;
+  return absl::OkStatus();
+}
+
+}  // namespace hrnn

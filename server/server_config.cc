@@ -1,0 +1,74 @@
+#include "server/server_config.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace hrnn {
+namespace {
+
+absl::Status Invalid(absl::string_view flag, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", why));
+}
+
+bool Contains(const std::vector<std::string>& list, absl::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+}  // namespace
+
+absl::Status ServerConfig::Validate() const {
+  if (model_dir.empty()) return Invalid("model_dir", "is required");
+  if (host.empty()) return Invalid("host", "must not be empty");
+  if (port < 0 || port > 65535) return Invalid("port", absl::StrCat(port, " is outside 0..65535"));
+  if (metrics_port < 0 || metrics_port > 65535) {
+    return Invalid("metrics_port", absl::StrCat(metrics_port, " is outside 0..65535"));
+  }
+  if (port != 0 && port == metrics_port) {
+    return Invalid("metrics_port", "must differ from --port");
+  }
+  if (item_table != "fp32" && item_table != "bf16") {
+    return Invalid("item_table", absl::StrCat("\"", item_table, "\" is not fp32 or bf16"));
+  }
+  if (session_timeout_ms <= 0) return Invalid("session_timeout", "must be positive");
+  for (const auto* list : {&session_event_types, &purchase_event_types}) {
+    for (const std::string& type : *list) {
+      if (type.empty() || type.size() > 64) {
+        return Invalid(list == &session_event_types ? "session_event_types"
+                                                    : "purchase_event_types",
+                       absl::StrCat("event type \"", type, "\" must have 1..64 bytes"));
+      }
+    }
+  }
+  if (max_users < 0) return Invalid("max_users", "must not be negative");
+  if (max_state_bytes < 0) return Invalid("max_state_bytes", "must not be negative");
+  if (user_idle_ttl_ms < 0) return Invalid("user_idle_ttl", "must not be negative");
+  if (state_shards < 1 || state_shards > 4096) {
+    return Invalid("state_shards", absl::StrCat(state_shards, " is outside 1..4096"));
+  }
+  if (max_id_bytes < 1 || max_id_bytes > 4096) {
+    return Invalid("max_id_bytes", absl::StrCat(max_id_bytes, " is outside 1..4096"));
+  }
+  if (max_events_per_call < 1 || max_events_per_call > 100000) {
+    return Invalid("max_events_per_call",
+                   absl::StrCat(max_events_per_call, " is outside 1..100000"));
+  }
+  if (max_future_skew_ms < 0) return Invalid("max_future_skew", "must not be negative");
+  if (max_message_bytes < 4096) {
+    return Invalid("max_message_bytes", absl::StrCat(max_message_bytes, " is below 4096"));
+  }
+  if (max_concurrent_streams < 1) return Invalid("max_concurrent_streams", "must be positive");
+  if (drain_deadline_ms < 0) return Invalid("drain_deadline", "must not be negative");
+  if (model_retry_interval_ms <= 0) return Invalid("model_retry_interval", "must be positive");
+  return absl::OkStatus();
+}
+
+bool ServerConfig::AdvancesSession(absl::string_view event_type) const {
+  return session_event_types.empty() || Contains(session_event_types, event_type);
+}
+
+bool ServerConfig::IsPurchase(absl::string_view event_type) const {
+  return Contains(purchase_event_types, event_type);
+}
+
+}  // namespace hrnn

@@ -1,0 +1,72 @@
+// ServerConfig: every setting of hrnn-server, as a plain struct that hrnn-server's flags (and
+// their HRNN_* environment variables) fill in and that Validate() checks at start-up.
+// A value type; not synchronised (read-only once the server starts).
+#ifndef HRNN_SERVER_SERVER_CONFIG_H_
+#define HRNN_SERVER_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace hrnn {
+
+struct ServerConfig {
+  // The model root models/<name>/; the highest complete integer version under it is served.
+  // Required.
+  std::string model_dir;
+  // Address to listen on (gRPC and metrics). Default: "127.0.0.1".
+  std::string host = "127.0.0.1";
+  // gRPC port; 0 picks a free one. Default: 8500.
+  int port = 8500;
+  // Prometheus /metrics port; 0 picks a free one. Default: 9100.
+  int metrics_port = 9100;
+  // Scoring table precision: "fp32" or "bf16". Default: "fp32".
+  std::string item_table = "fp32";
+
+  // A gap longer than this between a user's events ends the session. Default: 30 min.
+  int64_t session_timeout_ms = 30 * 60 * 1000;
+  // Event types that step the session GRU; empty = every type. Default: empty.
+  std::vector<std::string> session_event_types;
+  // Event types that record a purchase (the exclude_purchased filter). Default: {"purchase"}.
+  std::vector<std::string> purchase_event_types = {"purchase"};
+
+  // User state store: at most this many users (0 = no cap). Default: 0.
+  int64_t max_users = 0;
+  // At most this many bytes of user state (0 = no cap). Default: 0.
+  int64_t max_state_bytes = 0;
+  // Users idle longer than this are forgotten (0 = never). Default: 0.
+  int64_t user_idle_ttl_ms = 0;
+  // Independently locked shards of the store. Default: 64.
+  int state_shards = 64;
+
+  // Longest accepted user, session, item or recommendation id, in bytes. Default: 256.
+  int max_id_bytes = 256;
+  // Most events in one PutEvents call. Default: 1000.
+  int max_events_per_call = 1000;
+  // Events stamped more than this ahead of the server's clock are rejected. Default: 5 min.
+  int64_t max_future_skew_ms = 5 * 60 * 1000;
+  // Largest gRPC message accepted or sent, bytes. Default: 4 MiB.
+  int max_message_bytes = 4 << 20;
+  // Most StreamEvents calls open at once; more are refused with RESOURCE_EXHAUSTED. Also the
+  // HTTP/2 concurrent-stream limit per connection. Default: 256.
+  int max_concurrent_streams = 256;
+
+  // On SIGTERM: how long in-flight calls may take to finish before they are cancelled.
+  // Default: 10 s.
+  int64_t drain_deadline_ms = 10 * 1000;
+  // While no model is loaded, how often the model root is checked again. Default: 5 s.
+  int64_t model_retry_interval_ms = 5 * 1000;
+
+  // OK, or InvalidArgument naming the first bad setting (by its flag name) and why.
+  absl::Status Validate() const;
+
+  bool AdvancesSession(absl::string_view event_type) const;
+  bool IsPurchase(absl::string_view event_type) const;
+};
+
+}  // namespace hrnn
+
+#endif  // HRNN_SERVER_SERVER_CONFIG_H_

@@ -1,0 +1,142 @@
+#include "server/server_metrics.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace hrnn {
+namespace {
+
+// 50 µs .. ~3.3 s, doubling.
+prometheus::Histogram::BucketBoundaries LatencyBuckets() {
+  prometheus::Histogram::BucketBoundaries buckets;
+  for (double b = 50e-6; b < 4.0; b *= 2) buckets.push_back(b);
+  return buckets;
+}
+
+std::string CodeName(absl::StatusCode code) {
+  std::string name = absl::StatusCodeToString(code);
+  return name.empty() ? "UNKNOWN" : name;
+}
+
+}  // namespace
+
+absl::string_view EventResultName(EventResult result) {
+  switch (result) {
+    case EventResult::kApplied: return "applied";
+    case EventResult::kNewSession: return "new_session";
+    case EventResult::kPurchase: return "purchase";
+    case EventResult::kOutOfOrder: return "out_of_order";
+    case EventResult::kDuplicate: return "duplicate";
+    case EventResult::kUnknownItem: return "unknown_item";
+    case EventResult::kIgnoredType: return "ignored_type";
+    case EventResult::kRejected: return "rejected";
+  }
+  return "unknown";
+}
+
+ServerMetrics::ServerMetrics(std::vector<std::string> event_types)
+    : registry_(std::make_shared<prometheus::Registry>()), event_types_(std::move(event_types)) {
+  auto& registry = *registry_;
+  requests_ = &prometheus::BuildCounter()
+                   .Name("hrnn_requests_total")
+                   .Help("gRPC calls finished, by method and status code.")
+                   .Register(registry);
+  request_seconds_ = &prometheus::BuildHistogram()
+                          .Name("hrnn_request_duration_seconds")
+                          .Help("Server-side gRPC call latency, by method.")
+                          .Register(registry);
+  events_ = &prometheus::BuildCounter()
+                 .Name("hrnn_events_total")
+                 .Help("Events received, by event type (configured types, else \"other\") "
+                       "and outcome.")
+                 .Register(registry);
+  scoring_seconds_ = &prometheus::BuildHistogram()
+                          .Name("hrnn_scoring_duration_seconds")
+                          .Help("Time to score the catalogue and select the top items, per "
+                                "request.")
+                          .Register(registry)
+                          .Add({}, LatencyBuckets());
+  streams_active_ = &prometheus::BuildGauge()
+                         .Name("hrnn_event_streams_active")
+                         .Help("StreamEvents calls open now.")
+                         .Register(registry)
+                         .Add({});
+  users_ = &prometheus::BuildGauge()
+                .Name("hrnn_active_users")
+                .Help("Users whose state is held in memory.")
+                .Register(registry)
+                .Add({});
+  state_bytes_ = &prometheus::BuildGauge()
+                      .Name("hrnn_user_state_bytes")
+                      .Help("Bytes of user state held in memory (entries, ids, vectors, index).")
+                      .Register(registry)
+                      .Add({});
+  auto& evictions = prometheus::BuildCounter()
+                        .Name("hrnn_user_state_evictions_total")
+                        .Help("Users dropped from memory, by reason (capacity: the user or byte "
+                              "cap; idle: the idle TTL).")
+                        .Register(registry);
+  evicted_capacity_ = &evictions.Add({{"reason", "capacity"}});
+  evicted_idle_ = &evictions.Add({{"reason", "idle"}});
+  model_version_ = &prometheus::BuildGauge()
+                        .Name("hrnn_model_version")
+                        .Help("Version of the model being served (0: none).")
+                        .Register(registry)
+                        .Add({});
+  model_items_ = &prometheus::BuildGauge()
+                      .Name("hrnn_model_items")
+                      .Help("Items in the served model's catalogue.")
+                      .Register(registry)
+                      .Add({});
+  model_loaded_ = &prometheus::BuildGauge()
+                       .Name("hrnn_model_loaded")
+                       .Help("1 while a model is being served, else 0.")
+                       .Register(registry)
+                       .Add({});
+  model_load_time_ = &prometheus::BuildGauge()
+                          .Name("hrnn_model_load_timestamp_seconds")
+                          .Help("When the served model was loaded (Unix time).")
+                          .Register(registry)
+                          .Add({});
+  model_load_failures_ = &prometheus::BuildCounter()
+                              .Name("hrnn_model_load_failures_total")
+                              .Help("Attempts to load a model that failed validation or I/O.")
+                              .Register(registry)
+                              .Add({});
+}
+
+void ServerMetrics::RecordRequest(absl::string_view method, absl::StatusCode code,
+                                  double seconds) {
+  const std::string method_name(method);
+  requests_->Add({{"method", method_name}, {"code", CodeName(code)}}).Increment();
+  request_seconds_->Add({{"method", method_name}}, LatencyBuckets()).Observe(seconds);
+}
+
+void ServerMetrics::RecordEvent(absl::string_view event_type, EventResult result) {
+  const bool known =
+      std::find(event_types_.begin(), event_types_.end(), event_type) != event_types_.end();
+  events_
+      ->Add({{"event_type", known ? std::string(event_type) : "other"},
+             {"outcome", std::string(EventResultName(result))}})
+      .Increment();
+}
+
+void ServerMetrics::UpdateStore(const UserStateStoreStats& stats) {
+  users_->Set(static_cast<double>(stats.users));
+  state_bytes_->Set(static_cast<double>(stats.bytes));
+  evicted_capacity_->Increment(
+      static_cast<double>(std::max<int64_t>(0, stats.evicted_capacity - last_evicted_capacity_)));
+  evicted_idle_->Increment(
+      static_cast<double>(std::max<int64_t>(0, stats.evicted_idle - last_evicted_idle_)));
+  last_evicted_capacity_ = stats.evicted_capacity;
+  last_evicted_idle_ = stats.evicted_idle;
+}
+
+void ServerMetrics::UpdateModel(const ServingModel* model) {
+  model_loaded_->Set(model == nullptr ? 0 : 1);
+  model_version_->Set(model == nullptr ? 0 : static_cast<double>(model->version));
+  model_items_->Set(model == nullptr ? 0 : static_cast<double>(model->network->num_items()));
+  model_load_time_->Set(model == nullptr ? 0 : static_cast<double>(model->loaded_at_ms) / 1e3);
+}
+
+}  // namespace hrnn

@@ -1,0 +1,87 @@
+// ServerMetrics: the Prometheus metrics of hrnn-server (DESIGN §7), registered in one
+// prometheus::Registry that the server exposes on its metrics port. Every metric is fed by the
+// code path it describes; see docs/operations.md for the list.
+// Thread-safe (prometheus-cpp metrics are; the label caches below are mutex-protected).
+#ifndef HRNN_SERVER_SERVER_METRICS_H_
+#define HRNN_SERVER_SERVER_METRICS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "core/serving_model.h"
+#include "core/state/user_state_store.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace hrnn {
+
+// How an event ended, the `outcome` label of hrnn_events_total.
+enum class EventResult {
+  kApplied,       // Stepped the open session.
+  kNewSession,    // Closed the previous session (if any) and started a new one.
+  kPurchase,      // Recorded a purchase only (the type does not advance sessions).
+  kOutOfOrder,    // Older than the user's latest event: applied in arrival order.
+  kDuplicate,     // Same user, item, time and session as the latest event: ignored.
+  kUnknownItem,   // Item unknown to the model: accepted, state unchanged.
+  kIgnoredType,   // Type neither advances sessions nor records purchases: accepted, no effect.
+  kRejected,      // Failed validation: not accepted.
+};
+absl::string_view EventResultName(EventResult result);
+
+class ServerMetrics {
+ public:
+  // `event_types`: the configured event types; any other type is counted as "other" so that
+  // clients cannot create unbounded label values.
+  explicit ServerMetrics(std::vector<std::string> event_types);
+
+  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
+
+  // One finished RPC: hrnn_requests_total{method,code} and
+  // hrnn_request_duration_seconds{method}.
+  void RecordRequest(absl::string_view method, absl::StatusCode code, double seconds);
+  // One event: hrnn_events_total{event_type,outcome}.
+  void RecordEvent(absl::string_view event_type, EventResult result);
+  // Time to score the catalogue and select the top items for one request.
+  void RecordScoring(double seconds) { scoring_seconds_->Observe(seconds); }
+  // Stream bookkeeping: hrnn_event_streams_active.
+  void StreamOpened() { streams_active_->Increment(); }
+  void StreamClosed() { streams_active_->Decrement(); }
+
+  // Copies the store's counters (users, bytes; evictions as increments since the last call).
+  void UpdateStore(const UserStateStoreStats& stats);
+  // The model now served (version, items, load time), or none.
+  void UpdateModel(const ServingModel* model);
+  // A failed attempt to load a model.
+  void ModelLoadFailed() { model_load_failures_->Increment(); }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::string> event_types_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Histogram>* request_seconds_;
+  prometheus::Family<prometheus::Counter>* events_;
+  prometheus::Histogram* scoring_seconds_;
+  prometheus::Gauge* streams_active_;
+  prometheus::Gauge* users_;
+  prometheus::Gauge* state_bytes_;
+  prometheus::Counter* evicted_capacity_;
+  prometheus::Counter* evicted_idle_;
+  prometheus::Gauge* model_version_;
+  prometheus::Gauge* model_items_;
+  prometheus::Gauge* model_loaded_;
+  prometheus::Gauge* model_load_time_;
+  prometheus::Counter* model_load_failures_;
+  int64_t last_evicted_capacity_ = 0;  // Touched only by UpdateStore's single caller.
+  int64_t last_evicted_idle_ = 0;
+};
+
+}  // namespace hrnn
+
+#endif  // HRNN_SERVER_SERVER_METRICS_H_

@@ -1,0 +1,139 @@
+// hrnn-server: serves a model directory over gRPC with per-user state (DESIGN §5-§7, §10).
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "server/env_flags.h"
+#include "server/recommender_server.h"
+#include "server/server_log.h"
+
+ABSL_FLAG(std::string, model_dir, "",
+          "Model root models/<name>/ (required); the highest complete integer version under it "
+          "is served. While none loads, the server answers UNAVAILABLE and retries.");
+ABSL_FLAG(std::string, host, "127.0.0.1",
+          "Address to listen on for gRPC and metrics (0.0.0.0 for all interfaces).");
+ABSL_FLAG(int, port, 8500, "gRPC port; 0 picks a free one (printed as 'listening on H:P').");
+ABSL_FLAG(int, metrics_port, 9100,
+          "Prometheus /metrics port; 0 picks a free one (printed as 'metrics on H:P').");
+ABSL_FLAG(std::string, item_table, "fp32",
+          "Scoring table precision: fp32, or bf16 (half the memory traffic, slightly less "
+          "exact).");
+ABSL_FLAG(absl::Duration, session_timeout, absl::Minutes(30),
+          "Inactivity gap that ends a user's session (e.g. 30m).");
+ABSL_FLAG(std::vector<std::string>, session_event_types, {},
+          "Comma-separated event types that step the session; empty = every type.");
+ABSL_FLAG(std::vector<std::string>, purchase_event_types, {"purchase"},
+          "Comma-separated event types that record a purchase (exclude_purchased filter).");
+ABSL_FLAG(int64_t, max_users, 0,
+          "Most users held in memory (0 = no cap); least recently used users are evicted.");
+ABSL_FLAG(int64_t, max_state_bytes, 0,
+          "Most bytes of user state held in memory (0 = no cap); LRU eviction.");
+ABSL_FLAG(absl::Duration, user_idle_ttl, absl::ZeroDuration(),
+          "Forget users idle longer than this (0 = never), e.g. 720h.");
+ABSL_FLAG(int, state_shards, 64, "Independently locked shards of the user state store.");
+ABSL_FLAG(int, max_id_bytes, 256, "Longest accepted user, session or item id, in bytes.");
+ABSL_FLAG(int, max_events_per_call, 1000, "Most events in one PutEvents call.");
+ABSL_FLAG(absl::Duration, max_future_skew, absl::Minutes(5),
+          "Events stamped further ahead of the server clock than this are rejected.");
+ABSL_FLAG(int, max_message_bytes, 4 << 20, "Largest gRPC message accepted or sent.");
+ABSL_FLAG(int, max_concurrent_streams, 256,
+          "Most StreamEvents calls open at once (more get RESOURCE_EXHAUSTED).");
+ABSL_FLAG(absl::Duration, drain_deadline, absl::Seconds(10),
+          "On SIGTERM/SIGINT, how long calls in flight may take before they are cancelled.");
+ABSL_FLAG(absl::Duration, model_retry_interval, absl::Seconds(5),
+          "While no model is served, how often the model root is read again.");
+
+namespace {
+
+// Every flag above; each can also be set by the environment variable HRNN_<NAME>.
+const std::vector<std::string> kFlagNames = {
+    "model_dir",       "host",           "port",           "metrics_port",
+    "item_table",      "session_timeout", "session_event_types", "purchase_event_types",
+    "max_users",       "max_state_bytes", "user_idle_ttl",  "state_shards",
+    "max_id_bytes",    "max_events_per_call", "max_future_skew", "max_message_bytes",
+    "max_concurrent_streams", "drain_deadline", "model_retry_interval"};
+
+int Fail(const std::string& reason) {
+  std::cerr << "hrnn-server: " << reason << "\n";
+  return 2;
+}
+
+int64_t Millis(absl::Duration duration) { return absl::ToInt64Milliseconds(duration); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(absl::StrCat(
+      "Serves an HRNN model over gRPC with per-user session state.\n"
+      "  hrnn-server --model_dir=MODEL_ROOT [--host=127.0.0.1] [--port=8500] "
+      "[--metrics_port=9100]\n"
+      "              [--session_timeout=30m] [--max_users=N] ...\n"
+      "Every flag can also be set by the environment as HRNN_<FLAG> (e.g. HRNN_MODEL_DIR); the "
+      "command line wins.\nSIGTERM or SIGINT drains the calls in flight and exits 0."));
+  std::vector<std::string> args = hrnn::ArgsWithEnvironment(
+      argc, argv, kFlagNames, [](const char* name) -> const char* { return std::getenv(name); });
+  std::vector<char*> arg_pointers;
+  for (std::string& arg : args) arg_pointers.push_back(arg.data());
+  const std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());
+  if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument: ", positional[1]));
+
+  hrnn::ServerConfig config;
+  config.model_dir = absl::GetFlag(FLAGS_model_dir);
+  config.host = absl::GetFlag(FLAGS_host);
+  config.port = absl::GetFlag(FLAGS_port);
+  config.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  config.item_table = absl::GetFlag(FLAGS_item_table);
+  config.session_timeout_ms = Millis(absl::GetFlag(FLAGS_session_timeout));
+  config.session_event_types = absl::GetFlag(FLAGS_session_event_types);
+  config.purchase_event_types = absl::GetFlag(FLAGS_purchase_event_types);
+  config.max_users = absl::GetFlag(FLAGS_max_users);
+  config.max_state_bytes = absl::GetFlag(FLAGS_max_state_bytes);
+  config.user_idle_ttl_ms = Millis(absl::GetFlag(FLAGS_user_idle_ttl));
+  config.state_shards = absl::GetFlag(FLAGS_state_shards);
+  config.max_id_bytes = absl::GetFlag(FLAGS_max_id_bytes);
+  config.max_events_per_call = absl::GetFlag(FLAGS_max_events_per_call);
+  config.max_future_skew_ms = Millis(absl::GetFlag(FLAGS_max_future_skew));
+  config.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  config.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  const absl::Duration drain_deadline = absl::GetFlag(FLAGS_drain_deadline);
+  config.drain_deadline_ms = Millis(drain_deadline);
+  config.model_retry_interval_ms = Millis(absl::GetFlag(FLAGS_model_retry_interval));
+  if (absl::Status valid = config.Validate(); !valid.ok()) return Fail(valid.message().data());
+
+  // Block the shutdown signals in every thread (the server's threads inherit this mask) and
+  // wait for them here.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<hrnn::RecommenderServer>> server =
+      hrnn::RecommenderServer::Start(config);
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  std::printf("listening on %s\nmetrics on %s\n", (*server)->address().c_str(),
+              (*server)->metrics_address().c_str());
+  std::fflush(stdout);
+  hrnn::ServerLog(absl::StrCat("listening on ", (*server)->address(), ", metrics on ",
+                               (*server)->metrics_address()));
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  hrnn::ServerLog(absl::StrCat("received ", signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
+                               "; draining for up to ", absl::FormatDuration(drain_deadline)));
+  (*server)->Shutdown(drain_deadline);
+  server->reset();
+  hrnn::ServerLog("stopped");
+  return 0;
+}
