@@ -48,13 +48,19 @@ std::string ValidateEvent(const v1::Event& event, const ServerConfig& config, in
   return "";
 }
 
+// The event's type; an empty one means "click".
+absl::string_view TypeOf(const v1::Event& event) {
+  return event.event_type().empty() ? absl::string_view("click")
+                                    : absl::string_view(event.event_type());
+}
+
 }  // namespace
 
 EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Event& event,
                                         int64_t now_ms, std::string* reason) const {
   *reason = ValidateEvent(event, config_, now_ms);
   if (!reason->empty()) return EventResult::kRejected;
-  const absl::string_view type = event.event_type().empty() ? "click" : event.event_type();
+  const absl::string_view type = TypeOf(event);
   const bool advances = config_.AdvancesSession(type);
   const bool purchase = config_.IsPurchase(type);
   const std::optional<int64_t> item = model.items().Find(event.item_id());
@@ -126,7 +132,7 @@ void RequestHandlers::ApplyAndRecord(const ServingModel& model, const v1::Event&
   std::string reason;
   const EventResult result = ApplyEvent(model, event, now_ms, &reason);
   if (metrics_ != nullptr) {
-    metrics_->RecordEvent(event.event_type().empty() ? "click" : event.event_type(), result);
+    metrics_->RecordEvent(TypeOf(event), result);
   }
   if (result == EventResult::kRejected) {
     v1::RejectedEvent* rejected = response->add_rejected();

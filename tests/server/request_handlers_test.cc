@@ -1,0 +1,414 @@
+#include "server/request_handlers.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/text_serializer.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/model_dir.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hrnn {
+namespace {
+
+using ::hrnn::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr int64_t kMinute = 60 * 1000;
+
+class RequestHandlersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.model_dir = (testing::FreshTestDir() / "models" / "shop").string();
+    config_.session_event_types = {"click", "view"};
+    config_.purchase_event_types = {"purchase"};
+    testing::WriteRandomModel(config_.model_dir, 3);
+    store_ = std::make_unique<UserStateStore>(UserStateStoreOptions());
+    metrics_ = std::make_unique<ServerMetrics>(std::vector<std::string>{"click", "purchase"});
+    handlers_ = std::make_unique<RequestHandlers>(&config_, &handle_, store_.get(), &clock_,
+                                                  metrics_.get());
+  }
+
+  void LoadModel() {
+    SessionPolicy policy;
+    policy.timeout_ms = config_.session_timeout_ms;
+    auto model = LoadLatestServingModel(config_.model_dir, NetworkOptions(), policy, 1);
+    ASSERT_OK(model.status());
+    handle_.Set(*model);
+  }
+
+  v1::Event Click(const std::string& user, const std::string& item, int64_t at_ms = 0,
+                  const std::string& type = "") {
+    v1::Event event;
+    event.set_user_id(user);
+    event.set_item_id(item);
+    event.set_timestamp_ms(at_ms);
+    event.set_event_type(type);
+    return event;
+  }
+
+  v1::PutEventsResponse Put(std::vector<v1::Event> events) {
+    v1::PutEventsRequest request;
+    for (auto& event : events) *request.add_events() = std::move(event);
+    v1::PutEventsResponse response;
+    EXPECT_OK(handlers_->PutEvents(request, &response));
+    return response;
+  }
+
+  v1::GetRecommendationsResponse Recommend(const std::string& user, int n = 10,
+                                           v1::Filter filter = v1::Filter(),
+                                           const std::string& session_id = "") {
+    v1::GetRecommendationsRequest request;
+    request.set_user_id(user);
+    request.set_num_results(n);
+    request.set_session_id(session_id);
+    *request.mutable_filter() = std::move(filter);
+    v1::GetRecommendationsResponse response;
+    EXPECT_OK(handlers_->GetRecommendations(request, &response));
+    return response;
+  }
+
+  std::vector<std::string> Ids(const v1::GetRecommendationsResponse& response) {
+    std::vector<std::string> ids;
+    for (const auto& item : response.items()) ids.push_back(item.item_id());
+    return ids;
+  }
+
+  std::string MetricsText() {
+    return prometheus::TextSerializer().Serialize(metrics_->registry()->Collect());
+  }
+
+  ServerConfig config_;
+  FakeClock clock_;
+  ServingModelHandle handle_;
+  std::unique_ptr<UserStateStore> store_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<RequestHandlers> handlers_;
+};
+
+TEST_F(RequestHandlersTest, EveryCallIsUnavailableWithoutAModel) {
+  v1::GetRecommendationsRequest recommend;
+  recommend.set_user_id("u");
+  v1::GetRecommendationsResponse recommendations;
+  EXPECT_THAT(handlers_->GetRecommendations(recommend, &recommendations),
+              StatusIs(absl::StatusCode::kUnavailable, "no model"));
+  v1::PutEventsRequest put;
+  *put.add_events() = Click("u", "item-1");
+  v1::PutEventsResponse put_response;
+  EXPECT_THAT(handlers_->PutEvents(put, &put_response),
+              StatusIs(absl::StatusCode::kUnavailable, "no model"));
+  EXPECT_THAT(handlers_->ApplyStreamEvent(put.events(0), 0, &put_response),
+              StatusIs(absl::StatusCode::kUnavailable, "no model"));
+  v1::ModelInfo info;
+  EXPECT_THAT(handlers_->GetModelInfo(v1::GetModelInfoRequest(), &info),
+              StatusIs(absl::StatusCode::kUnavailable, "no model"));
+  EXPECT_EQ(put_response.accepted(), 0);
+}
+
+TEST_F(RequestHandlersTest, RecommendationRequestValidationNamesTheField) {
+  LoadModel();
+  struct Case {
+    std::string name;
+    std::function<void(v1::GetRecommendationsRequest&)> edit;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"empty user", [](auto& r) { r.clear_user_id(); }, "user_id: must not be empty"},
+      {"long user", [](auto& r) { r.set_user_id(std::string(257, 'u')); }, "user_id: 257 bytes"},
+      {"long session", [](auto& r) { r.set_session_id(std::string(300, 's')); }, "session_id"},
+      {"too many", [](auto& r) { r.set_num_results(501); }, "num_results: 501"},
+      {"negative", [](auto& r) { r.set_num_results(-1); }, "num_results: -1"},
+      {"exclude list",
+       [](auto& r) {
+         for (int i = 0; i < 501; ++i) r.mutable_filter()->add_exclude_item_ids("x");
+       },
+       "filter.exclude_item_ids: 501 ids"},
+      {"empty include id", [](auto& r) { r.mutable_filter()->add_include_item_ids(""); },
+       "filter.include_item_ids[0]: must not be empty"},
+      {"context",
+       [](auto& r) {
+         for (int i = 0; i < 33; ++i) (*r.mutable_context())[absl::StrCat("k", i)] = "v";
+       },
+       "context: 33 entries"},
+  };
+  for (const Case& c : cases) {
+    v1::GetRecommendationsRequest request;
+    request.set_user_id("u");
+    c.edit(request);
+    v1::GetRecommendationsResponse response;
+    EXPECT_THAT(handlers_->GetRecommendations(request, &response),
+                StatusIs(absl::StatusCode::kInvalidArgument, c.field))
+        << c.name;
+  }
+}
+
+TEST_F(RequestHandlersTest, NewUserGetsTheEmptyHistoryPredictionWithDefaultCount) {
+  LoadModel();
+  v1::GetRecommendationsRequest request;
+  request.set_user_id("stranger");
+  v1::GetRecommendationsResponse response;
+  ASSERT_OK(handlers_->GetRecommendations(request, &response));
+  EXPECT_EQ(response.items_size(), 25);
+  EXPECT_EQ(response.state(), "new_user");
+  EXPECT_EQ(response.model_version(), 3);
+  EXPECT_EQ(response.recommendation_id().size(), 32u);
+  const auto model = handle_.Get();
+  const auto expected = model->recommender->Recommend(model->recommender->NewUserState(),
+                                                      clock_.NowMs(), 25);
+  ASSERT_EQ(expected.size(), 25u);
+  for (int i = 0; i < 25; ++i) {
+    EXPECT_EQ(response.items(i).item_id(), model->items().id(expected[i].index));
+    EXPECT_FLOAT_EQ(response.items(i).score(), expected[i].score);
+  }
+  // Reading creates no state.
+  EXPECT_EQ(store_->stats().users, 0);
+  v1::GetRecommendationsResponse again;
+  ASSERT_OK(handlers_->GetRecommendations(request, &again));
+  EXPECT_NE(again.recommendation_id(), response.recommendation_id());
+}
+
+TEST_F(RequestHandlersTest, ClicksMoveRecommendationsAndSessionsEndByTimeoutOrId) {
+  LoadModel();
+  const auto before = Ids(Recommend("alice"));
+  const int64_t t0 = clock_.NowMs();
+  EXPECT_EQ(Put({Click("alice", "item-7", t0)}).accepted(), 1);
+  const auto in_session = Recommend("alice");
+  EXPECT_EQ(in_session.state(), "session");
+  EXPECT_NE(Ids(in_session), before);
+
+  // Same state when asked in the same session id... a different id means the session is over.
+  EXPECT_EQ(Recommend("alice", 10, {}, "another-session").state(), "user");
+
+  clock_.Advance(31 * kMinute);
+  EXPECT_EQ(Recommend("alice").state(), "user");
+  // A click after the timeout starts a new session (counted as such).
+  EXPECT_EQ(Put({Click("alice", "item-9", clock_.NowMs())}).accepted(), 1);
+  EXPECT_EQ(store_->Get("alice", clock_.NowMs())->state.sessions_folded, 1);
+  EXPECT_THAT(MetricsText(), HasSubstr("outcome=\"new_session\"} 2"));
+}
+
+TEST_F(RequestHandlersTest, EventsAreValidatedOneByOne) {
+  LoadModel();
+  const int64_t now = clock_.NowMs();
+  std::vector<v1::Event> events = {
+      Click("", "item-1"),                       // 0: no user
+      Click("u", ""),                            // 1: no item
+      Click("u", "item-1", now + 6 * kMinute),   // 2: future
+      Click("u", "item-1", -5),                  // 3: negative time
+      Click("u", "item-1"),                      // 4: fine
+      Click("u", "no-such-item"),                // 5: unknown item, accepted
+      Click(std::string(300, 'x'), "item-1"),    // 6: long user id
+      Click("u", "item-2", 0, std::string(65, 't')),  // 7: long type
+  };
+  v1::Event nan_value = Click("u", "item-1");
+  nan_value.set_event_value(std::numeric_limits<double>::quiet_NaN());
+  events.push_back(nan_value);  // 8
+  v1::Event impressions = Click("u", "item-1");
+  for (int i = 0; i < 501; ++i) impressions.add_impression_item_ids("item-2");
+  events.push_back(impressions);  // 9
+
+  const v1::PutEventsResponse response = Put(events);
+  EXPECT_EQ(response.accepted(), 2);
+  const std::vector<std::pair<int, std::string>> expected = {
+      {0, "user_id: must not be empty"}, {1, "item_id: must not be empty"},
+      {2, "timestamp_ms"},               {3, "timestamp_ms: -5 is negative"},
+      {6, "user_id: 300 bytes"},         {7, "event_type: 65 bytes"},
+      {8, "event_value"},                {9, "impression_item_ids: 501"}};
+  ASSERT_EQ(response.rejected_size(), static_cast<int>(expected.size()));
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(response.rejected(i).index(), expected[i].first);
+    EXPECT_THAT(response.rejected(i).reason(), HasSubstr(expected[i].second));
+  }
+  const std::string metrics = MetricsText();
+  EXPECT_THAT(metrics, HasSubstr("event_type=\"click\",outcome=\"rejected\"} 7"));
+  EXPECT_THAT(metrics, HasSubstr("outcome=\"unknown_item\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("event_type=\"other\""));  // The 65-byte type.
+}
+
+TEST_F(RequestHandlersTest, CallLevelLimitsOnEvents) {
+  LoadModel();
+  v1::PutEventsResponse response;
+  EXPECT_THAT(handlers_->PutEvents(v1::PutEventsRequest(), &response),
+              StatusIs(absl::StatusCode::kInvalidArgument, "events: 0 events"));
+  config_.max_events_per_call = 2;
+  v1::PutEventsRequest request;
+  for (int i = 0; i < 3; ++i) *request.add_events() = Click("u", "item-1");
+  EXPECT_THAT(handlers_->PutEvents(request, &response),
+              StatusIs(absl::StatusCode::kInvalidArgument, "events: 3 events, expected 1..2"));
+  EXPECT_EQ(store_->stats().users, 0) << "nothing applied from a refused call";
+}
+
+TEST_F(RequestHandlersTest, DuplicatesOutOfOrderAndEventTypes) {
+  LoadModel();
+  const int64_t now = clock_.NowMs();
+  Put({Click("u", "item-1", now - 1000), Click("u", "item-1", now - 1000),  // duplicate
+       Click("u", "item-2", now - 5000),                                    // out of order
+       Click("u", "item-3", now, "add_to_wishlist"),                        // ignored type
+       Click("u", "item-4", now, "purchase")});                             // purchase only
+  const auto state = store_->Get("u", now)->state;
+  EXPECT_EQ(state.session_length, 2);
+  EXPECT_EQ(state.last_event_ms, now - 1000);
+  EXPECT_TRUE(state.purchased_items.Contains(4));
+  EXPECT_FALSE(state.session_items.Contains(3));
+  const std::string metrics = MetricsText();
+  EXPECT_THAT(metrics, HasSubstr("outcome=\"duplicate\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("outcome=\"out_of_order\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("outcome=\"ignored_type\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("event_type=\"purchase\",outcome=\"purchase\"} 1"));
+}
+
+TEST_F(RequestHandlersTest, FiltersExcludeSessionHistoryPurchasesListsAndUnavailableItems) {
+  LoadModel();
+  const int64_t now = clock_.NowMs();
+  // Click the items the user would be recommended first, then filter them out.
+  const auto first = Ids(Recommend("bob", 3));
+  Put({Click("bob", first[0], now), Click("bob", first[1], now + 1),
+       Click("bob", first[2], now + 2, "purchase")});
+  clock_.Advance(3);
+
+  v1::Filter session;
+  session.set_exclude_session_items(true);
+  for (const auto& id : Ids(Recommend("bob", 200, session))) {
+    EXPECT_NE(id, first[0]);
+    EXPECT_NE(id, first[1]);
+  }
+  v1::Filter purchased;
+  purchased.set_exclude_purchased(true);
+  const auto without_purchase = Ids(Recommend("bob", 200, purchased));
+  EXPECT_EQ(std::count(without_purchase.begin(), without_purchase.end(), first[2]), 0);
+  EXPECT_EQ(without_purchase.size(), 199u);
+
+  v1::Filter listed;
+  listed.add_exclude_item_ids("item-0");
+  listed.add_exclude_item_ids("no-such-item");  // Ignored.
+  const auto without_listed = Ids(Recommend("bob", 200, listed));
+  EXPECT_EQ(without_listed.size(), 199u);
+  EXPECT_EQ(std::count(without_listed.begin(), without_listed.end(), "item-0"), 0);
+
+  v1::Filter include;
+  for (const char* id : {"item-5", "item-6", "item-7", "unknown", "item-5"}) {
+    include.add_include_item_ids(id);
+  }
+  include.add_exclude_item_ids("item-6");
+  const auto included = Ids(Recommend("bob", 10, include));
+  EXPECT_THAT(included, ::testing::UnorderedElementsAre("item-5", "item-7"));
+
+  // Out of stock: never recommended until restocked; ranking still sees it.
+  v1::PutItemsRequest items;
+  auto* item = items.add_items();
+  item->set_item_id(first[0]);
+  item->set_available(false);
+  items.add_items()->set_item_id("no-such-item");
+  v1::PutItemsResponse items_response;
+  ASSERT_OK(handlers_->PutItems(items, &items_response));
+  EXPECT_EQ(items_response.updated(), 1);
+  EXPECT_THAT(items_response.unknown_item_ids(), ::testing::ElementsAre("no-such-item"));
+  const auto in_stock = Ids(Recommend("carol", 200));
+  EXPECT_EQ(std::count(in_stock.begin(), in_stock.end(), first[0]), 0);
+  v1::ModelInfo info;
+  ASSERT_OK(handlers_->GetModelInfo(v1::GetModelInfoRequest(), &info));
+  EXPECT_EQ(info.unavailable_items(), 1);
+  item->set_available(true);
+  ASSERT_OK(handlers_->PutItems(items, &items_response));
+  const auto restocked = Ids(Recommend("carol", 200));
+  EXPECT_EQ(std::count(restocked.begin(), restocked.end(), first[0]), 1);
+}
+
+TEST_F(RequestHandlersTest, PutItemsValidation) {
+  LoadModel();
+  v1::PutItemsResponse response;
+  EXPECT_THAT(handlers_->PutItems(v1::PutItemsRequest(), &response),
+              StatusIs(absl::StatusCode::kInvalidArgument, "items: 0 items"));
+  v1::PutItemsRequest request;
+  request.add_items()->set_item_id("");
+  EXPECT_THAT(handlers_->PutItems(request, &response),
+              StatusIs(absl::StatusCode::kInvalidArgument, "items[0].item_id"));
+}
+
+TEST_F(RequestHandlersTest, RankingOrdersKnownItemsAndKeepsUnknownOnesLast) {
+  LoadModel();
+  Put({Click("dana", "item-3", clock_.NowMs())});
+  v1::GetPersonalizedRankingRequest request;
+  request.set_user_id("dana");
+  for (const char* id : {"mystery-1", "item-10", "item-11", "item-10", "item-12", "mystery-2"}) {
+    request.add_input_item_ids(id);
+  }
+  v1::GetPersonalizedRankingResponse response;
+  ASSERT_OK(handlers_->GetPersonalizedRanking(request, &response));
+  ASSERT_EQ(response.items_size(), 5);
+  EXPECT_EQ(response.state(), "session");
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(response.items(i).known());
+  EXPECT_GE(response.items(0).score(), response.items(1).score());
+  EXPECT_GE(response.items(1).score(), response.items(2).score());
+  EXPECT_EQ(response.items(3).item_id(), "mystery-1");
+  EXPECT_EQ(response.items(4).item_id(), "mystery-2");
+  EXPECT_FALSE(response.items(4).known());
+
+  request.clear_input_item_ids();
+  EXPECT_THAT(handlers_->GetPersonalizedRanking(request, &response),
+              StatusIs(absl::StatusCode::kInvalidArgument, "input_item_ids: 0 ids"));
+  for (int i = 0; i < 501; ++i) request.add_input_item_ids("item-1");
+  EXPECT_THAT(handlers_->GetPersonalizedRanking(request, &response),
+              StatusIs(absl::StatusCode::kInvalidArgument, "input_item_ids: 501 ids"));
+}
+
+TEST_F(RequestHandlersTest, DeleteUserForgetsStateAndIsIdempotent) {
+  LoadModel();
+  Put({Click("erin", "item-3", clock_.NowMs())});
+  v1::DeleteUserRequest request;
+  request.set_user_id("erin");
+  v1::DeleteUserResponse response;
+  ASSERT_OK(handlers_->DeleteUser(request, &response));
+  EXPECT_TRUE(response.deleted());
+  ASSERT_OK(handlers_->DeleteUser(request, &response));
+  EXPECT_FALSE(response.deleted());
+  EXPECT_EQ(Recommend("erin").state(), "new_user");
+  request.clear_user_id();
+  EXPECT_THAT(handlers_->DeleteUser(request, &response),
+              StatusIs(absl::StatusCode::kInvalidArgument, "user_id"));
+}
+
+TEST_F(RequestHandlersTest, ModelInfoDescribesTheServedModel) {
+  LoadModel();
+  v1::ModelInfo info;
+  ASSERT_OK(handlers_->GetModelInfo(v1::GetModelInfoRequest(), &info));
+  EXPECT_EQ(info.name(), "shop");
+  EXPECT_EQ(info.version(), 3);
+  EXPECT_EQ(info.mode(), "hrnn-init");
+  EXPECT_EQ(info.num_items(), 200);
+  EXPECT_EQ(info.hidden_size(), 16);
+  EXPECT_EQ(info.user_hidden_size(), 12);
+  EXPECT_EQ(info.loss(), "xe");
+  EXPECT_EQ(info.item_table(), "fp32");
+  EXPECT_EQ(info.loaded_at_ms(), 1);
+}
+
+TEST_F(RequestHandlersTest, ConcurrentEventsOfOneUserAreAllApplied) {
+  LoadModel();
+  constexpr int kThreads = 4;
+  constexpr int kEvents = 100;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kEvents; ++i) {
+        // Distinct items per thread so that no event is a duplicate of another.
+        v1::PutEventsRequest request;
+        *request.add_events() = Click("shared", absl::StrCat("item-", t * 50 + i % 50));
+        v1::PutEventsResponse response;
+        EXPECT_OK(handlers_->PutEvents(request, &response));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(store_->Get("shared", clock_.NowMs())->state.session_length, kThreads * kEvents);
+}
+
+}  // namespace
+}  // namespace hrnn

@@ -1,0 +1,37 @@
+// Writes small random models to disk as model directories (models/<name>/<version>/), for the
+// server tests. Item ids are "item-0".."item-(n-1)" (see Model::CreateRandom).
+#ifndef HRNN_TESTS_TESTING_MODEL_DIR_H_
+#define HRNN_TESTS_TESTING_MODEL_DIR_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "core/model/model.h"
+#include "core/model/model_directory.h"
+#include "gtest/gtest.h"
+
+namespace hrnn::testing {
+
+// Writes a random model of `num_items` items (hidden 16, user hidden 12) to
+// `root`/`version` and returns that version directory.
+inline std::string WriteRandomModel(const std::filesystem::path& root, int64_t version,
+                                    ModelMode mode = ModelMode::kHrnnInit,
+                                    int64_t num_items = 200, uint64_t seed = 5) {
+  ModelConfig config;
+  config.mode = mode;
+  config.num_items = num_items;
+  config.hidden_size = 16;
+  config.user_hidden_size = 12;
+  config.loss = "xe";
+  std::shared_ptr<const Model> model = Model::CreateRandom(config, seed);
+  const std::string dir = (root / std::to_string(version)).string();
+  std::filesystem::create_directories(root);
+  const absl::Status written = WriteModelDirectory(*model, dir);
+  EXPECT_TRUE(written.ok()) << written;
+  return dir;
+}
+
+}  // namespace hrnn::testing
+
+#endif  // HRNN_TESTS_TESTING_MODEL_DIR_H_
