@@ -80,7 +80,9 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   builder.RegisterService(s.service_.get());
   builder.SetMaxReceiveMessageSize(s.config_.max_message_bytes);
   builder.SetMaxSendMessageSize(s.config_.max_message_bytes);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, s.config_.max_concurrent_streams);
+  // gRPC enables SO_REUSEPORT by default, which would let a second server silently share the
+  // port; a taken port must be an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   s.grpc_server_ = builder.BuildAndStart();
   if (s.grpc_server_ == nullptr || s.port_ == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -149,7 +151,7 @@ void RecommenderServer::Shutdown(absl::Duration deadline) {
   }
   stop_maintenance_.Notify();
   if (maintenance_.joinable()) maintenance_.join();
-  exposer_.reset();
+  exposer_.reset();  // civetweb polls in 2 s quanta: stopping it takes up to 2 s.
 }
 
 }  // namespace hrnn

@@ -50,8 +50,8 @@ struct ServerConfig {
   int64_t max_future_skew_ms = 5 * 60 * 1000;
   // Largest gRPC message accepted or sent, bytes. Default: 4 MiB.
   int max_message_bytes = 4 << 20;
-  // Most StreamEvents calls open at once; more are refused with RESOURCE_EXHAUSTED. Also the
-  // HTTP/2 concurrent-stream limit per connection. Default: 256.
+  // Most StreamEvents calls open at once; more are refused with RESOURCE_EXHAUSTED.
+  // Default: 256.
   int max_concurrent_streams = 256;
 
   // On SIGTERM: how long in-flight calls may take to finish before they are cancelled.

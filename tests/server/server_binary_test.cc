@@ -1,0 +1,141 @@
+// The hrnn-server binary itself: its start-up line, configuration from flags and environment,
+// refusals of bad usage, and a clean exit on SIGTERM.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "server/env_flags.h"
+#include "tests/testing/model_dir.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hrnn {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A child process running hrnn-server with `args` and extra environment `env`; stdout is read
+// through a pipe, stderr goes to `stderr_path`.
+class ServerProcess {
+ public:
+  ServerProcess(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                const std::string& stderr_path) {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      FILE* err = std::fopen(stderr_path.c_str(), "w");
+      if (err != nullptr) dup2(fileno(err), STDERR_FILENO);
+      close(fds[0]);
+      for (const std::string& var : env) putenv(const_cast<char*>(var.c_str()));
+      std::vector<char*> argv = {const_cast<char*>(HRNN_SERVER_BINARY)};
+      for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    out_ = fdopen(fds[0], "r");
+  }
+  ~ServerProcess() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_ != nullptr) std::fclose(out_);
+  }
+
+  // The next stdout line ("" at end of output).
+  std::string ReadLine() {
+    char buffer[512];
+    if (std::fgets(buffer, sizeof(buffer), out_) == nullptr) return "";
+    std::string line(buffer);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    return line;
+  }
+  void Signal(int signal_number) { kill(pid_, signal_number); }
+  // Waits for exit; returns the exit status, or -1 when killed by a signal.
+  int Wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    reaped_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  bool reaped_ = false;
+};
+
+TEST(ServerBinaryTest, ServesConfiguredByEnvironmentAndExitsZeroOnSigterm) {
+  const auto dir = testing::FreshTestDir();
+  const std::string model_root = (dir / "models" / "shop").string();
+  testing::WriteRandomModel(model_root, 1);
+  const std::string err = (dir / "stderr.txt").string();
+  // --model_dir comes from the environment; the command line overrides HRNN_PORT.
+  ServerProcess server({"--port=0", "--metrics_port=0"},
+                       {"HRNN_MODEL_DIR=" + model_root, "HRNN_PORT=1"}, err);
+  const std::string listening = server.ReadLine();
+  ASSERT_THAT(listening, HasSubstr("listening on 127.0.0.1:"));
+  ASSERT_THAT(server.ReadLine(), HasSubstr("metrics on 127.0.0.1:"));
+  const std::string address = listening.substr(std::string("listening on ").size());
+
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(health->Check(&context, {}, &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  const auto start = std::chrono::steady_clock::now();
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST(ServerBinaryTest, BadUsageExitsNonZeroWithAOneLineReason) {
+  const auto dir = testing::FreshTestDir();
+  const std::string err = (dir / "stderr.txt").string();
+  {
+    ServerProcess server({"--port=0", "--metrics_port=0"}, {}, err);
+    EXPECT_NE(server.Wait(), 0);
+  }
+  char buffer[512] = {};
+  FILE* file = std::fopen(err.c_str(), "r");
+  ASSERT_NE(file, nullptr);
+  ASSERT_NE(std::fgets(buffer, sizeof(buffer), file), nullptr);
+  std::fclose(file);
+  EXPECT_THAT(std::string(buffer), HasSubstr("--model_dir: is required"));
+
+  ServerProcess bad_value({"--model_dir=x", "--item_table=int3"}, {}, err);
+  EXPECT_NE(bad_value.Wait(), 0);
+}
+
+TEST(EnvFlagsTest, EnvironmentComesFirstSoTheCommandLineWins) {
+  char program[] = "prog";
+  char flag[] = "--port=7";
+  char* argv[] = {program, flag};
+  auto fake_env = [](const char* name) -> const char* {
+    if (std::string(name) == "HRNN_PORT") return "9";
+    if (std::string(name) == "HRNN_MODEL_DIR") return "/models/x";
+    return nullptr;
+  };
+  EXPECT_THAT(ArgsWithEnvironment(2, argv, {"port", "model_dir", "host"}, fake_env),
+              ::testing::ElementsAre("prog", "--port=9", "--model_dir=/models/x", "--port=7"));
+  EXPECT_EQ(EnvironmentVariableFor("max_state_bytes"), "HRNN_MAX_STATE_BYTES");
+}
+
+}  // namespace
+}  // namespace hrnn

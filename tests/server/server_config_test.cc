@@ -1,0 +1,59 @@
+#include "server/server_config.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace hrnn {
+namespace {
+
+using ::hrnn::testing::StatusIs;
+
+TEST(ServerConfigTest, DefaultsNeedOnlyAModelDir) {
+  ServerConfig config;
+  EXPECT_THAT(config.Validate(), StatusIs(absl::StatusCode::kInvalidArgument, "--model_dir"));
+  config.model_dir = "models/x";
+  EXPECT_OK(config.Validate());
+  EXPECT_TRUE(config.AdvancesSession("anything"));
+  EXPECT_TRUE(config.IsPurchase("purchase"));
+  EXPECT_FALSE(config.IsPurchase("click"));
+  config.session_event_types = {"click"};
+  EXPECT_FALSE(config.AdvancesSession("view"));
+}
+
+TEST(ServerConfigTest, EachBadSettingIsNamed) {
+  const std::vector<std::pair<std::function<void(ServerConfig&)>, std::string>> cases = {
+      {[](ServerConfig& c) { c.port = 70000; }, "--port"},
+      {[](ServerConfig& c) { c.metrics_port = -1; }, "--metrics_port"},
+      {[](ServerConfig& c) { c.port = c.metrics_port = 9000; }, "--metrics_port: must differ"},
+      {[](ServerConfig& c) { c.host = ""; }, "--host"},
+      {[](ServerConfig& c) { c.item_table = "int4"; }, "--item_table"},
+      {[](ServerConfig& c) { c.session_timeout_ms = 0; }, "--session_timeout"},
+      {[](ServerConfig& c) { c.session_event_types = {""}; }, "--session_event_types"},
+      {[](ServerConfig& c) { c.purchase_event_types = {std::string(65, 'p')}; },
+       "--purchase_event_types"},
+      {[](ServerConfig& c) { c.max_users = -1; }, "--max_users"},
+      {[](ServerConfig& c) { c.max_state_bytes = -1; }, "--max_state_bytes"},
+      {[](ServerConfig& c) { c.user_idle_ttl_ms = -1; }, "--user_idle_ttl"},
+      {[](ServerConfig& c) { c.state_shards = 0; }, "--state_shards"},
+      {[](ServerConfig& c) { c.max_id_bytes = 0; }, "--max_id_bytes"},
+      {[](ServerConfig& c) { c.max_events_per_call = 0; }, "--max_events_per_call"},
+      {[](ServerConfig& c) { c.max_future_skew_ms = -1; }, "--max_future_skew"},
+      {[](ServerConfig& c) { c.max_message_bytes = 10; }, "--max_message_bytes"},
+      {[](ServerConfig& c) { c.max_concurrent_streams = 0; }, "--max_concurrent_streams"},
+      {[](ServerConfig& c) { c.drain_deadline_ms = -1; }, "--drain_deadline"},
+      {[](ServerConfig& c) { c.model_retry_interval_ms = 0; }, "--model_retry_interval"},
+  };
+  for (const auto& [edit, flag] : cases) {
+    ServerConfig config;
+    config.model_dir = "models/x";
+    edit(config);
+    EXPECT_THAT(config.Validate(), StatusIs(absl::StatusCode::kInvalidArgument, flag)) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace hrnn

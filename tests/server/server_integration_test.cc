@@ -1,0 +1,402 @@
+// Integration tests: the real server (RecommenderServer, as hrnn-server runs it) on a loopback
+// port, driven over gRPC and HTTP by real clients.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "hrnn/v1/recommender.grpc.pb.h"
+#include "server/recommender_server.h"
+#include "tests/testing/model_dir.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hrnn {
+namespace {
+
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::HasSubstr;
+
+// GET http://address/path over a plain socket; returns the whole response ("" on failure).
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    const std::string request =
+        absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      ssize_t n;
+      while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
+    }
+  }
+  close(fd);
+  return response;
+}
+
+class ServerIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::FreshTestDir();
+    config_.model_dir = (dir_ / "models" / "shop").string();
+    config_.port = 0;
+    config_.metrics_port = 0;
+    config_.model_retry_interval_ms = 100;
+  }
+
+  void StartServer(bool with_model = true) {
+    if (with_model) testing::WriteRandomModel(config_.model_dir, 1);
+    auto server = RecommenderServer::Start(config_);
+    ASSERT_OK(server.status());
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+    stub_ = v1::Recommender::NewStub(channel_);
+    health_ = grpc::health::v1::Health::NewStub(channel_);
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Context() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return context;
+  }
+
+  HealthCheckResponse::ServingStatus Health(const std::string& service) {
+    HealthCheckRequest request;
+    request.set_service(service);
+    HealthCheckResponse response;
+    const grpc::Status status = health_->Check(Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.status();
+  }
+
+  v1::Event Click(const std::string& user, const std::string& item) {
+    v1::Event event;
+    event.set_user_id(user);
+    event.set_item_id(item);
+    return event;
+  }
+
+  grpc::Status Recommend(const std::string& user, v1::GetRecommendationsResponse* response,
+                         int n = 5) {
+    v1::GetRecommendationsRequest request;
+    request.set_user_id(user);
+    request.set_num_results(n);
+    return stub_->GetRecommendations(Context().get(), request, response);
+  }
+
+  std::filesystem::path dir_;
+  ServerConfig config_;
+  std::unique_ptr<RecommenderServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Recommender::Stub> stub_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+TEST_F(ServerIntegrationTest, EveryRpcOverTheWire) {
+  StartServer();
+  EXPECT_EQ(Health(""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health("hrnn.v1.Recommender"), HealthCheckResponse::SERVING);
+
+  v1::GetRecommendationsResponse before;
+  ASSERT_TRUE(Recommend("ann", &before).ok());
+  EXPECT_EQ(before.items_size(), 5);
+  EXPECT_EQ(before.state(), "new_user");
+
+  v1::PutEventsRequest put;
+  *put.add_events() = Click("ann", "item-4");
+  *put.add_events() = Click("ann", "item-9");
+  *put.add_events() = Click("", "item-9");
+  v1::PutEventsResponse put_response;
+  ASSERT_TRUE(stub_->PutEvents(Context().get(), put, &put_response).ok());
+  EXPECT_EQ(put_response.accepted(), 2);
+  ASSERT_EQ(put_response.rejected_size(), 1);
+  EXPECT_EQ(put_response.rejected(0).index(), 2);
+  EXPECT_THAT(put_response.rejected(0).reason(), HasSubstr("user_id"));
+
+  v1::GetRecommendationsResponse after;
+  ASSERT_TRUE(Recommend("ann", &after).ok());
+  EXPECT_EQ(after.state(), "session");
+  EXPECT_EQ(after.model_version(), 1);
+
+  v1::GetPersonalizedRankingRequest rank;
+  rank.set_user_id("ann");
+  rank.add_input_item_ids("item-1");
+  rank.add_input_item_ids("nope");
+  rank.add_input_item_ids("item-2");
+  v1::GetPersonalizedRankingResponse ranked;
+  ASSERT_TRUE(stub_->GetPersonalizedRanking(Context().get(), rank, &ranked).ok());
+  ASSERT_EQ(ranked.items_size(), 3);
+  EXPECT_EQ(ranked.items(2).item_id(), "nope");
+
+  v1::PutItemsRequest items;
+  auto* item = items.add_items();
+  item->set_item_id(after.items(0).item_id());
+  item->set_available(false);
+  v1::PutItemsResponse items_response;
+  ASSERT_TRUE(stub_->PutItems(Context().get(), items, &items_response).ok());
+  EXPECT_EQ(items_response.updated(), 1);
+  v1::GetRecommendationsResponse out_of_stock;
+  ASSERT_TRUE(Recommend("ann", &out_of_stock).ok());
+  EXPECT_NE(out_of_stock.items(0).item_id(), after.items(0).item_id());
+
+  v1::ModelInfo info;
+  ASSERT_TRUE(stub_->GetModelInfo(Context().get(), v1::GetModelInfoRequest(), &info).ok());
+  EXPECT_EQ(info.name(), "shop");
+  EXPECT_EQ(info.num_items(), 200);
+  EXPECT_EQ(info.unavailable_items(), 1);
+
+  v1::DeleteUserRequest forget;
+  forget.set_user_id("ann");
+  v1::DeleteUserResponse forgotten;
+  ASSERT_TRUE(stub_->DeleteUser(Context().get(), forget, &forgotten).ok());
+  EXPECT_TRUE(forgotten.deleted());
+}
+
+TEST_F(ServerIntegrationTest, ValidationErrorsArriveAsInvalidArgumentNamingTheField) {
+  StartServer();
+  v1::GetRecommendationsResponse response;
+  grpc::Status status = Recommend("", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("user_id"));
+  status = Recommend("u", &response, 501);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("num_results"));
+  v1::PutEventsResponse put_response;
+  status = stub_->PutEvents(Context().get(), v1::PutEventsRequest(), &put_response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("events"));
+}
+
+TEST_F(ServerIntegrationTest, StreamEventsAppliesEveryEventAndCountsThem) {
+  StartServer();
+  v1::PutEventsResponse response;
+  auto context = Context();
+  auto writer = stub_->StreamEvents(context.get(), &response);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(writer->Write(Click(absl::StrCat("user", i % 10), absl::StrCat("item-", i % 97))));
+  }
+  ASSERT_TRUE(writer->Write(Click("user0", "")));  // Rejected at position 300.
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(response.accepted(), 300);
+  ASSERT_EQ(response.rejected_size(), 1);
+  EXPECT_EQ(response.rejected(0).index(), 300);
+  EXPECT_EQ(server_->store().stats().users, 10);
+  EXPECT_EQ(server_->store().Get("user3", 0)->state.session_length, 30);
+}
+
+TEST_F(ServerIntegrationTest, TooManyOpenStreamsAreRefused) {
+  config_.max_concurrent_streams = 1;
+  StartServer();
+  v1::PutEventsResponse first_response;
+  auto first_context = Context();
+  auto first = stub_->StreamEvents(first_context.get(), &first_response);
+  ASSERT_TRUE(first->Write(Click("u", "item-1")));  // The first stream is open on the server.
+
+  v1::PutEventsResponse second_response;
+  auto second_context = Context();
+  auto second = stub_->StreamEvents(second_context.get(), &second_response);
+  second->WritesDone();
+  const grpc::Status refused = second->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("max_concurrent_streams"));
+
+  first->WritesDone();
+  ASSERT_TRUE(first->Finish().ok());
+  EXPECT_EQ(first_response.accepted(), 1);
+}
+
+TEST_F(ServerIntegrationTest, OversizedMessagesAreRefused) {
+  config_.max_message_bytes = 8192;
+  StartServer();
+  v1::PutEventsRequest put;
+  for (int i = 0; i < 200; ++i) *put.add_events() = Click(std::string(100, 'u'), "item-1");
+  v1::PutEventsResponse response;
+  const grpc::Status status = stub_->PutEvents(Context().get(), put, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(server_->store().stats().users, 0);
+}
+
+TEST_F(ServerIntegrationTest, ConcurrentClientsSeeConsistentState) {
+  StartServer();
+  constexpr int kClients = 6;
+  constexpr int kEventsPerClient = 60;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = v1::Recommender::NewStub(
+          grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+      for (int i = 0; i < kEventsPerClient; ++i) {
+        v1::PutEventsRequest put;
+        // Every client writes its own user and a shared one.
+        *put.add_events() = Click(absl::StrCat("client", c), absl::StrCat("item-", i));
+        *put.add_events() = Click("shared", absl::StrCat("item-", c * kEventsPerClient / 2 + i));
+        v1::PutEventsResponse put_response;
+        if (!stub->PutEvents(Context().get(), put, &put_response).ok() ||
+            put_response.accepted() != 2) {
+          ++failures;
+        }
+        v1::GetRecommendationsRequest request;
+        request.set_user_id(absl::StrCat("client", c));
+        v1::GetRecommendationsResponse response;
+        if (!stub->GetRecommendations(Context().get(), request, &response).ok() ||
+            response.items_size() != 25) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int c = 0; c < kClients; ++c) {
+    EXPECT_EQ(server_->store().Get(absl::StrCat("client", c), 0)->state.session_length,
+              kEventsPerClient);
+  }
+  // Consecutive shared events can repeat an item only as a duplicate of the very last event;
+  // distinct items per (client, i) within a client keep that rare, so most are applied.
+  EXPECT_GT(server_->store().Get("shared", 0)->state.session_length, kClients * kEventsPerClient / 2);
+}
+
+TEST_F(ServerIntegrationTest, WithoutAModelCallsAreUnavailableUntilOneAppears) {
+  StartServer(/*with_model=*/false);
+  EXPECT_FALSE(server_->serving());
+  EXPECT_EQ(Health(""), HealthCheckResponse::NOT_SERVING);
+  v1::GetRecommendationsResponse response;
+  const grpc::Status status = Recommend("u", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("no model"));
+
+  testing::WriteRandomModel(config_.model_dir, 1);
+  for (int i = 0; i < 100 && !server_->serving(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(server_->serving());
+  for (int i = 0; i < 20 && Health("") != HealthCheckResponse::SERVING; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(Health("hrnn.v1.Recommender"), HealthCheckResponse::SERVING);
+  EXPECT_TRUE(Recommend("u", &response).ok());
+}
+
+TEST_F(ServerIntegrationTest, ReflectionListsTheServices) {
+  StartServer();
+  grpc::GenericStub generic(channel_);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto call = generic.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](intptr_t expected) {
+    ASSERT_TRUE(queue.Next(&tag, &ok));
+    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), expected);
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  step(1);
+  // ServerReflectionRequest{list_services = "*"}: field 7, length-delimited.
+  const std::string request_bytes("\x3a\x01*", 3);
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  step(2);
+  grpc::ByteBuffer reply;
+  call->Read(&reply, reinterpret_cast<void*>(3));
+  step(3);
+  ASSERT_TRUE(ok);
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(reply.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_THAT(bytes, HasSubstr("hrnn.v1.Recommender"));
+  EXPECT_THAT(bytes, HasSubstr("grpc.health.v1.Health"));
+  call->WritesDone(reinterpret_cast<void*>(4));
+  step(4);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  step(5);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+}
+
+TEST_F(ServerIntegrationTest, MetricsEndpointServesRealCounters) {
+  StartServer();
+  v1::GetRecommendationsResponse response;
+  ASSERT_TRUE(Recommend("m", &response).ok());
+  ASSERT_FALSE(Recommend("", &response).ok());
+  v1::PutEventsRequest put;
+  *put.add_events() = Click("m", "item-3");
+  v1::PutEventsResponse put_response;
+  ASSERT_TRUE(stub_->PutEvents(Context().get(), put, &put_response).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // One maintenance tick.
+
+  const std::string page = HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(page, HasSubstr("200 OK"));
+  EXPECT_THAT(page,
+              HasSubstr("hrnn_requests_total{code=\"OK\",method=\"GetRecommendations\"} 1"));
+  EXPECT_THAT(page, HasSubstr("hrnn_requests_total{code=\"INVALID_ARGUMENT\","
+                              "method=\"GetRecommendations\"} 1"));
+  EXPECT_THAT(page, HasSubstr("hrnn_request_duration_seconds_count{method=\"PutEvents\"} 1"));
+  EXPECT_THAT(page, HasSubstr("hrnn_events_total{event_type=\"click\",outcome=\"new_session\"} 1"));
+  EXPECT_THAT(page, HasSubstr("hrnn_active_users 1"));
+  EXPECT_THAT(page, HasSubstr("hrnn_model_version 1"));
+  EXPECT_THAT(page, HasSubstr("hrnn_model_loaded 1"));
+}
+
+TEST_F(ServerIntegrationTest, ShutdownDrainsAndRefusesNewCalls) {
+  StartServer();
+  v1::GetRecommendationsResponse response;
+  ASSERT_TRUE(Recommend("u", &response).ok());
+  server_->Shutdown(absl::Seconds(1));
+  server_->Shutdown(absl::Seconds(1));  // Idempotent.
+  auto context = Context();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  v1::GetRecommendationsRequest request;
+  request.set_user_id("u");
+  EXPECT_FALSE(stub_->GetRecommendations(context.get(), request, &response).ok());
+}
+
+TEST_F(ServerIntegrationTest, BadConfigAndTakenPortsFailToStart) {
+  config_.max_id_bytes = 0;
+  EXPECT_THAT(RecommenderServer::Start(config_).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "--max_id_bytes"));
+  config_ = ServerConfig();
+  config_.model_dir = (dir_ / "models" / "shop").string();
+  config_.port = 0;
+  config_.metrics_port = 0;
+  StartServer();
+  ServerConfig clash = config_;
+  clash.port = server_->port();
+  clash.metrics_port = 0;
+  EXPECT_THAT(RecommenderServer::Start(clash).status(),
+              testing::StatusIs(absl::StatusCode::kUnavailable, "--port"));
+  clash.port = 0;
+  clash.metrics_port = server_->metrics_port();
+  EXPECT_THAT(RecommenderServer::Start(clash).status(),
+              testing::StatusIs(absl::StatusCode::kUnavailable, "--metrics_port"));
+}
+
+}  // namespace
+}  // namespace hrnn
