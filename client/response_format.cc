@@ -21,7 +21,7 @@ int ItemColumnWidth(const Items& items) {
 
 std::string Summary(const std::string& state, int64_t model_version,
                     const std::string& recommendation_id, int count) {
-  return absl::StrFormat("%d item(s) · state %s · model %d · recommendation %s\n", count,
+  return absl::StrFormat("%d item(s), state %s, model %d, recommendation %s\n", count,
                          state.empty() ? "-" : state, model_version,
                          recommendation_id.empty() ? "-" : recommendation_id);
 }
