@@ -94,7 +94,7 @@ std::string FormatDeleteUser(const hrnn::v1::DeleteUserResponse& response) {
 std::string FormatModelInfo(const hrnn::v1::ModelInfo& info) {
   std::string out;
   auto row = [&out](absl::string_view name, absl::string_view value) {
-    absl::StrAppendFormat(&out, "%-18s %s\n", name, value);
+    absl::StrAppendFormat(&out, "%-18s %s\n", name, value.empty() ? "-" : value);
   };
   row("name", info.name());
   row("version", absl::StrCat(info.version()));
@@ -109,7 +109,7 @@ std::string FormatModelInfo(const hrnn::v1::ModelInfo& info) {
   row("created_at", info.created_at());
   row("loaded_at",
       info.loaded_at_ms() == 0
-          ? std::string("-")
+          ? std::string()
           : absl::FormatTime(absl::RFC3339_sec, absl::FromUnixMillis(info.loaded_at_ms()),
                              absl::UTCTimeZone()));
   // Sorted, so the output is stable.

@@ -19,7 +19,8 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 
 // Tables, each ending in a newline. The first line of a recommendation or ranking table
 // summarises the response; then a column header; then one row per item:
-//   "<rank> <item_id> <score>" (ranking: plus "known" or "unknown").
+//   "<rank> <item_id> <score>" (ranking: plus "known" or "unknown"). Model info is one
+// "<field> <value>" row per field ("-" for an empty value), then "metric <name> <value>" rows.
 std::string FormatRecommendations(const hrnn::v1::GetRecommendationsResponse& response);
 std::string FormatRanking(const hrnn::v1::GetPersonalizedRankingResponse& response);
 std::string FormatPutEvents(const hrnn::v1::PutEventsResponse& response);

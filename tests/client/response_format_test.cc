@@ -56,6 +56,7 @@ TEST(ResponseFormatTest, ModelInfoRowsAndSortedMetrics) {
   EXPECT_THAT(text, HasSubstr("name               demo\n"));
   EXPECT_THAT(text, HasSubstr("version            4\n"));
   EXPECT_THAT(text, HasSubstr("loaded_at          2023-11-14T22:13:20+00:00\n"));
+  EXPECT_THAT(text, HasSubstr("created_at         -\n"));
   EXPECT_LT(text.find("metric a"), text.find("metric z"));
 }
 
