@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The hrnn demo, end to end in a few minutes: installs packages, builds the four tools, makes a
+# synthetic click log, trains a small HRNN, serves it, replays the log (minus one user's last
+# session) through hrnn-cli, then sends that session click by click and prints how the user's
+# top 5 change; finally shows the model info and some /metrics, and stops the server with
+# SIGTERM, checking that it exits 0. Everything temporary lives in one mktemp -d folder.
+# Usage: scripts/demo.sh        (JOBS=N sets the build parallelism; KEEP=1 keeps the folder)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JOBS="${JOBS:-$(nproc)}"
+BIN=build/bin
+START=$(date +%s)
+
+say() { printf '\n== %s\n' "$*"; }
+fail() { echo "demo: $*" >&2; exit 1; }
+
+WORK=$(mktemp -d -t hrnn-demo.XXXXXX)
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ "${KEEP:-0}" = "1" ]; then echo "demo: kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "setup and build (build/, RelWithDebInfo)"
+bash scripts/setup.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$JOBS" --target hrnn-synth hrnn-train hrnn-server hrnn-cli
+
+say "a synthetic log: 300 users, 500 items, 20000 events"
+LOG="$WORK/log.csv"
+"$BIN/hrnn-synth" --out="$LOG" --users=300 --items=500 --events=20000 --seed=1
+head -n 4 "$LOG"
+
+# Hold out one user's last session (sessions split at 30 minutes of inactivity, as the server
+# does): the first user, by id, with at least two sessions whose last one has 4..8 events.
+# Rows are numbered, sorted by user and time; $1 is the original line number.
+awk 'NR > 1 { print NR "," $0 }' "$LOG" | LC_ALL=C sort -t, -k2,2 -k4,4n | awk -F, '
+  function finish() {
+    n = count - start
+    if (user != "" && !done && start > 0 && n >= 4 && n <= 8) {
+      for (i = start; i < count; i++) print lines[i]
+      done = 1
+    }
+  }
+  { if ($2 != user) { finish(); user = $2; count = 0; start = 0; last = 0 }
+    if (count > 0 && $4 - last > 1800) start = count
+    lines[count++] = $0; last = $4 }
+  END { finish() }' > "$WORK/held_out.csv"
+[ -s "$WORK/held_out.csv" ] || fail "no user with a 4..8-event last session in the log"
+USER_ID=$(head -n 1 "$WORK/held_out.csv" | cut -d, -f2)
+awk -F, 'NR == FNR { skip[$1] = 1; next } !(FNR in skip)' "$WORK/held_out.csv" "$LOG" \
+  > "$WORK/replay.csv"
+echo "held out: user $USER_ID's last session, $(wc -l < "$WORK/held_out.csv") events;" \
+     "replaying the other $(($(wc -l < "$WORK/replay.csv") - 1))"
+
+say "train (hrnn-init, H=64, 3 epochs) on the log minus the held-out session"
+"$BIN/hrnn-train" --input="$WORK/replay.csv" --output="$WORK/models/demo" --mode=hrnn-init --hidden=64 \
+  --user_hidden=64 --epochs=3 --threads="$JOBS" 2>"$WORK/train.log" \
+  || { cat "$WORK/train.log" >&2; fail "hrnn-train failed"; }
+
+say "start hrnn-server"
+"$BIN/hrnn-server" --model_dir="$WORK/models/demo" --host=127.0.0.1 --port=0 --metrics_port=0 \
+  >"$WORK/server.out" 2>"$WORK/server.err" &
+SERVER_PID=$!
+TARGET="" METRICS=""
+for _ in $(seq 300); do
+  TARGET=$(sed -n 's/^listening on \([^ ]*:[0-9]*\)$/\1/p' "$WORK/server.out" | head -n 1)
+  METRICS=$(sed -n 's/^metrics on \([^ ]*:[0-9]*\)$/\1/p' "$WORK/server.out" | head -n 1)
+  [ -n "$TARGET" ] && [ -n "$METRICS" ] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.out" "$WORK/server.err" >&2
+                                          fail "hrnn-server exited during start-up"; }
+  sleep 0.1
+done
+[ -n "$TARGET" ] && [ -n "$METRICS" ] \
+  || { cat "$WORK/server.out" "$WORK/server.err" >&2; fail "hrnn-server did not print its ports"; }
+echo "gRPC on $TARGET, metrics on $METRICS"
+
+CLI=("$BIN/hrnn-cli" --target="$TARGET")
+for i in $(seq 60); do
+  if "${CLI[@]}" --deadline=1s health >/dev/null 2>&1; then break; fi
+  [ "$i" -lt 60 ] || { "${CLI[@]}" health || true; fail "the server never became SERVING"; }
+  sleep 0.5
+done
+echo "health: $("${CLI[@]}" health)"
+
+say "replay the log through StreamEvents"
+"${CLI[@]}" replay --input="$WORK/replay.csv" --batch=2000
+
+# One line per recommendation: "state: i1 i2 i3 i4 i5" (from the table: summary, header, rows).
+top5() {
+  "${CLI[@]}" recommend --user="$USER_ID" --session="$SESSION" --n=5 | awk '
+    NR == 1 { sub(/.*state /, ""); sub(/,.*/, ""); state = $0 }
+    NR > 2 { items = items " " $2 }
+    END { printf "%-8s%s\n", state ":", items }'
+}
+
+# The held-out session goes in as a new session, now: its own session id, the server's clock.
+SESSION="demo-$USER_ID-last"
+say "user $USER_ID, top 5 before and after each click of the held-out session"
+"${CLI[@]}" recommend --user="$USER_ID" --session="$SESSION" --n=5
+echo
+TOP=$(top5)
+printf '%-30s %s\n' "before the session" "$TOP"
+while IFS=, read -r _ _ ITEM _ TYPE _ <&3; do
+  TYPE="${TYPE:-click}"
+  HIT=no
+  case " ${TOP#*:} " in *" $ITEM "*) HIT=yes ;; esac
+  "${CLI[@]}" event --user="$USER_ID" --item="$ITEM" --type="$TYPE" --session="$SESSION" \
+    >/dev/null
+  TOP=$(top5)
+  printf '%-30s %s\n' "$TYPE $ITEM (was in top 5: $HIT)" "$TOP"
+done 3< "$WORK/held_out.csv"
+
+say "model info"
+"${CLI[@]}" model-info
+
+say "a few lines of http://$METRICS/metrics"
+curl -fsS "http://$METRICS/metrics" > "$WORK/metrics.txt" || fail "GET /metrics failed"
+awk '/^hrnn_/ && n++ < 15' "$WORK/metrics.txt"
+
+say "SIGTERM"
+kill -TERM "$SERVER_PID"
+for _ in $(seq 300); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$SERVER_PID" 2>/dev/null && fail "hrnn-server still running 30 s after SIGTERM"
+if wait "$SERVER_PID"; then CODE=0; else CODE=$?; fi
+SERVER_PID=""
+[ "$CODE" -eq 0 ] || { cat "$WORK/server.err" >&2; fail "hrnn-server exited with $CODE"; }
+echo "hrnn-server exited 0"
+
+say "demo finished in $(($(date +%s) - START)) s"

@@ -1,0 +1,82 @@
+#include "client/response_format.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace hrnn::client {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ResponseFormatTest, RecommendationsTable) {
+  hrnn::v1::GetRecommendationsResponse response;
+  response.set_state("session");
+  response.set_model_version(3);
+  response.set_recommendation_id("r1");
+  auto* item = response.add_items();
+  item->set_item_id("i12");
+  item->set_score(1.5f);
+  item = response.add_items();
+  item->set_item_id("a-very-long-item-id");
+  item->set_score(-0.25f);
+  EXPECT_EQ(FormatRecommendations(response),
+            "2 item(s), state session, model 3, recommendation r1\n"
+            "rank  item_id                   score\n"
+            "   1  i12                      1.5000\n"
+            "   2  a-very-long-item-id     -0.2500\n");
+}
+
+TEST(ResponseFormatTest, RankingMarksUnknownItems) {
+  hrnn::v1::GetPersonalizedRankingResponse response;
+  response.add_items()->set_item_id("x");
+  EXPECT_THAT(FormatRanking(response), HasSubstr("   1  x            0.0000  unknown\n"));
+}
+
+TEST(ResponseFormatTest, PutEventsListsRejections) {
+  hrnn::v1::PutEventsResponse response;
+  response.set_accepted(2);
+  auto* rejected = response.add_rejected();
+  rejected->set_index(1);
+  rejected->set_reason("item_id: must not be empty");
+  EXPECT_EQ(FormatPutEvents(response),
+            "accepted 2, rejected 1\n  event 1: item_id: must not be empty\n");
+}
+
+TEST(ResponseFormatTest, ModelInfoRowsAndSortedMetrics) {
+  hrnn::v1::ModelInfo info;
+  info.set_name("demo");
+  info.set_version(4);
+  info.set_loaded_at_ms(1700000000000);
+  (*info.mutable_metrics())["z"] = 2;
+  (*info.mutable_metrics())["a"] = 0.5;
+  const std::string text = FormatModelInfo(info);
+  EXPECT_THAT(text, HasSubstr("name               demo\n"));
+  EXPECT_THAT(text, HasSubstr("version            4\n"));
+  EXPECT_THAT(text, HasSubstr("loaded_at          2023-11-14T22:13:20+00:00\n"));
+  EXPECT_THAT(text, HasSubstr("created_at         -\n"));
+  EXPECT_LT(text.find("metric a"), text.find("metric z"));
+}
+
+TEST(ResponseFormatTest, JsonUsesProtoFieldNamesAndPrintsDefaults) {
+  hrnn::v1::GetRecommendationsResponse response;
+  response.set_model_version(3);
+  response.add_items()->set_item_id("i1");
+  ASSERT_OK_AND_ASSIGN(const std::string json, ToJson(response));
+  EXPECT_THAT(json, HasSubstr("\"model_version\":\"3\""));
+  EXPECT_THAT(json, HasSubstr("\"item_id\":\"i1\""));
+  EXPECT_THAT(json, HasSubstr("\"score\":0"));
+  EXPECT_THAT(json, HasSubstr("\"recommendation_id\":\"\""));
+  EXPECT_EQ(json.find('\n'), std::string::npos);
+}
+
+TEST(ResponseFormatTest, ServingStatusNames) {
+  EXPECT_EQ(ServingStatusName(::grpc::health::v1::HealthCheckResponse::SERVING), "SERVING");
+  EXPECT_EQ(ServingStatusName(::grpc::health::v1::HealthCheckResponse::NOT_SERVING),
+            "NOT_SERVING");
+}
+
+}  // namespace
+}  // namespace hrnn::client

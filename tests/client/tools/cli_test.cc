@@ -1,0 +1,216 @@
+// End-to-end tests of the hrnn-cli binary against the in-process fake server.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/client/fake_recommender_server.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hrnn::client {
+namespace {
+
+using ::hrnn::testing::FakeRecommenderServer;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(server_.port(), 0);
+    dir_ = ::hrnn::testing::FreshTestDir().string();
+  }
+
+  // Runs `hrnn-cli --target=<fake> <args>`; `args` are passed through the shell unquoted.
+  CliResult Run(const std::string& args, bool with_target = true) {
+    const std::string err_path = dir_ + "/stderr.txt";
+    const std::string command = std::string(HRNN_CLI_PATH) +
+                                (with_target ? " --target=" + server_.target() : "") +
+                                " --max_attempts=1 " + args + " 2>" + err_path;
+    CliResult result;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return result;
+    char buffer[4096];
+    size_t n = 0;
+    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.out.append(buffer, n);
+    const int status = pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream err(err_path);
+    std::stringstream err_text;
+    err_text << err.rdbuf();
+    result.err = err_text.str();
+    return result;
+  }
+
+  FakeRecommenderServer server_;
+  std::string dir_;
+};
+
+TEST_F(CliTest, RecommendPrintsATable) {
+  const CliResult result = Run("recommend --user=u1 --n=3 --session=s1");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, StartsWith("3 item(s), state session, model 7"));
+  EXPECT_THAT(result.out, HasSubstr("   3  i2 "));
+  ASSERT_FALSE(server_.calls().empty());
+  EXPECT_EQ(server_.calls().back().user_id_md, "u1");
+}
+
+TEST_F(CliTest, RecommendJson) {
+  const CliResult result = Run("--json recommend --user=u1 --n=2 --exclude=a,b");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, StartsWith("{\"items\":[{\"item_id\":\"i0\""));
+  EXPECT_THAT(result.out, HasSubstr("\"model_version\":\"7\""));
+}
+
+TEST_F(CliTest, RankEventDeleteUserPutItemsModelInfo) {
+  CliResult result = Run("rank --user=u1 --items=a,x1,b");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("   3  x1 "));
+
+  result = Run("event --user=u1 --item=i5 --type=purchase --value=9.5 --timestamp_ms=1234");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("accepted 1, rejected 0"));
+  ASSERT_EQ(server_.events().size(), 1u);
+  const hrnn::v1::Event event = server_.events()[0];
+  EXPECT_EQ(event.event_type(), "purchase");
+  EXPECT_DOUBLE_EQ(event.event_value(), 9.5);
+  EXPECT_EQ(event.timestamp_ms(), 1234);
+
+  result = Run("delete-user --user=known");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("deleted: the server held state"));
+
+  result = Run("--json put-items --items=a,x2 --available=false");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("\"updated\":1"));
+
+  result = Run("model-info");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("mode               hrnn-init\n"));
+  EXPECT_THAT(result.out, HasSubstr("metric recall@20   0.25\n"));
+}
+
+TEST_F(CliTest, Health) {
+  CliResult result = Run("health");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "SERVING\n");
+
+  server_.SetServingStatus("hrnn.v1.Recommender",
+                           grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  result = Run("health --service=hrnn.v1.Recommender");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.out, "NOT_SERVING\n");
+
+  result = Run("health --service=nope");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.err, "error: NOT_FOUND: unknown service\n");
+}
+
+TEST_F(CliTest, FailedCallPrintsCodeAndMessage) {
+  server_.FailNext(1, grpc::StatusCode::UNAVAILABLE, "no model loaded");
+  const CliResult result = Run("model-info");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.err, "error: UNAVAILABLE: no model loaded\n");
+  EXPECT_EQ(result.out, "");
+}
+
+TEST_F(CliTest, RejectedEventExitsOne) {
+  const CliResult result = Run("event --user=u1 --item=\"\"");
+  EXPECT_EQ(result.exit_code, 2);  // An empty --item is a usage error.
+  server_.FailNext(1, grpc::StatusCode::INVALID_ARGUMENT, "user_id: too long");
+  const CliResult invalid = Run("event --user=u1 --item=i1");
+  EXPECT_EQ(invalid.exit_code, 1);
+  EXPECT_EQ(invalid.err, "error: INVALID_ARGUMENT: user_id: too long\n");
+}
+
+TEST_F(CliTest, ReplayStreamsTheLogInBatches) {
+  const std::string log = dir_ + "/log.csv";
+  std::ofstream(log) << "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n"
+                        "u1,i1,1700000000,click,\n"
+                        "u1,i2,1700000060,click,\n"
+                        "u1,i3,bad,click,\n"
+                        "u2,i1,1700000100,purchase,3\n"
+                        "u2,i4,1700000200,click,\n";
+  const CliResult result = Run("replay --input=" + log + " --batch=2");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("replayed 4 events"));
+  EXPECT_THAT(result.out, HasSubstr("accepted 4, rejected 0; skipped 1 malformed line(s)"));
+  EXPECT_THAT(result.err, HasSubstr("log.csv:4: TIMESTAMP"));
+  const auto events = server_.events();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].timestamp_ms(), 1700000000000);
+  EXPECT_EQ(events[2].event_type(), "purchase");
+  int streams = 0;
+  for (const auto& call : server_.calls()) streams += call.method == "StreamEvents";
+  EXPECT_EQ(streams, 2);
+
+  // --limit, the positional file, and --strict.
+  const CliResult limited = Run("--json replay " + log + " --limit=1");
+  EXPECT_EQ(limited.exit_code, 0) << limited.err;
+  EXPECT_EQ(limited.out, "{\"accepted\":1,\"rejected\":[]}\n");
+  const CliResult strict = Run("replay --input=" + log + " --strict");
+  EXPECT_EQ(strict.exit_code, 1);
+  EXPECT_THAT(strict.err, HasSubstr("error: INVALID_ARGUMENT: " + log + ":4: TIMESTAMP"));
+}
+
+TEST_F(CliTest, ReplayReportsRejectedEventsByFileLineAndGlobalIndex) {
+  const std::string log = dir_ + "/log.csv";
+  std::ofstream(log) << "USER_ID,ITEM_ID,TIMESTAMP\n"
+                        "u1,i1,1700000000\n"
+                        "u1,i2,1700000001\n"
+                        "u1,i3,1700000002\n"
+                        "u1,rejected,1700000003\n";
+  const CliResult result = Run("--json replay --input=" + log + " --batch=3");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out,
+            "{\"accepted\":3,\"rejected\":[{\"index\":3,"
+            "\"reason\":\"item_id: rejected by the fake\"}]}\n");
+  EXPECT_EQ(result.err, log + ":5: rejected: item_id: rejected by the fake\n");
+}
+
+TEST_F(CliTest, ReplayStopsOnAFailedStream) {
+  const std::string log = dir_ + "/log.csv";
+  std::ofstream(log) << "USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1700000000\n";
+  server_.FailNext(1, grpc::StatusCode::UNAVAILABLE, "draining");
+  const CliResult result = Run("replay --input=" + log);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("error: UNAVAILABLE: draining\n"));
+  EXPECT_THAT(result.err, HasSubstr("replay: stopped after"));
+}
+
+TEST_F(CliTest, BadUsageExitsTwoWithOneLine) {
+  for (const std::string args :
+       {"", "frobnicate", "recommend", "recommend --user=u --items=a", "recommend --user=u --n=0",
+        "rank --user=u", "event --user=u", "replay", "replay a b", "delete-user",
+        "put-items", "--deadline=0s model-info", "--max_attempts=0 model-info"}) {
+    const CliResult result = Run(args);
+    EXPECT_EQ(result.exit_code, 2) << args;
+    EXPECT_THAT(result.err, StartsWith("hrnn-cli: ")) << args;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << args << result.err;
+  }
+  const CliResult no_target = Run("model-info", /*with_target=*/false);
+  EXPECT_EQ(no_target.exit_code, 2);
+  EXPECT_THAT(no_target.err, HasSubstr("--target"));
+  EXPECT_TRUE(server_.calls().empty());
+}
+
+TEST_F(CliTest, HelpDocumentsEveryCommand) {
+  const CliResult result = Run("--help", /*with_target=*/false);
+  for (const char* command : {"recommend", "rank", "event", "replay", "model-info", "health",
+                              "delete-user", "put-items", "--stream_deadline", "--json"}) {
+    EXPECT_THAT(result.out + result.err, HasSubstr(command));
+  }
+}
+
+}  // namespace
+}  // namespace hrnn::client
