@@ -9,9 +9,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "core/data/synth.h"
+#include "core/tools/flags_usage.h"
 
 ABSL_FLAG(std::string, out, "", "Output CSV file (required); gzip-compressed if it ends in .gz");
 ABSL_FLAG(int64_t, users, 1000, "Number of users");
@@ -34,12 +33,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Writes a synthetic interaction log (USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE).\n"
       "Usage: hrnn-synth --out=FILE.csv --users=N --items=N --events=N --seed=S [knobs]");
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "synth_main");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
+  hrnn::ShowFlagsFrom("synth_main");
   const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() > 1) {
     std::fprintf(stderr, "hrnn-synth: unexpected argument \"%s\" (flags are --name=value)\n",

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "core/tools/flags_usage.h"
 #include "core/train/training_run.h"
 
 ABSL_FLAG(std::string, input, "", "Interaction log(s), comma-separated: Personalize CSV "
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
       "             [--n_sample=2048] [--seed=42] [--threads=N] [--session_gap=30m]\n"
       "             [--format=auto|personalize|gru4rec] [--validation]\n"
       "Ctrl-C stops after the current step and writes a checkpoint (no model version).");
+  hrnn::ShowFlagsFrom("train_main");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument: ", positional[1]));
 

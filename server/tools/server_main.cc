@@ -11,8 +11,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "core/tools/flags_usage.h"
 #include "server/env_flags.h"
 #include "server/recommender_server.h"
 #include "server/server_log.h"
@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
       "              [--session_timeout=30m] [--max_users=N] ...\n"
       "Every flag can also be set by the environment as HRNN_<FLAG> (e.g. HRNN_MODEL_DIR); the "
       "command line wins.\nSIGTERM or SIGINT drains the calls in flight and exits 0."));
+  hrnn::ShowFlagsFrom("server_main");
   std::vector<std::string> args = hrnn::ArgsWithEnvironment(
       argc, argv, kFlagNames, [](const char* name) -> const char* { return std::getenv(name); });
   std::vector<char*> arg_pointers;
