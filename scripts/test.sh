@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test: the normal build (with a smoke run of each benchmark)
-# and an AddressSanitizer + UndefinedBehaviorSanitizer build of the tests.
-# Usage: scripts/test.sh            (build dirs: build/, build-asan/)
-#        SKIP_ASAN=1 scripts/test.sh
+# Sets up, builds and runs every test: the normal build (with a smoke run of each benchmark),
+# an AddressSanitizer + UndefinedBehaviorSanitizer build of the tests, and a ThreadSanitizer
+# build of the server tests (integration tests with concurrent clients).
+# Usage: scripts/test.sh            (build dirs: build/, build-asan/, build-tsan/)
+#        SKIP_ASAN=1 SKIP_TSAN=1 scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,5 +34,13 @@ if [ "${SKIP_ASAN:-0}" != "1" ]; then
   cmake --build build-asan -j "$JOBS"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$JOBS")
+fi
+if [ "${SKIP_TSAN:-0}" != "1" ]; then
+  echo "== server tests under ThreadSanitizer"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHRNN_TSAN=ON \
+    -DHRNN_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g"
+  cmake --build build-tsan -j "$JOBS" --target hrnn_server_tests
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
+    HRNN_TEST_TMPDIR="$PWD/build-tsan/tmp" build-tsan/bin/hrnn_server_tests
 fi
 echo "== all tests passed"

@@ -220,6 +220,39 @@ TEST_P(RecommenderTest, RankOrdersCandidatesByScore) {
   EXPECT_TRUE(empty.empty());
 }
 
+TEST_P(RecommenderTest, RingsTrackSessionUserAndPurchasedItems) {
+  UserState state = recommender_->NewUserState();
+  Apply(state, 5, kT0, "s1");
+  Apply(state, 6, kT0 + 1, "s1");
+  recommender_->RecordPurchase(state, 6);
+  EXPECT_TRUE(state.session_items.Contains(5));
+  EXPECT_TRUE(state.session_items.Contains(6));
+  EXPECT_TRUE(state.purchased_items.Contains(6));
+  EXPECT_EQ(state.session_length, 2) << "a purchase record does not step the session";
+  Apply(state, 7, kT0 + 2, "s2");  // A new session clears the session ring only.
+  EXPECT_FALSE(state.session_items.Contains(5));
+  EXPECT_TRUE(state.session_items.Contains(7));
+  for (int item : {5, 6, 7}) EXPECT_TRUE(state.user_items.Contains(item)) << item;
+  recommender_->EndSession(state);
+  EXPECT_EQ(state.session_items.size(), 0);
+  EXPECT_TRUE(state.purchased_items.Contains(6));
+}
+
+TEST_P(RecommenderTest, SessionLiveDependsOnTheCallersSessionId) {
+  UserState state = recommender_->NewUserState();
+  EXPECT_FALSE(recommender_->SessionLive(state, kT0));
+  Apply(state, 5, kT0, "s1");
+  EXPECT_TRUE(recommender_->SessionLive(state, kT0 + 1));
+  EXPECT_TRUE(recommender_->SessionLive(state, kT0 + 1, "s1"));
+  EXPECT_FALSE(recommender_->SessionLive(state, kT0 + 1, "s2"));
+  EXPECT_FALSE(recommender_->SessionLive(state, kT0 + 31 * kMinute, "s1"));
+  // Asking from another session gives the session-start prediction, as after a timeout.
+  std::vector<float> other(24), expired(24);
+  recommender_->QueryState(state, kT0 + 1, "s2", other.data());
+  recommender_->QueryState(state, kT0 + 31 * kMinute, expired.data());
+  EXPECT_EQ(other, expired);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, RecommenderTest,
                          ::testing::Values(ModelMode::kSessionOnly, ModelMode::kHrnnInit,
                                            ModelMode::kHrnnAll),
