@@ -12,7 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/internal/mutex.h"
 #include "core/hrnn_network.h"
 #include "core/recommender.h"
 #include "core/state/item_availability.h"
@@ -43,17 +43,17 @@ class ServingModelHandle {
  public:
   // The model being served, or null before the first one is set.
   std::shared_ptr<const ServingModel> Get() const ABSL_LOCKS_EXCLUDED(mutex_) {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     return model_;
   }
   // Serves `model` from now on; requests already holding the previous one finish on it.
   void Set(std::shared_ptr<const ServingModel> model) ABSL_LOCKS_EXCLUDED(mutex_) {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     model_ = std::move(model);
   }
 
  private:
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::shared_ptr<const ServingModel> model_ ABSL_GUARDED_BY(mutex_);
 };
 

@@ -140,7 +140,7 @@ void RecommenderServer::MaintenanceLoop() {
 }
 
 void RecommenderServer::Shutdown(absl::Duration deadline) {
-  absl::MutexLock lock(&shutdown_mutex_);
+  MutexLock lock(&shutdown_mutex_);
   if (shut_down_) return;
   shut_down_ = true;
   if (grpc_server_ != nullptr) {

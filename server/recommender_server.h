@@ -12,7 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/internal/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
@@ -77,7 +77,7 @@ class RecommenderServer {
   int metrics_port_ = 0;
   absl::Notification stop_maintenance_;
   std::thread maintenance_;
-  absl::Mutex shutdown_mutex_;
+  Mutex shutdown_mutex_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mutex_) = false;
 };
 

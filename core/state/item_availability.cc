@@ -5,7 +5,7 @@
 namespace hrnn {
 
 void ItemAvailability::Update(absl::Span<const std::pair<int64_t, bool>> changes) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   auto next = std::make_shared<Mask>(*mask_);
   for (const auto& [item, available] : changes) {
     if (item < 0 || item >= num_items_) continue;
@@ -24,12 +24,12 @@ void ItemAvailability::Update(absl::Span<const std::pair<int64_t, bool>> changes
 }
 
 std::shared_ptr<const ItemAvailability::Mask> ItemAvailability::Snapshot() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return mask_;
 }
 
 int64_t ItemAvailability::unavailable_count() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return unavailable_;
 }
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "core/internal/mutex.h"
 #include "absl/types/span.h"
 
 namespace hrnn {
@@ -41,7 +41,7 @@ class ItemAvailability {
 
  private:
   const int64_t num_items_;
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::shared_ptr<const Mask> mask_ ABSL_GUARDED_BY(mutex_);
   int64_t unavailable_ ABSL_GUARDED_BY(mutex_) = 0;
 };

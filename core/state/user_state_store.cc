@@ -78,7 +78,7 @@ void UserStateStore::Remove(Shard& shard, std::list<Entry>::iterator it) {
 std::optional<UserStateStore::Versioned> UserStateStore::Get(absl::string_view user_id,
                                                              int64_t now_ms) {
   Shard& shard = ShardFor(user_id);
-  absl::MutexLock lock(&shard.mutex);
+  MutexLock lock(&shard.mutex);
   auto found = shard.index.find(user_id);
   if (found == shard.index.end()) return std::nullopt;
   auto it = found->second;
@@ -95,7 +95,7 @@ std::optional<UserStateStore::Versioned> UserStateStore::Get(absl::string_view u
 uint64_t UserStateStore::CompareAndSet(absl::string_view user_id, uint64_t expected_version,
                                        UserState state, int64_t now_ms) {
   Shard& shard = ShardFor(user_id);
-  absl::MutexLock lock(&shard.mutex);
+  MutexLock lock(&shard.mutex);
   auto found = shard.index.find(user_id);
   const uint64_t held_version = found == shard.index.end() ? 0 : found->second->version;
   if (held_version != expected_version) return 0;
@@ -129,7 +129,7 @@ uint64_t UserStateStore::CompareAndSet(absl::string_view user_id, uint64_t expec
 
 bool UserStateStore::Erase(absl::string_view user_id) {
   Shard& shard = ShardFor(user_id);
-  absl::MutexLock lock(&shard.mutex);
+  MutexLock lock(&shard.mutex);
   auto found = shard.index.find(user_id);
   if (found == shard.index.end()) return false;
   Remove(shard, found->second);
@@ -141,7 +141,7 @@ int64_t UserStateStore::EvictIdle(int64_t now_ms) {
   int64_t dropped = 0;
   for (auto& shard_ptr : shards_) {
     Shard& shard = *shard_ptr;
-    absl::MutexLock lock(&shard.mutex);
+    MutexLock lock(&shard.mutex);
     // last_used_ms is not decreasing along the LRU order except when callers pass older times;
     // stop at the first live entry from the cold end.
     while (!shard.lru.empty() && Expired(shard.lru.back(), now_ms)) {
@@ -157,7 +157,7 @@ UserStateStoreStats UserStateStore::stats() const {
   UserStateStoreStats stats;
   for (const auto& shard_ptr : shards_) {
     const Shard& shard = *shard_ptr;
-    absl::MutexLock lock(&shard.mutex);
+    MutexLock lock(&shard.mutex);
     stats.users += static_cast<int64_t>(shard.lru.size());
     stats.bytes += shard.bytes;
     stats.evicted_capacity += shard.evicted_capacity;

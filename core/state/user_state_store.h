@@ -1,5 +1,5 @@
 // UserStateStore: the in-memory map user id -> UserState that the server answers from (DESIGN
-// §6). Sharded by a hash of the user id, one absl::Mutex per shard (leveldb's sharded LRU
+// §6). Sharded by a hash of the user id, one Mutex per shard (leveldb's sharded LRU
 // cache); each shard keeps its users in LRU order and evicts the least recently used one when it
 // is over its share of the user or byte cap, and drops users idle longer than the TTL.
 // Thread-safe. No lock is held while the caller computes: readers get a copy plus a version,
@@ -18,7 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "core/internal/mutex.h"
 #include "core/user_state.h"
 
 namespace hrnn {
@@ -92,7 +92,7 @@ class UserStateStore {
     int64_t bytes = 0;
   };
   struct Shard {
-    mutable absl::Mutex mutex;
+    mutable Mutex mutex;
     // Most recently used first.
     std::list<Entry> lru ABSL_GUARDED_BY(mutex);
     absl::flat_hash_map<absl::string_view, std::list<Entry>::iterator> index
