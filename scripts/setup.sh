@@ -12,6 +12,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # the gRPC API
   prometheus-cpp-dev   # /metrics exposition
   curl                 # demo and tests read /metrics over HTTP
+  openssl              # the TLS tests make their certificates
   libgtest-dev libgmock-dev
   libbenchmark-dev
 )

@@ -1,6 +1,8 @@
 #include "server/recommender_server.h"
 
 #include <exception>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -21,6 +23,34 @@ constexpr char kServiceName[] = "hrnn.v1.Recommender";
 std::string JoinHostPort(const std::string& host, int port) {
   return absl::StrContains(host, ':') ? absl::StrCat("[", host, "]:", port)
                                       : absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<std::string> ReadPemFile(absl::string_view flag, const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream contents;
+  if (file) contents << file.rdbuf();
+  if (!file || contents.str().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
+  }
+  return contents.str();
+}
+
+// Plaintext, TLS, or mutual TLS, as configured.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
+    const ServerConfig& config) {
+  if (config.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  HRNN_ASSIGN_OR_RETURN(pair.cert_chain, ReadPemFile("tls_cert_file", config.tls_cert_file));
+  HRNN_ASSIGN_OR_RETURN(pair.private_key, ReadPemFile("tls_key_file", config.tls_key_file));
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!config.tls_client_ca_file.empty()) {
+    HRNN_ASSIGN_OR_RETURN(options.pem_root_certs,
+                          ReadPemFile("tls_client_ca_file", config.tls_client_ca_file));
+    options.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
 }
 
 std::vector<std::string> LabelledEventTypes(const ServerConfig& config) {
@@ -54,8 +84,15 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   s.handlers_ =
       std::make_unique<RequestHandlers>(&s.config_, &s.model_, s.store_.get(), &s.clock_,
                                         &s.metrics_);
+  if (!s.config_.auth_tokens_file.empty()) {
+    HRNN_ASSIGN_OR_RETURN(s.authenticator_,
+                          TokenAuthenticator::FromFile(s.config_.auth_tokens_file));
+  }
+  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                        ServerCredentialsFor(s.config_));
   s.service_ = std::make_unique<RecommenderService>(s.handlers_.get(), &s.metrics_,
-                                                    s.config_.max_concurrent_streams);
+                                                    s.config_.max_concurrent_streams,
+                                                    s.authenticator_.get());
   s.TryLoadModel();
 
   // Metrics first: a server whose metrics port is taken should not start serving at all.
@@ -76,7 +113,7 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(JoinHostPort(s.config_.host, s.config_.port),
-                           grpc::InsecureServerCredentials(), &s.port_);
+                           credentials, &s.port_);
   builder.RegisterService(s.service_.get());
   builder.SetMaxReceiveMessageSize(s.config_.max_message_bytes);
   builder.SetMaxSendMessageSize(s.config_.max_message_bytes);

@@ -1,6 +1,6 @@
 // RecommenderServer: a running hrnn-server — the gRPC server (Recommender service, the standard
 // health service, server reflection), the Prometheus exposer on its own port, the user state
-// store, and a maintenance thread (idle eviction, store metrics, and loading the model while
+// store, optional TLS / mutual TLS and bearer tokens, and a maintenance thread (idle eviction, store metrics, and loading the model while
 // none is served). hrnn-server's main() and the integration tests both use it.
 // Thread-safe.
 #ifndef HRNN_SERVER_RECOMMENDER_SERVER_H_
@@ -22,6 +22,7 @@
 #include "server/request_handlers.h"
 #include "server/server_config.h"
 #include "server/server_metrics.h"
+#include "server/token_authenticator.h"
 
 namespace grpc {
 class Server;
@@ -70,6 +71,7 @@ class RecommenderServer {
   ServingModelHandle model_;
   std::unique_ptr<UserStateStore> store_;
   std::unique_ptr<RequestHandlers> handlers_;
+  std::unique_ptr<TokenAuthenticator> authenticator_;  // Null: no token needed.
   std::unique_ptr<RecommenderService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;

@@ -65,8 +65,12 @@ class RecommenderService::EventStreamReactor final : public grpc::ServerReadReac
 };
 
 RecommenderService::RecommenderService(const RequestHandlers* handlers, ServerMetrics* metrics,
-                                       int max_open_streams)
-    : handlers_(*handlers), metrics_(metrics), max_open_streams_(max_open_streams) {}
+                                       int max_open_streams,
+                                       const TokenAuthenticator* authenticator)
+    : handlers_(*handlers),
+      metrics_(metrics),
+      max_open_streams_(max_open_streams),
+      authenticator_(authenticator) {}
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RecommenderService::RunUnary(
@@ -74,7 +78,8 @@ grpc::ServerUnaryReactor* RecommenderService::RunUnary(
     Response* response,
     absl::Status (RequestHandlers::*handler)(const Request&, Response*) const) {
   const auto start = std::chrono::steady_clock::now();
-  const absl::Status status = (handlers_.*handler)(*request, response);
+  absl::Status status = Authenticate(*context);
+  if (status.ok()) status = (handlers_.*handler)(*request, response);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   if (metrics_ != nullptr) metrics_->RecordRequest(method, status.code(), SecondsSince(start));
@@ -102,20 +107,33 @@ grpc::ServerUnaryReactor* RecommenderService::PutEvents(grpc::CallbackServerCont
 }
 
 grpc::ServerReadReactor<v1::Event>* RecommenderService::StreamEvents(
-    grpc::CallbackServerContext* /*context*/, v1::PutEventsResponse* response) {
-  if (open_streams_.fetch_add(1, std::memory_order_relaxed) >= max_open_streams_) {
+    grpc::CallbackServerContext* context, v1::PutEventsResponse* response) {
+  class Refused final : public grpc::ServerReadReactor<v1::Event> {
+   public:
+    explicit Refused(grpc::Status status) { Finish(std::move(status)); }
+    void OnDone() override { delete this; }
+  };
+  absl::Status refused = Authenticate(*context);
+  if (refused.ok()) {
+    if (open_streams_.fetch_add(1, std::memory_order_relaxed) < max_open_streams_) {
+      return new EventStreamReactor(this, response);
+    }
     open_streams_.fetch_sub(1, std::memory_order_relaxed);
-    class Refused final : public grpc::ServerReadReactor<v1::Event> {
-     public:
-      explicit Refused(grpc::Status status) { Finish(std::move(status)); }
-      void OnDone() override { delete this; }
-    };
-    const absl::Status refused = absl::ResourceExhaustedError(absl::StrCat(
+    refused = absl::ResourceExhaustedError(absl::StrCat(
         "StreamEvents: ", max_open_streams_, " streams already open (--max_concurrent_streams)"));
-    if (metrics_ != nullptr) metrics_->RecordRequest("StreamEvents", refused.code(), 0.0);
-    return new Refused(ToGrpcStatus(refused));
   }
-  return new EventStreamReactor(this, response);
+  if (metrics_ != nullptr) metrics_->RecordRequest("StreamEvents", refused.code(), 0.0);
+  return new Refused(ToGrpcStatus(refused));
+}
+
+absl::Status RecommenderService::Authenticate(const grpc::CallbackServerContext& context) const {
+  if (authenticator_ == nullptr) return absl::OkStatus();
+  const auto& metadata = context.client_metadata();
+  const auto found = metadata.find("authorization");
+  return authenticator_->Check(found == metadata.end()
+                                   ? absl::string_view()
+                                   : absl::string_view(found->second.data(),
+                                                       found->second.size()));
 }
 
 grpc::ServerUnaryReactor* RecommenderService::PutItems(grpc::CallbackServerContext* context,

@@ -1,7 +1,8 @@
 // RecommenderService: the hrnn.v1.Recommender gRPC service on the callback API. Each method runs
 // its RequestHandlers function inline (CPU-bound, never blocking), converts the status with
 // ToGrpcStatus, and records the call in the metrics. StreamEvents applies events as they arrive.
-// Thread-safe.
+// With a TokenAuthenticator, every call must carry an accepted bearer token first
+// (UNAUTHENTICATED otherwise). Thread-safe.
 #ifndef HRNN_SERVER_RECOMMENDER_SERVICE_H_
 #define HRNN_SERVER_RECOMMENDER_SERVICE_H_
 
@@ -10,15 +11,17 @@
 #include "hrnn/v1/recommender.grpc.pb.h"
 #include "server/request_handlers.h"
 #include "server/server_metrics.h"
+#include "server/token_authenticator.h"
 
 namespace hrnn {
 
 class RecommenderService final : public v1::Recommender::CallbackService {
  public:
-  // Borrowed pointers must outlive the service; `metrics` may be null. At most
-  // `max_open_streams` StreamEvents calls run at once; more get RESOURCE_EXHAUSTED.
+  // Borrowed pointers must outlive the service; `metrics` and `authenticator` may be null (no
+  // metrics; no authentication). At most `max_open_streams` StreamEvents calls run at once;
+  // more get RESOURCE_EXHAUSTED.
   RecommenderService(const RequestHandlers* handlers, ServerMetrics* metrics,
-                     int max_open_streams);
+                     int max_open_streams, const TokenAuthenticator* authenticator = nullptr);
 
   grpc::ServerUnaryReactor* GetRecommendations(
       grpc::CallbackServerContext* context, const v1::GetRecommendationsRequest* request,
@@ -54,9 +57,13 @@ class RecommenderService final : public v1::Recommender::CallbackService {
       Response* response,
       absl::Status (RequestHandlers::*handler)(const Request&, Response*) const);
 
+  // OK when no authenticator is set or the call carries an accepted token.
+  absl::Status Authenticate(const grpc::CallbackServerContext& context) const;
+
   const RequestHandlers& handlers_;
   ServerMetrics* metrics_;
   const int max_open_streams_;
+  const TokenAuthenticator* const authenticator_;
   std::atomic<int> open_streams_{0};
 };
 

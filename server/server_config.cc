@@ -27,6 +27,13 @@ absl::Status ServerConfig::Validate() const {
   if (port != 0 && port == metrics_port) {
     return Invalid("metrics_port", "must differ from --port");
   }
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return Invalid(tls_cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+                   "TLS needs both --tls_cert_file and --tls_key_file");
+  }
+  if (!tls_client_ca_file.empty() && tls_cert_file.empty()) {
+    return Invalid("tls_client_ca_file", "mutual TLS needs --tls_cert_file and --tls_key_file");
+  }
   if (item_table != "fp32" && item_table != "bf16") {
     return Invalid("item_table", absl::StrCat("\"", item_table, "\" is not fp32 or bf16"));
   }

@@ -23,6 +23,16 @@ struct ServerConfig {
   int port = 8500;
   // Prometheus /metrics port; 0 picks a free one. Default: 9100.
   int metrics_port = 9100;
+  // TLS for the gRPC port: PEM certificate chain and private key files (both or neither; empty
+  // = plaintext). Default: "".
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // With TLS: PEM CA bundle that client certificates must chain to; set = mutual TLS (clients
+  // without a valid certificate are refused). Default: "".
+  std::string tls_client_ca_file;
+  // Bearer tokens accepted on Recommender calls, one per line (empty = no token needed). The
+  // health service never needs one. Default: "".
+  std::string auth_tokens_file;
   // Scoring table precision: "fp32" or "bf16". Default: "fp32".
   std::string item_table = "fp32";
 

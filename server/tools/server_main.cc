@@ -25,6 +25,16 @@ ABSL_FLAG(std::string, host, "127.0.0.1",
 ABSL_FLAG(int, port, 8500, "gRPC port; 0 picks a free one (printed as 'listening on H:P').");
 ABSL_FLAG(int, metrics_port, 9100,
           "Prometheus /metrics port; 0 picks a free one (printed as 'metrics on H:P').");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain for TLS on the gRPC port (with --tls_key_file; empty = "
+          "plaintext).");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle; when set, clients must present a certificate signed by it (mTLS).");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "File of accepted bearer tokens, one per line (# comments); when set, every "
+          "Recommender call needs 'authorization: Bearer <token>' metadata. Health checks "
+          "never do.");
 ABSL_FLAG(std::string, item_table, "fp32",
           "Scoring table precision: fp32, or bf16 (half the memory traffic, slightly less "
           "exact).");
@@ -58,6 +68,7 @@ namespace {
 // Every flag above; each can also be set by the environment variable HRNN_<NAME>.
 const std::vector<std::string> kFlagNames = {
     "model_dir",       "host",           "port",           "metrics_port",
+    "tls_cert_file",   "tls_key_file",   "tls_client_ca_file", "auth_tokens_file",
     "item_table",      "session_timeout", "session_event_types", "purchase_event_types",
     "max_users",       "max_state_bytes", "user_idle_ttl",  "state_shards",
     "max_id_bytes",    "max_events_per_call", "max_future_skew", "max_message_bytes",
@@ -94,6 +105,10 @@ int main(int argc, char** argv) {
   config.host = absl::GetFlag(FLAGS_host);
   config.port = absl::GetFlag(FLAGS_port);
   config.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  config.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  config.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
   config.item_table = absl::GetFlag(FLAGS_item_table);
   config.session_timeout_ms = Millis(absl::GetFlag(FLAGS_session_timeout));
   config.session_event_types = absl::GetFlag(FLAGS_session_event_types);
