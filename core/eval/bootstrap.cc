@@ -28,8 +28,8 @@ std::vector<int64_t> PredictionGroupOffsets(const Dataset& test, int64_t total) 
 }
 
 ConfidenceInterval BootstrapInterval(const std::vector<int64_t>& ranks,
-                                     const std::vector<int64_t>& offsets, RankMetric metric,
-                                     int k, const BootstrapOptions& options) {
+                                     const std::vector<int64_t>& offsets, RankMetric metric, int k,
+                                     const BootstrapOptions& options) {
   auto gain = [&](int64_t rank) -> double {
     if (rank > k) return 0.0;
     switch (metric) {

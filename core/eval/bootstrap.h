@@ -39,8 +39,8 @@ std::vector<int64_t> PredictionGroupOffsets(const Dataset& test, int64_t total);
 // PredictionGroupOffsets; groups without predictions are ignored). The same ranks, offsets and
 // options give the same interval. An empty rank list gives [0, 0].
 ConfidenceInterval BootstrapInterval(const std::vector<int64_t>& ranks,
-                                     const std::vector<int64_t>& offsets, RankMetric metric,
-                                     int k, const BootstrapOptions& options);
+                                     const std::vector<int64_t>& offsets, RankMetric metric, int k,
+                                     const BootstrapOptions& options);
 
 }  // namespace hrnn
 

@@ -47,8 +47,7 @@ int64_t LastTimestamp(const Dataset& data) {
 
 DatasetSplit SplitWith(const Dataset& data, const EvaluationRunOptions& options) {
   if (options.split == "time") {
-    const int64_t cut =
-        LastTimestamp(data) - static_cast<int64_t>(options.test_days * 86400.0);
+    const int64_t cut = LastTimestamp(data) - static_cast<int64_t>(options.test_days * 86400.0);
     return SplitByTime(data, cut);
   }
   return SplitLastSession(data);
@@ -178,8 +177,8 @@ absl::Status EvaluationRunOptions::Validate() const {
   for (const std::string& name : baselines) {
     if (std::find(std::begin(kBaselineNames), std::end(kBaselineNames), name) ==
         std::end(kBaselineNames)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--baselines: unknown baseline \"", name, "\" (use pop, ppop, iknn, iknn-self, vsknn)"));
+      return absl::InvalidArgumentError(absl::StrCat("--baselines: unknown baseline \"", name,
+                                                     "\" (use pop, ppop, iknn, iknn-self, vsknn)"));
     }
   }
   if (models.empty() && baselines.empty()) {
@@ -204,8 +203,8 @@ absl::StatusOr<EvaluationReport> RunEvaluation(const EvaluationRunOptions& optio
   HRNN_ASSIGN_OR_RETURN(LoadedData loaded, LoadSplit(options));
   const Dataset& train = loaded.split.train;
   const Dataset& test = loaded.split.test;
-  Log(options, loaded.summary + "split " + loaded.split_name + ": " +
-                   loaded.split.stats.ToString());
+  Log(options,
+      loaded.summary + "split " + loaded.split_name + ": " + loaded.split.stats.ToString());
   if (test.num_events() == 0) {
     return absl::InvalidArgumentError(
         "the test side is empty after cleaning (no session with 2 known items)");
@@ -262,12 +261,11 @@ absl::StatusOr<EvaluationReport> RunEvaluation(const EvaluationRunOptions& optio
     result.source = dir;
     result.name = options.model_names.empty() ? absl::StrCat(result.kind, " (", dir, ")")
                                               : options.model_names[m];
-    result.description = absl::StrFormat(
-        "%s GRU, hidden %d, loss %s; scores every item it knows (repeats included)",
-        result.kind, config.hidden_size, config.loss.empty() ? "?" : config.loss);
+    result.description =
+        absl::StrFormat("%s GRU, hidden %d, loss %s; scores every item it knows (repeats included)",
+                        result.kind, config.hidden_size, config.loss.empty() ? "?" : config.loss);
     NetworkModelInfo info;
-    HRNN_ASSIGN_OR_RETURN(method.model,
-                          NewNetworkModel(method.network, train, result.name, &info));
+    HRNN_ASSIGN_OR_RETURN(method.model, NewNetworkModel(method.network, train, result.name, &info));
     result.items_unknown_to_model = info.items_unknown_to_model;
     if (info.items_unknown_to_model > 0) {
       Log(options, absl::StrFormat("%s: %d of %d catalogue items unknown to the model (scored "
@@ -289,16 +287,15 @@ absl::StatusOr<EvaluationReport> RunEvaluation(const EvaluationRunOptions& optio
     result.coverage = CatalogueCoverage(result.metrics.recommended);
     result.popularity_percentile =
         MeanPopularityPercentile(result.metrics.recommended, train.item_counts);
-    const std::vector<int64_t> offsets =
-        PredictionGroupOffsets(test, result.metrics.predictions);
+    const std::vector<int64_t> offsets = PredictionGroupOffsets(test, result.metrics.predictions);
     result.recall_ci =
         BootstrapInterval(result.metrics.ranks, offsets, RankMetric::kRecall, k, options.bootstrap);
     result.mrr_ci =
         BootstrapInterval(result.metrics.ranks, offsets, RankMetric::kMrr, k, options.bootstrap);
-    Log(options, absl::StrFormat("%s: Recall@%d %.4f MRR@%d %.4f (%d predictions, %.1f s)",
-                                 result.name, k, result.metrics.recall.at(k), k,
-                                 result.metrics.mrr.at(k), result.metrics.predictions,
-                                 result.seconds));
+    Log(options,
+        absl::StrFormat("%s: Recall@%d %.4f MRR@%d %.4f (%d predictions, %.1f s)", result.name, k,
+                        result.metrics.recall.at(k), k, result.metrics.mrr.at(k),
+                        result.metrics.predictions, result.seconds));
   }
 
   if (report.tie_shuffle) {

@@ -71,8 +71,7 @@ struct EvaluationRunOptions {
   std::string write_split_dir;
   // Progress sinks (stderr in hrnn-eval). Default: none.
   std::function<void(const std::string&)> log = nullptr;
-  std::function<void(const std::string& method, int64_t done, int64_t total)> progress =
-      nullptr;
+  std::function<void(const std::string& method, int64_t done, int64_t total)> progress = nullptr;
 
   // InvalidArgument naming the flag for any inconsistent or out-of-range option.
   absl::Status Validate() const;
@@ -80,12 +79,12 @@ struct EvaluationRunOptions {
 };
 
 struct MethodResult {
-  std::string name;         // Display name.
-  std::string kind;         // "baseline" or the model mode ("session", "hrnn-init", ...).
-  std::string source;       // Model version directory, or "".
-  std::string description;  // How the method scores and treats the current item.
-  NextItemMetrics metrics;  // Ranks and per-k metrics.
-  double coverage = 0;      // Catalogue coverage of the top-list_size lists.
+  std::string name;                  // Display name.
+  std::string kind;                  // "baseline" or the model mode ("session", "hrnn-init", ...).
+  std::string source;                // Model version directory, or "".
+  std::string description;           // How the method scores and treats the current item.
+  NextItemMetrics metrics;           // Ranks and per-k metrics.
+  double coverage = 0;               // Catalogue coverage of the top-list_size lists.
   double popularity_percentile = 0;  // Mean popularity percentile of recommended items.
   ConfidenceInterval recall_ci;      // At the headline k.
   ConfidenceInterval mrr_ci;

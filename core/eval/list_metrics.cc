@@ -25,8 +25,8 @@ std::vector<double> PopularityPercentiles(const std::vector<int64_t>& counts) {
     int64_t end = begin + 1;
     while (end < n && counts[order[end]] == counts[order[begin]]) ++end;
     // `begin` items are strictly lower; end - begin - 1 others are equal.
-    const double value = 100.0 * (static_cast<double>(begin) +
-                                  0.5 * static_cast<double>(end - begin - 1)) /
+    const double value = 100.0 *
+                         (static_cast<double>(begin) + 0.5 * static_cast<double>(end - begin - 1)) /
                          static_cast<double>(n - 1);
     for (int64_t i = begin; i < end; ++i) percentile[order[i]] = value;
     begin = end;

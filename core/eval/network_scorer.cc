@@ -31,7 +31,7 @@ class NetworkModel : public BaselineModel {
  private:
   std::shared_ptr<const HrnnNetwork> network_;
   std::vector<int32_t> to_model_;  // Catalogue index -> model index, -1 when unknown.
-  bool identity_;                   // to_model_[i] == i for all i and the sizes agree.
+  bool identity_;                  // to_model_[i] == i for all i and the sizes agree.
   std::string name_;
 };
 
@@ -50,8 +50,8 @@ class NetworkScorer : public NextItemScorer {
     if (history_user == nullptr || user_.empty()) return;
     for (int64_t s = history_user->session_begin; s < history_user->session_end; ++s) {
       const SessionSpan& span = history.sessions[s];
-      FoldSession(absl::MakeConstSpan(&history.items[span.begin],
-                                      static_cast<size_t>(span.length())));
+      FoldSession(
+          absl::MakeConstSpan(&history.items[span.begin], static_cast<size_t>(span.length())));
     }
   }
 

@@ -16,9 +16,9 @@
 namespace hrnn {
 
 struct NetworkModelInfo {
-  int64_t catalogue_items = 0;        // Items of the evaluation's training vocabulary ...
+  int64_t catalogue_items = 0;         // Items of the evaluation's training vocabulary ...
   int64_t items_unknown_to_model = 0;  // ... that the model lacks (they score -inf).
-  int64_t model_items = 0;            // Items in the model's vocabulary.
+  int64_t model_items = 0;             // Items in the model's vocabulary.
 };
 
 // Wraps `network`. Scoring replays the user's training sessions (BeginUser) through the

@@ -17,8 +17,8 @@ constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "
 constexpr double kPanelWidth = 420, kPanelHeight = 300, kLeft = 60, kTop = 50, kGap = 90;
 
 std::string Escape(const std::string& text) {
-  return absl::StrReplaceAll(
-      text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
+  return absl::StrReplaceAll(text,
+                             {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
 }
 
 // A "nice" axis maximum: 1, 2 or 5 times a power of ten, at least `value`.
@@ -44,8 +44,9 @@ void DrawPanel(const EvaluationReport& report, const std::vector<int>& cutoffs, 
   const double y0 = kTop + kPanelHeight;
   auto x_of = [&](size_t i) {
     return cutoffs.size() < 2 ? x0 + kPanelWidth / 2
-                              : x0 + 20 + (kPanelWidth - 40) * static_cast<double>(i) /
-                                              static_cast<double>(cutoffs.size() - 1);
+                              : x0 + 20 +
+                                    (kPanelWidth - 40) * static_cast<double>(i) /
+                                        static_cast<double>(cutoffs.size() - 1);
   };
   auto y_of = [&](double v) { return y0 - kPanelHeight * v / y_max; };
   absl::StrAppendFormat(svg,

@@ -56,8 +56,7 @@ std::string FormatReportTable(const EvaluationReport& report) {
   const int k = report.headline_k;
   std::string out = absl::StrCat(report.protocol, "\n",
                                  absl::StrFormat("%d predictions; catalogue %d items\n",
-                                                 report.test_predictions,
-                                                 report.catalogue_items));
+                                                 report.test_predictions, report.catalogue_items));
   size_t width = 6;
   for (const MethodResult& m : report.methods) width = std::max(width, m.name.size());
   std::string header = absl::StrFormat("%-*s", static_cast<int>(width), "method");
@@ -66,7 +65,8 @@ std::string FormatReportTable(const EvaluationReport& report) {
                           absl::StrCat("NDCG@", c));
   }
   absl::StrAppendFormat(&header, " %8s %6s %17s %17s", absl::StrCat("cov@", report.list_size),
-                        "pop%", absl::StrCat("R@", k, " 95% CI"), absl::StrCat("MRR@", k, " 95% CI"));
+                        "pop%", absl::StrCat("R@", k, " 95% CI"),
+                        absl::StrCat("MRR@", k, " 95% CI"));
   if (report.tie_shuffle) {
     absl::StrAppendFormat(&header, " %17s %17s", absl::StrCat("R@", k, " ties shuf."),
                           absl::StrCat("MRR@", k, " ties shuf."));
@@ -75,13 +75,14 @@ std::string FormatReportTable(const EvaluationReport& report) {
   for (const MethodResult& m : report.methods) {
     std::string row = absl::StrFormat("%-*s", static_cast<int>(width), m.name);
     for (int c : report.cutoffs) {
-      absl::StrAppendFormat(&row, " %8.4f %8.4f %8.4f", m.metrics.recall.at(c),
-                            m.metrics.mrr.at(c), m.metrics.ndcg.at(c));
+      absl::StrAppendFormat(&row, " %8.4f %8.4f %8.4f", m.metrics.recall.at(c), m.metrics.mrr.at(c),
+                            m.metrics.ndcg.at(c));
     }
     absl::StrAppendFormat(&row, " %8.4f %6.1f %17s %17s", m.coverage, m.popularity_percentile,
                           FormatCi(m.recall_ci), FormatCi(m.mrr_ci));
     if (report.tie_shuffle) {
-      absl::StrAppendFormat(&row, " %17s %17s", Delta(m.tie_shuffled_recall, m.metrics.recall.at(k)),
+      absl::StrAppendFormat(&row, " %17s %17s",
+                            Delta(m.tie_shuffled_recall, m.metrics.recall.at(k)),
                             Delta(m.tie_shuffled_mrr, m.metrics.mrr.at(k)));
     }
     absl::StrAppend(&out, row, "\n");
@@ -163,14 +164,16 @@ std::string ReportToMarkdown(const EvaluationReport& report, const std::string& 
       "**Data.** train: %d users, %d sessions, %d events; test: %d users, %d sessions, %d "
       "events, %d predictions over %d items. Removed from test: %d events with items unknown "
       "to train, %d sessions then shorter than 2 (%d events).\n\n",
-      s.train_users, s.train_sessions, s.train_events, s.test_users, s.test_sessions,
-      s.test_events, report.test_predictions, report.catalogue_items, s.test_events_unknown_item,
+      s.train_users, s.train_sessions, s.train_events, s.test_users, s.test_sessions, s.test_events,
+      report.test_predictions, report.catalogue_items, s.test_events_unknown_item,
       s.test_sessions_too_short, s.test_events_too_short);
   absl::StrAppend(&md, "![Recall@k and MRR@k per method](", chart_file, ")\n\n");
 
   std::vector<std::string> columns = {"method"};
   for (int c : report.cutoffs) {
-    for (const char* metric : {"Recall", "MRR", "NDCG"}) columns.push_back(absl::StrCat(metric, "@", c));
+    for (const char* metric : {"Recall", "MRR", "NDCG"}) {
+      columns.push_back(absl::StrCat(metric, "@", c));
+    }
   }
   columns.push_back(absl::StrCat("coverage@", report.list_size));
   columns.push_back("popularity pct");
@@ -209,7 +212,9 @@ std::string ReportToMarkdown(const EvaluationReport& report, const std::string& 
                         100 * report.bootstrap.confidence, report.bootstrap.resamples,
                         report.bootstrap.seed, TieShuffleNote(report));
   absl::StrAppendFormat(&md, "| method | Recall@%d | 95%% CI | MRR@%d | 95%% CI |", k, k);
-  if (report.tie_shuffle) absl::StrAppendFormat(&md, " Recall@%d ties shuffled | MRR@%d ties shuffled |", k, k);
+  if (report.tie_shuffle) {
+    absl::StrAppendFormat(&md, " Recall@%d ties shuffled | MRR@%d ties shuffled |", k, k);
+  }
   absl::StrAppend(&md, "\n|---|---:|---|---:|---|", report.tie_shuffle ? "---:|---:|" : "", "\n");
   for (const MethodResult& m : report.methods) {
     absl::StrAppendFormat(&md, "| %s | %.4f | %s | %.4f | %s |", m.name, m.metrics.recall.at(k),
@@ -225,8 +230,10 @@ std::string ReportToMarkdown(const EvaluationReport& report, const std::string& 
     absl::StrAppend(&md, "- **", m.name, "**: ", m.description,
                     m.source.empty() ? "" : absl::StrCat(" (`", m.source, "`)"), ".\n");
   }
-  absl::StrAppend(&md, "\nPopularity pct: mean training-popularity percentile of the items in "
-                       "the top-", report.list_size, " lists (100 = most popular item).\n");
+  absl::StrAppend(&md,
+                  "\nPopularity pct: mean training-popularity percentile of the items in "
+                  "the top-",
+                  report.list_size, " lists (100 = most popular item).\n");
   absl::StrAppend(&md, "\n## Data preparation\n\n```\n", report.data_summary, "```\n");
   return md;
 }

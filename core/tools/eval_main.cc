@@ -13,66 +13,82 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "absl/time/time.h"
 #include "core/eval/evaluation_run.h"
 #include "core/eval/report_writer.h"
 
-ABSL_FLAG(std::string, model, "", "Model directories to evaluate, comma-separated: a model "
+ABSL_FLAG(std::string, model, "",
+          "Model directories to evaluate, comma-separated: a model "
           "root (its highest version is used) or a version directory. Optional.");
-ABSL_FLAG(std::string, model_names, "", "Display names for --model, comma-separated, same "
+ABSL_FLAG(std::string, model_names, "",
+          "Display names for --model, comma-separated, same "
           "order (default: \"<mode> (<directory>)\").");
-ABSL_FLAG(std::string, train, "", "Given split: training log(s), comma-separated (the history "
+ABSL_FLAG(std::string, train, "",
+          "Given split: training log(s), comma-separated (the history "
           "replayed for each user, and what baselines are fitted on).");
-ABSL_FLAG(std::string, test, "", "Given split: test log(s), comma-separated. Test items unknown "
+ABSL_FLAG(std::string, test, "",
+          "Given split: test log(s), comma-separated. Test items unknown "
           "to train are removed, then sessions shorter than 2 dropped (reported).");
-ABSL_FLAG(std::string, input, "", "One log, comma-separated files, that hrnn-eval splits itself "
+ABSL_FLAG(std::string, input, "",
+          "One log, comma-separated files, that hrnn-eval splits itself "
           "with --split (instead of --train/--test).");
-ABSL_FLAG(std::string, split, "last-session", "last-session: each user's last session is test, "
+ABSL_FLAG(std::string, split, "last-session",
+          "last-session: each user's last session is test, "
           "earlier ones replayed (HRNN protocol); time: sessions starting in the last "
           "--test_days days are test (GRU4Rec protocol). With --train/--test: how --validation "
           "carves its split.");
 ABSL_FLAG(double, test_days, 1.0, "--split=time: days at the end of the log that are test.");
-ABSL_FLAG(bool, validation, false, "Evaluate on a validation split carved from the training "
+ABSL_FLAG(bool, validation, false,
+          "Evaluate on a validation split carved from the training "
           "side with --split's protocol (the test side is ignored): use it for tuning.");
-ABSL_FLAG(std::string, write_split, "", "Write the evaluated split as DIR/train.csv and "
+ABSL_FLAG(std::string, write_split, "",
+          "Write the evaluated split as DIR/train.csv and "
           "DIR/test.csv (Personalize CSV) so that hrnn-train can learn from the same train.");
-ABSL_FLAG(std::string, baselines, "pop,ppop,iknn,iknn-self,vsknn", "Baselines, comma-separated "
+ABSL_FLAG(std::string, baselines, "pop,ppop,iknn,iknn-self,vsknn",
+          "Baselines, comma-separated "
           "(empty = none): pop, ppop (user-personal pop), iknn (Item-KNN, no self-similarity), "
           "iknn-self (an item is its own nearest neighbour), vsknn (session kNN).");
 ABSL_FLAG(int, iknn_neighbors, 200, "Item-KNN: neighbours kept per item.");
 ABSL_FLAG(int, vsknn_k, 100, "V-SKNN: neighbour sessions used.");
 ABSL_FLAG(int, vsknn_sample, 1000, "V-SKNN: most recent candidate sessions considered.");
-ABSL_FLAG(std::string, k, "5,10,20", "Cutoffs for Recall/MRR/NDCG, comma-separated; the "
+ABSL_FLAG(std::string, k, "5,10,20",
+          "Cutoffs for Recall/MRR/NDCG, comma-separated; the "
           "headline cutoff is 20 if listed, else the largest.");
 ABSL_FLAG(int, list_size, 20, "Length of the recommended list for coverage and popularity.");
-ABSL_FLAG(bool, exclude_seen, false, "Items already clicked in the current session (the current "
+ABSL_FLAG(bool, exclude_seen, false,
+          "Items already clicked in the current session (the current "
           "one included) are not recommendable; a repeated target keeps its own score. Stated in "
           "every report.");
 ABSL_FLAG(int, threads, 2, "Evaluation threads (results do not depend on it).");
 ABSL_FLAG(int64_t, max_predictions, 0, "Evaluate only the first N predictions (0 = all).");
-ABSL_FLAG(int, bootstrap, 1000, "Bootstrap resamples of test users for the 95% intervals on "
+ABSL_FLAG(int, bootstrap, 1000,
+          "Bootstrap resamples of test users for the 95% intervals on "
           "the headline Recall and MRR.");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of the bootstrap.");
-ABSL_FLAG(bool, tie_shuffle, true, "Also evaluate with equal-timestamp events shuffled inside "
+ABSL_FLAG(bool, tie_shuffle, true,
+          "Also evaluate with equal-timestamp events shuffled inside "
           "sessions and report how much the headline metrics move (skipped when there are no "
           "ties).");
 ABSL_FLAG(uint64_t, tie_seed, 7, "Seed of the tie shuffle.");
 ABSL_FLAG(std::string, json, "", "Write the results as JSON to this file.");
-ABSL_FLAG(std::string, report, "", "Write DIR/report.md, DIR/chart.svg (Recall@k and MRR@k per "
+ABSL_FLAG(std::string, report, "",
+          "Write DIR/report.md, DIR/chart.svg (Recall@k and MRR@k per "
           "method) and DIR/report.json.");
 ABSL_FLAG(std::string, format, "auto", "Input format: auto, personalize or gru4rec.");
 ABSL_FLAG(bool, strict, false, "Stop at the first malformed line instead of skipping it.");
 // Data preparation: the same flags and defaults as hrnn-train, so that the data evaluated is
 // the data trained on.
-ABSL_FLAG(absl::Duration, session_gap, absl::Minutes(30), "Inactivity gap that ends a session "
+ABSL_FLAG(absl::Duration, session_gap, absl::Minutes(30),
+          "Inactivity gap that ends a session "
           "(0 = cut only at session ids), as hrnn-train.");
 ABSL_FLAG(bool, use_session_ids, true, "Also cut sessions where SESSION_ID changes.");
-ABSL_FLAG(std::string, event_types, "", "Comma-separated EVENT_TYPE values to keep (empty = "
+ABSL_FLAG(std::string, event_types, "",
+          "Comma-separated EVENT_TYPE values to keep (empty = "
           "all).");
 ABSL_FLAG(double, min_event_value, std::numeric_limits<double>::quiet_NaN(),
           "Keep only events with EVENT_VALUE >= this (unset = all).");

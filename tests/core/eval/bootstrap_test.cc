@@ -9,8 +9,8 @@ namespace hrnn {
 namespace {
 
 TEST(BootstrapTest, GroupOffsetsFollowTestUsersAndCap) {
-  const Dataset test = testing::MakeDataset(5, {{"a", {{0, 1, 2}, {3}}}, {"b", {{1, 2}}},
-                                               {"c", {{4, 0, 1, 2}}}});
+  const Dataset test =
+      testing::MakeDataset(5, {{"a", {{0, 1, 2}, {3}}}, {"b", {{1, 2}}}, {"c", {{4, 0, 1, 2}}}});
   EXPECT_EQ(PredictionGroupOffsets(test, 100), (std::vector<int64_t>{0, 2, 3, 6}));
   EXPECT_EQ(PredictionGroupOffsets(test, 4), (std::vector<int64_t>{0, 2, 3, 4}));
 }

@@ -18,11 +18,11 @@ TEST(ListMetricsTest, PopularityPercentilesUseMidRanksForTies) {
   // Counts 10, 5, 5, 1, 20: sorted 1 | 5 5 | 10 | 20 over n - 1 = 4.
   const std::vector<double> p = PopularityPercentiles({10, 5, 5, 1, 20});
   ASSERT_EQ(p.size(), 5u);
-  EXPECT_DOUBLE_EQ(p[3], 0.0);                  // Least popular.
-  EXPECT_DOUBLE_EQ(p[1], 100.0 * 1.5 / 4);      // 1 lower + half of 1 equal.
+  EXPECT_DOUBLE_EQ(p[3], 0.0);              // Least popular.
+  EXPECT_DOUBLE_EQ(p[1], 100.0 * 1.5 / 4);  // 1 lower + half of 1 equal.
   EXPECT_DOUBLE_EQ(p[2], 100.0 * 1.5 / 4);
-  EXPECT_DOUBLE_EQ(p[0], 75.0);                 // 3 lower.
-  EXPECT_DOUBLE_EQ(p[4], 100.0);                // Most popular.
+  EXPECT_DOUBLE_EQ(p[0], 75.0);   // 3 lower.
+  EXPECT_DOUBLE_EQ(p[4], 100.0);  // Most popular.
   EXPECT_EQ(PopularityPercentiles({7, 7, 7}), (std::vector<double>{50, 50, 50}));
   EXPECT_EQ(PopularityPercentiles({4}), (std::vector<double>{50}));
 }
