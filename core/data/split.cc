@@ -40,21 +40,13 @@ int64_t AppendSession(const Dataset& from, const SessionSpan& s, const std::stri
   return end - begin;
 }
 
-// Splits by `is_test(user index, session index)`, then cleans the test side.
+// Appends the sessions of `data` selected by `is_test(user index, session index)` to
+// split->test, mapped to split->train's vocabulary by item id: unknown items are removed, then
+// sessions shorter than 2 events dropped (both counted in split->stats).
 template <typename IsTest>
-DatasetSplit SplitBy(const Dataset& data, IsTest is_test) {
-  DatasetSplit split;
-  SplitStats& stats = split.stats;
-  Dataset& train = split.train;
-  train.item_ids = data.item_ids;
-  for (int64_t u = 0; u < data.num_users(); ++u) {
-    const UserSpan& user = data.users[u];
-    for (int64_t s = user.session_begin; s < user.session_end; ++s) {
-      if (!is_test(u, s)) AppendSession(data, data.sessions[s], user.id, nullptr, 0, &train);
-    }
-  }
-  ReindexVocabularyByPopularity(&train);
-
+void AppendCleanTest(const Dataset& data, IsTest is_test, DatasetSplit* split) {
+  const Dataset& train = split->train;
+  SplitStats& stats = split->stats;
   absl::flat_hash_map<absl::string_view, int32_t> train_index;
   for (int32_t i = 0; i < train.num_items(); ++i) train_index.emplace(train.item_ids[i], i);
   std::vector<int32_t> map(data.num_items(), -1);
@@ -63,7 +55,7 @@ DatasetSplit SplitBy(const Dataset& data, IsTest is_test) {
       map[i] = it->second;
     }
   }
-  Dataset& test = split.test;
+  Dataset& test = split->test;
   test.item_ids = train.item_ids;
   for (int64_t u = 0; u < data.num_users(); ++u) {
     const UserSpan& user = data.users[u];
@@ -82,13 +74,34 @@ DatasetSplit SplitBy(const Dataset& data, IsTest is_test) {
   }
   test.item_counts.assign(test.num_items(), 0);
   for (int32_t item : test.items) ++test.item_counts[item];
+}
 
-  stats.train_users = train.num_users();
-  stats.train_sessions = train.num_sessions();
-  stats.train_events = train.num_events();
-  stats.test_users = test.num_users();
-  stats.test_sessions = test.num_sessions();
-  stats.test_events = test.num_events();
+void FillSideCounts(DatasetSplit* split) {
+  SplitStats& stats = split->stats;
+  stats.train_users = split->train.num_users();
+  stats.train_sessions = split->train.num_sessions();
+  stats.train_events = split->train.num_events();
+  stats.test_users = split->test.num_users();
+  stats.test_sessions = split->test.num_sessions();
+  stats.test_events = split->test.num_events();
+}
+
+// Splits by `is_test(user index, session index)`, then cleans the test side.
+template <typename IsTest>
+DatasetSplit SplitBy(const Dataset& data, IsTest is_test) {
+  DatasetSplit split;
+  Dataset& train = split.train;
+  train.item_ids = data.item_ids;
+  for (int64_t u = 0; u < data.num_users(); ++u) {
+    const UserSpan& user = data.users[u];
+    for (int64_t s = user.session_begin; s < user.session_end; ++s) {
+      if (!is_test(u, s)) AppendSession(data, data.sessions[s], user.id, nullptr, 0, &train);
+    }
+  }
+  ReindexVocabularyByPopularity(&train);
+
+  AppendCleanTest(data, is_test, &split);
+  FillSideCounts(&split);
   return split;
 }
 
@@ -112,6 +125,14 @@ DatasetSplit SplitLastSession(const Dataset& data) {
   });
   for (const UserSpan& user : data.users)
     split.stats.single_session_users += user.num_sessions() == 1;
+  return split;
+}
+
+DatasetSplit AlignGivenSplit(Dataset train, const Dataset& test) {
+  DatasetSplit split;
+  split.train = std::move(train);
+  AppendCleanTest(test, [](int64_t, int64_t) { return true; }, &split);
+  FillSideCounts(&split);
   return split;
 }
 

@@ -46,6 +46,12 @@ DatasetSplit SplitLastSession(const Dataset& data);
 // test, the others train; then the same cleaning as SplitLastSession. Never fails.
 DatasetSplit SplitByTime(const Dataset& data, int64_t split_timestamp);
 
+// The given-split protocol (separate train and test files, each prepared on its own): `train`
+// is kept as it is; every session of `test` is mapped to train's vocabulary by item id, events
+// with items unknown to train removed and sessions then shorter than 2 dropped, as in the other
+// splits. single_session_users stays 0. Never fails.
+DatasetSplit AlignGivenSplit(Dataset train, const Dataset& test);
+
 }  // namespace hrnn
 
 #endif  // HRNN_CORE_DATA_SPLIT_H_

@@ -27,6 +27,10 @@ class NextItemScorer {
   // session so far. REQUIRES: session_prefix.size() >= 1, every click < num_items,
   // scores.size() == num_items of the training Dataset.
   virtual void Score(absl::Span<const int32_t> session_prefix, absl::Span<float> scores) = 0;
+  // Called after the last prediction of each test session with all of its clicks, before the
+  // next session's Score() calls (a model with a user state folds the session in here).
+  // Default: nothing.
+  virtual void EndSession(absl::Span<const int32_t> session) { (void)session; }
 };
 
 // A baseline fitted on a training Dataset. Immutable; thread-safe.

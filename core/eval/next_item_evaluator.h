@@ -6,6 +6,7 @@
 #define HRNN_CORE_EVAL_NEXT_ITEM_EVALUATOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -26,6 +27,13 @@ struct NextItemEvalOptions {
   // among the unseen items, so repeats are neither rewarded nor made unreachable. Applies to
   // every evaluator. Default: false (repeats are recommendable).
   bool exclude_seen_items = false;
+  // EvaluateScorer only: when > 0, the top-`list_size` list of every prediction is computed
+  // (ties by lower index; with exclude_seen_items the seen items, target included, are left
+  // out) and counted in NextItemMetrics::recommended. Default: 0 (off).
+  int list_size = 0;
+  // EvaluateScorer only: called on the calling thread with (predictions done, total) about
+  // once a second and once at the end. Default: none.
+  std::function<void(int64_t, int64_t)> progress = nullptr;
 };
 
 struct NextItemMetrics {
@@ -34,6 +42,8 @@ struct NextItemMetrics {
   std::map<int, double> mrr;     // k -> mean reciprocal rank (0 beyond k).
   std::map<int, double> ndcg;    // k -> mean 1 / log2(rank + 1) (0 beyond k).
   std::vector<int64_t> ranks;   // The rank of every prediction, in test order.
+  // Per item: how many top-list_size lists it appeared in (empty when list_size is 0).
+  std::vector<int64_t> recommended;
 };
 
 // Evaluates `network` on `test`, replaying each test user's sessions from `history` (matched by

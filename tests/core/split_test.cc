@@ -113,6 +113,24 @@ TEST(SplitTest, ByTimeSessionsStartingAfterTheSplitAreTest) {
   EXPECT_EQ(split.stats.test_events_unknown_item, data.num_events());
 }
 
+TEST(SplitTest, GivenSplitMapsTestToTrainVocabularyById) {
+  const Dataset train = Make({{"u", "ab", "bc"}, {"v", "ca"}});
+  // A test file prepared on its own has its own indices; z is unknown to train.
+  const Dataset test = Make({{"x", "zcz", "az"}, {"u", "cb"}});
+  const DatasetSplit split = AlignGivenSplit(train, test);
+  EXPECT_EQ(split.train.item_ids, train.item_ids);
+  EXPECT_EQ(split.test.item_ids, train.item_ids);
+  EXPECT_THAT(Render(split.train), ElementsAre("u: ab bc", "v: ca"));
+  // x's "zcz" keeps only c (dropped), "az" only a (dropped); u's "cb" stays.
+  EXPECT_THAT(Render(split.test), ElementsAre("u: cb"));
+  EXPECT_EQ(split.stats.test_events_unknown_item, 3);
+  EXPECT_EQ(split.stats.test_sessions_too_short, 2);
+  EXPECT_EQ(split.stats.test_events_too_short, 2);
+  EXPECT_EQ(split.stats.test_events, 2);
+  EXPECT_EQ(split.stats.train_events, 6);
+  EXPECT_EQ(split.test.item_counts[split.test.items[0]], 1);
+}
+
 TEST(SplitTest, EmptyDataset) {
   const DatasetSplit split = SplitLastSession(Dataset());
   EXPECT_EQ(split.train.num_events(), 0);

@@ -1,0 +1,214 @@
+// hrnn-eval: offline next-item evaluation of model directories against baselines on one split
+// (DESIGN §3, §10). Flags are parsed here only; the work is RunEvaluation().
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "core/eval/evaluation_run.h"
+#include "core/eval/report_writer.h"
+
+ABSL_FLAG(std::string, model, "",
+          "Model directories to evaluate, comma-separated: a model "
+          "root (its highest version is used) or a version directory. Optional.");
+ABSL_FLAG(std::string, model_names, "",
+          "Display names for --model, comma-separated, same "
+          "order (default: \"<mode> (<directory>)\").");
+ABSL_FLAG(std::string, train, "",
+          "Given split: training log(s), comma-separated (the history "
+          "replayed for each user, and what baselines are fitted on).");
+ABSL_FLAG(std::string, test, "",
+          "Given split: test log(s), comma-separated. Test items unknown "
+          "to train are removed, then sessions shorter than 2 dropped (reported).");
+ABSL_FLAG(std::string, input, "",
+          "One log, comma-separated files, that hrnn-eval splits itself "
+          "with --split (instead of --train/--test).");
+ABSL_FLAG(std::string, split, "last-session",
+          "last-session: each user's last session is test, "
+          "earlier ones replayed (HRNN protocol); time: sessions starting in the last "
+          "--test_days days are test (GRU4Rec protocol). With --train/--test: how --validation "
+          "carves its split.");
+ABSL_FLAG(double, test_days, 1.0, "--split=time: days at the end of the log that are test.");
+ABSL_FLAG(bool, validation, false,
+          "Evaluate on a validation split carved from the training "
+          "side with --split's protocol (the test side is ignored): use it for tuning.");
+ABSL_FLAG(std::string, write_split, "",
+          "Write the evaluated split as DIR/train.csv and "
+          "DIR/test.csv (Personalize CSV) so that hrnn-train can learn from the same train.");
+ABSL_FLAG(std::string, baselines, "pop,ppop,iknn,iknn-self,vsknn",
+          "Baselines, comma-separated "
+          "(empty = none): pop, ppop (user-personal pop), iknn (Item-KNN, no self-similarity), "
+          "iknn-self (an item is its own nearest neighbour), vsknn (session kNN).");
+ABSL_FLAG(int, iknn_neighbors, 200, "Item-KNN: neighbours kept per item.");
+ABSL_FLAG(int, vsknn_k, 100, "V-SKNN: neighbour sessions used.");
+ABSL_FLAG(int, vsknn_sample, 1000, "V-SKNN: most recent candidate sessions considered.");
+ABSL_FLAG(std::string, k, "5,10,20",
+          "Cutoffs for Recall/MRR/NDCG, comma-separated; the "
+          "headline cutoff is 20 if listed, else the largest.");
+ABSL_FLAG(int, list_size, 20, "Length of the recommended list for coverage and popularity.");
+ABSL_FLAG(bool, exclude_seen, false,
+          "Items already clicked in the current session (the current "
+          "one included) are not recommendable; a repeated target keeps its own score. Stated in "
+          "every report.");
+ABSL_FLAG(int, threads, 2, "Evaluation threads (results do not depend on it).");
+ABSL_FLAG(int64_t, max_predictions, 0, "Evaluate only the first N predictions (0 = all).");
+ABSL_FLAG(int, bootstrap, 1000,
+          "Bootstrap resamples of test users for the 95% intervals on "
+          "the headline Recall and MRR.");
+ABSL_FLAG(uint64_t, seed, 42, "Seed of the bootstrap.");
+ABSL_FLAG(bool, tie_shuffle, true,
+          "Also evaluate with equal-timestamp events shuffled inside "
+          "sessions and report how much the headline metrics move (skipped when there are no "
+          "ties).");
+ABSL_FLAG(uint64_t, tie_seed, 7, "Seed of the tie shuffle.");
+ABSL_FLAG(std::string, json, "", "Write the results as JSON to this file.");
+ABSL_FLAG(std::string, report, "",
+          "Write DIR/report.md, DIR/chart.svg (Recall@k and MRR@k per "
+          "method) and DIR/report.json.");
+ABSL_FLAG(std::string, format, "auto", "Input format: auto, personalize or gru4rec.");
+ABSL_FLAG(bool, strict, false, "Stop at the first malformed line instead of skipping it.");
+// Data preparation: the same flags and defaults as hrnn-train, so that the data evaluated is
+// the data trained on.
+ABSL_FLAG(absl::Duration, session_gap, absl::Minutes(30),
+          "Inactivity gap that ends a session "
+          "(0 = cut only at session ids), as hrnn-train.");
+ABSL_FLAG(bool, use_session_ids, true, "Also cut sessions where SESSION_ID changes.");
+ABSL_FLAG(std::string, event_types, "",
+          "Comma-separated EVENT_TYPE values to keep (empty = "
+          "all).");
+ABSL_FLAG(double, min_event_value, std::numeric_limits<double>::quiet_NaN(),
+          "Keep only events with EVENT_VALUE >= this (unset = all).");
+ABSL_FLAG(int64_t, min_item_support, 5, "Drop items with fewer events (train side).");
+ABSL_FLAG(int64_t, min_session_length, 2, "Drop sessions with fewer events (train side).");
+ABSL_FLAG(int64_t, max_session_length, 0, "Keep only the last N events of longer sessions.");
+ABSL_FLAG(int64_t, min_sessions_per_user, 1, "Drop users with fewer sessions (train side).");
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::cerr << "hrnn-eval: " << message << "\n";
+  return 2;
+}
+
+std::vector<std::string> List(const std::string& text) {
+  return absl::StrSplit(text, ',', absl::SkipEmpty());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Evaluates next-item recommendation offline against baselines (DESIGN §3).\n"
+      "  hrnn-eval --model=MODEL_DIR[,MODEL_DIR...] --train=FILE --test=FILE\n"
+      "            [--split=last-session|time] [--baselines=pop,ppop,iknn,iknn-self,vsknn]\n"
+      "            [--k=5,10,20] [--exclude_seen] [--json=OUT.json] [--report=DIR]\n"
+      "  hrnn-eval --input=FILE --split=last-session|time [--write_split=DIR] ...\n"
+      "Add --validation to evaluate on a split carved from the training side (for tuning).\n"
+      "Prints a table on stdout; progress goes to stderr.");
+  // --help lists this file's flags (by default Abseil matches files named after the binary).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "eval_main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
+  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument: ", positional[1]));
+
+  hrnn::EvaluationRunOptions options;
+  options.models = List(absl::GetFlag(FLAGS_model));
+  options.model_names = List(absl::GetFlag(FLAGS_model_names));
+  options.train_inputs = List(absl::GetFlag(FLAGS_train));
+  options.test_inputs = List(absl::GetFlag(FLAGS_test));
+  options.inputs = List(absl::GetFlag(FLAGS_input));
+  options.split = absl::GetFlag(FLAGS_split);
+  options.test_days = absl::GetFlag(FLAGS_test_days);
+  options.validation = absl::GetFlag(FLAGS_validation);
+  options.write_split_dir = absl::GetFlag(FLAGS_write_split);
+  options.baselines = List(absl::GetFlag(FLAGS_baselines));
+  options.item_knn.neighbors = absl::GetFlag(FLAGS_iknn_neighbors);
+  options.session_knn.k = absl::GetFlag(FLAGS_vsknn_k);
+  options.session_knn.sample_size = absl::GetFlag(FLAGS_vsknn_sample);
+  options.cutoffs.clear();
+  for (const std::string& k : List(absl::GetFlag(FLAGS_k))) {
+    int value = 0;
+    if (!absl::SimpleAtoi(k, &value)) return Fail("--k: \"" + k + "\" is not an integer");
+    options.cutoffs.push_back(value);
+  }
+  options.list_size = absl::GetFlag(FLAGS_list_size);
+  options.exclude_seen = absl::GetFlag(FLAGS_exclude_seen);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.max_predictions = absl::GetFlag(FLAGS_max_predictions);
+  options.bootstrap.resamples = absl::GetFlag(FLAGS_bootstrap);
+  options.bootstrap.seed = absl::GetFlag(FLAGS_seed);
+  options.tie_shuffle = absl::GetFlag(FLAGS_tie_shuffle);
+  options.tie_shuffle_seed = absl::GetFlag(FLAGS_tie_seed);
+  auto format = hrnn::ParseInputFormat(absl::GetFlag(FLAGS_format));
+  if (!format.ok()) return Fail(std::string(format.status().message()));
+  options.reader.format = *format;
+  options.reader.strict = absl::GetFlag(FLAGS_strict);
+  hrnn::DataOptions& data = options.data;
+  data.session_gap_seconds = absl::ToInt64Seconds(absl::GetFlag(FLAGS_session_gap));
+  data.use_session_ids = absl::GetFlag(FLAGS_use_session_ids);
+  for (const std::string& type : List(absl::GetFlag(FLAGS_event_types))) {
+    data.event_types.push_back(type);
+  }
+  data.min_event_value = absl::GetFlag(FLAGS_min_event_value);
+  data.min_item_support = absl::GetFlag(FLAGS_min_item_support);
+  data.min_session_length = absl::GetFlag(FLAGS_min_session_length);
+  data.max_session_length = absl::GetFlag(FLAGS_max_session_length);
+  data.min_sessions_per_user = absl::GetFlag(FLAGS_min_sessions_per_user);
+  if (absl::Status status = options.Validate(); !status.ok()) {
+    return Fail(std::string(status.message()));
+  }
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  bool line_open = false;
+  options.log = [&](const std::string& line) {
+    if (line_open) std::cerr << "\n";
+    line_open = false;
+    std::cerr << line << (line.empty() || line.back() != '\n' ? "\n" : "");
+  };
+  options.progress = [&](const std::string& method, int64_t done, int64_t total) {
+    const double percent = total > 0 ? 100.0 * static_cast<double>(done) / total : 100.0;
+    if (tty) {
+      std::cerr << absl::StrFormat("\r%s: %5.1f%% of %d predictions ", method, percent, total)
+                << std::flush;
+      line_open = true;
+    } else {
+      std::cerr << absl::StrFormat("%s: %.1f%% of %d predictions\n", method, percent, total);
+    }
+  };
+
+  absl::StatusOr<hrnn::EvaluationReport> report = hrnn::RunEvaluation(options);
+  if (line_open) std::cerr << "\n";
+  if (!report.ok()) return Fail(report.status().ToString());
+  std::cout << hrnn::FormatReportTable(*report) << std::flush;
+  if (const std::string path = absl::GetFlag(FLAGS_json); !path.empty()) {
+    std::ofstream file(path, std::ios::trunc);
+    file << hrnn::ReportToJson(*report);
+    file.close();
+    if (!file) return Fail("--json: cannot write " + path);
+  }
+  if (const std::string dir = absl::GetFlag(FLAGS_report); !dir.empty()) {
+    if (absl::Status status = hrnn::WriteReportDirectory(*report, dir); !status.ok()) {
+      return Fail(std::string(status.message()));
+    }
+    std::cerr << "report written to " << dir << "/report.md\n";
+  }
+  return 0;
+}
