@@ -12,8 +12,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,6 +19,7 @@
 #include "absl/time/time.h"
 #include "core/eval/evaluation_run.h"
 #include "core/eval/report_writer.h"
+#include "core/tools/flags_usage.h"
 
 ABSL_FLAG(std::string, model, "",
           "Model directories to evaluate, comma-separated: a model "
@@ -119,13 +118,7 @@ int main(int argc, char** argv) {
       "  hrnn-eval --input=FILE --split=last-session|time [--write_split=DIR] ...\n"
       "Add --validation to evaluate on a split carved from the training side (for tuning).\n"
       "Prints a table on stdout; progress goes to stderr.");
-  // --help lists this file's flags (by default Abseil matches files named after the binary).
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "eval_main.cc");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
+  hrnn::ShowFlagsFrom("eval_main");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument: ", positional[1]));
 
