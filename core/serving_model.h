@@ -28,6 +28,18 @@ struct ServingModel {
   std::unique_ptr<Recommender> recommender;
   std::unique_ptr<ItemAvailability> availability;
 
+  // A new user's state, tagged with this model's version.
+  UserState NewUserState() const {
+    UserState state = recommender->NewUserState();
+    state.model_version = version;
+    return state;
+  }
+  // True when `state` was produced by this model (same version and shapes): states from another
+  // version are never used with this one.
+  bool Owns(const UserState& state) const {
+    return state.model_version == version && recommender->CheckShape(state).ok();
+  }
+
   const Model& model() const { return network->model(); }
   const ItemVocabulary& items() const { return network->model().items(); }
 };

@@ -51,6 +51,8 @@ struct UserState {
   int64_t last_item = -1;      // Item of the latest applied event, for duplicate detection.
   int32_t session_length = 0;  // Clicks applied in the open session; 0 means no open session.
   int32_t sessions_folded = 0;  // Finished sessions folded into `user`.
+  int64_t model_version = 0;   // Version of the model whose GRUs produced the vectors; a state
+                               // is never used with another version.
   uint64_t last_log_seq = 0;   // Event-log sequence number of the latest event applied (0:
                                // none), so that recovery never applies an event twice.
   RecentItems<16> session_items;    // Items clicked in the open session (filters).

@@ -77,10 +77,8 @@ EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Eve
       version = held->version;
       state = std::move(held->state);
     }
-    // A state from another model's shape cannot be stepped: start the user afresh.
-    if (!held.has_value() || !recommender.CheckShape(state).ok()) {
-      state = recommender.NewUserState();
-    }
+    // A state from another model version is never stepped: the user starts afresh.
+    if (!held.has_value() || !model.Owns(state)) state = model.NewUserState();
     const bool out_of_order = state.last_event_ms > timestamp_ms;
     EventResult result = EventResult::kPurchase;
     if (advances) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/model/model_directory.h"
 #include "core/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -93,7 +94,7 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   s.service_ = std::make_unique<RecommenderService>(s.handlers_.get(), &s.metrics_,
                                                     s.config_.max_concurrent_streams,
                                                     s.authenticator_.get());
-  s.TryLoadModel();
+  s.PollModel();
 
   // Metrics first: a server whose metrics port is taken should not start serving at all.
   try {
@@ -139,7 +140,23 @@ std::string RecommenderServer::metrics_address() const {
   return JoinHostPort(config_.host, metrics_port_);
 }
 
-bool RecommenderServer::TryLoadModel() {
+bool RecommenderServer::PollModel() {
+  absl::StatusOr<std::vector<int64_t>> versions = ListModelVersions(config_.model_dir);
+  if (!versions.ok() || versions->empty()) {
+    if (!serving() && !reported_no_model_) {
+      ServerLog(absl::StrCat("no model served: no complete version under ", config_.model_dir,
+                             versions.ok() ? "" : absl::StrCat(" (", versions.status().ToString(),
+                                                               ")"),
+                             "; checking every ", config_.model_poll_interval_ms, " ms"));
+      reported_no_model_ = true;
+    }
+    return false;
+  }
+  const int64_t newest = versions->back();
+  const std::shared_ptr<const ServingModel> current = model_.Get();
+  if ((current != nullptr && current->version == newest) || newest == refused_version_) {
+    return false;
+  }
   NetworkOptions network_options;
   network_options.item_table_type =
       config_.item_table == "bf16" ? ElementType::kBfloat16 : ElementType::kFloat32;
@@ -148,30 +165,37 @@ bool RecommenderServer::TryLoadModel() {
   absl::StatusOr<std::shared_ptr<const ServingModel>> model =
       LoadLatestServingModel(config_.model_dir, network_options, policy, clock_.NowMs());
   if (!model.ok()) {
-    ServerLog(absl::StrCat("no model served: ", model.status().ToString()));
+    refused_version_ = newest;
     metrics_.ModelLoadFailed();
+    ServerLog(absl::StrCat("refused model version ", newest, ": ", model.status().ToString(),
+                           current == nullptr
+                               ? std::string("; no model served")
+                               : absl::StrCat("; still serving version ", current->version)));
     return false;
   }
   ServerLog(absl::StrCat("serving model ", (*model)->name, " version ", (*model)->version, " (",
                          (*model)->network->num_items(), " items, ",
                          ModelModeName((*model)->model().config().mode), ") from ",
-                         (*model)->version_dir));
+                         (*model)->version_dir,
+                         current == nullptr ? ""
+                                            : absl::StrCat("; was version ", current->version)));
   metrics_.UpdateModel(model->get());
   model_.Set(*std::move(model));
   return true;
 }
 
 void RecommenderServer::MaintenanceLoop() {
-  absl::Time next_model_try = absl::Now() + absl::Milliseconds(config_.model_retry_interval_ms);
+  absl::Time next_model_poll = absl::Now() + absl::Milliseconds(config_.model_poll_interval_ms);
   while (!stop_maintenance_.WaitForNotificationWithTimeout(absl::Milliseconds(500))) {
     store_->EvictIdle(clock_.NowMs());
     metrics_.UpdateStore(store_->stats());
-    if (!serving() && absl::Now() >= next_model_try) {
-      if (TryLoadModel()) {
+    if (absl::Now() >= next_model_poll) {
+      const bool was_serving = serving();
+      if (PollModel() && !was_serving) {
         grpc_server_->GetHealthCheckService()->SetServingStatus(true);
         grpc_server_->GetHealthCheckService()->SetServingStatus(kServiceName, true);
       }
-      next_model_try = absl::Now() + absl::Milliseconds(config_.model_retry_interval_ms);
+      next_model_poll = absl::Now() + absl::Milliseconds(config_.model_poll_interval_ms);
     }
   }
 }

@@ -37,7 +37,8 @@ class RecommenderServer {
  public:
   // Validates `config`, loads the model (when that fails the server still starts, answers
   // UNAVAILABLE, reports NOT_SERVING on the health service, and retries every
-  // model_retry_interval_ms), and starts serving. `clock` may be null (the system clock); a
+  // model_poll_interval_ms), and starts serving. New versions are picked up while serving
+  // (PollModel). `clock` may be null (the system clock); a
   // non-null one must outlive the server.
   // Errors: InvalidArgument for a bad config; Unavailable when a port cannot be bound.
   static absl::StatusOr<std::unique_ptr<RecommenderServer>> Start(ServerConfig config,
@@ -60,8 +61,12 @@ class RecommenderServer {
 
  private:
   explicit RecommenderServer(ServerConfig config, const Clock* clock);
-  // Loads the latest model and starts serving it; logs and counts a failure.
-  bool TryLoadModel();
+  // Serves the highest complete version under the model root when it is neither the one served
+  // nor one already refused: loads and validates it (off the request path), then swaps it in;
+  // requests in flight finish on the model they took. A bad version is logged, counted and
+  // remembered, and the current model keeps serving. Returns true when the model changed.
+  // Called only at start-up and from the maintenance thread.
+  bool PollModel();
   void MaintenanceLoop();
 
   const ServerConfig config_;
@@ -75,6 +80,8 @@ class RecommenderServer {
   std::unique_ptr<RecommenderService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  int64_t refused_version_ = -1;    // PollModel's caller only.
+  bool reported_no_model_ = false;  // PollModel's caller only.
   int port_ = 0;
   int metrics_port_ = 0;
   absl::Notification stop_maintenance_;

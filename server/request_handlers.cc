@@ -29,8 +29,8 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> RequestHandlers::CurrentMode
 UserState RequestHandlers::ReadState(const ServingModel& model, const std::string& user_id,
                                      int64_t now_ms, bool* known) const {
   std::optional<UserStateStore::Versioned> held = store_.Get(user_id, now_ms);
-  *known = held.has_value() && model.recommender->CheckShape(held->state).ok();
-  return *known ? std::move(held->state) : model.recommender->NewUserState();
+  *known = held.has_value() && model.Owns(held->state);
+  return *known ? std::move(held->state) : model.NewUserState();
 }
 
 absl::Status RequestHandlers::PutItems(const v1::PutItemsRequest& request,

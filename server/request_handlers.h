@@ -55,8 +55,8 @@ class RequestHandlers {
   // the metrics.
   void ApplyAndRecord(const ServingModel& model, const v1::Event& event, int index,
                       int64_t now_ms, v1::PutEventsResponse* response) const;
-  // The user's state for reading (a new user's when none is held or it has another model's
-  // shape); sets *known to whether a usable state was held.
+  // The user's state for reading (a new user's when none is held or it comes from another
+  // model version); sets *known to whether a usable state was held.
   UserState ReadState(const ServingModel& model, const std::string& user_id, int64_t now_ms,
                       bool* known) const;
 

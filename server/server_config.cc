@@ -66,7 +66,7 @@ absl::Status ServerConfig::Validate() const {
   }
   if (max_concurrent_streams < 1) return Invalid("max_concurrent_streams", "must be positive");
   if (drain_deadline_ms < 0) return Invalid("drain_deadline", "must not be negative");
-  if (model_retry_interval_ms <= 0) return Invalid("model_retry_interval", "must be positive");
+  if (model_poll_interval_ms <= 0) return Invalid("model_poll_interval", "must be positive");
   return absl::OkStatus();
 }
 

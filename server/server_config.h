@@ -67,8 +67,9 @@ struct ServerConfig {
   // On SIGTERM: how long in-flight calls may take to finish before they are cancelled.
   // Default: 10 s.
   int64_t drain_deadline_ms = 10 * 1000;
-  // While no model is loaded, how often the model root is checked again. Default: 5 s.
-  int64_t model_retry_interval_ms = 5 * 1000;
+  // How often the model root is checked for a new complete version (and, while no model is
+  // served, for any). Default: 5 s.
+  int64_t model_poll_interval_ms = 5 * 1000;
 
   // OK, or InvalidArgument naming the first bad setting (by its flag name) and why.
   absl::Status Validate() const;

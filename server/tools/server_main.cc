@@ -60,8 +60,9 @@ ABSL_FLAG(int, max_concurrent_streams, 256,
           "Most StreamEvents calls open at once (more get RESOURCE_EXHAUSTED).");
 ABSL_FLAG(absl::Duration, drain_deadline, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long calls in flight may take before they are cancelled.");
-ABSL_FLAG(absl::Duration, model_retry_interval, absl::Seconds(5),
-          "While no model is served, how often the model root is read again.");
+ABSL_FLAG(absl::Duration, model_poll_interval, absl::Seconds(5),
+          "How often the model root is checked for a new version (served after validation; a "
+          "bad version is refused and the current one keeps serving).");
 
 namespace {
 
@@ -72,7 +73,7 @@ const std::vector<std::string> kFlagNames = {
     "item_table",      "session_timeout", "session_event_types", "purchase_event_types",
     "max_users",       "max_state_bytes", "user_idle_ttl",  "state_shards",
     "max_id_bytes",    "max_events_per_call", "max_future_skew", "max_message_bytes",
-    "max_concurrent_streams", "drain_deadline", "model_retry_interval"};
+    "max_concurrent_streams", "drain_deadline", "model_poll_interval"};
 
 int Fail(const std::string& reason) {
   std::cerr << "hrnn-server: " << reason << "\n";
@@ -124,7 +125,7 @@ int main(int argc, char** argv) {
   config.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   const absl::Duration drain_deadline = absl::GetFlag(FLAGS_drain_deadline);
   config.drain_deadline_ms = Millis(drain_deadline);
-  config.model_retry_interval_ms = Millis(absl::GetFlag(FLAGS_model_retry_interval));
+  config.model_poll_interval_ms = Millis(absl::GetFlag(FLAGS_model_poll_interval));
   if (absl::Status valid = config.Validate(); !valid.ok()) return Fail(valid.message().data());
 
   // Block the shutdown signals in every thread (the server's threads inherit this mask) and

@@ -45,7 +45,7 @@ TEST(ServerConfigTest, EachBadSettingIsNamed) {
       {[](ServerConfig& c) { c.max_message_bytes = 10; }, "--max_message_bytes"},
       {[](ServerConfig& c) { c.max_concurrent_streams = 0; }, "--max_concurrent_streams"},
       {[](ServerConfig& c) { c.drain_deadline_ms = -1; }, "--drain_deadline"},
-      {[](ServerConfig& c) { c.model_retry_interval_ms = 0; }, "--model_retry_interval"},
+      {[](ServerConfig& c) { c.model_poll_interval_ms = 0; }, "--model_poll_interval"},
   };
   for (const auto& [edit, flag] : cases) {
     ServerConfig config;

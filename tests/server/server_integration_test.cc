@@ -60,7 +60,7 @@ class ServerIntegrationTest : public ::testing::Test {
     config_.model_dir = (dir_ / "models" / "shop").string();
     config_.port = 0;
     config_.metrics_port = 0;
-    config_.model_retry_interval_ms = 100;
+    config_.model_poll_interval_ms = 100;
   }
 
   void StartServer(bool with_model = true) {
