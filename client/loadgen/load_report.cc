@@ -120,7 +120,7 @@ std::string FormatTable(const LoadReport& r) {
                                                  : "caller(s), back to back");
   }
   if (!r.model_name.empty()) {
-    absl::StrAppendFormat(&out, "  model     %s v%d, %d items (items drawn from %d users)\n",
+    absl::StrAppendFormat(&out, "  model     %s v%d, %d items; %d users\n",
                           r.model_name, r.model_version, r.model_items, r.users);
   }
   absl::StrAppendFormat(&out, "  window    %.1f s measured after %.1f s warm-up; elapsed %.2f s\n",
