@@ -253,10 +253,13 @@ now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   echo
   echo "| target | run | measured | |"
   echo "|---|---|---|---|"
-  check() {  # label run value op limit
-    local verdict
-    verdict=$(awk -v v="$3" -v l="$5" -v op="$4" \
-      'BEGIN { ok = (op == "<=") ? (v <= l) : (v >= l); print (ok ? "met" : "missed") }')
+  check() {  # label run value op limit: a run with failed calls or none ok misses its target
+    local verdict errs=0 ok=1
+    if [ -f "$OUT/runs/$2.json" ]; then errs=$(field "$2" errors_total); ok=$(field "$2" ok); fi
+    verdict=$(awk -v v="$3" -v l="$5" -v op="$4" -v e="$errs" -v k="$ok" \
+      'BEGIN { good = (op == "<=") ? (v <= l) : (v >= l); good = good && e == 0 && k > 0;
+               print (good ? "met" : "missed") }')
+    [ "$errs" != 0 ] && verdict="$verdict ($errs failed calls)"
     printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$verdict"
   }
   for id in "${RUNS[@]}"; do
