@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# Serving benchmark (DESIGN §9): builds Release, trains models for configs S (10k items),
+# M (100k) and L (1M) at H = 100 on synthetic logs, starts hrnn-server for each (and for each
+# server variant), runs hrnn-loadgen over the sweep, and writes a report (markdown + JSON) with
+# the machine's details.
+#
+# Sweep per config and variant, in this order:
+#   1. events:  closed loop, StreamEvents, 2 streams back to back -> events/s (also creates
+#               state for the Zipf user population used below).
+#   2. open:    open-loop GetRecommendations at each of the config's rates (DESIGN §9 rates);
+#               latency from the intended send time.
+#   3. closed:  closed-loop GetRecommendations, 32 callers on 2 connections -> saturation rate.
+#   4. mix:     open-loop storefront mix (10 PutEvents per GetRecommendations).
+#   5. state:   (first config only) 1M users loaded, one StreamEvents event each, then
+#               hrnn_user_state_bytes / hrnn_active_users from /metrics.
+#
+# Usage: scripts/bench.sh [--quick] [--out=DIR] [--configs=S,M,L] [--duration=10s]
+#                         [--variants='NAME=SERVER FLAGS;NAME=SERVER FLAGS'] [--build=DIR]
+#                         [--no_build] [--state_users=N]
+#   --quick      S only, a small model, 2 s runs, 20k users for state: under a minute (smoke).
+#   --variants   servers to compare in the same run, each started with its extra flags, e.g.
+#                --variants='batched=;naive=--batch_wait=0' (default: one variant, "default").
+#   HRNN_BENCH_L_FLAGS: extra server flags for config L (e.g. --item_table=bf16).
+# Output: DIR/report.md, DIR/report.json, DIR/runs/*.json (one per loadgen run), DIR/logs/.
+# DIR (default bench-out/) holds a .gitignore of its own. Models are cached in DIR/models/.
+# Exit status: non-zero when a step fails or a server does not exit 0 on SIGTERM.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+QUICK=0
+OUT=bench-out
+CONFIGS=""
+DURATION=""
+VARIANTS="default="
+BUILD=build-release
+DO_BUILD=1
+STATE_USERS=""
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=1 ;;
+    --out=*) OUT="${arg#*=}" ;;
+    --configs=*) CONFIGS="${arg#*=}" ;;
+    --duration=*) DURATION="${arg#*=}" ;;
+    --variants=*) VARIANTS="${arg#*=}" ;;
+    --build=*) BUILD="${arg#*=}" ;;
+    --no_build) DO_BUILD=0 ;;
+    --state_users=*) STATE_USERS="${arg#*=}" ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [ "$QUICK" = 1 ]; then
+  CONFIGS="${CONFIGS:-S}"; DURATION="${DURATION:-2s}"; WARMUP=0.5s
+  STATE_USERS="${STATE_USERS:-20000}"
+else
+  CONFIGS="${CONFIGS:-S,M,L}"; DURATION="${DURATION:-10s}"; WARMUP=1s
+  STATE_USERS="${STATE_USERS:-1000000}"
+fi
+mkdir -p "$OUT"/{models,runs,logs,data}
+OUT="$(cd "$OUT" && pwd)"
+printf '*\n' > "$OUT/.gitignore"
+BIN="$ROOT/$BUILD/bin"
+log() { echo "bench: $*" >&2; }
+
+if [ "$DO_BUILD" = 1 ]; then
+  log "building Release in $BUILD"
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHRNN_BUILD_TESTS=OFF \
+    -DHRNN_BUILD_BENCHMARKS=OFF >"$OUT/logs/cmake.log"
+  cmake --build "$BUILD" -j2 --target hrnn-server hrnn-train hrnn-synth hrnn-loadgen hrnn-cli \
+    >"$OUT/logs/build.log"
+fi
+
+# --- Models: synthetic log -> hrnn-train (1 epoch, small n_sample: the weights only need to
+# be a real model of the right shape; accuracy is not measured here). ---
+# config -> "users items events zipf"
+declare -A SYNTH=(
+  [S]="10000 10000 200000 0.4"
+  [M]="30000 100000 600000 0.4"
+  [L]="200000 1000000 3000000 0.3"
+)
+# config -> open-loop rates (requests/s); the DESIGN §9 targets are S@5000 and M@1000.
+declare -A RATES=([S]="1000 5000" [M]="1000 2000" [L]="100 500")
+if [ "$QUICK" = 1 ]; then
+  SYNTH[S]="2000 10000 40000 0.4"
+  RATES[S]="1000"
+fi
+
+make_model() {  # config -> prints the model root
+  local cfg="$1" users items events zipf
+  read -r users items events zipf <<<"${SYNTH[$cfg]}"
+  local tag="$cfg-$users-$items-$events-$zipf"
+  local root="$OUT/models/$tag"
+  if ! ls "$root"/*/config.json >/dev/null 2>&1; then
+    log "config $cfg: synthesising $events events over $items items, training H=100"
+    "$BIN/hrnn-synth" --out="$OUT/data/$tag.csv" --users="$users" --items="$items" \
+      --events="$events" --zipf="$zipf" --seed=7 >"$OUT/logs/synth-$cfg.log"
+    "$BIN/hrnn-train" --input="$OUT/data/$tag.csv" --output="$root" --hidden=100 --epochs=1 \
+      --batch=64 --n_sample=64 --threads=2 --min_item_support=1 --checkpoints=false \
+      --seed=7 >"$OUT/logs/train-$cfg.log" 2>&1
+    rm -f "$OUT/data/$tag.csv"
+  fi
+  echo "$root"
+}
+
+# --- Servers ---
+SERVER_PID=""
+SERVER_TARGET=""
+SERVER_METRICS=""
+SERVER_EXIT_CODES=()
+start_server() {  # model_root log_name extra_flags...
+  local root="$1" name="$2"; shift 2
+  "$BIN/hrnn-server" --model_dir="$root" --port=0 --metrics_port=0 "$@" \
+    >"$OUT/logs/$name.out" 2>"$OUT/logs/$name.err" &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    SERVER_TARGET=$(sed -n 's/^listening on //p' "$OUT/logs/$name.out")
+    SERVER_METRICS=$(sed -n 's/^metrics on //p' "$OUT/logs/$name.out")
+    [ -n "$SERVER_TARGET" ] && [ -n "$SERVER_METRICS" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { log "server $name died:"; cat "$OUT/logs/$name.err" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$SERVER_TARGET" ] || { log "server $name printed no address"; exit 1; }
+  # Wait until the model is loaded (the health service reports SERVING).
+  for _ in $(seq 1 1200); do
+    "$BIN/hrnn-cli" --target="$SERVER_TARGET" --max_attempts=1 health >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  log "server $name never became SERVING"; exit 1
+}
+stop_server() {  # name
+  kill -TERM "$SERVER_PID"
+  local rc=0
+  wait "$SERVER_PID" || rc=$?
+  SERVER_EXIT_CODES+=("$1=$rc")
+  SERVER_PID=""
+  if [ "$rc" != 0 ]; then log "server $1 exited $rc on SIGTERM"; FAILED_EXIT=1; fi
+}
+FAILED_EXIT=0
+cleanup() { if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; fi; }
+trap cleanup EXIT
+
+metric() {  # name -> value from /metrics
+  curl -fsS "http://$SERVER_METRICS/metrics" -o "$OUT/logs/metrics.txt"
+  awk -v m="$1" '$1 == m { printf "%.0f\n", $2; exit }' "$OUT/logs/metrics.txt"
+}
+
+# --- Runs ---
+RUNS=()  # run json paths, in order
+loadgen() {  # id root args...
+  local id="$1" root="$2"; shift 2
+  local json="$OUT/runs/$id.json"
+  log "run $id: $*"
+  "$BIN/hrnn-loadgen" --target="$SERVER_TARGET" --items_from="$root" --warmup="$WARMUP" \
+    --json="$json" "$@" >"$OUT/logs/$id.txt"
+  sed 's/^/    /' "$OUT/logs/$id.txt" >&2
+  RUNS+=("$id")
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+STATE_LINE=""
+FIRST=1
+IFS=',' read -r -a CONFIG_LIST <<<"$CONFIGS"
+IFS=';' read -r -a VARIANT_LIST <<<"$VARIANTS"
+for cfg in "${CONFIG_LIST[@]}"; do
+  [ -n "${SYNTH[$cfg]:-}" ] || { log "unknown config $cfg (S, M or L)"; exit 2; }
+  root=$(make_model "$cfg")
+  for variant in "${VARIANT_LIST[@]}"; do
+    vname="${variant%%=*}"
+    vflags="${variant#*=}"
+    extra=()
+    # shellcheck disable=SC2206
+    [ -n "$vflags" ] && extra=($vflags)
+    # shellcheck disable=SC2206
+    [ "$cfg" = L ] && [ -n "${HRNN_BENCH_L_FLAGS:-}" ] && extra+=($HRNN_BENCH_L_FLAGS)
+    sname="server-$cfg-$vname"
+    start_server "$root" "$sname" "${extra[@]}"
+    log "config $cfg, variant $vname: $SERVER_TARGET (flags: ${extra[*]:-none})"
+    users=100000
+    loadgen "$cfg-$vname-events" "$root" --workload=events --mode=closed --concurrency=2 \
+      --connections=2 --users=$users --duration="$DURATION"
+    for rate in ${RATES[$cfg]}; do
+      loadgen "$cfg-$vname-open-$rate" "$root" --workload=recommend --mode=open --rate="$rate" \
+        --users=$users --duration="$DURATION"
+    done
+    loadgen "$cfg-$vname-closed-32" "$root" --workload=recommend --mode=closed --concurrency=32 \
+      --connections=2 --users=$users --duration="$DURATION"
+    loadgen "$cfg-$vname-mix-2000" "$root" --workload=mix --mode=open --rate=2000 \
+      --users=$users --duration="$DURATION"
+    stop_server "$sname"
+    if [ "$FIRST" = 1 ]; then
+      # State per user: a fresh server, STATE_USERS users with one event each.
+      start_server "$root" "$sname-state" "${extra[@]}"
+      loadgen "$cfg-$vname-state" "$root" --workload=events --mode=closed --concurrency=2 \
+        --connections=2 --users="$STATE_USERS" --users_sequential --session_length=1 \
+        --max_requests="$STATE_USERS" --warmup=0s --duration=600s
+      # The gauges are refreshed every 0.5 s: wait until they show every user (or 15 s).
+      for _ in $(seq 1 150); do
+        active=$(metric hrnn_active_users)
+        [ "${active:-0}" -ge "$STATE_USERS" ] && break
+        sleep 0.1
+      done
+      bytes=$(metric hrnn_user_state_bytes)
+      STATE_LINE="$cfg $vname $active $bytes"
+      stop_server "$sname-state"
+      FIRST=0
+    fi
+  done
+done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- Report ---
+# Field of a run's JSON: the first line with "key": (the top-level one: methods come last).
+field() { sed -n "s/^ *\"$2\": \([^,]*\),\{0,1\}$/\1/p" "$OUT/runs/$1.json" | head -1; }
+errors_of() { sed -n 's/^  "errors": \(.*\),$/\1/p' "$OUT/runs/$1.json" | head -1; }
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+{
+  echo "# hrnn serving benchmark"
+  echo
+  echo "- date: $now; git commit: $commit$dirty"
+  echo "- machine: $cpu; $(nproc) cores; kernel $(uname -r)"
+  echo "- load average (1/5/15 min) at start: $LOAD_START; at end: $LOAD_END"
+  echo "- command: scripts/bench.sh $*"
+  echo "- hrnn-loadgen runs on the same machine as the server (loopback), sharing its cores."
+  echo
+  echo "| run | offered | achieved | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  for id in "${RUNS[@]}"; do
+    unit=$(field "$id" unit | tr -d '"')
+    offered=$(field "$id" target_rps)
+    mode=$(field "$id" mode | tr -d '"')
+    if [ "$mode" = closed ]; then
+      offered="closed, $(field "$id" concurrency) callers"
+    else
+      offered="$offered $unit/s"
+    fi
+    printf '| %s | %s | %.0f %s/s | %.3f | %.3f | %.3f | %.3f | %.3f | %s |\n' "$id" "$offered" \
+      "$(field "$id" achieved_rps)" "$unit" "$(field "$id" p50)" "$(field "$id" p90)" \
+      "$(field "$id" p99)" "$(field "$id" p999)" "$(field "$id" max)" "$(errors_of "$id")"
+  done
+  echo
+  if [ -n "$STATE_LINE" ]; then
+    read -r scfg svar sactive sbytes <<<"$STATE_LINE"
+    echo "State: config $scfg ($svar): hrnn_active_users $sactive, hrnn_user_state_bytes" \
+      "$sbytes, $(awk -v b="$sbytes" -v u="$sactive" 'BEGIN { printf "%.0f", (u > 0 ? b / u : 0) }')" \
+      "bytes per user."
+    echo
+  fi
+  echo "Targets (DESIGN §9), per run that measures one:"
+  echo
+  echo "| target | run | measured | |"
+  echo "|---|---|---|---|"
+  check() {  # label run value op limit: a run with failed calls or none ok misses its target
+    local verdict errs=0 ok=1
+    if [ -f "$OUT/runs/$2.json" ]; then errs=$(field "$2" errors_total); ok=$(field "$2" ok); fi
+    verdict=$(awk -v v="$3" -v l="$5" -v op="$4" -v e="$errs" -v k="$ok" \
+      'BEGIN { good = (op == "<=") ? (v <= l) : (v >= l); good = good && e == 0 && k > 0;
+               print (good ? "met" : "missed") }')
+    [ "$errs" != 0 ] && verdict="$verdict ($errs failed calls)"
+    printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$verdict"
+  }
+  for id in "${RUNS[@]}"; do
+    case "$id" in
+      S-*-open-5000) check "S: p99 <= 1 ms at 5,000 req/s" "$id" "$(field "$id" p99)" "<=" 1 ;;
+      M-*-open-1000) check "M: p99 <= 2 ms at 1,000 req/s" "$id" "$(field "$id" p99)" "<=" 2 ;;
+      M-*-closed-*) check "M: >= 3,000 req/s at saturation" "$id" "$(field "$id" achieved_rps)" ">=" 3000 ;;
+      L-*-closed-*) check "L: >= 500 req/s at saturation" "$id" "$(field "$id" achieved_rps)" ">=" 500 ;;
+      *-events) check "StreamEvents >= 100,000 events/s" "$id" "$(field "$id" achieved_rps)" ">=" 100000 ;;
+    esac
+  done
+  if [ -n "$STATE_LINE" ]; then
+    read -r scfg svar sactive sbytes <<<"$STATE_LINE"
+    check "<= 1.5 KB (1536 B) per user state, $sactive users" "$scfg-$svar-state" \
+      "$(awk -v b="$sbytes" -v u="$sactive" 'BEGIN { printf "%.0f", (u > 0 ? b / u : 0) }')" "<=" 1536
+  fi
+  echo
+  echo "Servers stopped with SIGTERM, exit codes: ${SERVER_EXIT_CODES[*]}"
+} >"$OUT/report.md"
+
+{
+  echo "{"
+  echo "  \"date\": \"$now\", \"commit\": \"$commit\", \"dirty\": $([ -n "$dirty" ] && echo true || echo false),"
+  echo "  \"machine\": {\"cpu\": \"$cpu\", \"cores\": $(nproc), \"kernel\": \"$(uname -r)\","
+  echo "              \"loadavg_start\": \"$LOAD_START\", \"loadavg_end\": \"$LOAD_END\"},"
+  echo "  \"quick\": $([ "$QUICK" = 1 ] && echo true || echo false),"
+  if [ -n "$STATE_LINE" ]; then
+    read -r scfg svar sactive sbytes <<<"$STATE_LINE"
+    echo "  \"state\": {\"config\": \"$scfg\", \"variant\": \"$svar\", \"active_users\": $sactive, \"state_bytes\": $sbytes},"
+  fi
+  echo "  \"server_exit_codes\": \"${SERVER_EXIT_CODES[*]}\","
+  echo "  \"runs\": {"
+  sep=""
+  for id in "${RUNS[@]}"; do
+    printf '%s    "%s": ' "$sep" "$id"
+    sed '2,$s/^/    /' "$OUT/runs/$id.json" | sed '$ s/}$/}/' | tr -d '\n' | sed 's/  */ /g'
+    sep=$',\n'
+  done
+  printf '\n  }\n}\n'
+} >"$OUT/report.json"
+
+cat "$OUT/report.md"
+log "report: $OUT/report.md, $OUT/report.json"
+exit "$FAILED_EXIT"
