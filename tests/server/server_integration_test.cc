@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -296,6 +298,57 @@ TEST_F(ServerIntegrationTest, WithoutAModelCallsAreUnavailableUntilOneAppears) {
   }
   EXPECT_EQ(Health("hrnn.v1.Recommender"), HealthCheckResponse::SERVING);
   EXPECT_TRUE(Recommend("u", &response).ok());
+}
+
+TEST_F(ServerIntegrationTest, NewModelVersionsAreServedAndBadOnesRefused) {
+  config_.model_poll_interval_ms = 100;
+  StartServer();
+  v1::PutEventsRequest put;
+  *put.add_events() = Click("ann", "item-4");
+  v1::PutEventsResponse put_response;
+  ASSERT_TRUE(stub_->PutEvents(Context().get(), put, &put_response).ok());
+  v1::GetRecommendationsResponse response;
+  ASSERT_TRUE(Recommend("ann", &response).ok());
+  EXPECT_EQ(response.state(), "session");
+
+  auto served_version = [&] {
+    v1::ModelInfo info;
+    return stub_->GetModelInfo(Context().get(), v1::GetModelInfoRequest(), &info).ok()
+               ? info.version()
+               : -1;
+  };
+  testing::WriteRandomModel(config_.model_dir, 2, ModelMode::kHrnnInit, 200, /*seed=*/99);
+  for (int i = 0; i < 100 && served_version() != 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(served_version(), 2);
+  // The state built by version 1 is never used with version 2.
+  ASSERT_TRUE(Recommend("ann", &response).ok());
+  EXPECT_EQ(response.model_version(), 2);
+  EXPECT_EQ(response.state(), "new_user");
+
+  // A corrupt version 3 appears (complete, then renamed in, as a trainer would write it).
+  const auto staging = dir_ / "staging";
+  const std::string bad = testing::WriteRandomModel(staging, 3);
+  {
+    std::fstream weights(std::filesystem::path(bad) / "weights.safetensors",
+                         std::ios::in | std::ios::out | std::ios::binary);
+    weights.seekp(-16, std::ios::end);
+    weights.write("garbage-garbage!", 16);
+  }
+  std::filesystem::rename(bad, std::filesystem::path(config_.model_dir) / "3");
+  std::string page;
+  for (int i = 0; i < 100; ++i) {
+    page = HttpGet(server_->metrics_port(), "/metrics");
+    if (page.find("hrnn_model_load_failures_total 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_THAT(page, HasSubstr("hrnn_model_load_failures_total 1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // More polls: no retry storm.
+  EXPECT_THAT(HttpGet(server_->metrics_port(), "/metrics"),
+              HasSubstr("hrnn_model_load_failures_total 1"));
+  EXPECT_EQ(served_version(), 2);
+  EXPECT_THAT(HttpGet(server_->metrics_port(), "/metrics"), HasSubstr("hrnn_model_version 2"));
 }
 
 TEST_F(ServerIntegrationTest, ReflectionListsTheServices) {
