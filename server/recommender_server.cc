@@ -67,7 +67,7 @@ std::vector<std::string> LabelledEventTypes(const ServerConfig& config) {
 RecommenderServer::RecommenderServer(ServerConfig config, const Clock* clock)
     : config_(std::move(config)),
       clock_(clock != nullptr ? *clock : system_clock_),
-      metrics_(LabelledEventTypes(config_)) {}
+      metrics_(LabelledEventTypes(config_), RecommenderService::MethodNames()) {}
 
 absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(ServerConfig config,
                                                                             const Clock* clock) {

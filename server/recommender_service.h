@@ -44,6 +44,12 @@ class RecommenderService final : public v1::Recommender::CallbackService {
                                          const v1::GetModelInfoRequest* request,
                                          v1::ModelInfo* response) override;
 
+  // The method names recorded in the metrics.
+  static std::vector<std::string> MethodNames() {
+    return {"GetRecommendations", "GetPersonalizedRanking", "PutEvents", "StreamEvents",
+            "PutItems",           "DeleteUser",             "GetModelInfo"};
+  }
+
   // StreamEvents calls open now.
   int open_streams() const { return open_streams_.load(std::memory_order_relaxed); }
 

@@ -1,6 +1,7 @@
 #include "server/server_metrics.h"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 namespace hrnn {
@@ -34,8 +35,14 @@ absl::string_view EventResultName(EventResult result) {
   return "unknown";
 }
 
-ServerMetrics::ServerMetrics(std::vector<std::string> event_types)
-    : registry_(std::make_shared<prometheus::Registry>()), event_types_(std::move(event_types)) {
+ServerMetrics::ServerMetrics(std::vector<std::string> event_types,
+                             std::vector<std::string> methods)
+    : registry_(std::make_shared<prometheus::Registry>()) {
+  for (std::string& type : event_types) {
+    if (std::find(event_types_.begin(), event_types_.end(), type) == event_types_.end()) {
+      event_types_.push_back(std::move(type));
+    }
+  }
   auto& registry = *registry_;
   requests_ = &prometheus::BuildCounter()
                    .Name("hrnn_requests_total")
@@ -45,11 +52,26 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types)
                           .Name("hrnn_request_duration_seconds")
                           .Help("Server-side gRPC call latency, by method.")
                           .Register(registry);
+  for (std::string& method : methods) {
+    auto metrics = std::make_unique<MethodMetrics>();
+    metrics->seconds = &request_seconds_->Add({{"method", method}}, LatencyBuckets());
+    metrics->name = std::move(method);
+    methods_.push_back(std::move(metrics));
+  }
   events_ = &prometheus::BuildCounter()
                  .Name("hrnn_events_total")
                  .Help("Events received, by event type (configured types, else \"other\") "
                        "and outcome.")
                  .Register(registry);
+  for (size_t t = 0; t <= event_types_.size(); ++t) {
+    const std::string type = t < event_types_.size() ? event_types_[t] : "other";
+    auto& counters = events_by_type_.emplace_back();
+    for (int r = 0; r < kNumEventResults; ++r) {
+      counters[r] = &events_->Add(
+          {{"event_type", type},
+           {"outcome", std::string(EventResultName(static_cast<EventResult>(r)))}});
+    }
+  }
   scoring_seconds_ = &prometheus::BuildHistogram()
                           .Name("hrnn_scoring_duration_seconds")
                           .Help("Time to score the catalogue and select the top items, per "
@@ -105,20 +127,36 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types)
                               .Add({});
 }
 
+prometheus::Counter& ServerMetrics::RequestCounter(absl::string_view method,
+                                                   absl::StatusCode code) {
+  MethodMetrics* metrics = nullptr;
+  for (const auto& candidate : methods_) {
+    if (candidate->name == method) metrics = candidate.get();
+  }
+  assert(metrics != nullptr);
+  const int index = static_cast<int>(code);
+  std::atomic<prometheus::Counter*>& slot =
+      metrics->by_code[index >= 0 && index < kNumCodes ? index : 2 /* UNKNOWN */];
+  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {  // Family::Add is idempotent and thread-safe.
+    counter = &requests_->Add({{"method", metrics->name}, {"code", CodeName(code)}});
+    slot.store(counter, std::memory_order_release);
+  }
+  return *counter;
+}
+
 void ServerMetrics::RecordRequest(absl::string_view method, absl::StatusCode code,
                                   double seconds) {
-  const std::string method_name(method);
-  requests_->Add({{"method", method_name}, {"code", CodeName(code)}}).Increment();
-  request_seconds_->Add({{"method", method_name}}, LatencyBuckets()).Observe(seconds);
+  RequestCounter(method, code).Increment();
+  for (const auto& candidate : methods_) {
+    if (candidate->name == method) candidate->seconds->Observe(seconds);
+  }
 }
 
 void ServerMetrics::RecordEvent(absl::string_view event_type, EventResult result) {
-  const bool known =
-      std::find(event_types_.begin(), event_types_.end(), event_type) != event_types_.end();
-  events_
-      ->Add({{"event_type", known ? std::string(event_type) : "other"},
-             {"outcome", std::string(EventResultName(result))}})
-      .Increment();
+  size_t type = 0;
+  while (type < event_types_.size() && event_types_[type] != event_type) ++type;
+  events_by_type_[type][static_cast<int>(result)]->Increment();
 }
 
 void ServerMetrics::UpdateStore(const UserStateStoreStats& stats) {

@@ -5,6 +5,8 @@
 #ifndef HRNN_SERVER_SERVER_METRICS_H_
 #define HRNN_SERVER_SERVER_METRICS_H_
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,18 +35,20 @@ enum class EventResult {
   kIgnoredType,   // Type neither advances sessions nor records purchases: accepted, no effect.
   kRejected,      // Failed validation: not accepted.
 };
+inline constexpr int kNumEventResults = 8;
 absl::string_view EventResultName(EventResult result);
 
 class ServerMetrics {
  public:
   // `event_types`: the configured event types; any other type is counted as "other" so that
-  // clients cannot create unbounded label values.
-  explicit ServerMetrics(std::vector<std::string> event_types);
+  // clients cannot create unbounded label values. `methods`: the RPC method names that
+  // RecordRequest will be given.
+  ServerMetrics(std::vector<std::string> event_types, std::vector<std::string> methods);
 
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
 
   // One finished RPC: hrnn_requests_total{method,code} and
-  // hrnn_request_duration_seconds{method}.
+  // hrnn_request_duration_seconds{method}. REQUIRES: `method` was given to the constructor.
   void RecordRequest(absl::string_view method, absl::StatusCode code, double seconds);
   // One event: hrnn_events_total{event_type,outcome}.
   void RecordEvent(absl::string_view event_type, EventResult result);
@@ -62,8 +66,22 @@ class ServerMetrics {
   void ModelLoadFailed() { model_load_failures_->Increment(); }
 
  private:
+  // The counter of (method, code), created on first use and then read without locking.
+  prometheus::Counter& RequestCounter(absl::string_view method, absl::StatusCode code);
+
+  static constexpr int kNumCodes = 17;  // absl::StatusCode 0..16.
+
   std::shared_ptr<prometheus::Registry> registry_;
-  std::vector<std::string> event_types_;
+  std::vector<std::string> event_types_;  // Labelled types; index event_types_.size() = "other".
+  // events_by_type_[type index][result]: every series is created up front.
+  std::vector<std::array<prometheus::Counter*, kNumEventResults>> events_by_type_;
+  // Per method name (a fixed, small set): its histogram and counters by code.
+  struct MethodMetrics {
+    std::string name;
+    prometheus::Histogram* seconds = nullptr;
+    std::array<std::atomic<prometheus::Counter*>, kNumCodes> by_code{};
+  };
+  std::vector<std::unique_ptr<MethodMetrics>> methods_;  // Fixed after construction.
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Histogram>* request_seconds_;
   prometheus::Family<prometheus::Counter>* events_;

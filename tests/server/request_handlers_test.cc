@@ -1,4 +1,5 @@
 #include "server/request_handlers.h"
+#include "server/recommender_service.h"
 
 #include <cmath>
 #include <limits>
@@ -31,7 +32,8 @@ class RequestHandlersTest : public ::testing::Test {
     config_.purchase_event_types = {"purchase"};
     testing::WriteRandomModel(config_.model_dir, 3);
     store_ = std::make_unique<UserStateStore>(UserStateStoreOptions());
-    metrics_ = std::make_unique<ServerMetrics>(std::vector<std::string>{"click", "purchase"});
+    metrics_ = std::make_unique<ServerMetrics>(std::vector<std::string>{"click", "purchase"},
+                                               RecommenderService::MethodNames());
     handlers_ = std::make_unique<RequestHandlers>(&config_, &handle_, store_.get(), &clock_,
                                                   metrics_.get());
   }
@@ -229,7 +231,7 @@ TEST_F(RequestHandlersTest, EventsAreValidatedOneByOne) {
   const std::string metrics = MetricsText();
   EXPECT_THAT(metrics, HasSubstr("event_type=\"click\",outcome=\"rejected\"} 7"));
   EXPECT_THAT(metrics, HasSubstr("outcome=\"unknown_item\"} 1"));
-  EXPECT_THAT(metrics, HasSubstr("event_type=\"other\""));  // The 65-byte type.
+  EXPECT_THAT(metrics, HasSubstr("event_type=\"other\",outcome=\"rejected\"} 1"));  // 65-byte type
 }
 
 TEST_F(RequestHandlersTest, CallLevelLimitsOnEvents) {
