@@ -114,6 +114,18 @@ void HrnnNetwork::ScoreBatch(absl::Span<const float* const> states,
   MatVecBatch(item_table_, states, output_bias_.data(), scores);
 }
 
+void HrnnNetwork::ScoreNaive(const float* session_state, float* scores) const {
+  const Tensor& weight = model_->tensor("output.weight");
+  const Tensor& bias = model_->tensor("output.bias");
+  const Eigen::Index n = num_items();
+  const Eigen::Index hidden = hidden_size();
+  Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> w(
+      weight.values.data(), n, hidden);
+  Eigen::Map<Eigen::VectorXf> out(scores, n);
+  out.noalias() = w * Eigen::Map<const Eigen::VectorXf>(session_state, hidden);
+  out += Eigen::Map<const Eigen::VectorXf>(bias.values.data(), n);
+}
+
 void HrnnNetwork::ScoreItems(const float* session_state, absl::Span<const int64_t> items,
                              float* scores) const {
   const int hidden = hidden_size();

@@ -51,6 +51,10 @@ class HrnnNetwork {
   // Score() for several states in one pass over the item table.
   // REQUIRES: states.size() == scores.size().
   void ScoreBatch(absl::Span<const float* const> states, absl::Span<float* const> scores) const;
+  // Score() the way a straightforward implementation would: Eigen's matrix-vector product over
+  // the model's row-major fp32 output table (no panel layout, no bf16). The baseline that
+  // serving benchmarks compare against; same results as Score() up to rounding.
+  void ScoreNaive(const float* session_state, float* scores) const;
   // scores[j] = score of items[j] only (for re-ranking a candidate list).
   // REQUIRES: every item in [0, num_items()).
   void ScoreItems(const float* session_state, absl::Span<const int64_t> items,

@@ -52,6 +52,16 @@ ItemExclusions FilterExclusions(const ServingModel& model, const UserState& stat
   return exclusions;
 }
 
+void AppendItems(const ServingModel& model, const std::vector<ScoredItem>& top,
+                 v1::GetRecommendationsResponse* response) {
+  response->mutable_items()->Reserve(static_cast<int>(top.size()));
+  for (const ScoredItem& item : top) {
+    v1::ScoredItem* out = response->add_items();
+    out->set_item_id(model.items().id(item.index));
+    out->set_score(item.score);
+  }
+}
+
 const char* StateName(bool known, bool session_live) {
   if (!known) return "new_user";
   return session_live ? "session" : "user";
@@ -63,8 +73,9 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-absl::Status RequestHandlers::GetRecommendations(const v1::GetRecommendationsRequest& request,
-                                                 v1::GetRecommendationsResponse* response) const {
+absl::StatusOr<std::optional<PendingRecommendation>> RequestHandlers::PrepareRecommendations(
+    const v1::GetRecommendationsRequest& request,
+    v1::GetRecommendationsResponse* response) const {
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
   HRNN_RETURN_IF_ERROR(internal::ValidateId("user_id", request.user_id(), config_.max_id_bytes,
                                             /*required=*/true));
@@ -83,39 +94,61 @@ absl::Status RequestHandlers::GetRecommendations(const v1::GetRecommendationsReq
   const UserState state = ReadState(*model, request.user_id(), now_ms, &known);
   const Recommender& recommender = *model->recommender;
   const bool session_live = recommender.SessionLive(state, now_ms, request.session_id());
-  const std::shared_ptr<const ItemAvailability::Mask> unavailable =
-      model->availability->Snapshot();
-  ItemExclusions exclusions =
-      FilterExclusions(*model, state, session_live, request.filter(), unavailable.get());
+  response->set_recommendation_id(NewRecommendationId());
+  response->set_model_version(model->version);
+  response->set_state(StateName(known, session_live));
 
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<ScoredItem> top;
+  PendingRecommendation pending;
+  pending.num_results = num_results;
+  pending.unavailable = model->availability->Snapshot();
+  pending.exclusions =
+      FilterExclusions(*model, state, session_live, request.filter(), pending.unavailable.get());
   if (request.filter().include_item_ids_size() > 0) {
+    // Only the listed items: score them directly, no catalogue pass.
     std::vector<int64_t> candidates;
     absl::flat_hash_set<int64_t> seen;
     for (const std::string& id : request.filter().include_item_ids()) {
       std::optional<int64_t> index = model->items().Find(id);
-      if (index && !exclusions.Contains(*index) && seen.insert(*index).second) {
+      if (index && !pending.exclusions.Contains(*index) && seen.insert(*index).second) {
         candidates.push_back(*index);
       }
     }
-    HRNN_ASSIGN_OR_RETURN(top, recommender.Rank(state, now_ms, candidates, request.session_id()));
+    HRNN_ASSIGN_OR_RETURN(std::vector<ScoredItem> top, recommender.Rank(state, now_ms, candidates,
+                                                                        request.session_id()));
     if (static_cast<int>(top.size()) > num_results) top.resize(num_results);
-  } else {
-    top = recommender.Recommend(state, now_ms, num_results, std::move(exclusions),
-                                request.session_id());
+    AppendItems(*model, top, response);
+    return std::nullopt;
   }
-  if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
+  pending.query.resize(model->network->hidden_size());
+  recommender.QueryState(state, now_ms, request.session_id(), pending.query.data());
+  pending.model = std::move(model);
+  return pending;
+}
 
-  response->mutable_items()->Reserve(static_cast<int>(top.size()));
-  for (const ScoredItem& item : top) {
-    v1::ScoredItem* out = response->add_items();
-    out->set_item_id(model->items().id(item.index));
-    out->set_score(item.score);
+void RequestHandlers::CompleteRecommendations(PendingRecommendation& pending,
+                                              absl::Span<const float> scores,
+                                              v1::GetRecommendationsResponse* response) const {
+  const std::vector<ScoredItem> top =
+      config_.scoring == "naive"
+          ? TopKReference(scores, pending.num_results, std::move(pending.exclusions))
+          : TopK(scores, pending.num_results, std::move(pending.exclusions));
+  AppendItems(*pending.model, top, response);
+}
+
+absl::Status RequestHandlers::GetRecommendations(const v1::GetRecommendationsRequest& request,
+                                                 v1::GetRecommendationsResponse* response) const {
+  HRNN_ASSIGN_OR_RETURN(std::optional<PendingRecommendation> pending,
+                        PrepareRecommendations(request, response));
+  if (!pending.has_value()) return absl::OkStatus();
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<float> scores(pending->model->network->num_items());
+  if (config_.scoring == "naive") {
+    pending->model->network->ScoreNaive(pending->query.data(), scores.data());
+  } else {
+    pending->model->network->Score(pending->query.data(), scores.data());
   }
-  response->set_recommendation_id(NewRecommendationId());
-  response->set_model_version(model->version);
-  response->set_state(StateName(known, session_live));
+  CompleteRecommendations(*pending, scores, response);
+  if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
 #include "server/recommender_server.h"
 
+#include <algorithm>
 #include <exception>
 #include <fstream>
 #include <sstream>
@@ -91,9 +92,16 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   }
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                         ServerCredentialsFor(s.config_));
+  if (s.config_.scoring == "batched") {
+    const int threads = s.config_.scoring_threads > 0
+                            ? s.config_.scoring_threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    s.batcher_ = std::make_unique<ScoringBatcher>(
+        threads, s.config_.max_batch, [&s](int size) { s.metrics_.RecordBatch(size); });
+  }
   s.service_ = std::make_unique<RecommenderService>(s.handlers_.get(), &s.metrics_,
                                                     s.config_.max_concurrent_streams,
-                                                    s.authenticator_.get());
+                                                    s.authenticator_.get(), s.batcher_.get());
   s.PollModel();
 
   // Metrics first: a server whose metrics port is taken should not start serving at all.
@@ -210,6 +218,7 @@ void RecommenderServer::Shutdown(absl::Duration deadline) {
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
     grpc_server_->Wait();
   }
+  batcher_.reset();  // Every call is finished: nothing is queued.
   stop_maintenance_.Notify();
   if (maintenance_.joinable()) maintenance_.join();
   exposer_.reset();  // civetweb polls in 2 s quanta: stopping it takes up to 2 s.

@@ -77,6 +77,7 @@ class RecommenderServer {
   std::unique_ptr<UserStateStore> store_;
   std::unique_ptr<RequestHandlers> handlers_;
   std::unique_ptr<TokenAuthenticator> authenticator_;  // Null: no token needed.
+  std::unique_ptr<ScoringBatcher> batcher_;  // Null unless config.scoring is "batched".
   std::unique_ptr<RecommenderService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;

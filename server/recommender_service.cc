@@ -66,11 +66,13 @@ class RecommenderService::EventStreamReactor final : public grpc::ServerReadReac
 
 RecommenderService::RecommenderService(const RequestHandlers* handlers, ServerMetrics* metrics,
                                        int max_open_streams,
-                                       const TokenAuthenticator* authenticator)
+                                       const TokenAuthenticator* authenticator,
+                                       ScoringBatcher* batcher)
     : handlers_(*handlers),
       metrics_(metrics),
       max_open_streams_(max_open_streams),
-      authenticator_(authenticator) {}
+      authenticator_(authenticator),
+      batcher_(batcher) {}
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RecommenderService::RunUnary(
@@ -89,8 +91,43 @@ grpc::ServerUnaryReactor* RecommenderService::RunUnary(
 grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
     grpc::CallbackServerContext* context, const v1::GetRecommendationsRequest* request,
     v1::GetRecommendationsResponse* response) {
-  return RunUnary(context, "GetRecommendations", request, response,
-                  &RequestHandlers::GetRecommendations);
+  if (batcher_ == nullptr) {
+    return RunUnary(context, "GetRecommendations", request, response,
+                    &RequestHandlers::GetRecommendations);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = Authenticate(*context);
+  absl::StatusOr<std::optional<PendingRecommendation>> prepared =
+      status.ok() ? handlers_.PrepareRecommendations(*request, response)
+                  : absl::StatusOr<std::optional<PendingRecommendation>>(status);
+  if (!prepared.ok() || !prepared->has_value()) {
+    status = prepared.status();
+    reactor->Finish(ToGrpcStatus(status));
+    if (metrics_ != nullptr) {
+      metrics_->RecordRequest("GetRecommendations", status.code(), SecondsSince(start));
+    }
+    return reactor;
+  }
+  // The scoring pass runs on a batcher thread, which finishes the call.
+  auto pending = std::make_shared<PendingRecommendation>(std::move(**prepared));
+  ScoringBatcher::Job job;
+  job.model = pending->model;
+  job.query = std::move(pending->query);
+  job.deadline = context->deadline();
+  job.done = [this, reactor, response, pending, start](absl::Status scored,
+                                                       absl::Span<const float> scores) {
+    if (scored.ok()) {
+      handlers_.CompleteRecommendations(*pending, scores, response);
+      if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
+    }
+    reactor->Finish(ToGrpcStatus(scored));
+    if (metrics_ != nullptr) {
+      metrics_->RecordRequest("GetRecommendations", scored.code(), SecondsSince(start));
+    }
+  };
+  batcher_->Submit(std::move(job));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetPersonalizedRanking(

@@ -1,6 +1,8 @@
 // RecommenderService: the hrnn.v1.Recommender gRPC service on the callback API. Each method runs
 // its RequestHandlers function inline (CPU-bound, never blocking), converts the status with
-// ToGrpcStatus, and records the call in the metrics. StreamEvents applies events as they arrive.
+// ToGrpcStatus, and records the call in the metrics; with a ScoringBatcher, GetRecommendations
+// hands its catalogue pass to the batcher, whose thread finishes the call. StreamEvents applies
+// events as they arrive.
 // With a TokenAuthenticator, every call must carry an accepted bearer token first
 // (UNAUTHENTICATED otherwise). Thread-safe.
 #ifndef HRNN_SERVER_RECOMMENDER_SERVICE_H_
@@ -10,6 +12,7 @@
 
 #include "hrnn/v1/recommender.grpc.pb.h"
 #include "server/request_handlers.h"
+#include "server/scoring_batcher.h"
 #include "server/server_metrics.h"
 #include "server/token_authenticator.h"
 
@@ -17,11 +20,13 @@ namespace hrnn {
 
 class RecommenderService final : public v1::Recommender::CallbackService {
  public:
-  // Borrowed pointers must outlive the service; `metrics` and `authenticator` may be null (no
-  // metrics; no authentication). At most `max_open_streams` StreamEvents calls run at once;
-  // more get RESOURCE_EXHAUSTED.
+  // Borrowed pointers must outlive the service; `metrics`, `authenticator` and `batcher` may
+  // be null (no metrics; no authentication; GetRecommendations scored inline, one pass per
+  // call). At most `max_open_streams` StreamEvents calls run at once; more get
+  // RESOURCE_EXHAUSTED.
   RecommenderService(const RequestHandlers* handlers, ServerMetrics* metrics,
-                     int max_open_streams, const TokenAuthenticator* authenticator = nullptr);
+                     int max_open_streams, const TokenAuthenticator* authenticator = nullptr,
+                     ScoringBatcher* batcher = nullptr);
 
   grpc::ServerUnaryReactor* GetRecommendations(
       grpc::CallbackServerContext* context, const v1::GetRecommendationsRequest* request,
@@ -70,6 +75,7 @@ class RecommenderService final : public v1::Recommender::CallbackService {
   ServerMetrics* metrics_;
   const int max_open_streams_;
   const TokenAuthenticator* const authenticator_;
+  ScoringBatcher* const batcher_;
   std::atomic<int> open_streams_{0};
 };
 

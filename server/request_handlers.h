@@ -9,17 +9,31 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "core/clock.h"
 #include "core/serving_model.h"
 #include "core/state/user_state_store.h"
+#include "core/top_k.h"
 #include "hrnn/v1/recommender.pb.h"
 #include "server/server_config.h"
 #include "server/server_metrics.h"
 
 namespace hrnn {
+
+// A GetRecommendations call between PrepareRecommendations and CompleteRecommendations: the
+// query vector to score the catalogue with, and what to exclude from the top items.
+struct PendingRecommendation {
+  std::shared_ptr<const ServingModel> model;
+  std::vector<float> query;  // hidden_size() floats.
+  int num_results = 0;
+  std::shared_ptr<const ItemAvailability::Mask> unavailable;  // Keeps `exclusions`' mask alive.
+  ItemExclusions exclusions;
+};
 
 class RequestHandlers {
  public:
@@ -27,8 +41,19 @@ class RequestHandlers {
   RequestHandlers(const ServerConfig* config, const ServingModelHandle* model,
                   UserStateStore* store, const Clock* clock, ServerMetrics* metrics);
 
+  // The whole call: Prepare, score the catalogue (config.scoring "naive": Eigen and
+  // std::partial_sort; otherwise the SIMD kernels and the heap top-k), Complete.
   absl::Status GetRecommendations(const v1::GetRecommendationsRequest& request,
                                   v1::GetRecommendationsResponse* response) const;
+  // Validates the request, reads the user's state and fills the response's id, model version
+  // and state. Returns the catalogue pass still to do, or nullopt when the response is already
+  // complete (an include list is scored directly). Errors as GetRecommendations.
+  absl::StatusOr<std::optional<PendingRecommendation>> PrepareRecommendations(
+      const v1::GetRecommendationsRequest& request,
+      v1::GetRecommendationsResponse* response) const;
+  // Selects the top items from `scores` (every item's) and appends them to the response.
+  void CompleteRecommendations(PendingRecommendation& pending, absl::Span<const float> scores,
+                               v1::GetRecommendationsResponse* response) const;
   absl::Status GetPersonalizedRanking(const v1::GetPersonalizedRankingRequest& request,
                                       v1::GetPersonalizedRankingResponse* response) const;
   // Call-level errors: no model (UNAVAILABLE), no events or more than max_events_per_call

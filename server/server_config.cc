@@ -34,6 +34,15 @@ absl::Status ServerConfig::Validate() const {
   if (!tls_client_ca_file.empty() && tls_cert_file.empty()) {
     return Invalid("tls_client_ca_file", "mutual TLS needs --tls_cert_file and --tls_key_file");
   }
+  if (scoring != "batched" && scoring != "single" && scoring != "naive") {
+    return Invalid("scoring", absl::StrCat("\"", scoring, "\" is not batched, single or naive"));
+  }
+  if (scoring_threads < 0 || scoring_threads > 256) {
+    return Invalid("scoring_threads", absl::StrCat(scoring_threads, " is outside 0..256"));
+  }
+  if (max_batch < 1 || max_batch > 32) {
+    return Invalid("max_batch", absl::StrCat(max_batch, " is outside 1..32"));
+  }
   if (item_table != "fp32" && item_table != "bf16") {
     return Invalid("item_table", absl::StrCat("\"", item_table, "\" is not fp32 or bf16"));
   }

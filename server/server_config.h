@@ -33,6 +33,14 @@ struct ServerConfig {
   // Bearer tokens accepted on Recommender calls, one per line (empty = no token needed). The
   // health service never needs one. Default: "".
   std::string auth_tokens_file;
+  // How GetRecommendations scores the catalogue: "batched" (concurrent calls share passes over
+  // the item table, SIMD kernels), "single" (one pass per call, SIMD kernels) or "naive" (one
+  // Eigen pass per call and std::partial_sort: the baseline for benchmarks). Default: "batched".
+  std::string scoring = "batched";
+  // Threads scoring batched calls (0 = one per CPU core). Default: 0.
+  int scoring_threads = 0;
+  // Most calls scored in one pass. Default: 8.
+  int max_batch = 8;
   // Scoring table precision: "fp32" or "bf16". Default: "fp32".
   std::string item_table = "fp32";
 

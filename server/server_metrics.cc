@@ -75,9 +75,17 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types,
   scoring_seconds_ = &prometheus::BuildHistogram()
                           .Name("hrnn_scoring_duration_seconds")
                           .Help("Time to score the catalogue and select the top items, per "
-                                "request.")
+                                "request (with batched scoring: from the request's hand-off, "
+                                "queueing included).")
                           .Register(registry)
                           .Add({}, LatencyBuckets());
+  batch_size_ = &prometheus::BuildHistogram()
+                     .Name("hrnn_scoring_batch_size")
+                     .Help("GetRecommendations calls scored together in one pass over the "
+                           "item table.")
+                     .Register(registry)
+                     .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 3, 4, 5, 6, 7, 8,
+                                                                       16, 32});
   streams_active_ = &prometheus::BuildGauge()
                          .Name("hrnn_event_streams_active")
                          .Help("StreamEvents calls open now.")

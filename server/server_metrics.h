@@ -54,6 +54,8 @@ class ServerMetrics {
   void RecordEvent(absl::string_view event_type, EventResult result);
   // Time to score the catalogue and select the top items for one request.
   void RecordScoring(double seconds) { scoring_seconds_->Observe(seconds); }
+  // Calls scored together in one pass over the item table.
+  void RecordBatch(int size) { batch_size_->Observe(size); }
   // Stream bookkeeping: hrnn_event_streams_active.
   void StreamOpened() { streams_active_->Increment(); }
   void StreamClosed() { streams_active_->Decrement(); }
@@ -86,6 +88,7 @@ class ServerMetrics {
   prometheus::Family<prometheus::Histogram>* request_seconds_;
   prometheus::Family<prometheus::Counter>* events_;
   prometheus::Histogram* scoring_seconds_;
+  prometheus::Histogram* batch_size_;
   prometheus::Gauge* streams_active_;
   prometheus::Gauge* users_;
   prometheus::Gauge* state_bytes_;

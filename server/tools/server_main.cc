@@ -35,6 +35,12 @@ ABSL_FLAG(std::string, auth_tokens_file, "",
           "File of accepted bearer tokens, one per line (# comments); when set, every "
           "Recommender call needs 'authorization: Bearer <token>' metadata. Health checks "
           "never do.");
+ABSL_FLAG(std::string, scoring, "batched",
+          "How GetRecommendations scores the catalogue: batched (concurrent calls share passes "
+          "over the item table), single (one SIMD pass per call) or naive (Eigen + "
+          "std::partial_sort, the benchmark baseline).");
+ABSL_FLAG(int, scoring_threads, 0, "Threads scoring batched calls (0 = one per CPU core).");
+ABSL_FLAG(int, max_batch, 8, "Most calls scored in one pass over the item table.");
 ABSL_FLAG(std::string, item_table, "fp32",
           "Scoring table precision: fp32, or bf16 (half the memory traffic, slightly less "
           "exact).");
@@ -70,6 +76,7 @@ namespace {
 const std::vector<std::string> kFlagNames = {
     "model_dir",       "host",           "port",           "metrics_port",
     "tls_cert_file",   "tls_key_file",   "tls_client_ca_file", "auth_tokens_file",
+    "scoring",         "scoring_threads", "max_batch",
     "item_table",      "session_timeout", "session_event_types", "purchase_event_types",
     "max_users",       "max_state_bytes", "user_idle_ttl",  "state_shards",
     "max_id_bytes",    "max_events_per_call", "max_future_skew", "max_message_bytes",
@@ -110,6 +117,9 @@ int main(int argc, char** argv) {
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   config.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   config.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
+  config.scoring = absl::GetFlag(FLAGS_scoring);
+  config.scoring_threads = absl::GetFlag(FLAGS_scoring_threads);
+  config.max_batch = absl::GetFlag(FLAGS_max_batch);
   config.item_table = absl::GetFlag(FLAGS_item_table);
   config.session_timeout_ms = Millis(absl::GetFlag(FLAGS_session_timeout));
   config.session_event_types = absl::GetFlag(FLAGS_session_event_types);

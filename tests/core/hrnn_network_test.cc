@@ -109,6 +109,9 @@ TEST_P(HrnnNetworkTest, BatchAndItemScoringMatchSingleScoring) {
   for (size_t j = 0; j < items.size(); ++j) {
     EXPECT_NEAR(item_scores[j], single[items[j]], 1e-4f) << "item " << items[j];
   }
+  std::vector<float> naive(c.num_items);
+  network_->ScoreNaive(states[0].data(), naive.data());
+  ExpectAllNear(naive, single, 1e-5f, 1e-5f);
 }
 
 TEST_P(HrnnNetworkTest, Bf16ItemTableStaysCloseToFp32) {

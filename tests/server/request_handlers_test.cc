@@ -323,6 +323,19 @@ TEST_F(RequestHandlersTest, FiltersExcludeSessionHistoryPurchasesListsAndUnavail
   EXPECT_EQ(std::count(restocked.begin(), restocked.end(), first[0]), 1);
 }
 
+TEST_F(RequestHandlersTest, NaiveScoringPathGivesTheSameRecommendations) {
+  LoadModel();
+  Put({Click("fay", "item-3", clock_.NowMs()), Click("fay", "item-8", clock_.NowMs() + 1)});
+  const auto fast = Recommend("fay", 50);
+  config_.scoring = "naive";
+  const auto naive = Recommend("fay", 50);
+  ASSERT_EQ(naive.items_size(), fast.items_size());
+  for (int i = 0; i < fast.items_size(); ++i) {
+    EXPECT_NEAR(naive.items(i).score(), fast.items(i).score(), 1e-4f) << i;
+  }
+  EXPECT_EQ(Ids(naive), Ids(fast));
+}
+
 TEST_F(RequestHandlersTest, PutItemsValidation) {
   LoadModel();
   v1::PutItemsResponse response;
