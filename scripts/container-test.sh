@@ -57,8 +57,9 @@ cleanup() {
     if [ -z "${HRNN_DOCKER_DATA_ROOT:-}" ]; then
       $DOCKER rmi -f "$IMAGE" debian:bookworm debian:bookworm-slim >/dev/null 2>&1
       $DOCKER builder prune -f >/dev/null 2>&1
-    fi  # (else the image and its build cache stay in the kept data root)
-    $DOCKER image prune -f >/dev/null 2>&1
+      $DOCKER image prune -f >/dev/null 2>&1
+    fi  # (else the image and its build cache, untagged stage images included, stay in the
+        # kept data root)
     $SUDO kill -TERM "$DOCKERD_PID"
     for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
     if kill -0 "$DOCKERD_PID" 2>/dev/null; then
@@ -105,23 +106,21 @@ apt_install() {
            "${missing[@]}"; }
 }
 
-# The Debian mirror this machine's apt uses (deb822 .sources or one-line sources.list).
-debian_mirror() {
-  local uri
-  uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
-      /^URIs:/ { uri = $2 } /^Suites:/ && / bookworm( |$)/ && uri != "" { print uri; exit }')
+# The Debian mirrors this machine's apt uses for SUITE (deb822 .sources or one-line
+# sources.list; comments ignored), or deb.debian.org.
+apt_uri() {
+  local suite=$1 default=$2 uri
+  uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v '^[[:space:]]*#' | awk -v s="$suite" '
+      /^$/ { uri = "" } /^URIs:/ { uri = $2 }
+      /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == s && uri != "") { print uri; exit } }')
   if [ -z "$uri" ]; then
     uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-          awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }')
+          awk -v s="$suite" '$1 == "deb" && $3 == s { print $2; exit }')
   fi
-  echo "${uri:-http://deb.debian.org/debian}"
+  echo "${uri:-$default}"
 }
-debian_security_mirror() {
-  local uri
-  uri=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
-        grep -o 'http[^ ]*debian-security' | head -n 1)
-  echo "${uri:-http://deb.debian.org/debian-security}"
-}
+debian_mirror() { apt_uri bookworm http://deb.debian.org/debian; }
+debian_security_mirror() { apt_uri bookworm-security http://deb.debian.org/debian-security; }
 
 say "engine: Debian docker.io, private dockerd"
 apt_install docker.io debootstrap curl ca-certificates \
@@ -239,7 +238,8 @@ for i in $(seq 60); do
   sleep 0.5
 done
 echo "Docker HEALTHCHECK (hrnn-cli health inside the container): $HEALTH"
-$DOCKER logs "$NAME" 2>&1 | head -n 5
+$DOCKER logs "$NAME" > "$WORK/container.log" 2>&1
+sed -n 1,5p "$WORK/container.log"
 PID1=$($DOCKER exec "$NAME" cat /proc/1/cmdline | tr '\0' ' ')
 case "$PID1" in /usr/local/bin/hrnn-server*) ;; *) fail "PID 1 is '$PID1', not hrnn-server" ;; esac
 UID_IN=$($DOCKER exec "$NAME" awk '/^Uid:/ { print $2 }' /proc/1/status)
@@ -247,7 +247,8 @@ UID_IN=$($DOCKER exec "$NAME" awk '/^Uid:/ { print $2 }' /proc/1/status)
 echo "PID 1: $PID1(uid $UID_IN)"
 
 say "events and recommendations over 127.0.0.1:$PORT"
-ITEMS=($(awk -F, 'NR > 1 { print $2 }' "$WORK/log.csv" | head -n 200 | sort -u | head -n 3))
+# (No `| head` in pipelines here: with pipefail, a writer killed by SIGPIPE fails the script.)
+ITEMS=($(awk -F, 'NR > 1 && !seen[$2]++ { print $2; if (++n == 3) exit }' "$WORK/log.csv"))
 [ ${#ITEMS[@]} -eq 3 ] || fail "could not pick 3 items from the log"
 for item in "${ITEMS[@]}"; do
   "${CLI[@]}" event --user=container-user --session=s1 --item="$item" >/dev/null \
@@ -258,13 +259,19 @@ REC=$("${CLI[@]}" --json recommend --user=container-user --session=s1 --n=5 --ex
 echo "$REC"
 [ "$(grep -o '"item_id"' <<<"$REC" | wc -l)" -eq 5 ] || fail "expected 5 recommendations"
 grep -q '"state": *"session"' <<<"$REC" || fail "expected state \"session\" after 3 events"
-head -n 1001 "$WORK/log.csv" > "$WORK/replay.csv"
+sed -n 1,1001p "$WORK/log.csv" > "$WORK/replay.csv"
 "${CLI[@]}" replay --input="$WORK/replay.csv" --batch=250 || fail "replay failed"
-"${CLI[@]}" model-info | head -n 4
+"${CLI[@]}" model-info > "$WORK/model-info.txt" || fail "model-info failed"
+sed -n 1,4p "$WORK/model-info.txt"
 
 say "metrics on 127.0.0.1:$METRICS_PORT"
-curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" > "$WORK/metrics.txt" || fail "GET /metrics failed"
 metric() { awk -v name="$1" '$1 == name { print $2 }' "$WORK/metrics.txt"; }
+# The store gauges are refreshed every 0.5 s: read until they show the users (up to 5 s).
+for _ in $(seq 10); do
+  curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" > "$WORK/metrics.txt" || fail "GET /metrics failed"
+  awk -v u="$(metric hrnn_active_users)" 'BEGIN { exit !(u >= 2) }' && break
+  sleep 0.5
+done
 grep -E '^hrnn_(model_loaded|model_items|active_users|user_state_bytes) ' "$WORK/metrics.txt"
 [ "$(metric hrnn_model_loaded)" = "1" ] || fail "hrnn_model_loaded is not 1"
 USERS=$(metric hrnn_active_users)
@@ -278,9 +285,10 @@ $DOCKER kill -s TERM "$NAME" >/dev/null
 CODE=$(timeout $((DRAIN_DEADLINE_S + 10)) $DOCKER wait "$NAME") \
   || fail "the container did not stop within $((DRAIN_DEADLINE_S + 10)) s of SIGTERM"
 ELAPSED=$(awk -v t0="$T0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.2f", t1 - t0 }')
-$DOCKER logs "$NAME" 2>&1 | tail -n 3
+$DOCKER logs "$NAME" > "$WORK/container.log" 2>&1
+tail -n 3 "$WORK/container.log"
 echo "exit status $CODE after $ELAPSED s"
 [ "$CODE" = "0" ] || fail "exit status $CODE after SIGTERM (expected 0)"
 awk -v e="$ELAPSED" -v d="$DRAIN_DEADLINE_S" 'BEGIN { exit !(e <= d + 2) }' \
   || fail "took $ELAPSED s to stop (drain deadline $DRAIN_DEADLINE_S s + 2 s)"
-$DOCKER logs "$NAME" 2>&1 | grep -q "received SIGTERM" || fail "the server did not log SIGTERM"
+grep -q "received SIGTERM" "$WORK/container.log" || fail "the server did not log SIGTERM"

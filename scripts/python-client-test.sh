@@ -77,7 +77,7 @@ done
 SERVER_PID=$!
 TARGET=""
 for _ in $(seq 300); do
-  TARGET=$(sed -n 's/^listening on \([^ ]*:[0-9]*\)$/\1/p' "$WORK/server.out" | head -n 1)
+  TARGET=$(sed -n 's/^listening on \([^ ]*:[0-9]*\)$/\1/p;T;q' "$WORK/server.out")
   [ -n "$TARGET" ] && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.err" >&2; fail "hrnn-server exited"; }
   sleep 0.1

@@ -81,8 +81,8 @@ start_server() {
   local pid=$!
   PIDS+=("$pid")
   for _ in $(seq 300); do
-    target=$(sed -n 's/^listening on \([^ ]*:[0-9]*\)$/\1/p' "$WORK/$name.out" | head -n 1)
-    metrics=$(sed -n 's/^metrics on \([^ ]*:[0-9]*\)$/\1/p' "$WORK/$name.out" | head -n 1)
+    target=$(sed -n 's/^listening on \([^ ]*:[0-9]*\)$/\1/p;T;q' "$WORK/$name.out")
+    metrics=$(sed -n 's/^metrics on \([^ ]*:[0-9]*\)$/\1/p;T;q' "$WORK/$name.out")
     [ -n "$target" ] && [ -n "$metrics" ] && break
     kill -0 "$pid" 2>/dev/null || { cat "$WORK/$name.err" >&2; fail "$name exited at start-up"; }
     sleep 0.1
@@ -206,6 +206,7 @@ done < "$WORK/users.txt"
   || fail "only $STATEFUL of $NUM_USERS users hold state on the reference server (model too sparse)"
 
 TOTAL=0
+sleep 1  # The store gauges (hrnn_active_users, ...) are refreshed every 0.5 s.
 for r in "${REPLICAS[@]}"; do
   m="${r}_METRICS"
   curl -fsS "http://${!m}/metrics" > "$WORK/$r.metrics" || fail "GET /metrics of $r failed"

@@ -48,8 +48,8 @@ if ! NODE_PATH="$NPM_DIR/node_modules" node -e '
   mkdir -p "$NPM_DIR"
   npm install --prefix "$NPM_DIR" --no-audit --no-fund --no-save "${NPM_PACKAGES[@]}" >/dev/null
 fi
-echo "kubectl $(kubectl version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n 1)," \
-     "node $(node --version), $(yamllint --version), $(promtool --version 2>&1 | head -n 1)"
+echo "kubectl $(kubectl version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p;T;q')," \
+     "node $(node --version), $(yamllint --version), $(promtool --version 2>&1 | sed -n 1p)"
 
 say "kubectl kustomize"
 TARGETS=(deploy/base deploy/envoy)
