@@ -8,7 +8,8 @@
 #      when the engine has none, and builds the image from the Dockerfile;
 #   3. checks the image: runtime libraries all resolve, non-root user, no compiler inside;
 #   4. makes a small model with hrnn-synth + hrnn-train from the local build (building them if
-#      needed), runs the image with the model mounted read-only, waits for the gRPC health
+#      needed), runs the image (read-only root filesystem, no capabilities, as in deploy/) with
+#      the model mounted read-only, waits for the gRPC health
 #      service (hrnn-cli over 127.0.0.1) and for Docker's HEALTHCHECK to say healthy, checks that
 #      hrnn-server is PID 1 as uid 10001, sends events, replays a log, reads recommendations,
 #      reads /metrics with curl;
@@ -212,12 +213,15 @@ build/bin/hrnn-train --input="$WORK/log.csv" --output="$WORK/models/shop" --mode
 chmod -R a+rX "$WORK/models"
 ls "$WORK/models/shop"/*
 
-say "run the container (--network host, model mounted read-only at /models)"
+say "run the container (--network host, read-only root, no capabilities, model mounted read-only)"
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 METRICS_PORT=$(free_port)
 [ "$PORT" != "$METRICS_PORT" ] || METRICS_PORT=$(free_port)
+# --read-only, --cap-drop ALL and no-new-privileges: what the StatefulSet's securityContext
+# imposes in Kubernetes (deploy/base/statefulset.yaml).
 $DOCKER run -d --name "$NAME" --network host \
+  --read-only --cap-drop ALL --security-opt no-new-privileges \
   -v "$WORK/models/shop:/models:ro" \
   -e HRNN_PORT="$PORT" -e HRNN_METRICS_PORT="$METRICS_PORT" \
   --health-interval=1s --health-start-period=30s "$IMAGE" >/dev/null
