@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the normal build (with a smoke run of each benchmark),
-# an AddressSanitizer + UndefinedBehaviorSanitizer build of the tests, and a ThreadSanitizer
-# build of the server tests (integration tests with concurrent clients).
+# the deployment checks (3 replicas behind nginx, manifests, the Python client, the Docker
+# image), an AddressSanitizer + UndefinedBehaviorSanitizer build of the tests, and a
+# ThreadSanitizer build of the server tests (integration tests with concurrent clients).
 # Usage: scripts/test.sh            (build dirs: build/, build-asan/, build-tsan/)
-#        SKIP_ASAN=1 SKIP_TSAN=1 scripts/test.sh
+#        SKIP_ASAN=1 SKIP_TSAN=1 SKIP_DEPLOY=1 SKIP_CONTAINER=1 scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,17 @@ for bench in build/bin/*_benchmark; do
   fi
   echo "ok $(basename "$bench"): $(echo "$out" | grep -c '^[A-Za-z].*[0-9] ns') benchmarks"
 done
+
+if [ "${SKIP_DEPLOY:-0}" != "1" ]; then
+  echo "== deployment checks: routing by user across 3 replicas, manifests, Python client"
+  bash scripts/routing-test.sh
+  bash scripts/validate-manifests.sh
+  bash scripts/python-client-test.sh
+  if [ "${SKIP_CONTAINER:-0}" != "1" ]; then
+    echo "== the Docker image, built and run (skips with a reason where no engine can run)"
+    bash scripts/container-test.sh
+  fi
+fi
 
 if [ "${SKIP_ASAN:-0}" != "1" ]; then
   echo "== tests under ASan + UBSan"
