@@ -19,7 +19,8 @@
 #                         [--no_build] [--state_users=N]
 #   --quick      S only, a small model, 2 s runs, 20k users for state: under a minute (smoke).
 #   --variants   servers to compare in the same run, each started with its extra flags, e.g.
-#                --variants='batched=;naive=--batch_wait=0' (default: one variant, "default").
+#                --variants='batched=;naive=--scoring=naive' (default: batched, single and
+#                naive, the last two one pass per call, naive with Eigen and std::partial_sort).
 #   HRNN_BENCH_L_FLAGS: extra server flags for config L (e.g. --item_table=bf16).
 # Output: DIR/report.md, DIR/report.json, DIR/runs/*.json (one per loadgen run), DIR/logs/.
 # DIR (default bench-out/) holds a .gitignore of its own. Models are cached in DIR/models/.
@@ -32,7 +33,7 @@ QUICK=0
 OUT=bench-out
 CONFIGS=""
 DURATION=""
-VARIANTS="default="
+VARIANTS="batched=;single=--scoring=single;naive=--scoring=naive"
 BUILD=build-release
 DO_BUILD=1
 STATE_USERS=""
