@@ -1,11 +1,13 @@
 // RequestHandlers::PutEvents and ApplyStreamEvent: validate each event, map its item, and apply
 // it to the user's state with the store's compare-and-set (read a copy, step the GRUs without
 // any lock held, commit; on a conflict with a concurrent writer of the same user, redo).
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "server/internal/request_validation.h"
+#include "server/event_application.h"
 #include "server/request_handlers.h"
 
 namespace hrnn {
@@ -57,18 +59,36 @@ absl::string_view TypeOf(const v1::Event& event) {
 }  // namespace
 
 EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Event& event,
-                                        int64_t now_ms, std::string* reason) const {
+                                        int64_t now_ms, std::string* reason,
+                                        uint64_t* log_seq) const {
   *reason = ValidateEvent(event, config_, now_ms);
   if (!reason->empty()) return EventResult::kRejected;
+  if (log_ != nullptr && !log_->status().ok()) {
+    *reason = absl::StrCat("event log unavailable: ", log_->status().message());
+    return EventResult::kRejected;
+  }
   const absl::string_view type = TypeOf(event);
+  // What the event log keeps: the event as accepted, its time resolved.
+  EventRecord record;
+  record.kind = EventRecord::Kind::kEvent;
+  record.timestamp_ms = event.timestamp_ms() == 0 ? now_ms : event.timestamp_ms();
+  record.user_id = event.user_id();
+  record.session_id = event.session_id();
+  record.item_id = event.item_id();
+  record.event_type = std::string(type);
+  if (event.has_event_value()) record.event_value = event.event_value();
+  // Events that change no state are still logged (retraining learns new items from them).
+  auto log_only = [&](EventResult result) {
+    if (log_ != nullptr) *log_seq = log_->Append(&record);
+    return result;
+  };
+
   const bool advances = config_.AdvancesSession(type);
   const bool purchase = config_.IsPurchase(type);
   const std::optional<int64_t> item = model.items().Find(event.item_id());
-  if (!item.has_value()) return EventResult::kUnknownItem;
-  if (!advances && !purchase) return EventResult::kIgnoredType;
+  if (!item.has_value()) return log_only(EventResult::kUnknownItem);
+  if (!advances && !purchase) return log_only(EventResult::kIgnoredType);
 
-  const Recommender& recommender = *model.recommender;
-  const int64_t timestamp_ms = event.timestamp_ms() == 0 ? now_ms : event.timestamp_ms();
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
     std::optional<UserStateStore::Versioned> held = store_.Get(event.user_id(), now_ms);
     uint64_t version = 0;
@@ -79,31 +99,23 @@ EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Eve
     }
     // A state from another model version is never stepped: the user starts afresh.
     if (!held.has_value() || !model.Owns(state)) state = model.NewUserState();
-    const bool out_of_order = state.last_event_ms > timestamp_ms;
-    EventResult result = EventResult::kPurchase;
-    if (advances) {
-      absl::StatusOr<EventOutcome> outcome =
-          recommender.ApplyEvent(state, {*item, timestamp_ms, event.session_id()});
-      if (!outcome.ok()) {  // Unreachable: the item and shape were checked above.
-        *reason = std::string(outcome.status().message());
-        return EventResult::kRejected;
-      }
-      if (*outcome == EventOutcome::kDuplicate) return EventResult::kDuplicate;
-      result = out_of_order                                  ? EventResult::kOutOfOrder
-               : *outcome == EventOutcome::kAppliedNewSession ? EventResult::kNewSession
-                                                              : EventResult::kApplied;
-    }
-    if (purchase) recommender.RecordPurchase(state, *item);
-    if (store_.CompareAndSet(event.user_id(), version, std::move(state), now_ms) != 0) {
-      return result;
-    }
+    const EventResult result = ApplyEventToState(model, advances, purchase, *item,
+                                                 record.timestamp_ms, event.session_id(), state);
+    if (result == EventResult::kDuplicate) return log_only(result);
+    // The log append happens under the user's shard lock, so the log holds each user's events
+    // in the order they were applied, and recovery replays them in that order.
+    const uint64_t committed = store_.CompareAndSet(
+        event.user_id(), version, std::move(state), now_ms, [&](UserState& stored) {
+          if (log_ != nullptr) stored.last_log_seq = *log_seq = log_->Append(&record);
+        });
+    if (committed != 0) return result;
   }
   *reason = "user_id: too many concurrent updates of this user; retry";
   return EventResult::kRejected;
 }
 
-absl::Status RequestHandlers::PutEvents(const v1::PutEventsRequest& request,
-                                        v1::PutEventsResponse* response) const {
+absl::StatusOr<uint64_t> RequestHandlers::ApplyEvents(const v1::PutEventsRequest& request,
+                                                      v1::PutEventsResponse* response) const {
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
   if (request.events_size() < 1 || request.events_size() > config_.max_events_per_call) {
     return absl::InvalidArgumentError(absl::StrCat("events: ", request.events_size(),
@@ -111,24 +123,41 @@ absl::Status RequestHandlers::PutEvents(const v1::PutEventsRequest& request,
                                                    config_.max_events_per_call));
   }
   const int64_t now_ms = clock_.NowMs();
+  uint64_t wait_seq = 0;
   for (int i = 0; i < request.events_size(); ++i) {
-    ApplyAndRecord(*model, request.events(i), i, now_ms, response);
+    wait_seq = std::max(wait_seq, ApplyAndRecord(*model, request.events(i), i, now_ms, response));
+  }
+  return wait_seq;
+}
+
+absl::Status RequestHandlers::PutEvents(const v1::PutEventsRequest& request,
+                                        v1::PutEventsResponse* response) const {
+  HRNN_ASSIGN_OR_RETURN(const uint64_t wait_seq, ApplyEvents(request, response));
+  return WaitDurable(wait_seq);
+}
+
+absl::Status RequestHandlers::WaitDurable(uint64_t seq) const {
+  if (log_ == nullptr || seq == 0) return absl::OkStatus();
+  absl::Status status = log_->WaitDurable(seq);
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat("event log: ", status.message(),
+                                               " (events not acknowledged)"));
   }
   return absl::OkStatus();
 }
 
-absl::Status RequestHandlers::ApplyStreamEvent(const v1::Event& event, int index,
-                                               v1::PutEventsResponse* response) const {
+absl::StatusOr<uint64_t> RequestHandlers::ApplyStreamEvent(const v1::Event& event, int index,
+                                                           v1::PutEventsResponse* response) const {
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
-  ApplyAndRecord(*model, event, index, clock_.NowMs(), response);
-  return absl::OkStatus();
+  return ApplyAndRecord(*model, event, index, clock_.NowMs(), response);
 }
 
-void RequestHandlers::ApplyAndRecord(const ServingModel& model, const v1::Event& event,
-                                     int index, int64_t now_ms,
-                                     v1::PutEventsResponse* response) const {
+uint64_t RequestHandlers::ApplyAndRecord(const ServingModel& model, const v1::Event& event,
+                                         int index, int64_t now_ms,
+                                         v1::PutEventsResponse* response) const {
   std::string reason;
-  const EventResult result = ApplyEvent(model, event, now_ms, &reason);
+  uint64_t log_seq = 0;
+  const EventResult result = ApplyEvent(model, event, now_ms, &reason, &log_seq);
   if (metrics_ != nullptr) {
     metrics_->RecordEvent(TypeOf(event), result);
   }
@@ -139,6 +168,7 @@ void RequestHandlers::ApplyAndRecord(const ServingModel& model, const v1::Event&
   } else {
     response->set_accepted(response->accepted() + 1);
   }
+  return log_seq;
 }
 
 }  // namespace hrnn

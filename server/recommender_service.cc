@@ -1,5 +1,6 @@
 #include "server/recommender_service.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -26,15 +27,21 @@ class RecommenderService::EventStreamReactor final : public grpc::ServerReadReac
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {  // The client half-closed (or the call was cancelled).
-      FinishWith(absl::OkStatus());
+    if (!ok) {  // The client half-closed (or the call was cancelled): acknowledge once durable.
+      if (service_.waiter_ == nullptr) {
+        FinishWith(absl::OkStatus());
+      } else {
+        service_.waiter_->WhenDurable(wait_seq_, [this](absl::Status s) { FinishWith(s); });
+      }
       return;
     }
-    absl::Status status = service_.handlers_.ApplyStreamEvent(event_, index_++, &response_);
-    if (!status.ok()) {
-      FinishWith(status);
+    absl::StatusOr<uint64_t> seq =
+        service_.handlers_.ApplyStreamEvent(event_, index_++, &response_);
+    if (!seq.ok()) {
+      FinishWith(seq.status());
       return;
     }
+    wait_seq_ = std::max(wait_seq_, *seq);
     if (response_.rejected_size() > kMaxReportedStreamRejections) {
       response_.mutable_rejected()->RemoveLast();
     }
@@ -61,18 +68,20 @@ class RecommenderService::EventStreamReactor final : public grpc::ServerReadReac
   const std::chrono::steady_clock::time_point start_;
   v1::Event event_;
   int index_ = 0;
+  uint64_t wait_seq_ = 0;  // The highest log seq of the events applied.
   absl::Status status_;
 };
 
 RecommenderService::RecommenderService(const RequestHandlers* handlers, ServerMetrics* metrics,
                                        int max_open_streams,
                                        const TokenAuthenticator* authenticator,
-                                       ScoringBatcher* batcher)
+                                       ScoringBatcher* batcher, DurabilityWaiter* waiter)
     : handlers_(*handlers),
       metrics_(metrics),
       max_open_streams_(max_open_streams),
       authenticator_(authenticator),
-      batcher_(batcher) {}
+      batcher_(batcher),
+      waiter_(waiter) {}
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RecommenderService::RunUnary(
@@ -140,7 +149,34 @@ grpc::ServerUnaryReactor* RecommenderService::GetPersonalizedRanking(
 grpc::ServerUnaryReactor* RecommenderService::PutEvents(grpc::CallbackServerContext* context,
                                                         const v1::PutEventsRequest* request,
                                                         v1::PutEventsResponse* response) {
-  return RunUnary(context, "PutEvents", request, response, &RequestHandlers::PutEvents);
+  return RunDurable(context, "PutEvents", request, response, &RequestHandlers::ApplyEvents);
+}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* RecommenderService::RunDurable(
+    grpc::CallbackServerContext* context, const char* method, const Request* request,
+    Response* response,
+    absl::StatusOr<uint64_t> (RequestHandlers::*handler)(const Request&, Response*) const) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = [this, reactor, method, start](absl::Status status) {
+    reactor->Finish(ToGrpcStatus(status));
+    if (metrics_ != nullptr) metrics_->RecordRequest(method, status.code(), SecondsSince(start));
+  };
+  absl::Status status = Authenticate(*context);
+  if (!status.ok()) {
+    finish(status);
+    return reactor;
+  }
+  absl::StatusOr<uint64_t> wait_seq = (handlers_.*handler)(*request, response);
+  if (!wait_seq.ok()) {
+    finish(wait_seq.status());
+  } else if (waiter_ == nullptr) {
+    finish(handlers_.WaitDurable(*wait_seq));  // No waiter thread: only without a log (seq 0).
+  } else {
+    waiter_->WhenDurable(*wait_seq, std::move(finish));
+  }
+  return reactor;
 }
 
 grpc::ServerReadReactor<v1::Event>* RecommenderService::StreamEvents(
@@ -182,7 +218,7 @@ grpc::ServerUnaryReactor* RecommenderService::PutItems(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RecommenderService::DeleteUser(grpc::CallbackServerContext* context,
                                                          const v1::DeleteUserRequest* request,
                                                          v1::DeleteUserResponse* response) {
-  return RunUnary(context, "DeleteUser", request, response, &RequestHandlers::DeleteUser);
+  return RunDurable(context, "DeleteUser", request, response, &RequestHandlers::ForgetUser);
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(grpc::CallbackServerContext* context,

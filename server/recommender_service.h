@@ -12,6 +12,7 @@
 
 #include "hrnn/v1/recommender.grpc.pb.h"
 #include "server/request_handlers.h"
+#include "server/durability_waiter.h"
 #include "server/scoring_batcher.h"
 #include "server/server_metrics.h"
 #include "server/token_authenticator.h"
@@ -20,13 +21,13 @@ namespace hrnn {
 
 class RecommenderService final : public v1::Recommender::CallbackService {
  public:
-  // Borrowed pointers must outlive the service; `metrics`, `authenticator` and `batcher` may
-  // be null (no metrics; no authentication; GetRecommendations scored inline, one pass per
-  // call). At most `max_open_streams` StreamEvents calls run at once; more get
+  // Borrowed pointers must outlive the service; `metrics`, `authenticator`, `batcher` and
+  // `waiter` may be null (no metrics; no authentication; GetRecommendations scored inline, one
+  // pass per call; no event log, so nothing to wait for before acknowledging events). At most `max_open_streams` StreamEvents calls run at once; more get
   // RESOURCE_EXHAUSTED.
   RecommenderService(const RequestHandlers* handlers, ServerMetrics* metrics,
                      int max_open_streams, const TokenAuthenticator* authenticator = nullptr,
-                     ScoringBatcher* batcher = nullptr);
+                     ScoringBatcher* batcher = nullptr, DurabilityWaiter* waiter = nullptr);
 
   grpc::ServerUnaryReactor* GetRecommendations(
       grpc::CallbackServerContext* context, const v1::GetRecommendationsRequest* request,
@@ -68,6 +69,14 @@ class RecommenderService final : public v1::Recommender::CallbackService {
       Response* response,
       absl::Status (RequestHandlers::*handler)(const Request&, Response*) const);
 
+  // Runs `handler`, then finishes the call once the log holds what it acknowledges (on the
+  // waiter's thread), recording it.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* RunDurable(
+      grpc::CallbackServerContext* context, const char* method, const Request* request,
+      Response* response,
+      absl::StatusOr<uint64_t> (RequestHandlers::*handler)(const Request&, Response*) const);
+
   // OK when no authenticator is set or the call carries an accepted token.
   absl::Status Authenticate(const grpc::CallbackServerContext& context) const;
 
@@ -76,6 +85,7 @@ class RecommenderService final : public v1::Recommender::CallbackService {
   const int max_open_streams_;
   const TokenAuthenticator* const authenticator_;
   ScoringBatcher* const batcher_;
+  DurabilityWaiter* const waiter_;
   std::atomic<int> open_streams_{0};
 };
 

@@ -15,8 +15,13 @@ constexpr int kMaxItemsPerPutItems = 10000;
 
 RequestHandlers::RequestHandlers(const ServerConfig* config, const ServingModelHandle* model,
                                  UserStateStore* store, const Clock* clock,
-                                 ServerMetrics* metrics)
-    : config_(*config), model_(*model), store_(*store), clock_(*clock), metrics_(metrics) {}
+                                 ServerMetrics* metrics, EventLog* log)
+    : config_(*config),
+      model_(*model),
+      store_(*store),
+      clock_(*clock),
+      metrics_(metrics),
+      log_(log) {}
 
 absl::StatusOr<std::shared_ptr<const ServingModel>> RequestHandlers::CurrentModel() const {
   std::shared_ptr<const ServingModel> model = model_.Get();
@@ -59,12 +64,30 @@ absl::Status RequestHandlers::PutItems(const v1::PutItemsRequest& request,
   return absl::OkStatus();
 }
 
-absl::Status RequestHandlers::DeleteUser(const v1::DeleteUserRequest& request,
-                                         v1::DeleteUserResponse* response) const {
+absl::StatusOr<uint64_t> RequestHandlers::ForgetUser(const v1::DeleteUserRequest& request,
+                                                     v1::DeleteUserResponse* response) const {
   HRNN_RETURN_IF_ERROR(internal::ValidateId("user_id", request.user_id(), config_.max_id_bytes,
                                             /*required=*/true));
-  response->set_deleted(store_.Erase(request.user_id()));
-  return absl::OkStatus();
+  if (log_ != nullptr && !log_->status().ok()) {
+    return absl::UnavailableError(absl::StrCat("event log: ", log_->status().message()));
+  }
+  uint64_t seq = 0;
+  // The tombstone is appended under the user's shard lock, ordered with the user's events.
+  response->set_deleted(store_.Erase(request.user_id(), [&] {
+    if (log_ == nullptr) return;
+    EventRecord tombstone;
+    tombstone.kind = EventRecord::Kind::kDeleteUser;
+    tombstone.timestamp_ms = clock_.NowMs();
+    tombstone.user_id = request.user_id();
+    seq = log_->Append(&tombstone);
+  }));
+  return seq;
+}
+
+absl::Status RequestHandlers::DeleteUser(const v1::DeleteUserRequest& request,
+                                         v1::DeleteUserResponse* response) const {
+  HRNN_ASSIGN_OR_RETURN(const uint64_t seq, ForgetUser(request, response));
+  return WaitDurable(seq);
 }
 
 absl::Status RequestHandlers::GetModelInfo(const v1::GetModelInfoRequest& /*request*/,

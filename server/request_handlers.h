@@ -17,6 +17,7 @@
 #include "absl/types/span.h"
 #include "core/clock.h"
 #include "core/serving_model.h"
+#include "core/state/event_log.h"
 #include "core/state/user_state_store.h"
 #include "core/top_k.h"
 #include "hrnn/v1/recommender.pb.h"
@@ -37,9 +38,12 @@ struct PendingRecommendation {
 
 class RequestHandlers {
  public:
-  // All pointers are borrowed and must outlive this object; `metrics` may be null.
+  // All pointers are borrowed and must outlive this object; `metrics` may be null. With an
+  // event `log`, every accepted event (and every forgotten user) is appended to it, and
+  // responses that acknowledge them wait until the log holds them durably (the log's policy).
   RequestHandlers(const ServerConfig* config, const ServingModelHandle* model,
-                  UserStateStore* store, const Clock* clock, ServerMetrics* metrics);
+                  UserStateStore* store, const Clock* clock, ServerMetrics* metrics,
+                  EventLog* log = nullptr);
 
   // The whole call: Prepare, score the catalogue (config.scoring "naive": Eigen and
   // std::partial_sort; otherwise the SIMD kernels and the heap top-k), Complete.
@@ -56,15 +60,29 @@ class RequestHandlers {
                                v1::GetRecommendationsResponse* response) const;
   absl::Status GetPersonalizedRanking(const v1::GetPersonalizedRankingRequest& request,
                                       v1::GetPersonalizedRankingResponse* response) const;
-  // Call-level errors: no model (UNAVAILABLE), no events or more than max_events_per_call
+  // Applies the events (in order) and fills `response`; returns the event-log seq that must be
+  // durable (WaitDurable) before the response is sent (0: nothing to wait for). Call-level
+  // errors: no model (UNAVAILABLE), no events or more than max_events_per_call
   // (INVALID_ARGUMENT naming "events"). Per-event problems are reported in the response.
+  absl::StatusOr<uint64_t> ApplyEvents(const v1::PutEventsRequest& request,
+                                       v1::PutEventsResponse* response) const;
+  // ApplyEvents, then WaitDurable (blocking): the whole call, for callers that may block.
   absl::Status PutEvents(const v1::PutEventsRequest& request,
                          v1::PutEventsResponse* response) const;
   // One event of a stream at position `index`: counted as accepted in `response`, or appended
-  // to its rejected list. Errors: UNAVAILABLE when no model is loaded (nothing recorded).
-  absl::Status ApplyStreamEvent(const v1::Event& event, int index,
-                                v1::PutEventsResponse* response) const;
+  // to its rejected list. Returns its log seq (0 when not logged). Errors: UNAVAILABLE when no
+  // model is loaded (nothing recorded).
+  absl::StatusOr<uint64_t> ApplyStreamEvent(const v1::Event& event, int index,
+                                            v1::PutEventsResponse* response) const;
+  // Blocks until every logged record up to `seq` is durable. Errors: UNAVAILABLE when the log
+  // failed (what it did not hold is not acknowledged).
+  absl::Status WaitDurable(uint64_t seq) const;
   absl::Status PutItems(const v1::PutItemsRequest& request, v1::PutItemsResponse* response) const;
+  // Forgets the user's state and logs a tombstone (training exports drop the user's earlier
+  // events); returns the tombstone's seq to wait for (0 without a log).
+  absl::StatusOr<uint64_t> ForgetUser(const v1::DeleteUserRequest& request,
+                                      v1::DeleteUserResponse* response) const;
+  // ForgetUser, then WaitDurable.
   absl::Status DeleteUser(const v1::DeleteUserRequest& request,
                           v1::DeleteUserResponse* response) const;
   absl::Status GetModelInfo(const v1::GetModelInfoRequest& request,
@@ -73,13 +91,14 @@ class RequestHandlers {
  private:
   // The model to answer with, or UNAVAILABLE.
   absl::StatusOr<std::shared_ptr<const ServingModel>> CurrentModel() const;
-  // Validates and applies one event; returns how it ended and, when rejected, why.
+  // Validates, logs and applies one event; returns how it ended and, when rejected, why; sets
+  // *log_seq to its log seq when it was logged.
   EventResult ApplyEvent(const ServingModel& model, const v1::Event& event, int64_t now_ms,
-                         std::string* reason) const;
+                         std::string* reason, uint64_t* log_seq) const;
   // ApplyEvent, then counts the event in `response` (accepted, or rejected at `index`) and in
-  // the metrics.
-  void ApplyAndRecord(const ServingModel& model, const v1::Event& event, int index,
-                      int64_t now_ms, v1::PutEventsResponse* response) const;
+  // the metrics. Returns the event's log seq (0 when not logged).
+  uint64_t ApplyAndRecord(const ServingModel& model, const v1::Event& event, int index,
+                          int64_t now_ms, v1::PutEventsResponse* response) const;
   // The user's state for reading (a new user's when none is held or it comes from another
   // model version); sets *known to whether a usable state was held.
   UserState ReadState(const ServingModel& model, const std::string& user_id, int64_t now_ms,
@@ -90,6 +109,7 @@ class RequestHandlers {
   UserStateStore& store_;
   const Clock& clock_;
   ServerMetrics* metrics_;
+  EventLog* log_;  // Null: no durability.
 };
 
 }  // namespace hrnn

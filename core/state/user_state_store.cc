@@ -94,6 +94,12 @@ std::optional<UserStateStore::Versioned> UserStateStore::Get(absl::string_view u
 
 uint64_t UserStateStore::CompareAndSet(absl::string_view user_id, uint64_t expected_version,
                                        UserState state, int64_t now_ms) {
+  return CompareAndSet(user_id, expected_version, std::move(state), now_ms, [](UserState&) {});
+}
+
+uint64_t UserStateStore::CompareAndSet(absl::string_view user_id, uint64_t expected_version,
+                                       UserState state, int64_t now_ms,
+                                       absl::FunctionRef<void(UserState& stored)> on_commit) {
   Shard& shard = ShardFor(user_id);
   MutexLock lock(&shard.mutex);
   auto found = shard.index.find(user_id);
@@ -112,6 +118,7 @@ uint64_t UserStateStore::CompareAndSet(absl::string_view user_id, uint64_t expec
     shard.bytes -= it->bytes;
   }
   it->state = std::move(state);
+  on_commit(it->state);
   it->version = shard.next_version++;
   it->last_used_ms = std::max(it->last_used_ms, now_ms);
   it->bytes = StateBytes(it->user_id, it->state);
@@ -128,8 +135,13 @@ uint64_t UserStateStore::CompareAndSet(absl::string_view user_id, uint64_t expec
 }
 
 bool UserStateStore::Erase(absl::string_view user_id) {
+  return Erase(user_id, [] {});
+}
+
+bool UserStateStore::Erase(absl::string_view user_id, absl::FunctionRef<void()> on_erase) {
   Shard& shard = ShardFor(user_id);
   MutexLock lock(&shard.mutex);
+  on_erase();
   auto found = shard.index.find(user_id);
   if (found == shard.index.end()) return false;
   Remove(shard, found->second);
@@ -151,6 +163,21 @@ int64_t UserStateStore::EvictIdle(int64_t now_ms) {
     }
   }
   return dropped;
+}
+
+void UserStateStore::ForEachShard(
+    absl::FunctionRef<void(const std::vector<std::pair<std::string, UserState>>&)> visit) const {
+  std::vector<std::pair<std::string, UserState>> users;
+  for (const auto& shard_ptr : shards_) {
+    users.clear();
+    {
+      const Shard& shard = *shard_ptr;
+      MutexLock lock(&shard.mutex);
+      users.reserve(shard.lru.size());
+      for (const Entry& entry : shard.lru) users.emplace_back(entry.user_id, entry.state);
+    }
+    visit(users);
+  }
 }
 
 UserStateStoreStats UserStateStore::stats() const {

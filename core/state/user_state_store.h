@@ -12,10 +12,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/internal/mutex.h"
@@ -69,9 +71,22 @@ class UserStateStore {
   // users of the shard to respect the caps (never the one just written).
   uint64_t CompareAndSet(absl::string_view user_id, uint64_t expected_version, UserState state,
                          int64_t now_ms);
+  // The same, calling `on_commit(stored)` on success while the shard is still locked, so that
+  // what it records (an event-log append) is ordered exactly as the commits of this user are.
+  // `on_commit` must be quick and must not call back into the store.
+  uint64_t CompareAndSet(absl::string_view user_id, uint64_t expected_version, UserState state,
+                         int64_t now_ms, absl::FunctionRef<void(UserState& stored)> on_commit);
+
+  // Visits every user, one shard at a time: the shard's users are copied under its lock and
+  // `visit` runs on the copies after the lock is released (so it may do I/O).
+  void ForEachShard(absl::FunctionRef<void(const std::vector<std::pair<std::string, UserState>>&)>
+                        visit) const;
 
   // Forgets the user. Returns true when the user was held.
   bool Erase(absl::string_view user_id);
+  // The same, calling `on_erase()` while the shard is locked (held or not), so that what it
+  // records is ordered with the user's commits. `on_erase` must be quick.
+  bool Erase(absl::string_view user_id, absl::FunctionRef<void()> on_erase);
 
   // Drops every user idle longer than the TTL at `now_ms` (each shard is scanned from its LRU
   // end, so the cost is proportional to what is dropped). Returns how many were dropped.

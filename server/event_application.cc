@@ -1,0 +1,27 @@
+#include "server/event_application.h"
+
+#include <cassert>
+
+namespace hrnn {
+
+EventResult ApplyEventToState(const ServingModel& model, bool advances, bool purchase,
+                              int64_t item, int64_t timestamp_ms, absl::string_view session_id,
+                              UserState& state) {
+  assert(model.Owns(state) && (advances || purchase));
+  const Recommender& recommender = *model.recommender;
+  EventResult result = EventResult::kPurchase;
+  if (advances) {
+    const bool out_of_order = state.last_event_ms > timestamp_ms;
+    absl::StatusOr<EventOutcome> outcome =
+        recommender.ApplyEvent(state, {item, timestamp_ms, session_id});
+    assert(outcome.ok());  // The item and the shape are checked by the caller.
+    if (!outcome.ok() || *outcome == EventOutcome::kDuplicate) return EventResult::kDuplicate;
+    result = out_of_order                                  ? EventResult::kOutOfOrder
+             : *outcome == EventOutcome::kAppliedNewSession ? EventResult::kNewSession
+                                                            : EventResult::kApplied;
+  }
+  if (purchase) recommender.RecordPurchase(state, item);
+  return result;
+}
+
+}  // namespace hrnn

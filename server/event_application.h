@@ -1,0 +1,25 @@
+// ApplyEventToState: how one accepted event changes a user's state (DESIGN §6), shared by the
+// live path (RequestHandlers) and recovery (replaying the event log), so that both compute
+// exactly the same states. Stateless; thread-safe.
+#ifndef HRNN_SERVER_EVENT_APPLICATION_H_
+#define HRNN_SERVER_EVENT_APPLICATION_H_
+
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+#include "core/serving_model.h"
+#include "server/server_metrics.h"
+
+namespace hrnn {
+
+// Applies a click (when `advances`) and/or a purchase record (when `purchase`) of `item` at
+// `timestamp_ms` to `state`. Returns kApplied, kNewSession, kOutOfOrder or kPurchase; or
+// kDuplicate, leaving `state` unchanged. REQUIRES: model.Owns(state), 0 <= item < num_items,
+// advances || purchase.
+EventResult ApplyEventToState(const ServingModel& model, bool advances, bool purchase,
+                              int64_t item, int64_t timestamp_ms, absl::string_view session_id,
+                              UserState& state);
+
+}  // namespace hrnn
+
+#endif  // HRNN_SERVER_EVENT_APPLICATION_H_
