@@ -1,0 +1,114 @@
+// State snapshots (issue 7): every user's UserState written to one file, with the model it was
+// computed with and the event-log position it reflects, so that start-up loads the newest valid
+// snapshot and replays the log from there. Stateless functions; concurrent calls are safe on
+// different directories (one writer per directory at a time).
+//
+// A snapshot directory holds "snapshot-<S>.snap" files, <S> being the header's log_seq in 20
+// zero-padded decimal digits; a file being written is "snapshot-<S>.tmp" until it is complete,
+// synced and renamed. Other names are ignored.
+//
+// Layout of a snapshot file (all integers little-endian, f32 IEEE-754 binary32; a "string" is a
+// u32 byte length + bytes):
+//   1. 8 bytes: magic "HRNNSNP\0".
+//   2. u32: format version, kSnapshotFormatVersion.
+//   3. string: model name, 0..kMaxSnapshotModelNameBytes bytes.
+//   4. i64: model version.
+//   5. u64: log_seq. Every event-log record with seq < log_seq is reflected in the states; a
+//      user's last_log_seq tells which later records are (replay skips seq <= last_log_seq).
+//   6. i64: created_at_ms, ms since the epoch.
+//   7. u32: user_size, floats in a user vector (UserState::user), 0..kMaxSnapshotVectorSize.
+//   8. u32: session_size, floats in a session vector (UserState::session), same range.
+//   9. User entries, back to back up to the trailer, each:
+//        a. u32 L: length of b, 1..kMaxSnapshotEntryBytes.
+//        b. L bytes, exactly:
+//           i.    string: user id, 1..kMaxEventFieldBytes bytes.
+//           ii.   u32 U, then U f32: UserState::user; U is 0 or user_size.
+//           iii.  u32 S, then S f32: UserState::session; S is 0 or session_size.
+//           iv.   string: session_id, 0..kMaxEventFieldBytes bytes.
+//           v.    i64 last_event_ms, vi. i64 last_item, vii. i32 session_length,
+//           viii. i32 sessions_folded, ix. u64 last_log_seq.
+//           x.    session_items, xi. user_items, xii. purchased_items: each a RecentItems ring
+//                 as u8 count (<= capacity), u8 next (the slot the next new item overwrites:
+//                 count when not full, else < capacity), then count i32 items in slot order,
+//                 all distinct.
+//  10. u64: the number of user entries in 9.
+//  11. 32 bytes: SHA-256 of every byte before it (items 1-10).
+#ifndef HRNN_CORE_STATE_STATE_SNAPSHOT_H_
+#define HRNN_CORE_STATE_STATE_SNAPSHOT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/user_state.h"
+
+namespace hrnn {
+
+inline constexpr uint32_t kSnapshotFormatVersion = 1;
+inline constexpr uint32_t kMaxSnapshotModelNameBytes = 4096;
+inline constexpr uint32_t kMaxSnapshotVectorSize = 1 << 20;
+inline constexpr uint32_t kMaxSnapshotEntryBytes = 16 << 20;
+
+// Items 2-8 of the layout.
+struct SnapshotHeader {
+  std::string model_name;
+  int64_t model_version = 0;
+  uint64_t log_seq = 0;
+  int64_t created_at_ms = 0;
+  uint32_t user_size = 0;
+  uint32_t session_size = 0;
+
+  friend bool operator==(const SnapshotHeader&, const SnapshotHeader&) = default;
+};
+
+struct SnapshotUser {
+  std::string user_id;
+  UserState state;
+};
+
+struct LoadedSnapshot {
+  std::string path;  // The file it came from.
+  SnapshotHeader header;
+  std::vector<SnapshotUser> users;  // In file order.
+};
+
+// What ReadLatestSnapshot looked at.
+struct SnapshotReport {
+  std::string loaded;                // Path of the snapshot returned ("" when none).
+  std::vector<std::string> skipped;  // "<path>: <why>" for each newer snapshot found invalid.
+
+  // One line for the server's log.
+  std::string ToString() const;
+};
+
+// The callback WriteSnapshot passes to `for_each_user`: call it once per user.
+using SnapshotUserSink = absl::FunctionRef<void(absl::string_view user_id, const UserState&)>;
+
+// Writes a snapshot of the users that `for_each_user` emits (it is called once, and must call
+// the sink once per user, from its own thread) to "<dir>/snapshot-<header.log_seq>.tmp",
+// fdatasyncs it, renames it to ".snap" (replacing one with the same log_seq), fsyncs `dir`, then
+// deletes all but the newest 2 snapshots and any other leftover ".tmp" (errors while deleting
+// are ignored). Creates `dir` when absent. On error the temporary file is removed and no
+// snapshot is changed. Errors: InvalidArgument when the header's model name or sizes are out of
+// range, or a user's id is empty or too long, its session_id too long, or a vector's size is
+// neither 0 nor the header's size (naming the user); I/O errors.
+absl::Status WriteSnapshot(const std::string& dir, const SnapshotHeader& header,
+                           absl::FunctionRef<void(SnapshotUserSink)> for_each_user);
+
+// Reads and fully validates one snapshot file (magic, version, every range and length in the
+// layout, entry and user counts, SHA-256). Memory is bounded by the file's size. Errors:
+// DataLoss saying what is wrong and where; I/O errors.
+absl::StatusOr<LoadedSnapshot> ReadSnapshotFile(const std::string& path);
+
+// The newest valid snapshot in `dir` (highest log_seq whose file reads back valid and whose
+// header's log_seq matches its name). Invalid ones are skipped and listed in `report` (may be
+// null). NotFound when `dir` is absent or holds no valid snapshot; other I/O errors listing it.
+absl::StatusOr<LoadedSnapshot> ReadLatestSnapshot(const std::string& dir, SnapshotReport* report);
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_STATE_STATE_SNAPSHOT_H_
