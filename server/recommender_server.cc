@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -15,6 +16,8 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "prometheus/exposer.h"
 #include "server/server_log.h"
+#include "server/state_recovery.h"
+#include "core/state/state_snapshot.h"
 
 namespace hrnn {
 namespace {
@@ -83,9 +86,26 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   std::unique_ptr<RecommenderServer> server(new RecommenderServer(std::move(config), clock));
   RecommenderServer& s = *server;
   s.store_ = std::make_unique<UserStateStore>(store_options);
+  if (!s.config_.state_dir.empty()) {
+    EventLogOptions log_options;
+    log_options.dir = (std::filesystem::path(s.config_.state_dir) / "log").string();
+    log_options.fsync = s.config_.fsync == "batch"      ? FsyncPolicy::kEveryBatch
+                        : s.config_.fsync == "interval" ? FsyncPolicy::kInterval
+                                                        : FsyncPolicy::kNone;
+    log_options.fsync_interval_ms = s.config_.fsync_interval_ms;
+    RecoveryReport report;
+    absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(log_options, &report);
+    if (!log.ok()) {
+      return absl::Status(log.status().code(),
+                          absl::StrCat("--state_dir: event log: ", log.status().message()));
+    }
+    s.log_ = *std::move(log);
+    ServerLog(absl::StrCat("event log ", log_options.dir, ": ", report.ToString()));
+  }
   s.handlers_ =
       std::make_unique<RequestHandlers>(&s.config_, &s.model_, s.store_.get(), &s.clock_,
-                                        &s.metrics_);
+                                        &s.metrics_, s.log_.get());
+  if (s.log_ != nullptr) s.waiter_ = std::make_unique<DurabilityWaiter>(s.handlers_.get());
   if (!s.config_.auth_tokens_file.empty()) {
     HRNN_ASSIGN_OR_RETURN(s.authenticator_,
                           TokenAuthenticator::FromFile(s.config_.auth_tokens_file));
@@ -101,7 +121,8 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   }
   s.service_ = std::make_unique<RecommenderService>(s.handlers_.get(), &s.metrics_,
                                                     s.config_.max_concurrent_streams,
-                                                    s.authenticator_.get(), s.batcher_.get());
+                                                    s.authenticator_.get(), s.batcher_.get(),
+                                                    s.waiter_.get());
   s.PollModel();
 
   // Metrics first: a server whose metrics port is taken should not start serving at all.
@@ -187,16 +208,70 @@ bool RecommenderServer::PollModel() {
                          (*model)->version_dir,
                          current == nullptr ? ""
                                             : absl::StrCat("; was version ", current->version)));
+  if (current == nullptr && log_ != nullptr) {
+    // The first model: rebuild the users' states before any call can see them.
+    absl::StatusOr<RecoveryStats> recovered =
+        RecoverState(**model, config_, SnapshotDir(), *log_, *store_);
+    if (!recovered.ok()) {
+      refused_version_ = newest;
+      metrics_.ModelLoadFailed();
+      ServerLog(absl::StrCat("cannot recover user state for model version ", newest, ": ",
+                             recovered.status().ToString()));
+      return false;
+    }
+    ServerLog(absl::StrCat("recovered user state: ", recovered->ToString()));
+  }
   metrics_.UpdateModel(model->get());
   model_.Set(*std::move(model));
   return true;
 }
 
+std::string RecommenderServer::SnapshotDir() const {
+  return (std::filesystem::path(config_.state_dir) / "snapshots").string();
+}
+
+absl::Status RecommenderServer::TakeSnapshot() {
+  const std::shared_ptr<const ServingModel> model = model_.Get();
+  if (log_ == nullptr || model == nullptr) return absl::OkStatus();
+  SnapshotHeader header;
+  header.model_name = model->name;
+  header.model_version = model->version;
+  // Every event below this seq was committed to its user's state before it was appended, so
+  // the scan below reflects it; later ones may be reflected too (per-user last_log_seq).
+  header.log_seq = log_->next_seq();
+  header.created_at_ms = clock_.NowMs();
+  header.user_size = static_cast<uint32_t>(model->network->user_state_size());
+  header.session_size = static_cast<uint32_t>(model->network->hidden_size());
+  HRNN_RETURN_IF_ERROR(log_->Flush());
+  HRNN_RETURN_IF_ERROR(WriteSnapshot(SnapshotDir(), header, [&](SnapshotUserSink sink) {
+    store_->ForEachShard([&](const std::vector<std::pair<std::string, UserState>>& users) {
+      for (const auto& [user_id, state] : users) {
+        if (model->Owns(state)) sink(user_id, state);
+      }
+    });
+  }));
+  HRNN_ASSIGN_OR_RETURN(
+      const int retired,
+      log_->RetireSegments(header.log_seq, clock_.NowMs() - config_.log_retention_ms));
+  ServerLog(absl::StrCat("snapshot at log seq ", header.log_seq, " written to ", SnapshotDir(),
+                         retired > 0 ? absl::StrCat("; ", retired, " log segment(s) retired")
+                                     : ""));
+  return absl::OkStatus();
+}
+
 void RecommenderServer::MaintenanceLoop() {
   absl::Time next_model_poll = absl::Now() + absl::Milliseconds(config_.model_poll_interval_ms);
+  absl::Time next_snapshot = absl::Now() + absl::Milliseconds(config_.snapshot_interval_ms);
   while (!stop_maintenance_.WaitForNotificationWithTimeout(absl::Milliseconds(500))) {
     store_->EvictIdle(clock_.NowMs());
     metrics_.UpdateStore(store_->stats());
+    if (log_ != nullptr) metrics_.UpdateLog(log_->next_seq() - 1, log_->durable_seq());
+    if (log_ != nullptr && config_.snapshot_interval_ms > 0 && absl::Now() >= next_snapshot) {
+      if (absl::Status snapshot = TakeSnapshot(); !snapshot.ok()) {
+        ServerLog(absl::StrCat("snapshot failed: ", snapshot.ToString()));
+      }
+      next_snapshot = absl::Now() + absl::Milliseconds(config_.snapshot_interval_ms);
+    }
     if (absl::Now() >= next_model_poll) {
       const bool was_serving = serving();
       if (PollModel() && !was_serving) {
@@ -219,8 +294,16 @@ void RecommenderServer::Shutdown(absl::Duration deadline) {
     grpc_server_->Wait();
   }
   batcher_.reset();  // Every call is finished: nothing is queued.
+  waiter_.reset();
   stop_maintenance_.Notify();
   if (maintenance_.joinable()) maintenance_.join();
+  if (log_ != nullptr) {
+    // A final snapshot makes the next start-up fast; the log alone would also recover it all.
+    if (absl::Status snapshot = TakeSnapshot(); !snapshot.ok()) {
+      ServerLog(absl::StrCat("final snapshot failed: ", snapshot.ToString()));
+    }
+    log_.reset();
+  }
   exposer_.reset();  // civetweb polls in 2 s quanta: stopping it takes up to 2 s.
 }
 

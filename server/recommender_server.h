@@ -18,6 +18,8 @@
 #include "core/clock.h"
 #include "core/serving_model.h"
 #include "core/state/user_state_store.h"
+#include "core/state/event_log.h"
+#include "server/durability_waiter.h"
 #include "server/recommender_service.h"
 #include "server/request_handlers.h"
 #include "server/server_config.h"
@@ -68,6 +70,10 @@ class RecommenderServer {
   // Called only at start-up and from the maintenance thread.
   bool PollModel();
   void MaintenanceLoop();
+  // Writes a snapshot of the served model's user states and retires the log segments it and
+  // the retention window no longer need. No-op without a state dir or a model.
+  absl::Status TakeSnapshot();
+  std::string SnapshotDir() const;
 
   const ServerConfig config_;
   SystemClock system_clock_;
@@ -75,7 +81,9 @@ class RecommenderServer {
   ServerMetrics metrics_;
   ServingModelHandle model_;
   std::unique_ptr<UserStateStore> store_;
+  std::unique_ptr<EventLog> log_;  // Null without --state_dir.
   std::unique_ptr<RequestHandlers> handlers_;
+  std::unique_ptr<DurabilityWaiter> waiter_;  // Null without a log.
   std::unique_ptr<TokenAuthenticator> authenticator_;  // Null: no token needed.
   std::unique_ptr<ScoringBatcher> batcher_;  // Null unless config.scoring is "batched".
   std::unique_ptr<RecommenderService> service_;

@@ -74,6 +74,12 @@ absl::Status ServerConfig::Validate() const {
     return Invalid("max_message_bytes", absl::StrCat(max_message_bytes, " is below 4096"));
   }
   if (max_concurrent_streams < 1) return Invalid("max_concurrent_streams", "must be positive");
+  if (fsync != "batch" && fsync != "interval" && fsync != "none") {
+    return Invalid("fsync", absl::StrCat("\"", fsync, "\" is not batch, interval or none"));
+  }
+  if (fsync_interval_ms <= 0) return Invalid("fsync_interval", "must be positive");
+  if (snapshot_interval_ms < 0) return Invalid("snapshot_interval", "must not be negative");
+  if (log_retention_ms < 0) return Invalid("log_retention", "must not be negative");
   if (drain_deadline_ms < 0) return Invalid("drain_deadline", "must not be negative");
   if (model_poll_interval_ms <= 0) return Invalid("model_poll_interval", "must be positive");
   return absl::OkStatus();

@@ -72,6 +72,21 @@ struct ServerConfig {
   // Default: 256.
   int max_concurrent_streams = 256;
 
+  // Durability: where the event log (DIR/log/) and the state snapshots (DIR/snapshots/) live;
+  // empty = user state in memory only (lost on restart). Default: "".
+  std::string state_dir;
+  // When an accepted event is acknowledged: "batch" (written and fdatasync'ed: nothing
+  // acknowledged is lost even on power loss), "interval" (written; synced every
+  // fsync_interval_ms: a process crash loses nothing, a machine crash up to one interval) or
+  // "none" (written; the kernel syncs in its own time). Default: "batch".
+  std::string fsync = "batch";
+  int64_t fsync_interval_ms = 100;
+  // How often the user states are snapshotted (0 = only at shutdown). Default: 5 min.
+  int64_t snapshot_interval_ms = 5 * 60 * 1000;
+  // Log segments covered by a snapshot are deleted once their events are older than this (the
+  // window kept for retraining and for `hrnn-export`). Default: 7 days.
+  int64_t log_retention_ms = int64_t{7} * 24 * 3600 * 1000;
+
   // On SIGTERM: how long in-flight calls may take to finish before they are cancelled.
   // Default: 10 s.
   int64_t drain_deadline_ms = 10 * 1000;

@@ -128,6 +128,17 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types,
                           .Help("When the served model was loaded (Unix time).")
                           .Register(registry)
                           .Add({});
+  log_appended_ = &prometheus::BuildGauge()
+                       .Name("hrnn_event_log_appended_seq")
+                       .Help("Sequence number of the last event appended to the event log.")
+                       .Register(registry)
+                       .Add({});
+  log_durable_ = &prometheus::BuildGauge()
+                      .Name("hrnn_event_log_durable_seq")
+                      .Help("Sequence number up to which the event log is durable under the "
+                            "fsync policy (appended minus durable = acknowledgement lag).")
+                      .Register(registry)
+                      .Add({});
   model_load_failures_ = &prometheus::BuildCounter()
                               .Name("hrnn_model_load_failures_total")
                               .Help("Attempts to load a model that failed validation or I/O.")

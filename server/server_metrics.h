@@ -64,6 +64,12 @@ class ServerMetrics {
   void UpdateStore(const UserStateStoreStats& stats);
   // The model now served (version, items, load time), or none.
   void UpdateModel(const ServingModel* model);
+  // The event log: the last seq appended and the last one durable (their difference is the
+  // lag of acknowledgements).
+  void UpdateLog(uint64_t appended_seq, uint64_t durable_seq) {
+    log_appended_->Set(static_cast<double>(appended_seq));
+    log_durable_->Set(static_cast<double>(durable_seq));
+  }
   // A failed attempt to load a model.
   void ModelLoadFailed() { model_load_failures_->Increment(); }
 
@@ -99,6 +105,8 @@ class ServerMetrics {
   prometheus::Gauge* model_loaded_;
   prometheus::Gauge* model_load_time_;
   prometheus::Counter* model_load_failures_;
+  prometheus::Gauge* log_appended_;
+  prometheus::Gauge* log_durable_;
   int64_t last_evicted_capacity_ = 0;  // Touched only by UpdateStore's single caller.
   int64_t last_evicted_idle_ = 0;
 };

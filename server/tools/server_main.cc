@@ -64,6 +64,19 @@ ABSL_FLAG(absl::Duration, max_future_skew, absl::Minutes(5),
 ABSL_FLAG(int, max_message_bytes, 4 << 20, "Largest gRPC message accepted or sent.");
 ABSL_FLAG(int, max_concurrent_streams, 256,
           "Most StreamEvents calls open at once (more get RESOURCE_EXHAUSTED).");
+ABSL_FLAG(std::string, state_dir, "",
+          "Durable user state: event log in DIR/log, snapshots in DIR/snapshots; restarts "
+          "recover every acknowledged event. Empty = state in memory only.");
+ABSL_FLAG(std::string, fsync, "batch",
+          "When accepted events are acknowledged: batch (fdatasync'ed, nothing lost even on "
+          "power loss), interval (written; synced every --fsync_interval) or none.");
+ABSL_FLAG(absl::Duration, fsync_interval, absl::Milliseconds(100),
+          "With --fsync=interval: how often the log is synced.");
+ABSL_FLAG(absl::Duration, snapshot_interval, absl::Minutes(5),
+          "How often user states are snapshotted (0 = only at shutdown).");
+ABSL_FLAG(absl::Duration, log_retention, absl::Hours(24 * 7),
+          "Log segments covered by a snapshot are deleted once older than this (the window "
+          "kept for retraining and hrnn-export).");
 ABSL_FLAG(absl::Duration, drain_deadline, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long calls in flight may take before they are cancelled.");
 ABSL_FLAG(absl::Duration, model_poll_interval, absl::Seconds(5),
@@ -80,7 +93,8 @@ const std::vector<std::string> kFlagNames = {
     "item_table",      "session_timeout", "session_event_types", "purchase_event_types",
     "max_users",       "max_state_bytes", "user_idle_ttl",  "state_shards",
     "max_id_bytes",    "max_events_per_call", "max_future_skew", "max_message_bytes",
-    "max_concurrent_streams", "drain_deadline", "model_poll_interval"};
+    "max_concurrent_streams", "state_dir", "fsync", "fsync_interval", "snapshot_interval",
+    "log_retention", "drain_deadline", "model_poll_interval"};
 
 int Fail(const std::string& reason) {
   std::cerr << "hrnn-server: " << reason << "\n";
@@ -133,6 +147,11 @@ int main(int argc, char** argv) {
   config.max_future_skew_ms = Millis(absl::GetFlag(FLAGS_max_future_skew));
   config.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   config.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  config.state_dir = absl::GetFlag(FLAGS_state_dir);
+  config.fsync = absl::GetFlag(FLAGS_fsync);
+  config.fsync_interval_ms = Millis(absl::GetFlag(FLAGS_fsync_interval));
+  config.snapshot_interval_ms = Millis(absl::GetFlag(FLAGS_snapshot_interval));
+  config.log_retention_ms = Millis(absl::GetFlag(FLAGS_log_retention));
   const absl::Duration drain_deadline = absl::GetFlag(FLAGS_drain_deadline);
   config.drain_deadline_ms = Millis(drain_deadline);
   config.model_poll_interval_ms = Millis(absl::GetFlag(FLAGS_model_poll_interval));

@@ -1,0 +1,83 @@
+#include "server/state_recovery.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/state/state_snapshot.h"
+#include "server/event_application.h"
+
+namespace hrnn {
+
+std::string RecoveryStats::ToString() const {
+  return absl::StrCat("snapshot ", snapshot.empty() ? "none" : snapshot, " (", snapshot_users,
+                      " users)", snapshot_note.empty() ? "" : absl::StrCat("; ", snapshot_note),
+                      "; log replayed from seq ", replay_from_seq, ": ", events_applied,
+                      " events applied, ", events_skipped, " skipped, ", users_forgotten,
+                      " users forgotten");
+}
+
+absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const ServerConfig& config,
+                                           const std::string& snapshot_dir, const EventLog& log,
+                                           UserStateStore& store) {
+  RecoveryStats stats;
+  stats.replay_from_seq = log.first_seq();
+  SnapshotReport report;
+  absl::StatusOr<LoadedSnapshot> snapshot = ReadLatestSnapshot(snapshot_dir, &report);
+  if (!report.skipped.empty()) stats.snapshot_note = report.ToString();
+  if (snapshot.ok()) {
+    if (snapshot->header.model_version != model.version ||
+        snapshot->header.model_name != model.name) {
+      stats.snapshot_note = absl::StrCat(
+          "snapshot ", snapshot->path, " is of model ", snapshot->header.model_name, " version ",
+          snapshot->header.model_version, ": rebuilding every user from the log");
+    } else {
+      stats.snapshot = snapshot->path;
+      for (SnapshotUser& user : snapshot->users) {
+        if (!model.Owns(user.state)) continue;
+        const int64_t last_ms = user.state.last_event_ms;
+        store.CompareAndSet(user.user_id, 0, std::move(user.state), last_ms);
+        ++stats.snapshot_users;
+      }
+      stats.replay_from_seq = std::max(stats.replay_from_seq, snapshot->header.log_seq);
+    }
+  } else if (snapshot.status().code() != absl::StatusCode::kNotFound) {
+    stats.snapshot_note = snapshot.status().ToString();
+  }
+
+  absl::Status read = log.Read(stats.replay_from_seq, [&](const EventRecord& record) {
+    if (record.kind == EventRecord::Kind::kDeleteUser) {
+      if (store.Erase(record.user_id)) ++stats.users_forgotten;
+      return true;
+    }
+    const std::optional<int64_t> item = model.items().Find(record.item_id);
+    const bool advances = config.AdvancesSession(record.event_type);
+    const bool purchase = config.IsPurchase(record.event_type);
+    if (!item.has_value() || (!advances && !purchase)) {
+      ++stats.events_skipped;
+      return true;
+    }
+    std::optional<UserStateStore::Versioned> held = store.Get(record.user_id, record.timestamp_ms);
+    uint64_t version = 0;
+    UserState state;
+    if (held.has_value()) {
+      version = held->version;
+      state = std::move(held->state);
+    }
+    if (!held.has_value() || !model.Owns(state)) state = model.NewUserState();
+    if (state.last_log_seq >= record.seq) {  // Already in the snapshot.
+      ++stats.events_skipped;
+      return true;
+    }
+    if (ApplyEventToState(model, advances, purchase, *item, record.timestamp_ms,
+                          record.session_id, state) == EventResult::kDuplicate) {
+      ++stats.events_skipped;
+      return true;
+    }
+    state.last_log_seq = record.seq;
+    store.CompareAndSet(record.user_id, version, std::move(state), record.timestamp_ms);
+    ++stats.events_applied;
+    return true;
+  });
+  if (!read.ok()) return read;
+  return stats;
+}
+
+}  // namespace hrnn
