@@ -186,7 +186,7 @@ bool GetFloats(ByteDecoder& in, uint32_t expected, std::vector<float>* values) {
   if (!in.GetBytes(size_t{size} * sizeof(float), &bytes)) return false;
   values->resize(size);
   if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(values->data(), bytes.data(), bytes.size());
+    if (size > 0) std::memcpy(values->data(), bytes.data(), bytes.size());
   } else {
     for (uint32_t i = 0; i < size; ++i) {
       (*values)[i] = std::bit_cast<float>(internal::LoadU32(bytes.data() + 4 * i));

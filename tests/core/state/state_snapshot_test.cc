@@ -83,7 +83,8 @@ void WriteUsers(const std::string& dir, const SnapshotHeader& header,
 }
 
 bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 // Same items in the same slots, and the same slot is overwritten next.
