@@ -233,6 +233,7 @@ std::string RecommenderServer::SnapshotDir() const {
 absl::Status RecommenderServer::TakeSnapshot() {
   const std::shared_ptr<const ServingModel> model = model_.Get();
   if (log_ == nullptr || model == nullptr) return absl::OkStatus();
+  if (log_->next_seq() == last_snapshot_seq_) return absl::OkStatus();  // Nothing new.
   SnapshotHeader header;
   header.model_name = model->name;
   header.model_version = model->version;
@@ -250,6 +251,7 @@ absl::Status RecommenderServer::TakeSnapshot() {
       }
     });
   }));
+  last_snapshot_seq_ = header.log_seq;
   HRNN_ASSIGN_OR_RETURN(
       const int retired,
       log_->RetireSegments(header.log_seq, clock_.NowMs() - config_.log_retention_ms));

@@ -90,6 +90,7 @@ class RecommenderServer {
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int64_t refused_version_ = -1;    // PollModel's caller only.
+  uint64_t last_snapshot_seq_ = 0;  // TakeSnapshot's caller only (maintenance, then shutdown).
   bool reported_no_model_ = false;  // PollModel's caller only.
   int port_ = 0;
   int metrics_port_ = 0;

@@ -246,6 +246,7 @@ absl::Status DecodeUserEntry(absl::string_view entry, const SnapshotHeader& head
   if (!GetRing(in, &state.user_items)) return bad("user_items");
   if (!GetRing(in, &state.purchased_items)) return bad("purchased_items");
   if (in.remaining() != 0) return bad("entry length (bytes left over)");
+  state.model_version = header.model_version;  // Every state is the header's model's.
   return absl::OkStatus();
 }
 

@@ -12,7 +12,8 @@
 //   1. 8 bytes: magic "HRNNSNP\0".
 //   2. u32: format version, kSnapshotFormatVersion.
 //   3. string: model name, 0..kMaxSnapshotModelNameBytes bytes.
-//   4. i64: model version.
+//   4. i64: model version. Every state in the file was computed by this model version (its
+//      UserState::model_version is this value; it is not repeated per entry).
 //   5. u64: log_seq. Every event-log record with seq < log_seq is reflected in the states; a
 //      user's last_log_seq tells which later records are (replay skips seq <= last_log_seq).
 //   6. i64: created_at_ms, ms since the epoch.

@@ -16,67 +16,14 @@
 #include "gtest/gtest.h"
 #include "server/env_flags.h"
 #include "tests/testing/model_dir.h"
+#include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hrnn {
 namespace {
 
 using ::testing::HasSubstr;
-
-// A child process running hrnn-server with `args` and extra environment `env`; stdout is read
-// through a pipe, stderr goes to `stderr_path`.
-class ServerProcess {
- public:
-  ServerProcess(const std::vector<std::string>& args, const std::vector<std::string>& env,
-                const std::string& stderr_path) {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      FILE* err = std::fopen(stderr_path.c_str(), "w");
-      if (err != nullptr) dup2(fileno(err), STDERR_FILENO);
-      close(fds[0]);
-      for (const std::string& var : env) putenv(const_cast<char*>(var.c_str()));
-      std::vector<char*> argv = {const_cast<char*>(HRNN_SERVER_BINARY)};
-      for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_ = fdopen(fds[0], "r");
-  }
-  ~ServerProcess() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ != nullptr) std::fclose(out_);
-  }
-
-  // The next stdout line ("" at end of output).
-  std::string ReadLine() {
-    char buffer[512];
-    if (std::fgets(buffer, sizeof(buffer), out_) == nullptr) return "";
-    std::string line(buffer);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
-    return line;
-  }
-  void Signal(int signal_number) { kill(pid_, signal_number); }
-  // Waits for exit; returns the exit status, or -1 when killed by a signal.
-  int Wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    reaped_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  bool reaped_ = false;
-};
+using ::hrnn::testing::ServerProcess;
 
 TEST(ServerBinaryTest, ServesConfiguredByEnvironmentAndExitsZeroOnSigterm) {
   const auto dir = testing::FreshTestDir();
