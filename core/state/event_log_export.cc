@@ -1,0 +1,56 @@
+#include "core/state/event_log_export.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/status_macros.h"
+
+namespace hrnn {
+namespace {
+
+// A CSV field: quoted (with doubled quotes) when it holds a comma, quote or line break.
+std::string CsvField(absl::string_view value) {
+  if (value.find_first_of(",\"\r\n") == absl::string_view::npos) return std::string(value);
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace
+
+absl::StatusOr<ExportStats> ExportEventLog(const EventLog& log, int64_t since_ms,
+                                           std::ostream& out) {
+  ExportStats stats;
+  // First pass: the last tombstone of each forgotten user.
+  absl::flat_hash_map<std::string, uint64_t> forgotten_before;
+  HRNN_RETURN_IF_ERROR(log.Read(log.first_seq(), [&](const EventRecord& record) {
+    if (record.kind == EventRecord::Kind::kDeleteUser) {
+      forgotten_before[record.user_id] = record.seq;
+      ++stats.tombstones;
+    }
+    return true;
+  }));
+  out << "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,SESSION_ID\n";
+  HRNN_RETURN_IF_ERROR(log.Read(log.first_seq(), [&](const EventRecord& record) {
+    if (record.kind != EventRecord::Kind::kEvent || record.timestamp_ms < since_ms) return true;
+    auto forgotten = forgotten_before.find(record.user_id);
+    if (forgotten != forgotten_before.end() && record.seq < forgotten->second) {
+      ++stats.events_forgotten;
+      return true;
+    }
+    out << CsvField(record.user_id) << ',' << CsvField(record.item_id) << ','
+        << record.timestamp_ms / 1000 << ',' << CsvField(record.event_type) << ','
+        << (record.event_value.has_value() ? absl::StrFormat("%.17g", *record.event_value)
+                                           : std::string())
+        << ',' << CsvField(record.session_id) << '\n';
+    ++stats.events_written;
+    return static_cast<bool>(out);
+  }));
+  if (!out) return absl::DataLossError("export: write failed");
+  return stats;
+}
+
+}  // namespace hrnn

@@ -1,0 +1,30 @@
+// ExportEventLog: writes the events of an event log as a Personalize-style interactions CSV
+// (USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,SESSION_ID; TIMESTAMP in seconds), the input
+// of hrnn-train, so that production events close the training loop. DeleteUser tombstones are
+// honoured: a forgotten user's events from before the tombstone are never exported.
+// Stateless; reads the log without changing it (safe while a server appends to it).
+#ifndef HRNN_CORE_STATE_EVENT_LOG_EXPORT_H_
+#define HRNN_CORE_STATE_EVENT_LOG_EXPORT_H_
+
+#include <cstdint>
+#include <ostream>
+
+#include "absl/status/statusor.h"
+#include "core/state/event_log.h"
+
+namespace hrnn {
+
+struct ExportStats {
+  int64_t events_written = 0;
+  int64_t events_forgotten = 0;  // Dropped because of a later DeleteUser.
+  int64_t tombstones = 0;
+};
+
+// Writes the header and every exportable event of `log` with timestamp_ms >= since_ms to `out`.
+// Errors: the log's read errors; an I/O error on `out`.
+absl::StatusOr<ExportStats> ExportEventLog(const EventLog& log, int64_t since_ms,
+                                           std::ostream& out);
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_STATE_EVENT_LOG_EXPORT_H_
