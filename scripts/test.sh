@@ -52,7 +52,7 @@ if [ "${SKIP_TSAN:-0}" != "1" ]; then
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHRNN_TSAN=ON \
     -DHRNN_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g"
   cmake --build build-tsan -j "$JOBS" --target hrnn_server_tests
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
+  TSAN_OPTIONS="halt_on_error=1 history_size=7 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
     HRNN_TEST_TMPDIR="$PWD/build-tsan/tmp" build-tsan/bin/hrnn_server_tests
 fi
 echo "== all tests passed"
