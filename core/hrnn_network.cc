@@ -114,6 +114,14 @@ void HrnnNetwork::ScoreBatch(absl::Span<const float* const> states,
   MatVecBatch(item_table_, states, output_bias_.data(), scores);
 }
 
+void HrnnNetwork::ScoreBatchPart(absl::Span<const float* const> states,
+                                 absl::Span<float* const> scores, int part,
+                                 int num_parts) const {
+  const int64_t panels = item_table_.num_panels();
+  MatVecBatchPanels(item_table_, states, output_bias_.data(), scores, panels * part / num_parts,
+                    panels * (part + 1) / num_parts);
+}
+
 void HrnnNetwork::ScoreNaive(const float* session_state, float* scores) const {
   const Tensor& weight = model_->tensor("output.weight");
   const Tensor& bias = model_->tensor("output.bias");

@@ -51,6 +51,11 @@ class HrnnNetwork {
   // Score() for several states in one pass over the item table.
   // REQUIRES: states.size() == scores.size().
   void ScoreBatch(absl::Span<const float* const> states, absl::Span<float* const> scores) const;
+  // ScoreBatch for the items of part `part` of `num_parts` equal slices of the table (split at
+  // panel boundaries); only those items' scores are written, so the parts of one pass can run
+  // on different threads. REQUIRES: 0 <= part < num_parts.
+  void ScoreBatchPart(absl::Span<const float* const> states, absl::Span<float* const> scores,
+                      int part, int num_parts) const;
   // Score() the way a straightforward implementation would: Eigen's matrix-vector product over
   // the model's row-major fp32 output table (no panel layout, no bf16). The baseline that
   // serving benchmarks compare against; same results as Score() up to rounding.

@@ -5,9 +5,14 @@
 
 namespace hrnn {
 
+// Items per part below which a pass is not split (the hand-off would cost more than it saves).
+constexpr int64_t kMinItemsPerPart = 16384;
+
 ScoringBatcher::ScoringBatcher(int threads, int max_batch, std::function<void(int)> on_batch)
-    : max_batch_(std::max(1, max_batch)), on_batch_(std::move(on_batch)) {
-  for (int i = 0; i < std::max(1, threads); ++i) workers_.emplace_back([this] { Work(); });
+    : max_batch_(std::max(1, max_batch)),
+      threads_(std::max(1, threads)),
+      on_batch_(std::move(on_batch)) {
+  for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { Work(); });
 }
 
 ScoringBatcher::~ScoringBatcher() {
@@ -28,52 +33,79 @@ void ScoringBatcher::Submit(Job job) {
 }
 
 void ScoringBatcher::Work() {
-  std::vector<Job> batch;
-  std::vector<std::vector<float>> scores;  // One buffer per batch slot, reused.
   while (true) {
-    batch.clear();
+    std::shared_ptr<Pass> pass;
+    int part = 0;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // Stopping and drained.
-      // The front call and the calls behind it on the same model, up to max_batch.
-      const ServingModel* model = queue_.front().model.get();
-      for (auto it = queue_.begin();
-           it != queue_.end() && static_cast<int>(batch.size()) < max_batch_;) {
-        if (it->model.get() == model) {
-          batch.push_back(std::move(*it));
-          it = queue_.erase(it);
-        } else {
-          ++it;
-        }
+      ready_.wait(lock, [this] { return stopping_ || !parts_.empty() || !queue_.empty(); });
+      if (!parts_.empty()) {  // Help with a pass in progress first: it is someone's latency.
+        std::tie(pass, part) = std::move(parts_.front());
+        parts_.pop_front();
+      } else if (!queue_.empty()) {
+        pass = StartPass(lock);
+        if (pass == nullptr) continue;
+      } else {
+        return;  // Stopping and drained.
       }
     }
+    RunPart(*pass, part);
+  }
+}
 
-    // Calls nobody waits for any more are answered without scoring.
-    const auto now = std::chrono::system_clock::now();
-    auto live_end = std::partition(batch.begin(), batch.end(),
-                                   [now](const Job& job) { return job.deadline > now; });
-    for (auto it = live_end; it != batch.end(); ++it) {
-      it->done(absl::DeadlineExceededError("deadline passed while queued for scoring"), {});
+std::shared_ptr<ScoringBatcher::Pass> ScoringBatcher::StartPass(
+    std::unique_lock<std::mutex>& lock) {
+  auto pass = std::make_shared<Pass>();
+  // The front call and the calls behind it on the same model, up to max_batch.
+  const ServingModel* model = queue_.front().model.get();
+  for (auto it = queue_.begin();
+       it != queue_.end() && static_cast<int>(pass->jobs.size()) < max_batch_;) {
+    if (it->model.get() == model) {
+      pass->jobs.push_back(std::move(*it));
+      it = queue_.erase(it);
+    } else {
+      ++it;
     }
-    batch.erase(live_end, batch.end());
-    if (batch.empty()) continue;
+  }
+  lock.unlock();
+  // Calls nobody waits for any more are answered without scoring.
+  const auto now = std::chrono::system_clock::now();
+  auto live_end = std::partition(pass->jobs.begin(), pass->jobs.end(),
+                                 [now](const Job& job) { return job.deadline > now; });
+  for (auto it = live_end; it != pass->jobs.end(); ++it) {
+    it->done(absl::DeadlineExceededError("deadline passed while queued for scoring"), {});
+  }
+  pass->jobs.erase(live_end, pass->jobs.end());
+  if (pass->jobs.empty()) {
+    lock.lock();
+    return nullptr;
+  }
+  const int64_t n = pass->jobs.front().model->network->num_items();
+  pass->scores.resize(pass->jobs.size());
+  for (size_t i = 0; i < pass->jobs.size(); ++i) {
+    pass->scores[i].resize(static_cast<size_t>(n));
+    pass->queries.push_back(pass->jobs[i].query.data());
+    pass->outputs.push_back(pass->scores[i].data());
+  }
+  // Split the pass so that idle workers share it: one call's latency falls with the cores.
+  pass->num_parts = static_cast<int>(
+      std::clamp<int64_t>(n / kMinItemsPerPart, 1, static_cast<int64_t>(threads_)));
+  pass->remaining = pass->num_parts;
+  lock.lock();
+  for (int part = 1; part < pass->num_parts; ++part) parts_.emplace_back(pass, part);
+  if (pass->num_parts > 1) ready_.notify_all();
+  return pass;  // The caller runs part 0.
+}
 
-    const HrnnNetwork& network = *batch.front().model->network;
-    const size_t n = static_cast<size_t>(network.num_items());
-    if (scores.size() < batch.size()) scores.resize(batch.size());
-    std::vector<const float*> queries;
-    std::vector<float*> outputs;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      scores[i].resize(n);
-      queries.push_back(batch[i].query.data());
-      outputs.push_back(scores[i].data());
-    }
-    network.ScoreBatch(queries, outputs);
-    if (on_batch_) on_batch_(static_cast<int>(batch.size()));
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i].done(absl::OkStatus(), absl::MakeConstSpan(scores[i].data(), n));
-    }
+void ScoringBatcher::RunPart(Pass& pass, int part) {
+  const HrnnNetwork& network = *pass.jobs.front().model->network;
+  network.ScoreBatchPart(pass.queries, pass.outputs, part, pass.num_parts);
+  if (pass.remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // The last part to finish completes every call of the pass.
+  if (on_batch_) on_batch_(static_cast<int>(pass.jobs.size()));
+  const size_t n = static_cast<size_t>(network.num_items());
+  for (size_t i = 0; i < pass.jobs.size(); ++i) {
+    pass.jobs[i].done(absl::OkStatus(), absl::MakeConstSpan(pass.scores[i].data(), n));
   }
 }
 

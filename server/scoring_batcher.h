@@ -1,14 +1,16 @@
 // ScoringBatcher: scores the whole catalogue for concurrent GetRecommendations calls in shared
 // passes — HrnnNetwork::ScoreBatch reads the item table once for up to 8 query vectors, so
-// under load the memory traffic per request falls up to 8-fold. Calls queue; each worker takes
-// every queued call (up to max_batch, of one model) and scores them together. An idle worker
-// takes a lone call at once: batching never adds latency when nothing is queued. Calls whose
-// deadline has passed while queued are answered without scoring, so an overloaded server sheds
-// work instead of scoring answers nobody waits for.
+// under load the memory traffic per request falls up to 8-fold. Calls queue; a free worker
+// takes every queued call (up to max_batch, of one model) and starts a pass over them; a large
+// table's pass is split into one part per worker, and idle workers take the parts, so a lone
+// call on an idle server is scored by every core at once and batching never adds latency when
+// nothing is queued. Calls whose deadline has passed while queued are answered without
+// scoring, so an overloaded server sheds work instead of scoring answers nobody waits for.
 // Thread-safe. Uses std::mutex/std::condition_variable (visible to the TSan build).
 #ifndef HRNN_SERVER_SCORING_BATCHER_H_
 #define HRNN_SERVER_SCORING_BATCHER_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -16,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -46,14 +49,32 @@ class ScoringBatcher {
   void Submit(Job job);
 
  private:
+  // One pass over the item table for a batch of calls, in num_parts slices.
+  struct Pass {
+    std::vector<Job> jobs;
+    std::vector<std::vector<float>> scores;  // Per job: every item's score.
+    std::vector<const float*> queries;
+    std::vector<float*> outputs;
+    int num_parts = 1;
+    std::atomic<int> remaining{0};  // Parts not finished; the last one completes the calls.
+  };
+
   void Work();
+  // Takes the next batch off the queue and queues its parts 1..num_parts-1; returns it (the
+  // caller runs part 0), or null when every call had expired. REQUIRES: `lock` holds mutex_
+  // and the queue is not empty; holds it again on return.
+  std::shared_ptr<Pass> StartPass(std::unique_lock<std::mutex>& lock);
+  // Scores one part; the last part of a pass finishes its calls.
+  void RunPart(Pass& pass, int part);
 
   const int max_batch_;
+  const int threads_;
   const std::function<void(int)> on_batch_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<Job> queue_;  // Guarded by mutex_.
-  bool stopping_ = false;  // Guarded by mutex_.
+  std::deque<Job> queue_;                                   // Guarded by mutex_.
+  std::deque<std::pair<std::shared_ptr<Pass>, int>> parts_;  // Guarded by mutex_.
+  bool stopping_ = false;                                   // Guarded by mutex_.
   std::vector<std::thread> workers_;
 };
 

@@ -43,13 +43,20 @@ void MatVec(const PanelMatrix& m, const float* x, const float* bias, float* y) {
 
 void MatVecBatch(const PanelMatrix& m, absl::Span<const float* const> xs, const float* bias,
                  absl::Span<float* const> ys) {
+  MatVecBatchPanels(m, xs, bias, ys, 0, m.num_panels());
+}
+
+void MatVecBatchPanels(const PanelMatrix& m, absl::Span<const float* const> xs,
+                       const float* bias, absl::Span<float* const> ys, int64_t panel_begin,
+                       int64_t panel_end) {
   assert(xs.size() == ys.size());
-  if (m.rows() == 0) return;
+  assert(0 <= panel_begin && panel_begin <= panel_end && panel_end <= m.num_panels());
+  if (m.rows() == 0 || panel_begin >= panel_end) return;
   const MatVecKernel kernel = MatVecKernelFor(m);
   const size_t n = std::min(xs.size(), ys.size());
   for (size_t begin = 0; begin < n; begin += kMaxMatVecBatch) {
     const int batch = static_cast<int>(std::min<size_t>(kMaxMatVecBatch, n - begin));
-    kernel(m, xs.data() + begin, batch, bias, ys.data() + begin, 0, m.num_panels());
+    kernel(m, xs.data() + begin, batch, bias, ys.data() + begin, panel_begin, panel_end);
   }
 }
 

@@ -109,6 +109,18 @@ TEST_P(HrnnNetworkTest, BatchAndItemScoringMatchSingleScoring) {
   for (size_t j = 0; j < items.size(); ++j) {
     EXPECT_NEAR(item_scores[j], single[items[j]], 1e-4f) << "item " << items[j];
   }
+  for (int parts : {1, 2, 3, 7}) {
+    std::vector<std::vector<float>> split(11, std::vector<float>(c.num_items, -1e30f));
+    std::vector<float*> split_ptrs;
+    for (auto& scores : split) split_ptrs.push_back(scores.data());
+    for (int part = parts - 1; part >= 0; --part) {
+      network_->ScoreBatchPart(state_ptrs, split_ptrs, part, parts);
+    }
+    for (int b = 0; b < 11; ++b) {
+      SCOPED_TRACE(::testing::Message() << "parts " << parts << ", state " << b);
+      ExpectAllNear(split[b], batch_scores[b], 1e-6f, 1e-6f);
+    }
+  }
   std::vector<float> naive(c.num_items);
   network_->ScoreNaive(states[0].data(), naive.data());
   ExpectAllNear(naive, single, 1e-5f, 1e-5f);

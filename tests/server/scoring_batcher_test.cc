@@ -21,7 +21,11 @@ std::shared_ptr<const ServingModel> LoadModel(int64_t num_items) {
   return *model;
 }
 
-TEST(ScoringBatcherTest, BatchedScoresEqualSingleScoresAndQueuedCallsShareAPass) {
+class ScoringBatcherThreadsTest : public ::testing::TestWithParam<int> {};
+
+// With 1 worker every pass is whole; with 3 a 100k-item pass is split into 3 parts that the
+// workers share.
+TEST_P(ScoringBatcherThreadsTest, BatchedScoresEqualSingleScoresAndQueuedCallsShareAPass) {
   const auto model = LoadModel(100000);  // ~6 MB table: a pass takes long enough to queue.
   constexpr int kJobs = 40;
   std::mutex mutex;
@@ -30,7 +34,7 @@ TEST(ScoringBatcherTest, BatchedScoresEqualSingleScoresAndQueuedCallsShareAPass)
   std::vector<std::vector<float>> queries(kJobs);
   std::vector<std::vector<float>> results(kJobs);
   {
-    ScoringBatcher batcher(/*threads=*/1, /*max_batch=*/8, [&](int size) {
+    ScoringBatcher batcher(/*threads=*/GetParam(), /*max_batch=*/8, [&](int size) {
       std::lock_guard<std::mutex> lock(mutex);
       batch_sizes.push_back(size);
     });
@@ -64,6 +68,8 @@ TEST(ScoringBatcherTest, BatchedScoresEqualSingleScoresAndQueuedCallsShareAPass)
     testing::ExpectAllNear(results[i], single, 1e-5f, 1e-5f);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Workers, ScoringBatcherThreadsTest, ::testing::Values(1, 3));
 
 TEST(ScoringBatcherTest, ExpiredCallsAreAnsweredWithoutScoring) {
   const auto model = LoadModel(500);
