@@ -1,8 +1,25 @@
 #include "server/event_application.h"
 
 #include <cassert>
+#include <optional>
+#include <utility>
 
 namespace hrnn {
+
+StateForUpdate ReadStateForUpdate(UserStateStore& store, const ServingModel& model,
+                                  absl::string_view user_id, int64_t now_ms) {
+  StateForUpdate update;
+  std::optional<UserStateStore::Versioned> held = store.Get(user_id, now_ms);
+  if (held.has_value()) {
+    update.version = held->version;
+    if (model.Owns(held->state)) {
+      update.state = std::move(held->state);
+      return update;
+    }
+  }
+  update.state = model.NewUserState();
+  return update;
+}
 
 EventResult ApplyEventToState(const ServingModel& model, bool advances, bool purchase,
                               int64_t item, int64_t timestamp_ms, absl::string_view session_id,

@@ -8,9 +8,20 @@
 
 #include "absl/strings/string_view.h"
 #include "core/serving_model.h"
+#include "core/state/user_state_store.h"
 #include "server/server_metrics.h"
 
 namespace hrnn {
+
+// The user's state to apply an event to, and the store version to commit it against
+// (UserStateStore::CompareAndSet): the held state when `model` owns it, else a new user's
+// state (a state of another model version is never stepped: the user starts afresh).
+struct StateForUpdate {
+  UserState state;
+  uint64_t version = 0;  // 0: the user is not held.
+};
+StateForUpdate ReadStateForUpdate(UserStateStore& store, const ServingModel& model,
+                                  absl::string_view user_id, int64_t now_ms);
 
 // Applies a click (when `advances`) and/or a purchase record (when `purchase`) of `item` at
 // `timestamp_ms` to `state`. Returns kApplied, kNewSession, kOutOfOrder or kPurchase; or

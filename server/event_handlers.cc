@@ -90,15 +90,7 @@ EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Eve
   if (!advances && !purchase) return log_only(EventResult::kIgnoredType);
 
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
-    std::optional<UserStateStore::Versioned> held = store_.Get(event.user_id(), now_ms);
-    uint64_t version = 0;
-    UserState state;
-    if (held.has_value()) {
-      version = held->version;
-      state = std::move(held->state);
-    }
-    // A state from another model version is never stepped: the user starts afresh.
-    if (!held.has_value() || !model.Owns(state)) state = model.NewUserState();
+    auto [state, version] = ReadStateForUpdate(store_, model, event.user_id(), now_ms);
     const EventResult result = ApplyEventToState(model, advances, purchase, *item,
                                                  record.timestamp_ms, event.session_id(), state);
     if (result == EventResult::kDuplicate) return log_only(result);

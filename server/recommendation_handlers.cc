@@ -67,6 +67,16 @@ const char* StateName(bool known, bool session_live) {
   return session_live ? "session" : "user";
 }
 
+// The fields every recommendation response carries: a fresh id, the model version and which
+// state answered.
+template <typename Response>
+void StampResponse(const ServingModel& model, bool known, bool session_live,
+                   Response* response) {
+  response->set_recommendation_id(NewRecommendationId());
+  response->set_model_version(model.version);
+  response->set_state(StateName(known, session_live));
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -77,10 +87,8 @@ absl::StatusOr<std::optional<PendingRecommendation>> RequestHandlers::PrepareRec
     const v1::GetRecommendationsRequest& request,
     v1::GetRecommendationsResponse* response) const {
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
-  HRNN_RETURN_IF_ERROR(internal::ValidateId("user_id", request.user_id(), config_.max_id_bytes,
-                                            /*required=*/true));
-  HRNN_RETURN_IF_ERROR(internal::ValidateId("session_id", request.session_id(),
-                                            config_.max_id_bytes, /*required=*/false));
+  HRNN_RETURN_IF_ERROR(
+      internal::ValidateCaller(request.user_id(), request.session_id(), config_.max_id_bytes));
   const int num_results = request.num_results() == 0 ? kDefaultNumResults : request.num_results();
   if (num_results < 1 || num_results > kMaxNumResults) {
     return absl::InvalidArgumentError(absl::StrCat("num_results: ", request.num_results(),
@@ -94,9 +102,7 @@ absl::StatusOr<std::optional<PendingRecommendation>> RequestHandlers::PrepareRec
   const UserState state = ReadState(*model, request.user_id(), now_ms, &known);
   const Recommender& recommender = *model->recommender;
   const bool session_live = recommender.SessionLive(state, now_ms, request.session_id());
-  response->set_recommendation_id(NewRecommendationId());
-  response->set_model_version(model->version);
-  response->set_state(StateName(known, session_live));
+  StampResponse(*model, known, session_live, response);
 
   PendingRecommendation pending;
   pending.num_results = num_results;
@@ -156,10 +162,8 @@ absl::Status RequestHandlers::GetPersonalizedRanking(
     const v1::GetPersonalizedRankingRequest& request,
     v1::GetPersonalizedRankingResponse* response) const {
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
-  HRNN_RETURN_IF_ERROR(internal::ValidateId("user_id", request.user_id(), config_.max_id_bytes,
-                                            /*required=*/true));
-  HRNN_RETURN_IF_ERROR(internal::ValidateId("session_id", request.session_id(),
-                                            config_.max_id_bytes, /*required=*/false));
+  HRNN_RETURN_IF_ERROR(
+      internal::ValidateCaller(request.user_id(), request.session_id(), config_.max_id_bytes));
   const int count = request.input_item_ids_size();
   if (count < 1 || count > internal::kMaxListedItems) {
     return absl::InvalidArgumentError(absl::StrCat("input_item_ids: ", count,
@@ -179,6 +183,7 @@ absl::Status RequestHandlers::GetPersonalizedRanking(
   const UserState state = ReadState(*model, request.user_id(), now_ms, &known);
   const Recommender& recommender = *model->recommender;
   const bool session_live = recommender.SessionLive(state, now_ms, request.session_id());
+  StampResponse(*model, known, session_live, response);
   // Ranking is an explicit request about these items: availability does not remove them, the
   // filter's exclusions do.
   ItemExclusions exclusions =
@@ -212,9 +217,6 @@ absl::Status RequestHandlers::GetPersonalizedRanking(
     out->set_item_id(*id);
     out->set_known(false);
   }
-  response->set_recommendation_id(NewRecommendationId());
-  response->set_model_version(model->version);
-  response->set_state(StateName(known, session_live));
   return absl::OkStatus();
 }
 

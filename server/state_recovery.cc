@@ -54,14 +54,8 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
       ++stats.events_skipped;
       return true;
     }
-    std::optional<UserStateStore::Versioned> held = store.Get(record.user_id, record.timestamp_ms);
-    uint64_t version = 0;
-    UserState state;
-    if (held.has_value()) {
-      version = held->version;
-      state = std::move(held->state);
-    }
-    if (!held.has_value() || !model.Owns(state)) state = model.NewUserState();
+    auto [state, version] =
+        ReadStateForUpdate(store, model, record.user_id, record.timestamp_ms);
     if (state.last_log_seq >= record.seq) {  // Already in the snapshot.
       ++stats.events_skipped;
       return true;

@@ -34,6 +34,13 @@ absl::Status ValidateId(absl::string_view field, absl::string_view value, int ma
   return absl::OkStatus();
 }
 
+absl::Status ValidateCaller(absl::string_view user_id, absl::string_view session_id,
+                            int max_id_bytes) {
+  absl::Status status = ValidateId("user_id", user_id, max_id_bytes, /*required=*/true);
+  if (!status.ok()) return status;
+  return ValidateId("session_id", session_id, max_id_bytes, /*required=*/false);
+}
+
 absl::Status ValidateFilter(const v1::Filter& filter, int max_id_bytes) {
   absl::Status status =
       ValidateIdList("filter.exclude_item_ids", filter.exclude_item_ids(), max_id_bytes);

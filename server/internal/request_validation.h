@@ -20,6 +20,10 @@ inline constexpr int kMaxContextEntries = 32;
 absl::Status ValidateId(absl::string_view field, absl::string_view value, int max_bytes,
                         bool required);
 
+// The caller's ids: a required user_id and an optional session_id, each within max_id_bytes.
+absl::Status ValidateCaller(absl::string_view user_id, absl::string_view session_id,
+                            int max_id_bytes);
+
 // Every list of the filter within kMaxListedItems entries of valid ids.
 absl::Status ValidateFilter(const v1::Filter& filter, int max_id_bytes);
 
