@@ -6,15 +6,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -212,7 +214,14 @@ TEST_F(ServerIntegrationTest, TooManyOpenStreamsAreRefused) {
   v1::PutEventsResponse first_response;
   auto first_context = Context();
   auto first = stub_->StreamEvents(first_context.get(), &first_response);
-  ASSERT_TRUE(first->Write(Click("u", "item-1")));  // The first stream is open on the server.
+  ASSERT_TRUE(first->Write(Click("u", "item-1")));
+  // Write() returns once the event is on the wire, not once the server has opened the stream:
+  // wait until the event is applied, so the first stream surely holds the only slot.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!server_->store().Get("u", 0).has_value() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(server_->store().Get("u", 0).has_value()) << "the first stream's event never arrived";
 
   v1::PutEventsResponse second_response;
   auto second_context = Context();
