@@ -134,6 +134,30 @@ uint64_t UserStateStore::CompareAndSet(absl::string_view user_id, uint64_t expec
   return it->version;
 }
 
+bool UserStateStore::ReplaceHeld(absl::string_view user_id, UserState state,
+                                 absl::FunctionRef<bool(const UserState& held)> accept) {
+  Shard& shard = ShardFor(user_id);
+  MutexLock lock(&shard.mutex);
+  auto found = shard.index.find(user_id);
+  if (found == shard.index.end() || !accept(found->second->state)) return false;
+  const std::list<Entry>::iterator it = found->second;
+  shard.bytes -= it->bytes;
+  it->state = std::move(state);
+  it->version = shard.next_version++;
+  it->bytes = StateBytes(it->user_id, it->state);
+  shard.bytes += it->bytes;
+  // The caps, as in CompareAndSet; the replaced entry keeps its place, so skip it if it is last.
+  while (shard.lru.size() > 1 &&
+         ((shard_max_users_ > 0 && static_cast<int64_t>(shard.lru.size()) > shard_max_users_) ||
+          (shard_max_bytes_ > 0 && shard.bytes > shard_max_bytes_))) {
+    auto victim = std::prev(shard.lru.end());
+    if (victim == it) victim = std::prev(victim);
+    Remove(shard, victim);
+    ++shard.evicted_capacity;
+  }
+  return true;
+}
+
 bool UserStateStore::Erase(absl::string_view user_id) {
   return Erase(user_id, [] {});
 }

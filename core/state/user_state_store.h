@@ -77,6 +77,15 @@ class UserStateStore {
   uint64_t CompareAndSet(absl::string_view user_id, uint64_t expected_version, UserState state,
                          int64_t now_ms, absl::FunctionRef<void(UserState& stored)> on_commit);
 
+  // Replaces the state of a held user when `accept(held_state)` returns true (called under the
+  // shard lock: it must be quick and must not call back into the store), without counting as a
+  // use: the user keeps its place in the LRU order and its idle time. Returns false when the
+  // user is not held (never held, deleted, evicted) or `accept` refused. May evict other users
+  // of the shard to respect the caps. For background rewrites (the state rebuild after a model
+  // swap), which must neither resurrect a deleted user nor overwrite a newer state.
+  bool ReplaceHeld(absl::string_view user_id, UserState state,
+                   absl::FunctionRef<bool(const UserState& held)> accept);
+
   // Visits every user, one shard at a time: the shard's users are copied under its lock and
   // `visit` runs on the copies after the lock is released (so it may do I/O).
   void ForEachShard(absl::FunctionRef<void(const std::vector<std::pair<std::string, UserState>>&)>

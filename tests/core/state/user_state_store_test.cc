@@ -117,6 +117,60 @@ TEST(UserStateStoreTest, ByteCapEvictsButNeverTheUserJustWritten) {
   EXPECT_TRUE(tiny.Get("x", 0).has_value());
 }
 
+TEST(UserStateStoreTest, ReplaceHeldRewritesOnlyHeldUsersItAcceptsWithoutCountingAUse) {
+  UserStateStoreOptions options = OneShard();
+  options.max_users = 2;
+  UserStateStore store(options);
+  const uint64_t a_version = store.CompareAndSet("a", 0, StateWithLength(1), 0);
+  store.CompareAndSet("b", 0, StateWithLength(1), 1);  // "a" is now least recently used.
+
+  // Never held or deleted users are not resurrected, and `accept` is not asked.
+  bool asked = false;
+  EXPECT_FALSE(store.ReplaceHeld("nobody", StateWithLength(5), [&](const UserState&) {
+    asked = true;
+    return true;
+  }));
+  EXPECT_FALSE(asked);
+  // `accept` sees the held state and can refuse.
+  EXPECT_FALSE(store.ReplaceHeld("a", StateWithLength(5), [](const UserState& held) {
+    return held.session_length > 1;
+  }));
+  EXPECT_TRUE(store.ReplaceHeld("a", StateWithLength(5), [](const UserState& held) {
+    return held.session_length == 1;
+  }));
+  // A new version (so a concurrent CompareAndSet from the old one conflicts), but no use: "a"
+  // is still least recently used and goes first when the cap is reached.
+  EXPECT_EQ(store.CompareAndSet("a", a_version, StateWithLength(9), 2), 0u);
+  store.CompareAndSet("c", 0, StateWithLength(1), 3);
+  EXPECT_FALSE(store.Get("a", 4).has_value());
+  EXPECT_TRUE(store.Get("b", 4).has_value());
+
+  EXPECT_TRUE(store.Erase("b"));
+  EXPECT_FALSE(store.ReplaceHeld("b", StateWithLength(5), [](const UserState&) { return true; }));
+  EXPECT_EQ(store.stats().users, 1);
+}
+
+TEST(UserStateStoreTest, ReplaceHeldKeepsTheByteCountAndTheCap) {
+  const int64_t small = UserStateStore::StateBytes("u0", StateWithLength(1, 10));
+  const int64_t large = UserStateStore::StateBytes("u0", StateWithLength(1, 100));
+  UserStateStoreOptions options = OneShard();
+  options.max_bytes = large + small + small / 2;  // Three small users, or one large and one small.
+  UserStateStore store(options);
+  for (int i = 0; i < 3; ++i) {
+    store.CompareAndSet(absl::StrCat("u", i), 0, StateWithLength(1, 10), i);
+  }
+  ASSERT_LE(3 * small, options.max_bytes);
+  ASSERT_EQ(store.stats().bytes, 3 * small);
+  // u0 is the LRU end: growing it evicts u1 instead (the entry replaced is never evicted).
+  ASSERT_TRUE(
+      store.ReplaceHeld("u0", StateWithLength(1, 100), [](const UserState&) { return true; }));
+  EXPECT_EQ(store.stats().users, 2);
+  EXPECT_EQ(store.stats().bytes, large + small);
+  EXPECT_EQ(store.stats().evicted_capacity, 1);
+  EXPECT_TRUE(store.Get("u0", 5).has_value());
+  EXPECT_FALSE(store.Get("u1", 5).has_value());
+}
+
 TEST(UserStateStoreTest, IdleUsersExpireOnReadAndInTheSweep) {
   UserStateStoreOptions options = OneShard();
   options.idle_ttl_ms = 1000;
