@@ -41,4 +41,28 @@ EventResult ApplyEventToState(const ServingModel& model, bool advances, bool pur
   return result;
 }
 
+std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model,
+                                              const ServerConfig& config,
+                                              const EventRecord& record) {
+  const std::optional<int64_t> item = model.items().Find(record.item_id);
+  if (!item.has_value()) return std::nullopt;
+  LoggedEvent event;
+  event.item = *item;
+  event.advances = config.AdvancesSession(record.event_type);
+  event.purchase = config.IsPurchase(record.event_type);
+  if (!event.advances && !event.purchase) return std::nullopt;
+  return event;
+}
+
+bool ReplayLoggedEvent(const ServingModel& model, const LoggedEvent& event,
+                       const EventRecord& record, UserState& state) {
+  if (state.last_log_seq >= record.seq) return false;
+  if (ApplyEventToState(model, event.advances, event.purchase, event.item, record.timestamp_ms,
+                        record.session_id, state) == EventResult::kDuplicate) {
+    return false;
+  }
+  state.last_log_seq = record.seq;
+  return true;
+}
+
 }  // namespace hrnn

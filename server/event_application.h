@@ -1,14 +1,19 @@
 // ApplyEventToState: how one accepted event changes a user's state (DESIGN §6), shared by the
-// live path (RequestHandlers) and recovery (replaying the event log), so that both compute
-// exactly the same states. Stateless; thread-safe.
+// live path (RequestHandlers), recovery at start-up and the background rebuild after a model
+// swap (both replaying the event log: ResolveLoggedEvent + ReplayLoggedEvent), so that all three
+// compute exactly the same states. Stateless; thread-safe.
 #ifndef HRNN_SERVER_EVENT_APPLICATION_H_
 #define HRNN_SERVER_EVENT_APPLICATION_H_
 
 #include <cstdint>
 
+#include <optional>
+
 #include "absl/strings/string_view.h"
 #include "core/serving_model.h"
+#include "core/state/event_record.h"
 #include "core/state/user_state_store.h"
+#include "server/server_config.h"
 #include "server/server_metrics.h"
 
 namespace hrnn {
@@ -30,6 +35,25 @@ StateForUpdate ReadStateForUpdate(UserStateStore& store, const ServingModel& mod
 EventResult ApplyEventToState(const ServingModel& model, bool advances, bool purchase,
                               int64_t item, int64_t timestamp_ms, absl::string_view session_id,
                               UserState& state);
+
+// A logged event (EventRecord::Kind::kEvent) as `model` applies it.
+struct LoggedEvent {
+  int64_t item = 0;
+  bool advances = false;  // Its type advances the session (config.AdvancesSession).
+  bool purchase = false;  // Its type records a purchase (config.IsPurchase).
+};
+// nullopt when the event changes no state under `model`: its item is not in the model's
+// catalogue, or its type neither advances a session nor records a purchase.
+std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model,
+                                              const ServerConfig& config,
+                                              const EventRecord& record);
+
+// Replays `record` (resolved as `event`) on `state` exactly as the live path applied it, and
+// sets state.last_log_seq. Returns false, leaving `state` unchanged, when the state already
+// reflects it (record.seq <= state.last_log_seq) or it is a duplicate. REQUIRES:
+// model.Owns(state).
+bool ReplayLoggedEvent(const ServingModel& model, const LoggedEvent& event,
+                       const EventRecord& record, UserState& state);
 
 }  // namespace hrnn
 

@@ -47,25 +47,17 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
       if (store.Erase(record.user_id)) ++stats.users_forgotten;
       return true;
     }
-    const std::optional<int64_t> item = model.items().Find(record.item_id);
-    const bool advances = config.AdvancesSession(record.event_type);
-    const bool purchase = config.IsPurchase(record.event_type);
-    if (!item.has_value() || (!advances && !purchase)) {
+    const std::optional<LoggedEvent> event = ResolveLoggedEvent(model, config, record);
+    if (!event.has_value()) {
       ++stats.events_skipped;
       return true;
     }
     auto [state, version] =
         ReadStateForUpdate(store, model, record.user_id, record.timestamp_ms);
-    if (state.last_log_seq >= record.seq) {  // Already in the snapshot.
+    if (!ReplayLoggedEvent(model, *event, record, state)) {  // In the snapshot, or a duplicate.
       ++stats.events_skipped;
       return true;
     }
-    if (ApplyEventToState(model, advances, purchase, *item, record.timestamp_ms,
-                          record.session_id, state) == EventResult::kDuplicate) {
-      ++stats.events_skipped;
-      return true;
-    }
-    state.last_log_seq = record.seq;
     store.CompareAndSet(record.user_id, version, std::move(state), record.timestamp_ms);
     ++stats.events_applied;
     return true;
