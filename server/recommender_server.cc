@@ -222,8 +222,62 @@ bool RecommenderServer::PollModel() {
     ServerLog(absl::StrCat("recovered user state: ", recovered->ToString()));
   }
   metrics_.UpdateModel(model->get());
-  model_.Set(*std::move(model));
+  model_.Set(*model);
+  if (current != nullptr && log_ != nullptr && config_.rebuild_window_ms > 0) {
+    StartRebuild(*model, current);
+  }
   return true;
+}
+
+int64_t RecommenderServer::model_version() const {
+  const std::shared_ptr<const ServingModel> model = model_.Get();
+  return model == nullptr ? 0 : model->version;
+}
+
+void RecommenderServer::StartRebuild(const std::shared_ptr<const ServingModel>& model,
+                                     const std::shared_ptr<const ServingModel>& previous) {
+  MutexLock lock(&rebuild_mutex_);
+  if (rebuilder_ != nullptr && !rebuilder_->done()) {
+    ServerLog(absl::StrCat("state rebuild for model version ", rebuilder_->model_version(),
+                           " cancelled: ", rebuilder_->progress().ToString()));
+  }
+  rebuilder_.reset();  // Cancels and joins a rebuild still running.
+  rebuilder_ = std::make_unique<StateRebuilder>(model, previous, config_, *log_, *store_,
+                                                clock_.NowMs() - config_.rebuild_window_ms,
+                                                &metrics_);
+  rebuild_reported_ = false;
+  ServerLog(absl::StrCat("rebuilding user states through model version ", model->version,
+                         " from the events of the last ", config_.rebuild_window_ms / 1000,
+                         " s, in the background; users not yet rebuilt get its fallback"));
+}
+
+bool RecommenderServer::RebuildPending() {
+  MutexLock lock(&rebuild_mutex_);
+  if (rebuilder_ == nullptr) return false;
+  if (!rebuilder_->done()) return true;
+  const RebuildProgress progress = rebuilder_->progress();
+  if (!rebuild_reported_) {
+    rebuild_reported_ = true;
+    ServerLog(absl::StrCat("state rebuild for model version ", rebuilder_->model_version(),
+                           progress.cancelled ? " stopped: " : " finished: ",
+                           progress.ToString()));
+  }
+  // A rebuild that stopped early left some users on the fallback only until a restart, which
+  // rebuilds them all from the log if no snapshot of this model exists.
+  return progress.cancelled || !progress.error.empty();
+}
+
+RebuildProgress RecommenderServer::rebuild_progress(int64_t* model_version) const {
+  MutexLock lock(&rebuild_mutex_);
+  if (model_version != nullptr) {
+    *model_version = rebuilder_ == nullptr ? -1 : rebuilder_->model_version();
+  }
+  if (rebuilder_ == nullptr) {
+    RebuildProgress none;
+    none.done = true;
+    return none;
+  }
+  return rebuilder_->progress();
 }
 
 std::string RecommenderServer::SnapshotDir() const {
@@ -234,6 +288,12 @@ absl::Status RecommenderServer::TakeSnapshot() {
   const std::shared_ptr<const ServingModel> model = model_.Get();
   if (log_ == nullptr || model == nullptr) return absl::OkStatus();
   if (log_->next_seq() == last_snapshot_seq_) return absl::OkStatus();  // Nothing new.
+  if (RebuildPending()) {
+    // Until every user is rebuilt, the snapshot would hold only some users' states of the new
+    // model; the previous snapshot (of the old model) makes a restart rebuild all from the log.
+    ServerLog("snapshot deferred: the state rebuild after the model swap is not finished");
+    return absl::OkStatus();
+  }
   SnapshotHeader header;
   header.model_name = model->name;
   header.model_version = model->version;
@@ -268,6 +328,7 @@ void RecommenderServer::MaintenanceLoop() {
     store_->EvictIdle(clock_.NowMs());
     metrics_.UpdateStore(store_->stats());
     if (log_ != nullptr) metrics_.UpdateLog(log_->next_seq() - 1, log_->durable_seq());
+    RebuildPending();  // Logs a rebuild that has just finished.
     if (log_ != nullptr && config_.snapshot_interval_ms > 0 && absl::Now() >= next_snapshot) {
       if (absl::Status snapshot = TakeSnapshot(); !snapshot.ok()) {
         ServerLog(absl::StrCat("snapshot failed: ", snapshot.ToString()));
@@ -299,6 +360,15 @@ void RecommenderServer::Shutdown(absl::Duration deadline) {
   waiter_.reset();
   stop_maintenance_.Notify();
   if (maintenance_.joinable()) maintenance_.join();
+  {
+    MutexLock lock(&rebuild_mutex_);
+    if (rebuilder_ != nullptr && !rebuilder_->done()) {
+      rebuilder_->Cancel();  // The final snapshot below is then skipped (RebuildPending).
+      ServerLog(absl::StrCat("state rebuild for model version ", rebuilder_->model_version(),
+                             " stopped by the shutdown: ", rebuilder_->progress().ToString()));
+      rebuild_reported_ = true;
+    }
+  }
   if (log_ != nullptr) {
     // A final snapshot makes the next start-up fast; the log alone would also recover it all.
     if (absl::Status snapshot = TakeSnapshot(); !snapshot.ok()) {

@@ -1,7 +1,8 @@
 // RecommenderServer: a running hrnn-server — the gRPC server (Recommender service, the standard
 // health service, server reflection), the Prometheus exposer on its own port, the user state
-// store, optional TLS / mutual TLS and bearer tokens, and a maintenance thread (idle eviction, store metrics, and loading the model while
-// none is served). hrnn-server's main() and the integration tests both use it.
+// store, the event log and state snapshots, optional TLS / mutual TLS and bearer tokens, and a
+// maintenance thread (idle eviction, metrics, snapshots, model polling and hot swaps, which start
+// a background StateRebuilder). hrnn-server's main() and the integration tests both use it.
 // Thread-safe.
 #ifndef HRNN_SERVER_RECOMMENDER_SERVER_H_
 #define HRNN_SERVER_RECOMMENDER_SERVER_H_
@@ -24,6 +25,7 @@
 #include "server/request_handlers.h"
 #include "server/server_config.h"
 #include "server/server_metrics.h"
+#include "server/state_rebuilder.h"
 #include "server/token_authenticator.h"
 
 namespace grpc {
@@ -60,6 +62,12 @@ class RecommenderServer {
   // True while a model is being served.
   bool serving() const { return model_.Get() != nullptr; }
   UserStateStore& store() { return *store_; }
+  // The version of the model served (0: none).
+  int64_t model_version() const;
+  // The progress of the newest state rebuild after a model swap (all zero and done when none
+  // ran). Its model_version() tells which swap it belongs to: -1 when none ran.
+  RebuildProgress rebuild_progress(int64_t* model_version = nullptr) const
+      ABSL_LOCKS_EXCLUDED(rebuild_mutex_);
 
  private:
   explicit RecommenderServer(ServerConfig config, const Clock* clock);
@@ -70,6 +78,14 @@ class RecommenderServer {
   // Called only at start-up and from the maintenance thread.
   bool PollModel();
   void MaintenanceLoop();
+  // Starts rebuilding the held users' states through `model` (replacing `previous`), cancelling
+  // a rebuild still running for an older model. Maintenance thread only.
+  void StartRebuild(const std::shared_ptr<const ServingModel>& model,
+                    const std::shared_ptr<const ServingModel>& previous)
+      ABSL_LOCKS_EXCLUDED(rebuild_mutex_);
+  // Logs a finished rebuild once. Returns true while a rebuild is running or was cancelled
+  // before it finished (snapshots then wait: they would record states of only some users).
+  bool RebuildPending() ABSL_LOCKS_EXCLUDED(rebuild_mutex_);
   // Writes a snapshot of the served model's user states and retires the log segments it and
   // the retention window no longer need. No-op without a state dir or a model.
   absl::Status TakeSnapshot();
@@ -92,6 +108,9 @@ class RecommenderServer {
   int64_t refused_version_ = -1;    // PollModel's caller only.
   uint64_t last_snapshot_seq_ = 0;  // TakeSnapshot's caller only (maintenance, then shutdown).
   bool reported_no_model_ = false;  // PollModel's caller only.
+  mutable Mutex rebuild_mutex_;
+  std::unique_ptr<StateRebuilder> rebuilder_ ABSL_GUARDED_BY(rebuild_mutex_);
+  bool rebuild_reported_ ABSL_GUARDED_BY(rebuild_mutex_) = false;
   int port_ = 0;
   int metrics_port_ = 0;
   absl::Notification stop_maintenance_;

@@ -87,6 +87,11 @@ struct ServerConfig {
   // window kept for retraining and for `hrnn-export`). Default: 7 days.
   int64_t log_retention_ms = int64_t{7} * 24 * 3600 * 1000;
 
+  // After a model swap, each held user's state is rebuilt in the background through the new
+  // model from the user's events of this window before the swap (0 = no rebuild: users start
+  // afresh on the new model). Needs state_dir. Default: 24 h.
+  int64_t rebuild_window_ms = int64_t{24} * 3600 * 1000;
+
   // On SIGTERM: how long in-flight calls may take to finish before they are cancelled.
   // Default: 10 s.
   int64_t drain_deadline_ms = 10 * 1000;

@@ -144,6 +144,45 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types,
                               .Help("Attempts to load a model that failed validation or I/O.")
                               .Register(registry)
                               .Add({});
+  rebuild_running_ = &prometheus::BuildGauge()
+                          .Name("hrnn_state_rebuild_running")
+                          .Help("1 while user states are being rebuilt through a new model.")
+                          .Register(registry)
+                          .Add({});
+  rebuild_pending_ = &prometheus::BuildGauge()
+                          .Name("hrnn_state_rebuild_users_pending")
+                          .Help("Users the running state rebuild has yet to finish (served from "
+                                "the new model's fallback meanwhile).")
+                          .Register(registry)
+                          .Add({});
+  auto& rebuild_users = prometheus::BuildCounter()
+                            .Name("hrnn_state_rebuild_users_total")
+                            .Help("Users finished by state rebuilds after model swaps: rebuilt "
+                                  "through the new model, or skipped (left on its fallback).")
+                            .Register(registry);
+  rebuild_users_rebuilt_ = &rebuild_users.Add({{"outcome", "rebuilt"}});
+  rebuild_users_skipped_ = &rebuild_users.Add({{"outcome", "skipped"}});
+  rebuild_events_ = &prometheus::BuildCounter()
+                         .Name("hrnn_state_rebuild_events_total")
+                         .Help("Event-log events replayed through new models by state rebuilds.")
+                         .Register(registry)
+                         .Add({});
+}
+
+void ServerMetrics::RebuildStarted(int64_t users) {
+  rebuild_running_->Set(1);
+  rebuild_pending_->Set(static_cast<double>(users));
+}
+
+void ServerMetrics::RebuildUsersDone(int64_t rebuilt, int64_t skipped) {
+  rebuild_users_rebuilt_->Increment(static_cast<double>(rebuilt));
+  rebuild_users_skipped_->Increment(static_cast<double>(skipped));
+  rebuild_pending_->Decrement(static_cast<double>(rebuilt + skipped));
+}
+
+void ServerMetrics::RebuildFinished() {
+  rebuild_running_->Set(0);
+  rebuild_pending_->Set(0);
 }
 
 prometheus::Counter& ServerMetrics::RequestCounter(absl::string_view method,

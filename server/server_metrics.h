@@ -72,6 +72,14 @@ class ServerMetrics {
   }
   // A failed attempt to load a model.
   void ModelLoadFailed() { model_load_failures_->Increment(); }
+  // The state rebuild after a model swap (StateRebuilder): started with `users` to rebuild,
+  // users finished (rebuilt, or skipped: left on the fallback), events replayed, finished.
+  void RebuildStarted(int64_t users);
+  void RebuildUsersDone(int64_t rebuilt, int64_t skipped);
+  void RebuildEventsReplayed(int64_t events) {
+    rebuild_events_->Increment(static_cast<double>(events));
+  }
+  void RebuildFinished();
 
  private:
   // The counter of (method, code), created on first use and then read without locking.
@@ -107,6 +115,11 @@ class ServerMetrics {
   prometheus::Counter* model_load_failures_;
   prometheus::Gauge* log_appended_;
   prometheus::Gauge* log_durable_;
+  prometheus::Gauge* rebuild_running_;
+  prometheus::Gauge* rebuild_pending_;
+  prometheus::Counter* rebuild_users_rebuilt_;
+  prometheus::Counter* rebuild_users_skipped_;
+  prometheus::Counter* rebuild_events_;
   int64_t last_evicted_capacity_ = 0;  // Touched only by UpdateStore's single caller.
   int64_t last_evicted_idle_ = 0;
 };

@@ -77,6 +77,10 @@ ABSL_FLAG(absl::Duration, snapshot_interval, absl::Minutes(5),
 ABSL_FLAG(absl::Duration, log_retention, absl::Hours(24 * 7),
           "Log segments covered by a snapshot are deleted once older than this (the window "
           "kept for retraining and hrnn-export).");
+ABSL_FLAG(absl::Duration, rebuild_window, absl::Hours(24),
+          "After a model swap, user states are rebuilt in the background through the new model "
+          "from each user's events of this window (0 = none: users start afresh). Needs "
+          "--state_dir.");
 ABSL_FLAG(absl::Duration, drain_deadline, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long calls in flight may take before they are cancelled.");
 ABSL_FLAG(absl::Duration, model_poll_interval, absl::Seconds(5),
@@ -94,7 +98,7 @@ const std::vector<std::string> kFlagNames = {
     "max_users",       "max_state_bytes", "user_idle_ttl",  "state_shards",
     "max_id_bytes",    "max_events_per_call", "max_future_skew", "max_message_bytes",
     "max_concurrent_streams", "state_dir", "fsync", "fsync_interval", "snapshot_interval",
-    "log_retention", "drain_deadline", "model_poll_interval"};
+    "log_retention", "rebuild_window", "drain_deadline", "model_poll_interval"};
 
 int Fail(const std::string& reason) {
   std::cerr << "hrnn-server: " << reason << "\n";
@@ -152,6 +156,7 @@ int main(int argc, char** argv) {
   config.fsync_interval_ms = Millis(absl::GetFlag(FLAGS_fsync_interval));
   config.snapshot_interval_ms = Millis(absl::GetFlag(FLAGS_snapshot_interval));
   config.log_retention_ms = Millis(absl::GetFlag(FLAGS_log_retention));
+  config.rebuild_window_ms = Millis(absl::GetFlag(FLAGS_rebuild_window));
   const absl::Duration drain_deadline = absl::GetFlag(FLAGS_drain_deadline);
   config.drain_deadline_ms = Millis(drain_deadline);
   config.model_poll_interval_ms = Millis(absl::GetFlag(FLAGS_model_poll_interval));

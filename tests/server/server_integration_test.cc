@@ -1,9 +1,5 @@
 // Integration tests: the real server (RecommenderServer, as hrnn-server runs it) on a loopback
 // port, driven over gRPC and HTTP by real clients.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -24,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "hrnn/v1/recommender.grpc.pb.h"
 #include "server/recommender_server.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/model_dir.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -33,29 +30,8 @@ namespace {
 
 using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
+using ::hrnn::testing::HttpGet;
 using ::testing::HasSubstr;
-
-// GET http://address/path over a plain socket; returns the whole response ("" on failure).
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
-    const std::string request =
-        absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
-      char buffer[4096];
-      ssize_t n;
-      while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
-    }
-  }
-  close(fd);
-  return response;
-}
 
 class ServerIntegrationTest : public ::testing::Test {
  protected:

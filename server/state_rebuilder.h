@@ -1,0 +1,99 @@
+// StateRebuilder: after a model swap, rebuilds the held users' states through the new model, in
+// the background, by replaying their recent events (the rebuild window) from the event log
+// (issue 7). Until a user's rebuilt state is committed, the new model does not own the user's
+// state, so the user is served from the new model's fallback (a new user's state), never from
+// a state of another model.
+//
+// Live events keep flowing during the rebuild. A rebuilt state is committed only when the
+// rebuild has read the log past every event the held state reflects (UserState::last_log_seq),
+// so it replaces a state built from a fresh start by the live path with one that also has the
+// history; a user whose held state is newer than what was read is caught up by another pass
+// over the log's new records. A user the store no longer holds (deleted, evicted) is never
+// brought back. Commits wait until the previous model is no longer used by any request (so an
+// event applied on the previous model cannot overwrite a rebuilt state).
+//
+// Thread-safe: the rebuild runs on its own thread; progress() may be called from any thread.
+#ifndef HRNN_SERVER_STATE_REBUILDER_H_
+#define HRNN_SERVER_STATE_REBUILDER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "core/serving_model.h"
+#include "core/state/event_log.h"
+#include "core/state/user_state_store.h"
+#include "server/server_config.h"
+#include "server/server_metrics.h"
+
+namespace hrnn {
+
+struct RebuildProgress {
+  int64_t users_total = 0;      // Users held when it started.
+  int64_t users_rebuilt = 0;    // Committed with a state rebuilt through the new model.
+  int64_t users_skipped = 0;    // No event in the window, no longer held, or still behind the
+                                // live path after the last catch-up pass: on the fallback.
+  int64_t events_replayed = 0;  // Log events applied to rebuilt states.
+  bool done = false;
+  bool cancelled = false;
+  std::string error;            // A log read error that ended the rebuild early.
+  std::string ToString() const;
+};
+
+class StateRebuilder {
+ public:
+  // Starts rebuilding every user `store` holds (the swap to `model` has just happened), from the
+  // events of `log` stamped at or after `window_start_ms`. `previous` is the model replaced (may
+  // be null). `metrics` may be null. Every reference must outlive the rebuilder.
+  StateRebuilder(std::shared_ptr<const ServingModel> model,
+                 std::weak_ptr<const ServingModel> previous, const ServerConfig& config,
+                 const EventLog& log, UserStateStore& store, int64_t window_start_ms,
+                 ServerMetrics* metrics);
+  // Cancels the rebuild if it is still running and waits for its thread.
+  ~StateRebuilder();
+  StateRebuilder(const StateRebuilder&) = delete;
+  StateRebuilder& operator=(const StateRebuilder&) = delete;
+
+  // Stops the rebuild (what was committed stays) and waits for its thread. Idempotent.
+  void Cancel();
+  // Waits until the rebuild has finished (or was cancelled); returns false on timeout.
+  bool WaitUntilDone(absl::Duration timeout) const;
+  bool done() const { return finished_.HasBeenNotified(); }
+  RebuildProgress progress() const;
+  int64_t model_version() const { return model_->version; }
+
+ private:
+  void Run();
+  // Rebuilds the users of `chunk` (sorted ids). Returns false when cancelled or on a log error.
+  bool RebuildChunk(const std::vector<std::string>& chunk);
+  bool cancelled() const { return cancel_.HasBeenNotified(); }
+  void CountEvents(int64_t replayed);
+  void CountUsers(int64_t rebuilt, int64_t skipped);
+
+  const std::shared_ptr<const ServingModel> model_;
+  const std::weak_ptr<const ServingModel> previous_;
+  const ServerConfig& config_;
+  const EventLog& log_;
+  UserStateStore& store_;
+  const int64_t window_start_ms_;
+  ServerMetrics* const metrics_;
+
+  std::atomic<int64_t> users_total_{0};
+  std::atomic<int64_t> users_rebuilt_{0};
+  std::atomic<int64_t> users_skipped_{0};
+  std::atomic<int64_t> events_replayed_{0};
+  uint64_t live_from_seq_ = 0;  // The log's next seq when the rebuild started (its thread only).
+  std::string error_;  // Written by the thread before finished_ is notified.
+  absl::Notification cancel_;
+  absl::Notification finished_;
+  std::thread thread_;
+};
+
+}  // namespace hrnn
+
+#endif  // HRNN_SERVER_STATE_REBUILDER_H_

@@ -1,0 +1,268 @@
+// The background state rebuild after a model swap (StateRebuilder, issue 7): with live events
+// arriving throughout, every user ends with the state a restart on the new model would rebuild
+// from the log (the reference: RecoverState over a copy of the log); deleted users stay gone;
+// events outside the window are not replayed; progress shows in the metrics.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "hrnn/v1/recommender.grpc.pb.h"
+#include "server/recommender_server.h"
+#include "server/state_recovery.h"
+#include "tests/testing/http_get.h"
+#include "tests/testing/model_dir.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hrnn {
+namespace {
+
+namespace fs = std::filesystem;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class StateRebuildTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::FreshTestDir();
+    config_.model_dir = (dir_ / "models" / "shop").string();
+    config_.state_dir = (dir_ / "state").string();
+    config_.port = 0;
+    config_.metrics_port = 0;
+    config_.model_poll_interval_ms = 50;
+    config_.fsync = "none";
+    testing::WriteRandomModel(config_.model_dir, 1);
+  }
+
+  void StartServer() {
+    ASSERT_OK_AND_ASSIGN(server_, RecommenderServer::Start(config_));
+    stub_ = v1::Recommender::NewStub(
+        grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  // Sends the events (user, item, timestamp) in one PutEvents call; all must be accepted.
+  void Put(const std::vector<std::tuple<std::string, int, int64_t>>& events) {
+    v1::PutEventsRequest request;
+    for (const auto& [user, item, timestamp_ms] : events) {
+      v1::Event* event = request.add_events();
+      event->set_user_id(user);
+      event->set_item_id(absl::StrCat("item-", item));
+      event->set_timestamp_ms(timestamp_ms);
+    }
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::PutEventsResponse response;
+    const grpc::Status status = stub_->PutEvents(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(response.accepted(), request.events_size());
+  }
+
+  // Swaps in version `version` and waits until its rebuild has finished.
+  RebuildProgress SwapAndWaitForRebuild(int64_t version) {
+    testing::WriteRandomModel(config_.model_dir, version, ModelMode::kHrnnInit, 200,
+                              /*seed=*/static_cast<uint64_t>(version) * 31);
+    RebuildProgress progress;
+    for (int i = 0; i < 400; ++i) {
+      int64_t rebuilt_for = -1;
+      progress = server_->rebuild_progress(&rebuilt_for);
+      if (rebuilt_for == version && progress.done) return progress;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "no finished rebuild for version " << version;
+    return progress;
+  }
+
+  // What a restart on the served model rebuilds from the whole log (no snapshot).
+  std::map<std::string, UserState> Reference(std::shared_ptr<const ServingModel>* model) {
+    const fs::path copy = dir_ / "log-copy";
+    fs::remove_all(copy);
+    fs::copy(fs::path(config_.state_dir) / "log", copy);
+    EventLogOptions options;
+    options.dir = copy.string();
+    auto log = EventLog::Open(options, nullptr);
+    EXPECT_OK(log.status());
+    SessionPolicy policy;
+    policy.timeout_ms = config_.session_timeout_ms;
+    auto loaded = LoadLatestServingModel(config_.model_dir, NetworkOptions(), policy, NowMs());
+    EXPECT_OK(loaded.status());
+    *model = *loaded;
+    UserStateStoreOptions store_options;
+    UserStateStore store(store_options);
+    auto recovered =
+        RecoverState(**model, config_, (dir_ / "no-snapshots").string(), **log, store);
+    EXPECT_OK(recovered.status());
+    std::map<std::string, UserState> states;
+    store.ForEachShard([&](const std::vector<std::pair<std::string, UserState>>& users) {
+      for (const auto& [user, state] : users) states.emplace(user, state);
+    });
+    return states;
+  }
+
+  std::map<std::string, UserState> Served() {
+    std::map<std::string, UserState> states;
+    server_->store().ForEachShard(
+        [&](const std::vector<std::pair<std::string, UserState>>& users) {
+          for (const auto& [user, state] : users) states.emplace(user, state);
+        });
+    return states;
+  }
+
+  fs::path dir_;
+  ServerConfig config_;
+  std::unique_ptr<RecommenderServer> server_;
+  std::unique_ptr<v1::Recommender::Stub> stub_;
+};
+
+void ExpectSameState(const UserState& served, const UserState& expected,
+                     const std::string& user) {
+  EXPECT_EQ(served.model_version, expected.model_version) << user;
+  EXPECT_EQ(served.last_log_seq, expected.last_log_seq) << user;
+  EXPECT_EQ(served.session_length, expected.session_length) << user;
+  EXPECT_EQ(served.sessions_folded, expected.sessions_folded) << user;
+  EXPECT_EQ(served.last_item, expected.last_item) << user;
+  EXPECT_EQ(served.session, expected.session) << user;
+  EXPECT_EQ(served.user, expected.user) << user;
+}
+
+TEST_F(StateRebuildTest, UnderLiveTrafficEveryUserEndsAsARestartWouldRebuildIt) {
+  // Enough events that the rebuild's first read takes a while: live events land meanwhile,
+  // and those users need the catch-up pass.
+  constexpr int kUsers = 2000;
+  StartServer();
+  const int64_t t0 = NowMs() - 3'600'000;  // An hour ago: inside the 24 h window.
+  // kUsers users; every fourth has two sessions (a 45-minute gap closes the first).
+  for (int batch = 0; batch < kUsers / 10; ++batch) {
+    std::vector<std::tuple<std::string, int, int64_t>> events;
+    for (int u = batch * 10; u < batch * 10 + 10; ++u) {
+      for (int e = 0; e < 4; ++e) {
+        const int64_t gap = (u % 4 == 0 && e >= 2) ? 45 * 60'000 : 0;
+        events.emplace_back(absl::StrCat("user", u), (u * 7 + e * 13) % 200, t0 + e * 1000 + gap);
+      }
+    }
+    Put(events);
+  }
+  // A deleted user must not come back with the rebuild.
+  {
+    grpc::ClientContext context;
+    v1::DeleteUserRequest request;
+    request.set_user_id("user5");
+    v1::DeleteUserResponse response;
+    ASSERT_TRUE(stub_->DeleteUser(&context, request, &response).ok());
+    ASSERT_TRUE(response.deleted());
+  }
+
+  // Live traffic for a third of the users throughout the swap and the rebuild.
+  std::atomic<bool> stop{false};
+  std::thread live([&] {
+    for (int n = 0; !stop.load(); ++n) {
+      std::vector<std::tuple<std::string, int, int64_t>> events;
+      for (int k = 0; k < 5; ++k) {
+        const int u = ((n * 5 + k) % (kUsers / 3)) * 3;  // Never user4 or user5.
+        events.emplace_back(absl::StrCat("user", u), (n + k * 17) % 200, 0);  // 0: now.
+      }
+      Put(events);
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const RebuildProgress progress = SwapAndWaitForRebuild(2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // Live events on the new states.
+  stop = true;
+  live.join();
+
+  EXPECT_EQ(server_->model_version(), 2);
+  EXPECT_FALSE(progress.cancelled);
+  EXPECT_EQ(progress.error, "");
+  EXPECT_EQ(progress.users_total, progress.users_rebuilt + progress.users_skipped);
+  EXPECT_GE(progress.users_rebuilt, kUsers - 10);  // All but user5, unless some fell behind.
+  EXPECT_GE(progress.events_replayed, (kUsers - 1) * 4);
+
+  std::shared_ptr<const ServingModel> model;
+  const std::map<std::string, UserState> expected = Reference(&model);
+  const std::map<std::string, UserState> served = Served();
+  ASSERT_EQ(model->version, 2);
+  EXPECT_EQ(served.count("user5"), 0u);
+  EXPECT_EQ(expected.count("user5"), 0u);
+  ASSERT_EQ(served.size(), expected.size());
+  for (const auto& [user, state] : expected) {
+    auto found = served.find(user);
+    ASSERT_NE(found, served.end()) << user;
+    ExpectSameState(found->second, state, user);
+  }
+  // Two-session users kept their history through the swap: the first session is folded in.
+  EXPECT_EQ(served.at("user4").sessions_folded, 1);
+
+  // Snapshots resumed after the rebuild: a restart on the same directory serves the same states.
+  server_->Shutdown(absl::Seconds(5));
+  server_.reset();
+  StartServer();
+  const std::map<std::string, UserState> restarted = Served();
+  ASSERT_EQ(restarted.size(), expected.size());
+  for (const auto& [user, state] : expected) ExpectSameState(restarted.at(user), state, user);
+}
+
+TEST_F(StateRebuildTest, OnlyTheWindowIsReplayedAndProgressIsInTheMetrics) {
+  config_.rebuild_window_ms = 3'600'000;  // One hour.
+  StartServer();
+  const int64_t now = NowMs();
+  Put({{"old", 1, now - 3 * 3'600'000}, {"old", 2, now - 3 * 3'600'000 + 1000}});
+  Put({{"mixed", 3, now - 2 * 3'600'000}, {"mixed", 4, now - 60'000}, {"mixed", 5, now - 50'000}});
+  Put({{"recent", 6, now - 1000}});
+
+  const RebuildProgress progress = SwapAndWaitForRebuild(2);
+  EXPECT_EQ(progress.users_total, 3);
+  EXPECT_EQ(progress.users_rebuilt, 2);
+  EXPECT_EQ(progress.users_skipped, 1);  // "old": nothing in the window.
+  EXPECT_EQ(progress.events_replayed, 3);
+  const std::map<std::string, UserState> served = Served();
+  EXPECT_EQ(served.at("old").model_version, 1);  // Not owned by version 2: its fallback serves.
+  EXPECT_EQ(served.at("mixed").model_version, 2);
+  EXPECT_EQ(served.at("mixed").session_length, 2);  // The two clicks of the last hour.
+  EXPECT_EQ(served.at("recent").model_version, 2);
+  EXPECT_EQ(served.at("recent").session_length, 1);
+
+  const std::string metrics = testing::HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(metrics, ::testing::HasSubstr("hrnn_state_rebuild_running 0"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("hrnn_state_rebuild_users_pending 0"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("hrnn_state_rebuild_users_total{outcome=\"rebuilt\"} 2"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("hrnn_state_rebuild_users_total{outcome=\"skipped\"} 1"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("hrnn_state_rebuild_events_total 3"));
+
+  grpc::ClientContext context;
+  v1::GetRecommendationsRequest request;
+  request.set_user_id("old");
+  request.set_num_results(3);
+  v1::GetRecommendationsResponse response;
+  ASSERT_TRUE(stub_->GetRecommendations(&context, request, &response).ok());
+  EXPECT_EQ(response.model_version(), 2);
+  EXPECT_EQ(response.state(), "new_user");
+}
+
+TEST_F(StateRebuildTest, AZeroWindowLeavesEveryUserOnTheNewModelsFallback) {
+  config_.rebuild_window_ms = 0;
+  StartServer();
+  Put({{"ann", 1, 0}, {"ann", 2, 0}});
+  testing::WriteRandomModel(config_.model_dir, 2, ModelMode::kHrnnInit, 200, /*seed=*/62);
+  for (int i = 0; i < 400 && server_->model_version() != 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(server_->model_version(), 2);
+  int64_t rebuilt_for = 0;
+  server_->rebuild_progress(&rebuilt_for);
+  EXPECT_EQ(rebuilt_for, -1);
+  EXPECT_EQ(Served().at("ann").model_version, 1);
+}
+
+}  // namespace
+}  // namespace hrnn
