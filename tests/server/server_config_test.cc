@@ -44,6 +44,11 @@ TEST(ServerConfigTest, EachBadSettingIsNamed) {
       {[](ServerConfig& c) { c.max_future_skew_ms = -1; }, "--max_future_skew"},
       {[](ServerConfig& c) { c.max_message_bytes = 10; }, "--max_message_bytes"},
       {[](ServerConfig& c) { c.max_concurrent_streams = 0; }, "--max_concurrent_streams"},
+      {[](ServerConfig& c) { c.fsync = "sometimes"; }, "--fsync"},
+      {[](ServerConfig& c) { c.fsync_interval_ms = 0; }, "--fsync_interval"},
+      {[](ServerConfig& c) { c.snapshot_interval_ms = -1; }, "--snapshot_interval"},
+      {[](ServerConfig& c) { c.log_retention_ms = -1; }, "--log_retention"},
+      {[](ServerConfig& c) { c.rebuild_window_ms = -1; }, "--rebuild_window"},
       {[](ServerConfig& c) { c.drain_deadline_ms = -1; }, "--drain_deadline"},
       {[](ServerConfig& c) { c.model_poll_interval_ms = 0; }, "--model_poll_interval"},
   };
