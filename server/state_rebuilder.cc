@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "server/event_application.h"
 
@@ -25,7 +26,8 @@ constexpr absl::Duration kPreviousModelGrace = absl::Seconds(30);
 
 std::string RebuildProgress::ToString() const {
   return absl::StrCat(users_rebuilt, " of ", users_total, " users rebuilt, ", users_skipped,
-                      " left on the fallback, ", events_replayed, " events replayed",
+                      " left on the fallback, ", events_replayed, " events replayed in ",
+                      absl::StrFormat("%.2f", seconds), " s",
                       cancelled ? " (cancelled)" : "",
                       error.empty() ? "" : absl::StrCat("; stopped: ", error));
 }
@@ -65,6 +67,8 @@ RebuildProgress StateRebuilder::progress() const {
   progress.done = finished_.HasBeenNotified();
   progress.cancelled = progress.done && cancel_.HasBeenNotified();
   if (progress.done) progress.error = error_;
+  progress.seconds =
+      absl::ToDoubleSeconds((progress.done ? finished_at_ : absl::Now()) - started_);
   return progress;
 }
 
@@ -105,6 +109,7 @@ void StateRebuilder::Run() {
     if (!RebuildChunk(chunk)) break;
   }
   if (metrics_ != nullptr) metrics_->RebuildFinished();
+  finished_at_ = absl::Now();
   finished_.Notify();
 }
 

@@ -39,6 +39,7 @@ struct RebuildProgress {
   int64_t users_skipped = 0;    // No event in the window, no longer held, or still behind the
                                 // live path after the last catch-up pass: on the fallback.
   int64_t events_replayed = 0;  // Log events applied to rebuilt states.
+  double seconds = 0;           // Time since it started (until it finished, once done).
   bool done = false;
   bool cancelled = false;
   std::string error;            // A log read error that ended the rebuild early.
@@ -83,6 +84,8 @@ class StateRebuilder {
   const int64_t window_start_ms_;
   ServerMetrics* const metrics_;
 
+  const absl::Time started_ = absl::Now();
+  absl::Time finished_at_;  // Written by the thread before finished_ is notified.
   std::atomic<int64_t> users_total_{0};
   std::atomic<int64_t> users_rebuilt_{0};
   std::atomic<int64_t> users_skipped_{0};
