@@ -27,8 +27,7 @@ constexpr absl::Duration kPreviousModelGrace = absl::Seconds(30);
 std::string RebuildProgress::ToString() const {
   return absl::StrCat(users_rebuilt, " of ", users_total, " users rebuilt, ", users_skipped,
                       " left on the fallback, ", events_replayed, " events replayed in ",
-                      absl::StrFormat("%.2f", seconds), " s",
-                      cancelled ? " (cancelled)" : "",
+                      absl::StrFormat("%.2f", seconds), " s", cancelled ? " (cancelled)" : "",
                       error.empty() ? "" : absl::StrCat("; stopped: ", error));
 }
 
@@ -67,8 +66,7 @@ RebuildProgress StateRebuilder::progress() const {
   progress.done = finished_.HasBeenNotified();
   progress.cancelled = progress.done && cancel_.HasBeenNotified();
   if (progress.done) progress.error = error_;
-  progress.seconds =
-      absl::ToDoubleSeconds((progress.done ? finished_at_ : absl::Now()) - started_);
+  progress.seconds = absl::ToDoubleSeconds((progress.done ? finished_at_ : absl::Now()) - started_);
   return progress;
 }
 
@@ -105,7 +103,8 @@ void StateRebuilder::Run() {
   for (size_t begin = 0; begin < users.size() && !cancelled(); begin += kUsersPerChunk) {
     const std::vector<std::string> chunk(
         users.begin() + static_cast<std::ptrdiff_t>(begin),
-        users.begin() + static_cast<std::ptrdiff_t>(std::min(users.size(), begin + kUsersPerChunk)));
+        users.begin() +
+            static_cast<std::ptrdiff_t>(std::min(users.size(), begin + kUsersPerChunk)));
     if (!RebuildChunk(chunk)) break;
   }
   if (metrics_ != nullptr) metrics_->RebuildFinished();

@@ -42,7 +42,7 @@ struct RebuildProgress {
   double seconds = 0;           // Time since it started (until it finished, once done).
   bool done = false;
   bool cancelled = false;
-  std::string error;            // A log read error that ended the rebuild early.
+  std::string error;  // A log read error that ended the rebuild early.
   std::string ToString() const;
 };
 
@@ -91,7 +91,7 @@ class StateRebuilder {
   std::atomic<int64_t> users_skipped_{0};
   std::atomic<int64_t> events_replayed_{0};
   uint64_t live_from_seq_ = 0;  // The log's next seq when the rebuild started (its thread only).
-  std::string error_;  // Written by the thread before finished_ is notified.
+  std::string error_;           // Written by the thread before finished_ is notified.
   absl::Notification cancel_;
   absl::Notification finished_;
   std::thread thread_;

@@ -100,8 +100,7 @@ class StateRebuildTest : public ::testing::Test {
     *model = *loaded;
     UserStateStoreOptions store_options;
     UserStateStore store(store_options);
-    auto recovered =
-        RecoverState(**model, config_, (dir_ / "no-snapshots").string(), **log, store);
+    auto recovered = RecoverState(**model, config_, (dir_ / "no-snapshots").string(), **log, store);
     EXPECT_OK(recovered.status());
     std::map<std::string, UserState> states;
     store.ForEachShard([&](const std::vector<std::pair<std::string, UserState>>& users) {
@@ -112,10 +111,9 @@ class StateRebuildTest : public ::testing::Test {
 
   std::map<std::string, UserState> Served() {
     std::map<std::string, UserState> states;
-    server_->store().ForEachShard(
-        [&](const std::vector<std::pair<std::string, UserState>>& users) {
-          for (const auto& [user, state] : users) states.emplace(user, state);
-        });
+    server_->store().ForEachShard([&](const std::vector<std::pair<std::string, UserState>>& users) {
+      for (const auto& [user, state] : users) states.emplace(user, state);
+    });
     return states;
   }
 
@@ -125,8 +123,7 @@ class StateRebuildTest : public ::testing::Test {
   std::unique_ptr<v1::Recommender::Stub> stub_;
 };
 
-void ExpectSameState(const UserState& served, const UserState& expected,
-                     const std::string& user) {
+void ExpectSameState(const UserState& served, const UserState& expected, const std::string& user) {
   EXPECT_EQ(served.model_version, expected.model_version) << user;
   EXPECT_EQ(served.last_log_seq, expected.last_log_seq) << user;
   EXPECT_EQ(served.session_length, expected.session_length) << user;
@@ -235,8 +232,10 @@ TEST_F(StateRebuildTest, OnlyTheWindowIsReplayedAndProgressIsInTheMetrics) {
   const std::string metrics = testing::HttpGet(server_->metrics_port(), "/metrics");
   EXPECT_THAT(metrics, ::testing::HasSubstr("hrnn_state_rebuild_running 0"));
   EXPECT_THAT(metrics, ::testing::HasSubstr("hrnn_state_rebuild_users_pending 0"));
-  EXPECT_THAT(metrics, ::testing::HasSubstr("hrnn_state_rebuild_users_total{outcome=\"rebuilt\"} 2"));
-  EXPECT_THAT(metrics, ::testing::HasSubstr("hrnn_state_rebuild_users_total{outcome=\"skipped\"} 1"));
+  EXPECT_THAT(metrics,
+              ::testing::HasSubstr("hrnn_state_rebuild_users_total{outcome=\"rebuilt\"} 2"));
+  EXPECT_THAT(metrics,
+              ::testing::HasSubstr("hrnn_state_rebuild_users_total{outcome=\"skipped\"} 1"));
   EXPECT_THAT(metrics, ::testing::HasSubstr("hrnn_state_rebuild_events_total 3"));
 
   grpc::ClientContext context;
