@@ -15,6 +15,7 @@ PACKAGES=(
   openssl              # the TLS tests make their certificates
   libgtest-dev libgmock-dev
   libbenchmark-dev
+  clang                # the libFuzzer smoke run in scripts/test.sh (scripts/fuzz.sh)
 )
 
 missing=()

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the normal build (with a smoke run of each benchmark),
 # the deployment checks (3 replicas behind nginx, manifests, the Python client, the Docker
-# image), an AddressSanitizer + UndefinedBehaviorSanitizer build of the tests, and a
-# ThreadSanitizer build of the server tests (integration tests with concurrent clients).
-# Usage: scripts/test.sh            (build dirs: build/, build-asan/, build-tsan/)
-#        SKIP_ASAN=1 SKIP_TSAN=1 SKIP_DEPLOY=1 SKIP_CONTAINER=1 scripts/test.sh
+# image), an AddressSanitizer + UndefinedBehaviorSanitizer build of the tests, a 20-second
+# smoke run of each libFuzzer target (scripts/fuzz.sh, clang), and a ThreadSanitizer build of
+# the server tests (integration tests with concurrent clients).
+# Usage: scripts/test.sh            (build dirs: build/, build-asan/, build-fuzz/, build-tsan/)
+#        SKIP_ASAN=1 SKIP_FUZZ=1 SKIP_TSAN=1 SKIP_DEPLOY=1 SKIP_CONTAINER=1 scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +47,10 @@ if [ "${SKIP_ASAN:-0}" != "1" ]; then
   cmake --build build-asan -j "$JOBS"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$JOBS")
+fi
+if [ "${SKIP_FUZZ:-0}" != "1" ]; then
+  echo "== fuzz smoke run: each libFuzzer target for 20 s (the long runs: scripts/fuzz.sh)"
+  JOBS="$JOBS" bash scripts/fuzz.sh --seconds=20 --parallel=2
 fi
 if [ "${SKIP_TSAN:-0}" != "1" ]; then
   echo "== server tests under ThreadSanitizer"
