@@ -12,12 +12,14 @@
 #             report
 # Usage: scripts/soak.sh [--minutes=30] [--users=1200000] [--rate=650] [--state_cap_mb=256]
 #                        [--min_users=1000000] [--margin_pct=50] [--margin_mb=256]
-#                        [--out=build-asan/soak] [--no_build]
+#                        [--out=build-asan/soak] [--no_build] [--release]
 #   Defaults: 650 actions/s x 1800 s = 1,170,000 actions, each to the next user in turn
 #   (--users_sequential), all distinct since 1,170,000 <= --users (1,200,000): 1.17M distinct
 #   users, of which 10/11 (1,063,637) get events and so state; both are over 1M.
 #   --min_users  the distinct-user threshold of the users check (lower it for short runs).
 #   --margin_pct, --margin_mb  the RSS margin over baseline + cap (see docs/operations.md).
+#   --release    a Release build (build-release/, output in build-release/soak) instead of ASan:
+#                the server's own memory behaviour, without ASan's allocator; same checks.
 # Output in DIR: rss.csv (elapsed_s, rss_kb, hwm_kb, active_users, state_bytes, evicted),
 # loadgen.txt/.json, server.out/.err, asan.* (sanitizer reports, if any), summary.txt, the
 # model (model/, reused by later runs) and the server's state dir (state/, wiped at start).
@@ -36,6 +38,7 @@ MARGIN_PCT=50
 MARGIN_MB=256
 OUT=build-asan/soak
 DO_BUILD=1
+RELEASE=0
 EVENTS_PER_RECOMMEND=10
 for arg in "$@"; do
   case "$arg" in
@@ -48,7 +51,8 @@ for arg in "$@"; do
     --margin_mb=*) MARGIN_MB="${arg#*=}" ;;
     --out=*) OUT="${arg#*=}" ;;
     --no_build) DO_BUILD=0 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --release) RELEASE=1 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "soak.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -56,10 +60,19 @@ for v in MINUTES USERS RATE STATE_CAP_MB MIN_USERS MARGIN_PCT MARGIN_MB; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "soak.sh: ${v,,} must be a whole number" >&2; exit 2; }
 done
 BUILD=build-asan
+if [ "$RELEASE" = 1 ]; then
+  BUILD=build-release
+  [ "$OUT" = build-asan/soak ] && OUT=build-release/soak
+fi
 BIN="$ROOT/$BUILD/bin"
 log() { echo "soak: $*" >&2; }
 
-if [ "$DO_BUILD" = 1 ]; then
+if [ "$DO_BUILD" = 1 ] && [ "$RELEASE" = 1 ]; then
+  log "building hrnn-server, hrnn-loadgen, hrnn-synth, hrnn-train in $BUILD (Release)"
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHRNN_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD" -j "${JOBS:-$(nproc)}" \
+    --target hrnn-server hrnn-loadgen hrnn-synth hrnn-train
+elif [ "$DO_BUILD" = 1 ]; then
   log "building hrnn-server, hrnn-loadgen, hrnn-synth, hrnn-train in $BUILD (ASan + UBSan)"
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHRNN_SANITIZE=ON \
     -DHRNN_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
