@@ -9,7 +9,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "core/model/model_directory.h"
 #include "core/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -211,7 +210,6 @@ bool RecommenderServer::PollModel() {
                                             : absl::StrCat("; was version ", current->version)));
   if (current == nullptr && log_ != nullptr) {
     // The first model: rebuild the users' states before any call can see them.
-    const absl::Time recovery_start = absl::Now();
     absl::StatusOr<RecoveryStats> recovered =
         RecoverState(**model, config_, SnapshotDir(), *log_, *store_);
     if (!recovered.ok()) {
@@ -221,10 +219,7 @@ bool RecommenderServer::PollModel() {
                              recovered.status().ToString()));
       return false;
     }
-    ServerLog(absl::StrCat("recovered user state: ", recovered->ToString(), " in ",
-                           absl::StrFormat("%.2f", absl::ToDoubleSeconds(absl::Now() -
-                                                                         recovery_start)),
-                           " s"));
+    ServerLog(absl::StrCat("recovered user state: ", recovered->ToString()));
   }
   metrics_.UpdateModel(model->get());
   model_.Set(*model);

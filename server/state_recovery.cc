@@ -1,6 +1,9 @@
 #include "server/state_recovery.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/state/state_snapshot.h"
 #include "server/event_application.h"
 
@@ -11,12 +14,13 @@ std::string RecoveryStats::ToString() const {
                       " users)", snapshot_note.empty() ? "" : absl::StrCat("; ", snapshot_note),
                       "; log replayed from seq ", replay_from_seq, ": ", events_applied,
                       " events applied, ", events_skipped, " skipped, ", users_forgotten,
-                      " users forgotten");
+                      " users forgotten in ", absl::StrFormat("%.2f", seconds), " s");
 }
 
 absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const ServerConfig& config,
                                            const std::string& snapshot_dir, const EventLog& log,
                                            UserStateStore& store) {
+  const absl::Time start = absl::Now();
   RecoveryStats stats;
   stats.replay_from_seq = log.first_seq();
   SnapshotReport report;
@@ -52,8 +56,7 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
       ++stats.events_skipped;
       return true;
     }
-    auto [state, version] =
-        ReadStateForUpdate(store, model, record.user_id, record.timestamp_ms);
+    auto [state, version] = ReadStateForUpdate(store, model, record.user_id, record.timestamp_ms);
     if (!ReplayLoggedEvent(model, *event, record, state)) {  // In the snapshot, or a duplicate.
       ++stats.events_skipped;
       return true;
@@ -63,6 +66,7 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
     return true;
   });
   if (!read.ok()) return read;
+  stats.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   return stats;
 }
 

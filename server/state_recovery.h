@@ -26,6 +26,7 @@ struct RecoveryStats {
   int64_t events_applied = 0;      // Log events that changed a state.
   int64_t events_skipped = 0;      // Already reflected, duplicates, unknown items, other types.
   int64_t users_forgotten = 0;     // DeleteUser tombstones replayed.
+  double seconds = 0;              // How long the recovery took.
   std::string ToString() const;
 };
 

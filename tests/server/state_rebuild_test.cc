@@ -33,6 +33,15 @@ int64_t NowMs() {
       .count();
 }
 
+// Every user `store` holds, with a copy of their state.
+std::map<std::string, UserState> StatesOf(const UserStateStore& store) {
+  std::map<std::string, UserState> states;
+  store.ForEachShard([&](const std::vector<std::pair<std::string, UserState>>& users) {
+    for (const auto& [user, state] : users) states.emplace(user, state);
+  });
+  return states;
+}
+
 class StateRebuildTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -102,20 +111,10 @@ class StateRebuildTest : public ::testing::Test {
     UserStateStore store(store_options);
     auto recovered = RecoverState(**model, config_, (dir_ / "no-snapshots").string(), **log, store);
     EXPECT_OK(recovered.status());
-    std::map<std::string, UserState> states;
-    store.ForEachShard([&](const std::vector<std::pair<std::string, UserState>>& users) {
-      for (const auto& [user, state] : users) states.emplace(user, state);
-    });
-    return states;
+    return StatesOf(store);
   }
 
-  std::map<std::string, UserState> Served() {
-    std::map<std::string, UserState> states;
-    server_->store().ForEachShard([&](const std::vector<std::pair<std::string, UserState>>& users) {
-      for (const auto& [user, state] : users) states.emplace(user, state);
-    });
-    return states;
-  }
+  std::map<std::string, UserState> Served() { return StatesOf(server_->store()); }
 
   fs::path dir_;
   ServerConfig config_;
