@@ -122,9 +122,9 @@ absl::StatusOr<std::unique_ptr<EventCsvReader>> EventCsvReader::Open(
        {std::pair{"USER_ID", columns.user_id}, std::pair{"ITEM_ID", columns.item_id},
         std::pair{"TIMESTAMP", columns.timestamp}}) {
     if (index < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ":1: the header has no ", required,
-          " column (need USER_ID, ITEM_ID, TIMESTAMP[, EVENT_TYPE][, EVENT_VALUE])"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":1: the header has no ", required,
+                       " column (need USER_ID, ITEM_ID, TIMESTAMP[, EVENT_TYPE][, EVENT_VALUE])"));
     }
   }
   return reader;
@@ -134,9 +134,8 @@ absl::Status EventCsvReader::ParseLine(absl::string_view line, hrnn::v1::Event* 
   absl::StatusOr<std::vector<std::string>> fields = SplitCsvLine(line);
   if (!fields.ok()) return fields.status();
   if (static_cast<int>(fields->size()) != columns_.count) {
-    return absl::InvalidArgumentError(absl::StrCat("expected ", columns_.count,
-                                                   " fields as in the header, got ",
-                                                   fields->size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected ", columns_.count, " fields as in the header, got ", fields->size()));
   }
   const std::vector<std::string>& f = *fields;
   if (f[columns_.user_id].empty()) return absl::InvalidArgumentError("USER_ID: empty");

@@ -8,8 +8,7 @@
 namespace hrnn::client {
 
 std::unique_ptr<EventStream> EventStream::Open(hrnn::v1::Recommender::StubInterface* stub,
-                                               absl::string_view user_id,
-                                               absl::Duration deadline) {
+                                               absl::string_view user_id, absl::Duration deadline) {
   std::unique_ptr<EventStream> stream(new EventStream());
   if (deadline != absl::InfiniteDuration()) {
     stream->context_.set_deadline(absl::ToChronoTime(absl::Now() + deadline));

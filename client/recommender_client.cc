@@ -37,8 +37,7 @@ absl::StatusOr<std::unique_ptr<RecommenderClient>> RecommenderClient::Create(
       new RecommenderClient(std::move(options), std::move(channel)));
 }
 
-RecommenderClient::RecommenderClient(ClientOptions options,
-                                     std::shared_ptr<grpc::Channel> channel)
+RecommenderClient::RecommenderClient(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
     : options_(std::move(options)),
       channel_(std::move(channel)),
       stub_(hrnn::v1::Recommender::NewStub(channel_)),
@@ -81,8 +80,7 @@ absl::StatusOr<hrnn::v1::GetRecommendationsResponse> RecommenderClient::GetRecom
       });
 }
 
-absl::StatusOr<hrnn::v1::GetPersonalizedRankingResponse>
-RecommenderClient::GetPersonalizedRanking(
+absl::StatusOr<hrnn::v1::GetPersonalizedRankingResponse> RecommenderClient::GetPersonalizedRanking(
     const hrnn::v1::GetPersonalizedRankingRequest& request) {
   return CallWithRetries<hrnn::v1::GetPersonalizedRankingResponse>(
       request.user_id(), [&](grpc::ClientContext* context, auto* response) {

@@ -35,8 +35,8 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   std::string json;
   const auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("JSON conversion of ", message.GetTypeName(), ": ",
-                                            status.ToString()));
+    return absl::InternalError(
+        absl::StrCat("JSON conversion of ", message.GetTypeName(), ": ", status.ToString()));
   }
   return json;
 }
@@ -48,8 +48,7 @@ std::string FormatRecommendations(const hrnn::v1::GetRecommendationsResponse& re
   absl::StrAppendFormat(&out, "%4s  %-*s  %10s\n", "rank", width, "item_id", "score");
   for (int i = 0; i < response.items_size(); ++i) {
     const hrnn::v1::ScoredItem& item = response.items(i);
-    absl::StrAppendFormat(&out, "%4d  %-*s  %10.4f\n", i + 1, width, item.item_id(),
-                          item.score());
+    absl::StrAppendFormat(&out, "%4d  %-*s  %10.4f\n", i + 1, width, item.item_id(), item.score());
   }
   return out;
 }
@@ -58,8 +57,7 @@ std::string FormatRanking(const hrnn::v1::GetPersonalizedRankingResponse& respon
   const int width = ItemColumnWidth(response.items());
   std::string out = Summary(response.state(), response.model_version(),
                             response.recommendation_id(), response.items_size());
-  absl::StrAppendFormat(&out, "%4s  %-*s  %10s  %s\n", "rank", width, "item_id", "score",
-                        "known");
+  absl::StrAppendFormat(&out, "%4s  %-*s  %10s  %s\n", "rank", width, "item_id", "score", "known");
   for (int i = 0; i < response.items_size(); ++i) {
     const hrnn::v1::RankedItem& item = response.items(i);
     absl::StrAppendFormat(&out, "%4d  %-*s  %10.4f  %s\n", i + 1, width, item.item_id(),
@@ -69,8 +67,8 @@ std::string FormatRanking(const hrnn::v1::GetPersonalizedRankingResponse& respon
 }
 
 std::string FormatPutEvents(const hrnn::v1::PutEventsResponse& response) {
-  std::string out = absl::StrFormat("accepted %d, rejected %d\n", response.accepted(),
-                                    response.rejected_size());
+  std::string out =
+      absl::StrFormat("accepted %d, rejected %d\n", response.accepted(), response.rejected_size());
   for (const hrnn::v1::RejectedEvent& rejected : response.rejected()) {
     absl::StrAppendFormat(&out, "  event %d: %s\n", rejected.index(), rejected.reason());
   }

@@ -11,7 +11,6 @@
 namespace hrnn {
 namespace {
 
-
 using ArrayMap = Eigen::Map<Eigen::ArrayXf>;
 using ConstArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 
@@ -56,10 +55,10 @@ GruCell::GruCell(const Tensor& weight_x, const Tensor& weight_h, const Tensor& b
   const int64_t hidden = hidden_size_;
   weight_x_ = PanelMatrix::FromRowMajor(weight_x.values.data(), 3 * hidden, input_size_,
                                         ElementType::kFloat32);
-  weight_h_rz_ = PanelMatrix::FromRowMajor(weight_h.values.data(), 2 * hidden, hidden,
-                                           ElementType::kFloat32);
-  weight_h_h_ = PanelMatrix::FromRowMajor(weight_h.row(2 * hidden), hidden, hidden,
-                                          ElementType::kFloat32);
+  weight_h_rz_ =
+      PanelMatrix::FromRowMajor(weight_h.values.data(), 2 * hidden, hidden, ElementType::kFloat32);
+  weight_h_h_ =
+      PanelMatrix::FromRowMajor(weight_h.row(2 * hidden), hidden, hidden, ElementType::kFloat32);
 }
 
 void GruCell::Step(const float* x, const float* h, float* h_out) const {

@@ -91,8 +91,7 @@ void HrnnNetwork::InitSession(const float* user_state, float* session_state) con
   s = s.tanh();
 }
 
-void HrnnNetwork::SessionStep(int64_t item, const float* user_state,
-                              float* session_state) const {
+void HrnnNetwork::SessionStep(int64_t item, const float* user_state, float* session_state) const {
   assert(item >= 0 && item < num_items());
   const ModelConfig& config = model_->config();
   Buffer input(config.SessionInputSize());
@@ -115,8 +114,7 @@ void HrnnNetwork::ScoreBatch(absl::Span<const float* const> states,
 }
 
 void HrnnNetwork::ScoreBatchPart(absl::Span<const float* const> states,
-                                 absl::Span<float* const> scores, int part,
-                                 int num_parts) const {
+                                 absl::Span<float* const> scores, int part, int num_parts) const {
   const int64_t panels = item_table_.num_panels();
   MatVecBatchPanels(item_table_, states, output_bias_.data(), scores, panels * part / num_parts,
                     panels * (part + 1) / num_parts);
@@ -141,14 +139,13 @@ void HrnnNetwork::ScoreItems(const float* session_state, absl::Span<const int64_
   Eigen::Map<const Eigen::VectorXf> s(session_state, hidden);
   for (size_t j = 0; j < items.size(); ++j) {
     item_table_.CopyRow(items[j], row.data());
-    scores[j] = Eigen::Map<const Eigen::VectorXf>(row.data(), hidden).dot(s) +
-                output_bias_[items[j]];
+    scores[j] =
+        Eigen::Map<const Eigen::VectorXf>(row.data(), hidden).dot(s) + output_bias_[items[j]];
   }
 }
 
 size_t HrnnNetwork::PackedBytes() const {
-  return item_table_.bytes() + session_init_.bytes() + session_gru_.bytes() +
-         user_gru_.bytes() +
+  return item_table_.bytes() + session_init_.bytes() + session_gru_.bytes() + user_gru_.bytes() +
          sizeof(float) * (output_bias_.size() + session_init_bias_.size());
 }
 
@@ -164,8 +161,7 @@ void HrnnReference::InitSession(const float* user_state, float* session_state) c
   for (int j = 0; j < config.hidden_size; ++j) session_state[j] = std::tanh(session_state[j]);
 }
 
-void HrnnReference::SessionStep(int64_t item, const float* user_state,
-                                float* session_state) const {
+void HrnnReference::SessionStep(int64_t item, const float* user_state, float* session_state) const {
   const ModelConfig& config = model_->config();
   std::vector<float> input(config.SessionInputSize());
   AssembleSessionInput(config, EmbeddingRow(*model_, item), user_state, input.data());

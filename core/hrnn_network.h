@@ -62,8 +62,7 @@ class HrnnNetwork {
   void ScoreNaive(const float* session_state, float* scores) const;
   // scores[j] = score of items[j] only (for re-ranking a candidate list).
   // REQUIRES: every item in [0, num_items()).
-  void ScoreItems(const float* session_state, absl::Span<const int64_t> items,
-                  float* scores) const;
+  void ScoreItems(const float* session_state, absl::Span<const int64_t> items, float* scores) const;
 
   // Bytes of packed weights held (the item table dominates).
   size_t PackedBytes() const;
@@ -73,10 +72,10 @@ class HrnnNetwork {
   std::shared_ptr<const Model> model_;
   NetworkOptions options_;
   GruCell session_gru_;
-  GruCell user_gru_;              // Unused in session-only mode.
-  PanelMatrix session_init_;      // [H, Hu]; empty in session-only mode.
+  GruCell user_gru_;          // Unused in session-only mode.
+  PanelMatrix session_init_;  // [H, Hu]; empty in session-only mode.
   std::vector<float> session_init_bias_;
-  PanelMatrix item_table_;        // output.weight [N, H] in options_.item_table_type.
+  PanelMatrix item_table_;  // output.weight [N, H] in options_.item_table_type.
   std::vector<float> output_bias_;
 };
 

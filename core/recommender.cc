@@ -33,10 +33,10 @@ UserState Recommender::NewUserState() const {
 absl::Status Recommender::CheckShape(const UserState& state) const {
   if (state.user.size() != static_cast<size_t>(network_->user_state_size()) ||
       state.session.size() != static_cast<size_t>(network_->hidden_size())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "user state has shape (user ", state.user.size(), ", session ", state.session.size(),
-        ") but the model needs (user ", network_->user_state_size(), ", session ",
-        network_->hidden_size(), ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("user state has shape (user ", state.user.size(), ", session ",
+                     state.session.size(), ") but the model needs (user ",
+                     network_->user_state_size(), ", session ", network_->hidden_size(), ")"));
   }
   return absl::OkStatus();
 }
@@ -57,9 +57,8 @@ void Recommender::EndSession(UserState& state) const {
 absl::StatusOr<EventOutcome> Recommender::ApplyEvent(UserState& state,
                                                      const ItemEvent& event) const {
   if (event.item < 0 || event.item >= network_->num_items()) {
-    return absl::InvalidArgumentError(absl::StrCat("item index ", event.item,
-                                                   " is outside the catalogue [0, ",
-                                                   network_->num_items(), ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "item index ", event.item, " is outside the catalogue [0, ", network_->num_items(), ")"));
   }
   if (absl::Status shape = CheckShape(state); !shape.ok()) return shape;
 
@@ -67,10 +66,9 @@ absl::StatusOr<EventOutcome> Recommender::ApplyEvent(UserState& state,
       event.timestamp_ms == state.last_event_ms && event.session_id == state.session_id) {
     return EventOutcome::kDuplicate;
   }
-  const bool new_session_id =
-      !event.session_id.empty() && event.session_id != state.session_id;
-  const bool session_ended = !state.in_session() || new_session_id ||
-                             SessionExpired(state, event.timestamp_ms);
+  const bool new_session_id = !event.session_id.empty() && event.session_id != state.session_id;
+  const bool session_ended =
+      !state.in_session() || new_session_id || SessionExpired(state, event.timestamp_ms);
 
   const float* user = state.user.empty() ? nullptr : state.user.data();
   if (session_ended) {
@@ -121,9 +119,9 @@ std::vector<ScoredItem> Recommender::Recommend(const UserState& state, int64_t n
   return TopK(scores, k, std::move(exclusions));
 }
 
-absl::StatusOr<std::vector<ScoredItem>> Recommender::Rank(
-    const UserState& state, int64_t now_ms, absl::Span<const int64_t> items,
-    absl::string_view session_id) const {
+absl::StatusOr<std::vector<ScoredItem>> Recommender::Rank(const UserState& state, int64_t now_ms,
+                                                          absl::Span<const int64_t> items,
+                                                          absl::string_view session_id) const {
   for (size_t j = 0; j < items.size(); ++j) {
     if (items[j] < 0 || items[j] >= network_->num_items()) {
       return absl::InvalidArgumentError(absl::StrCat("items[", j, "] = ", items[j],

@@ -75,8 +75,7 @@ class Recommender {
 
   // True when the open session is still live at `now_ms` for a caller in session `session_id`
   // ("" = whatever session is open): a session is open, not expired, and has that id.
-  bool SessionLive(const UserState& state, int64_t now_ms,
-                   absl::string_view session_id = {}) const;
+  bool SessionLive(const UserState& state, int64_t now_ms, absl::string_view session_id = {}) const;
 
   // The session vector to score from at `now_ms`: the open session's s while it is live (see
   // SessionLive), else the session-start prediction init(c) — with the open session folded

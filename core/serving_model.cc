@@ -31,8 +31,8 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
         std::filesystem::absolute(model_root).lexically_normal().parent_path().filename();
   }
   if (!absl::SimpleAtoi(version_path.filename().string(), &serving->version)) {
-    return absl::InternalError(absl::StrCat("model version folder ", version_dir,
-                                            " is not an integer"));
+    return absl::InternalError(
+        absl::StrCat("model version folder ", version_dir, " is not an integer"));
   }
   serving->version_dir = version_dir;
   serving->loaded_at_ms = now_ms;

@@ -12,8 +12,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "core/internal/mutex.h"
 #include "core/hrnn_network.h"
+#include "core/internal/mutex.h"
 #include "core/recommender.h"
 #include "core/state/item_availability.h"
 

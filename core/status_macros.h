@@ -9,10 +9,10 @@
 #include "absl/status/statusor.h"
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing function if not OK.
-#define HRNN_RETURN_IF_ERROR(expr)                 \
-  do {                                             \
-    ::absl::Status hrnn_status_ = (expr);          \
-    if (!hrnn_status_.ok()) return hrnn_status_;   \
+#define HRNN_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status hrnn_status_ = (expr);        \
+    if (!hrnn_status_.ok()) return hrnn_status_; \
   } while (false)
 
 #define HRNN_STATUS_CONCAT_INNER_(a, b) a##b
@@ -23,8 +23,8 @@
 #define HRNN_ASSIGN_OR_RETURN(lhs, expr) \
   HRNN_ASSIGN_OR_RETURN_IMPL_(HRNN_STATUS_CONCAT_(hrnn_statusor_, __LINE__), lhs, expr)
 
-#define HRNN_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
-  auto statusor = (expr);                                \
+#define HRNN_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr)   \
+  auto statusor = (expr);                                  \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = *std::move(statusor)
 

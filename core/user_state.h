@@ -43,18 +43,18 @@ class RecentItems {
 };
 
 struct UserState {
-  std::vector<float> user;     // c: HrnnNetwork::user_state_size() floats (none if session-only).
-  std::vector<float> session;  // s: hidden_size() floats; meaningful while session_length > 0.
-  std::string session_id;      // Explicit id of the open session, or "" when sessions are cut by
-                               // the inactivity timeout.
-  int64_t last_event_ms = 0;   // Latest event time applied (ms since the epoch); never decreases.
-  int64_t last_item = -1;      // Item of the latest applied event, for duplicate detection.
-  int32_t session_length = 0;  // Clicks applied in the open session; 0 means no open session.
+  std::vector<float> user;      // c: HrnnNetwork::user_state_size() floats (none if session-only).
+  std::vector<float> session;   // s: hidden_size() floats; meaningful while session_length > 0.
+  std::string session_id;       // Explicit id of the open session, or "" when sessions are cut by
+                                // the inactivity timeout.
+  int64_t last_event_ms = 0;    // Latest event time applied (ms since the epoch); never decreases.
+  int64_t last_item = -1;       // Item of the latest applied event, for duplicate detection.
+  int32_t session_length = 0;   // Clicks applied in the open session; 0 means no open session.
   int32_t sessions_folded = 0;  // Finished sessions folded into `user`.
-  int64_t model_version = 0;   // Version of the model whose GRUs produced the vectors; a state
-                               // is never used with another version.
-  uint64_t last_log_seq = 0;   // Event-log sequence number of the latest event applied (0:
-                               // none), so that recovery never applies an event twice.
+  int64_t model_version = 0;    // Version of the model whose GRUs produced the vectors; a state
+                                // is never used with another version.
+  uint64_t last_log_seq = 0;    // Event-log sequence number of the latest event applied (0:
+                                // none), so that recovery never applies an event twice.
   RecentItems<16> session_items;    // Items clicked in the open session (filters).
   RecentItems<32> user_items;       // Items clicked in any session (filters).
   RecentItems<16> purchased_items;  // Items bought (filters).

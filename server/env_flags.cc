@@ -9,9 +9,9 @@ std::string EnvironmentVariableFor(const std::string& flag_name) {
   return absl::StrCat("HRNN_", absl::AsciiStrToUpper(flag_name));
 }
 
-std::vector<std::string> ArgsWithEnvironment(int argc, char** argv,
-                                             const std::vector<std::string>& flag_names,
-                                             const std::function<const char*(const char*)>& getenv) {
+std::vector<std::string> ArgsWithEnvironment(
+    int argc, char** argv, const std::vector<std::string>& flag_names,
+    const std::function<const char*(const char*)>& getenv) {
   std::vector<std::string> args;
   if (argc > 0) args.emplace_back(argv[0]);
   for (const std::string& name : flag_names) {

@@ -21,8 +21,8 @@ StateForUpdate ReadStateForUpdate(UserStateStore& store, const ServingModel& mod
   return update;
 }
 
-EventResult ApplyEventToState(const ServingModel& model, bool advances, bool purchase,
-                              int64_t item, int64_t timestamp_ms, absl::string_view session_id,
+EventResult ApplyEventToState(const ServingModel& model, bool advances, bool purchase, int64_t item,
+                              int64_t timestamp_ms, absl::string_view session_id,
                               UserState& state) {
   assert(model.Owns(state) && (advances || purchase));
   const Recommender& recommender = *model.recommender;
@@ -33,7 +33,7 @@ EventResult ApplyEventToState(const ServingModel& model, bool advances, bool pur
         recommender.ApplyEvent(state, {item, timestamp_ms, session_id});
     assert(outcome.ok());  // The item and the shape are checked by the caller.
     if (!outcome.ok() || *outcome == EventOutcome::kDuplicate) return EventResult::kDuplicate;
-    result = out_of_order                                  ? EventResult::kOutOfOrder
+    result = out_of_order                                   ? EventResult::kOutOfOrder
              : *outcome == EventOutcome::kAppliedNewSession ? EventResult::kNewSession
                                                             : EventResult::kApplied;
   }
@@ -41,8 +41,7 @@ EventResult ApplyEventToState(const ServingModel& model, bool advances, bool pur
   return result;
 }
 
-std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model,
-                                              const ServerConfig& config,
+std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model, const ServerConfig& config,
                                               const EventRecord& record) {
   const std::optional<int64_t> item = model.items().Find(record.item_id);
   if (!item.has_value()) return std::nullopt;

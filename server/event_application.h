@@ -6,7 +6,6 @@
 #define HRNN_SERVER_EVENT_APPLICATION_H_
 
 #include <cstdint>
-
 #include <optional>
 
 #include "absl/strings/string_view.h"
@@ -32,9 +31,8 @@ StateForUpdate ReadStateForUpdate(UserStateStore& store, const ServingModel& mod
 // `timestamp_ms` to `state`. Returns kApplied, kNewSession, kOutOfOrder or kPurchase; or
 // kDuplicate, leaving `state` unchanged. REQUIRES: model.Owns(state), 0 <= item < num_items,
 // advances || purchase.
-EventResult ApplyEventToState(const ServingModel& model, bool advances, bool purchase,
-                              int64_t item, int64_t timestamp_ms, absl::string_view session_id,
-                              UserState& state);
+EventResult ApplyEventToState(const ServingModel& model, bool advances, bool purchase, int64_t item,
+                              int64_t timestamp_ms, absl::string_view session_id, UserState& state);
 
 // A logged event (EventRecord::Kind::kEvent) as `model` applies it.
 struct LoggedEvent {
@@ -44,8 +42,7 @@ struct LoggedEvent {
 };
 // nullopt when the event changes no state under `model`: its item is not in the model's
 // catalogue, or its type neither advances a session nor records a purchase.
-std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model,
-                                              const ServerConfig& config,
+std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model, const ServerConfig& config,
                                               const EventRecord& record);
 
 // Replays `record` (resolved as `event`) on `state` exactly as the live path applied it, and

@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "server/internal/request_validation.h"
 #include "server/event_application.h"
+#include "server/internal/request_validation.h"
 #include "server/request_handlers.h"
 
 namespace hrnn {
@@ -44,8 +44,8 @@ std::string ValidateEvent(const v1::Event& event, const ServerConfig& config, in
                         config.max_future_skew_ms, ")");
   }
   if (event.impression_item_ids_size() > internal::kMaxListedItems) {
-    return absl::StrCat("impression_item_ids: ", event.impression_item_ids_size(),
-                        " ids, at most ", internal::kMaxListedItems);
+    return absl::StrCat("impression_item_ids: ", event.impression_item_ids_size(), " ids, at most ",
+                        internal::kMaxListedItems);
   }
   return "";
 }
@@ -110,9 +110,8 @@ absl::StatusOr<uint64_t> RequestHandlers::ApplyEvents(const v1::PutEventsRequest
                                                       v1::PutEventsResponse* response) const {
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
   if (request.events_size() < 1 || request.events_size() > config_.max_events_per_call) {
-    return absl::InvalidArgumentError(absl::StrCat("events: ", request.events_size(),
-                                                   " events, expected 1..",
-                                                   config_.max_events_per_call));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "events: ", request.events_size(), " events, expected 1..", config_.max_events_per_call));
   }
   const int64_t now_ms = clock_.NowMs();
   uint64_t wait_seq = 0;
@@ -132,8 +131,8 @@ absl::Status RequestHandlers::WaitDurable(uint64_t seq) const {
   if (log_ == nullptr || seq == 0) return absl::OkStatus();
   absl::Status status = log_->WaitDurable(seq);
   if (!status.ok()) {
-    return absl::UnavailableError(absl::StrCat("event log: ", status.message(),
-                                               " (events not acknowledged)"));
+    return absl::UnavailableError(
+        absl::StrCat("event log: ", status.message(), " (events not acknowledged)"));
   }
   return absl::OkStatus();
 }

@@ -23,8 +23,8 @@ std::string NewRecommendationId() {
     return (static_cast<uint64_t>(device()) << 32) ^ device();
   }());
   char buffer[33];
-  std::snprintf(buffer, sizeof(buffer), "%016llx%016llx",
-                static_cast<unsigned long long>(rng()), static_cast<unsigned long long>(rng()));
+  std::snprintf(buffer, sizeof(buffer), "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
   return buffer;
 }
 
@@ -70,8 +70,7 @@ const char* StateName(bool known, bool session_live) {
 // The fields every recommendation response carries: a fresh id, the model version and which
 // state answered.
 template <typename Response>
-void StampResponse(const ServingModel& model, bool known, bool session_live,
-                   Response* response) {
+void StampResponse(const ServingModel& model, bool known, bool session_live, Response* response) {
   response->set_recommendation_id(NewRecommendationId());
   response->set_model_version(model.version);
   response->set_state(StateName(known, session_live));
@@ -84,15 +83,14 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 absl::StatusOr<std::optional<PendingRecommendation>> RequestHandlers::PrepareRecommendations(
-    const v1::GetRecommendationsRequest& request,
-    v1::GetRecommendationsResponse* response) const {
+    const v1::GetRecommendationsRequest& request, v1::GetRecommendationsResponse* response) const {
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
   HRNN_RETURN_IF_ERROR(
       internal::ValidateCaller(request.user_id(), request.session_id(), config_.max_id_bytes));
   const int num_results = request.num_results() == 0 ? kDefaultNumResults : request.num_results();
   if (num_results < 1 || num_results > kMaxNumResults) {
-    return absl::InvalidArgumentError(absl::StrCat("num_results: ", request.num_results(),
-                                                   " is outside 1..", kMaxNumResults));
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_results: ", request.num_results(), " is outside 1..", kMaxNumResults));
   }
   HRNN_RETURN_IF_ERROR(internal::ValidateFilter(request.filter(), config_.max_id_bytes));
   HRNN_RETURN_IF_ERROR(internal::ValidateContext(request.context(), config_.max_id_bytes));
@@ -119,8 +117,8 @@ absl::StatusOr<std::optional<PendingRecommendation>> RequestHandlers::PrepareRec
         candidates.push_back(*index);
       }
     }
-    HRNN_ASSIGN_OR_RETURN(std::vector<ScoredItem> top, recommender.Rank(state, now_ms, candidates,
-                                                                        request.session_id()));
+    HRNN_ASSIGN_OR_RETURN(std::vector<ScoredItem> top,
+                          recommender.Rank(state, now_ms, candidates, request.session_id()));
     if (static_cast<int>(top.size()) > num_results) top.resize(num_results);
     AppendItems(*model, top, response);
     return std::nullopt;
@@ -166,9 +164,8 @@ absl::Status RequestHandlers::GetPersonalizedRanking(
       internal::ValidateCaller(request.user_id(), request.session_id(), config_.max_id_bytes));
   const int count = request.input_item_ids_size();
   if (count < 1 || count > internal::kMaxListedItems) {
-    return absl::InvalidArgumentError(absl::StrCat("input_item_ids: ", count,
-                                                   " ids, expected 1..",
-                                                   internal::kMaxListedItems));
+    return absl::InvalidArgumentError(
+        absl::StrCat("input_item_ids: ", count, " ids, expected 1..", internal::kMaxListedItems));
   }
   for (int i = 0; i < count; ++i) {
     HRNN_RETURN_IF_ERROR(internal::ValidateId(absl::StrCat("input_item_ids[", i, "]"),

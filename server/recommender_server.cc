@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/model/model_directory.h"
+#include "core/state/state_snapshot.h"
 #include "core/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -17,7 +18,6 @@
 #include "prometheus/exposer.h"
 #include "server/server_log.h"
 #include "server/state_recovery.h"
-#include "core/state/state_snapshot.h"
 
 namespace hrnn {
 namespace {
@@ -52,8 +52,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
   if (!config.tls_client_ca_file.empty()) {
     HRNN_ASSIGN_OR_RETURN(options.pem_root_certs,
                           ReadPemFile("tls_client_ca_file", config.tls_client_ca_file));
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);
 }
@@ -102,9 +101,8 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
     s.log_ = *std::move(log);
     ServerLog(absl::StrCat("event log ", log_options.dir, ": ", report.ToString()));
   }
-  s.handlers_ =
-      std::make_unique<RequestHandlers>(&s.config_, &s.model_, s.store_.get(), &s.clock_,
-                                        &s.metrics_, s.log_.get());
+  s.handlers_ = std::make_unique<RequestHandlers>(&s.config_, &s.model_, s.store_.get(), &s.clock_,
+                                                  &s.metrics_, s.log_.get());
   if (s.log_ != nullptr) s.waiter_ = std::make_unique<DurabilityWaiter>(s.handlers_.get());
   if (!s.config_.auth_tokens_file.empty()) {
     HRNN_ASSIGN_OR_RETURN(s.authenticator_,
@@ -116,13 +114,12 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
     const int threads = s.config_.scoring_threads > 0
                             ? s.config_.scoring_threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    s.batcher_ = std::make_unique<ScoringBatcher>(
-        threads, s.config_.max_batch, [&s](int size) { s.metrics_.RecordBatch(size); });
+    s.batcher_ = std::make_unique<ScoringBatcher>(threads, s.config_.max_batch,
+                                                  [&s](int size) { s.metrics_.RecordBatch(size); });
   }
-  s.service_ = std::make_unique<RecommenderService>(s.handlers_.get(), &s.metrics_,
-                                                    s.config_.max_concurrent_streams,
-                                                    s.authenticator_.get(), s.batcher_.get(),
-                                                    s.waiter_.get());
+  s.service_ = std::make_unique<RecommenderService>(
+      s.handlers_.get(), &s.metrics_, s.config_.max_concurrent_streams, s.authenticator_.get(),
+      s.batcher_.get(), s.waiter_.get());
   s.PollModel();
 
   // Metrics first: a server whose metrics port is taken should not start serving at all.
@@ -131,8 +128,7 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
         JoinHostPort(s.config_.host, s.config_.metrics_port), /*num_threads=*/1);
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("--metrics_port: cannot listen on ",
-                                               JoinHostPort(s.config_.host,
-                                                            s.config_.metrics_port),
+                                               JoinHostPort(s.config_.host, s.config_.metrics_port),
                                                ": ", e.what()));
   }
   s.exposer_->RegisterCollectable(s.metrics_.registry());
@@ -142,8 +138,7 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(JoinHostPort(s.config_.host, s.config_.port),
-                           credentials, &s.port_);
+  builder.AddListeningPort(JoinHostPort(s.config_.host, s.config_.port), credentials, &s.port_);
   builder.RegisterService(s.service_.get());
   builder.SetMaxReceiveMessageSize(s.config_.max_message_bytes);
   builder.SetMaxSendMessageSize(s.config_.max_message_bytes);
@@ -152,8 +147,8 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   s.grpc_server_ = builder.BuildAndStart();
   if (s.grpc_server_ == nullptr || s.port_ == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "--port: cannot listen on ", JoinHostPort(s.config_.host, s.config_.port)));
+    return absl::UnavailableError(
+        absl::StrCat("--port: cannot listen on ", JoinHostPort(s.config_.host, s.config_.port)));
   }
   const bool serving = s.serving();
   s.grpc_server_->GetHealthCheckService()->SetServingStatus(serving);
@@ -173,10 +168,10 @@ bool RecommenderServer::PollModel() {
   absl::StatusOr<std::vector<int64_t>> versions = ListModelVersions(config_.model_dir);
   if (!versions.ok() || versions->empty()) {
     if (!serving() && !reported_no_model_) {
-      ServerLog(absl::StrCat("no model served: no complete version under ", config_.model_dir,
-                             versions.ok() ? "" : absl::StrCat(" (", versions.status().ToString(),
-                                                               ")"),
-                             "; checking every ", config_.model_poll_interval_ms, " ms"));
+      ServerLog(
+          absl::StrCat("no model served: no complete version under ", config_.model_dir,
+                       versions.ok() ? "" : absl::StrCat(" (", versions.status().ToString(), ")"),
+                       "; checking every ", config_.model_poll_interval_ms, " ms"));
       reported_no_model_ = true;
     }
     return false;
@@ -202,12 +197,11 @@ bool RecommenderServer::PollModel() {
                                : absl::StrCat("; still serving version ", current->version)));
     return false;
   }
-  ServerLog(absl::StrCat("serving model ", (*model)->name, " version ", (*model)->version, " (",
-                         (*model)->network->num_items(), " items, ",
-                         ModelModeName((*model)->model().config().mode), ") from ",
-                         (*model)->version_dir,
-                         current == nullptr ? ""
-                                            : absl::StrCat("; was version ", current->version)));
+  ServerLog(
+      absl::StrCat("serving model ", (*model)->name, " version ", (*model)->version, " (",
+                   (*model)->network->num_items(), " items, ",
+                   ModelModeName((*model)->model().config().mode), ") from ", (*model)->version_dir,
+                   current == nullptr ? "" : absl::StrCat("; was version ", current->version)));
   if (current == nullptr && log_ != nullptr) {
     // The first model: rebuild the users' states before any call can see them.
     absl::StatusOr<RecoveryStats> recovered =
@@ -242,9 +236,9 @@ void RecommenderServer::StartRebuild(const std::shared_ptr<const ServingModel>& 
                            " cancelled: ", rebuilder_->progress().ToString()));
   }
   rebuilder_.reset();  // Cancels and joins a rebuild still running.
-  rebuilder_ = std::make_unique<StateRebuilder>(model, previous, config_, *log_, *store_,
-                                                clock_.NowMs() - config_.rebuild_window_ms,
-                                                &metrics_);
+  rebuilder_ =
+      std::make_unique<StateRebuilder>(model, previous, config_, *log_, *store_,
+                                       clock_.NowMs() - config_.rebuild_window_ms, &metrics_);
   rebuild_reported_ = false;
   ServerLog(absl::StrCat("rebuilding user states through model version ", model->version,
                          " from the events of the last ", config_.rebuild_window_ms / 1000,
@@ -259,8 +253,7 @@ bool RecommenderServer::RebuildPending() {
   if (!rebuild_reported_) {
     rebuild_reported_ = true;
     ServerLog(absl::StrCat("state rebuild for model version ", rebuilder_->model_version(),
-                           progress.cancelled ? " stopped: " : " finished: ",
-                           progress.ToString()));
+                           progress.cancelled ? " stopped: " : " finished: ", progress.ToString()));
   }
   // A rebuild that stopped early left some users on the fallback only until a restart, which
   // rebuilds them all from the log if no snapshot of this model exists.
@@ -315,9 +308,9 @@ absl::Status RecommenderServer::TakeSnapshot() {
   HRNN_ASSIGN_OR_RETURN(
       const int retired,
       log_->RetireSegments(header.log_seq, clock_.NowMs() - config_.log_retention_ms));
-  ServerLog(absl::StrCat("snapshot at log seq ", header.log_seq, " written to ", SnapshotDir(),
-                         retired > 0 ? absl::StrCat("; ", retired, " log segment(s) retired")
-                                     : ""));
+  ServerLog(
+      absl::StrCat("snapshot at log seq ", header.log_seq, " written to ", SnapshotDir(),
+                   retired > 0 ? absl::StrCat("; ", retired, " log segment(s) retired") : ""));
   return absl::OkStatus();
 }
 

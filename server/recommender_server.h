@@ -13,13 +13,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "core/internal/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
+#include "core/internal/mutex.h"
 #include "core/serving_model.h"
-#include "core/state/user_state_store.h"
 #include "core/state/event_log.h"
+#include "core/state/user_state_store.h"
 #include "server/durability_waiter.h"
 #include "server/recommender_service.h"
 #include "server/request_handlers.h"
@@ -99,9 +99,9 @@ class RecommenderServer {
   std::unique_ptr<UserStateStore> store_;
   std::unique_ptr<EventLog> log_;  // Null without --state_dir.
   std::unique_ptr<RequestHandlers> handlers_;
-  std::unique_ptr<DurabilityWaiter> waiter_;  // Null without a log.
+  std::unique_ptr<DurabilityWaiter> waiter_;           // Null without a log.
   std::unique_ptr<TokenAuthenticator> authenticator_;  // Null: no token needed.
-  std::unique_ptr<ScoringBatcher> batcher_;  // Null unless config.scoring is "batched".
+  std::unique_ptr<ScoringBatcher> batcher_;            // Null unless config.scoring is "batched".
   std::unique_ptr<RecommenderService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;

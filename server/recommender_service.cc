@@ -86,8 +86,7 @@ RecommenderService::RecommenderService(const RequestHandlers* handlers, ServerMe
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RecommenderService::RunUnary(
     grpc::CallbackServerContext* context, const char* method, const Request* request,
-    Response* response,
-    absl::Status (RequestHandlers::*handler)(const Request&, Response*) const) {
+    Response* response, absl::Status (RequestHandlers::*handler)(const Request&, Response*) const) {
   const auto start = std::chrono::steady_clock::now();
   absl::Status status = Authenticate(*context);
   if (status.ok()) status = (handlers_.*handler)(*request, response);
@@ -205,8 +204,7 @@ absl::Status RecommenderService::Authenticate(const grpc::CallbackServerContext&
   const auto found = metadata.find("authorization");
   return authenticator_->Check(found == metadata.end()
                                    ? absl::string_view()
-                                   : absl::string_view(found->second.data(),
-                                                       found->second.size()));
+                                   : absl::string_view(found->second.data(), found->second.size()));
 }
 
 grpc::ServerUnaryReactor* RecommenderService::PutItems(grpc::CallbackServerContext* context,

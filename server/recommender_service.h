@@ -11,8 +11,8 @@
 #include <atomic>
 
 #include "hrnn/v1/recommender.grpc.pb.h"
-#include "server/request_handlers.h"
 #include "server/durability_waiter.h"
+#include "server/request_handlers.h"
 #include "server/scoring_batcher.h"
 #include "server/server_metrics.h"
 #include "server/token_authenticator.h"
@@ -23,15 +23,15 @@ class RecommenderService final : public v1::Recommender::CallbackService {
  public:
   // Borrowed pointers must outlive the service; `metrics`, `authenticator`, `batcher` and
   // `waiter` may be null (no metrics; no authentication; GetRecommendations scored inline, one
-  // pass per call; no event log, so nothing to wait for before acknowledging events). At most `max_open_streams` StreamEvents calls run at once; more get
-  // RESOURCE_EXHAUSTED.
-  RecommenderService(const RequestHandlers* handlers, ServerMetrics* metrics,
-                     int max_open_streams, const TokenAuthenticator* authenticator = nullptr,
+  // pass per call; no event log, so nothing to wait for before acknowledging events). At most
+  // `max_open_streams` StreamEvents calls run at once; more get RESOURCE_EXHAUSTED.
+  RecommenderService(const RequestHandlers* handlers, ServerMetrics* metrics, int max_open_streams,
+                     const TokenAuthenticator* authenticator = nullptr,
                      ScoringBatcher* batcher = nullptr, DurabilityWaiter* waiter = nullptr);
 
-  grpc::ServerUnaryReactor* GetRecommendations(
-      grpc::CallbackServerContext* context, const v1::GetRecommendationsRequest* request,
-      v1::GetRecommendationsResponse* response) override;
+  grpc::ServerUnaryReactor* GetRecommendations(grpc::CallbackServerContext* context,
+                                               const v1::GetRecommendationsRequest* request,
+                                               v1::GetRecommendationsResponse* response) override;
   grpc::ServerUnaryReactor* GetPersonalizedRanking(
       grpc::CallbackServerContext* context, const v1::GetPersonalizedRankingRequest* request,
       v1::GetPersonalizedRankingResponse* response) override;
@@ -52,8 +52,10 @@ class RecommenderService final : public v1::Recommender::CallbackService {
 
   // The method names recorded in the metrics.
   static std::vector<std::string> MethodNames() {
-    return {"GetRecommendations", "GetPersonalizedRanking", "PutEvents", "StreamEvents",
-            "PutItems",           "DeleteUser",             "GetModelInfo"};
+    return {"GetRecommendations", "GetPersonalizedRanking",
+            "PutEvents",          "StreamEvents",
+            "PutItems",           "DeleteUser",
+            "GetModelInfo"};
   }
 
   // StreamEvents calls open now.
@@ -64,10 +66,10 @@ class RecommenderService final : public v1::Recommender::CallbackService {
 
   // Runs `handler(request, response)`, finishes the call with its status and records it.
   template <typename Request, typename Response>
-  grpc::ServerUnaryReactor* RunUnary(
-      grpc::CallbackServerContext* context, const char* method, const Request* request,
-      Response* response,
-      absl::Status (RequestHandlers::*handler)(const Request&, Response*) const);
+  grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, const char* method,
+                                     const Request* request, Response* response,
+                                     absl::Status (RequestHandlers::*handler)(const Request&,
+                                                                              Response*) const);
 
   // Runs `handler`, then finishes the call once the log holds what it acknowledges (on the
   // waiter's thread), recording it.

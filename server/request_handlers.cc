@@ -14,8 +14,8 @@ namespace hrnn {
 constexpr int kMaxItemsPerPutItems = 10000;
 
 RequestHandlers::RequestHandlers(const ServerConfig* config, const ServingModelHandle* model,
-                                 UserStateStore* store, const Clock* clock,
-                                 ServerMetrics* metrics, EventLog* log)
+                                 UserStateStore* store, const Clock* clock, ServerMetrics* metrics,
+                                 EventLog* log)
     : config_(*config),
       model_(*model),
       store_(*store),
@@ -42,8 +42,8 @@ absl::Status RequestHandlers::PutItems(const v1::PutItemsRequest& request,
                                        v1::PutItemsResponse* response) const {
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
   if (request.items_size() == 0 || request.items_size() > kMaxItemsPerPutItems) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "items: ", request.items_size(), " items, expected 1..", kMaxItemsPerPutItems));
+    return absl::InvalidArgumentError(absl::StrCat("items: ", request.items_size(),
+                                                   " items, expected 1..", kMaxItemsPerPutItems));
   }
   std::vector<std::pair<int64_t, bool>> changes;
   changes.reserve(request.items_size());
@@ -105,8 +105,7 @@ absl::Status RequestHandlers::GetModelInfo(const v1::GetModelInfoRequest& /*requ
   response->set_data_fingerprint(config.data_fingerprint);
   response->set_created_at(config.created_at);
   response->set_loaded_at_ms(model->loaded_at_ms);
-  response->set_item_table(
-      std::string(ElementTypeName(model->network->options().item_table_type)));
+  response->set_item_table(std::string(ElementTypeName(model->network->options().item_table_type)));
   response->set_unavailable_items(model->availability->unavailable_count());
   for (const auto& [name, value] : config.metrics) (*response->mutable_metrics())[name] = value;
   return absl::OkStatus();

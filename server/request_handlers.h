@@ -53,8 +53,7 @@ class RequestHandlers {
   // and state. Returns the catalogue pass still to do, or nullopt when the response is already
   // complete (an include list is scored directly). Errors as GetRecommendations.
   absl::StatusOr<std::optional<PendingRecommendation>> PrepareRecommendations(
-      const v1::GetRecommendationsRequest& request,
-      v1::GetRecommendationsResponse* response) const;
+      const v1::GetRecommendationsRequest& request, v1::GetRecommendationsResponse* response) const;
   // Selects the top items from `scores` (every item's) and appends them to the response.
   void CompleteRecommendations(PendingRecommendation& pending, absl::Span<const float> scores,
                                v1::GetRecommendationsResponse* response) const;
@@ -85,8 +84,7 @@ class RequestHandlers {
   // ForgetUser, then WaitDurable.
   absl::Status DeleteUser(const v1::DeleteUserRequest& request,
                           v1::DeleteUserResponse* response) const;
-  absl::Status GetModelInfo(const v1::GetModelInfoRequest& request,
-                            v1::ModelInfo* response) const;
+  absl::Status GetModelInfo(const v1::GetModelInfoRequest& request, v1::ModelInfo* response) const;
 
  private:
   // The model to answer with, or UNAVAILABLE.

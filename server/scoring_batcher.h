@@ -72,9 +72,9 @@ class ScoringBatcher {
   const std::function<void(int)> on_batch_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<Job> queue_;                                   // Guarded by mutex_.
+  std::deque<Job> queue_;                                    // Guarded by mutex_.
   std::deque<std::pair<std::shared_ptr<Pass>, int>> parts_;  // Guarded by mutex_.
-  bool stopping_ = false;                                   // Guarded by mutex_.
+  bool stopping_ = false;                                    // Guarded by mutex_.
   std::vector<std::thread> workers_;
 };
 

@@ -50,9 +50,9 @@ absl::Status ServerConfig::Validate() const {
   for (const auto* list : {&session_event_types, &purchase_event_types}) {
     for (const std::string& type : *list) {
       if (type.empty() || type.size() > 64) {
-        return Invalid(list == &session_event_types ? "session_event_types"
-                                                    : "purchase_event_types",
-                       absl::StrCat("event type \"", type, "\" must have 1..64 bytes"));
+        return Invalid(
+            list == &session_event_types ? "session_event_types" : "purchase_event_types",
+            absl::StrCat("event type \"", type, "\" must have 1..64 bytes"));
       }
     }
   }

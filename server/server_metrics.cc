@@ -23,20 +23,27 @@ std::string CodeName(absl::StatusCode code) {
 
 absl::string_view EventResultName(EventResult result) {
   switch (result) {
-    case EventResult::kApplied: return "applied";
-    case EventResult::kNewSession: return "new_session";
-    case EventResult::kPurchase: return "purchase";
-    case EventResult::kOutOfOrder: return "out_of_order";
-    case EventResult::kDuplicate: return "duplicate";
-    case EventResult::kUnknownItem: return "unknown_item";
-    case EventResult::kIgnoredType: return "ignored_type";
-    case EventResult::kRejected: return "rejected";
+    case EventResult::kApplied:
+      return "applied";
+    case EventResult::kNewSession:
+      return "new_session";
+    case EventResult::kPurchase:
+      return "purchase";
+    case EventResult::kOutOfOrder:
+      return "out_of_order";
+    case EventResult::kDuplicate:
+      return "duplicate";
+    case EventResult::kUnknownItem:
+      return "unknown_item";
+    case EventResult::kIgnoredType:
+      return "ignored_type";
+    case EventResult::kRejected:
+      return "rejected";
   }
   return "unknown";
 }
 
-ServerMetrics::ServerMetrics(std::vector<std::string> event_types,
-                             std::vector<std::string> methods)
+ServerMetrics::ServerMetrics(std::vector<std::string> event_types, std::vector<std::string> methods)
     : registry_(std::make_shared<prometheus::Registry>()) {
   for (std::string& type : event_types) {
     if (std::find(event_types_.begin(), event_types_.end(), type) == event_types_.end()) {
@@ -60,32 +67,35 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types,
   }
   events_ = &prometheus::BuildCounter()
                  .Name("hrnn_events_total")
-                 .Help("Events received, by event type (configured types, else \"other\") "
-                       "and outcome.")
+                 .Help(
+                     "Events received, by event type (configured types, else \"other\") "
+                     "and outcome.")
                  .Register(registry);
   for (size_t t = 0; t <= event_types_.size(); ++t) {
     const std::string type = t < event_types_.size() ? event_types_[t] : "other";
     auto& counters = events_by_type_.emplace_back();
     for (int r = 0; r < kNumEventResults; ++r) {
-      counters[r] = &events_->Add(
-          {{"event_type", type},
-           {"outcome", std::string(EventResultName(static_cast<EventResult>(r)))}});
+      counters[r] =
+          &events_->Add({{"event_type", type},
+                         {"outcome", std::string(EventResultName(static_cast<EventResult>(r)))}});
     }
   }
   scoring_seconds_ = &prometheus::BuildHistogram()
                           .Name("hrnn_scoring_duration_seconds")
-                          .Help("Time to score the catalogue and select the top items, per "
-                                "request (with batched scoring: from the request's hand-off, "
-                                "queueing included).")
+                          .Help(
+                              "Time to score the catalogue and select the top items, per "
+                              "request (with batched scoring: from the request's hand-off, "
+                              "queueing included).")
                           .Register(registry)
                           .Add({}, LatencyBuckets());
-  batch_size_ = &prometheus::BuildHistogram()
-                     .Name("hrnn_scoring_batch_size")
-                     .Help("GetRecommendations calls scored together in one pass over the "
-                           "item table.")
-                     .Register(registry)
-                     .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 3, 4, 5, 6, 7, 8,
-                                                                       16, 32});
+  batch_size_ =
+      &prometheus::BuildHistogram()
+           .Name("hrnn_scoring_batch_size")
+           .Help(
+               "GetRecommendations calls scored together in one pass over the "
+               "item table.")
+           .Register(registry)
+           .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 3, 4, 5, 6, 7, 8, 16, 32});
   streams_active_ = &prometheus::BuildGauge()
                          .Name("hrnn_event_streams_active")
                          .Help("StreamEvents calls open now.")
@@ -103,8 +113,9 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types,
                       .Add({});
   auto& evictions = prometheus::BuildCounter()
                         .Name("hrnn_user_state_evictions_total")
-                        .Help("Users dropped from memory, by reason (capacity: the user or byte "
-                              "cap; idle: the idle TTL).")
+                        .Help(
+                            "Users dropped from memory, by reason (capacity: the user or byte "
+                            "cap; idle: the idle TTL).")
                         .Register(registry);
   evicted_capacity_ = &evictions.Add({{"reason", "capacity"}});
   evicted_idle_ = &evictions.Add({{"reason", "idle"}});
@@ -135,8 +146,9 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types,
                        .Add({});
   log_durable_ = &prometheus::BuildGauge()
                       .Name("hrnn_event_log_durable_seq")
-                      .Help("Sequence number up to which the event log is durable under the "
-                            "fsync policy (appended minus durable = acknowledgement lag).")
+                      .Help(
+                          "Sequence number up to which the event log is durable under the "
+                          "fsync policy (appended minus durable = acknowledgement lag).")
                       .Register(registry)
                       .Add({});
   model_load_failures_ = &prometheus::BuildCounter()
@@ -151,14 +163,16 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types,
                           .Add({});
   rebuild_pending_ = &prometheus::BuildGauge()
                           .Name("hrnn_state_rebuild_users_pending")
-                          .Help("Users the running state rebuild has yet to finish (served from "
-                                "the new model's fallback meanwhile).")
+                          .Help(
+                              "Users the running state rebuild has yet to finish (served from "
+                              "the new model's fallback meanwhile).")
                           .Register(registry)
                           .Add({});
   auto& rebuild_users = prometheus::BuildCounter()
                             .Name("hrnn_state_rebuild_users_total")
-                            .Help("Users finished by state rebuilds after model swaps: rebuilt "
-                                  "through the new model, or skipped (left on its fallback).")
+                            .Help(
+                                "Users finished by state rebuilds after model swaps: rebuilt "
+                                "through the new model, or skipped (left on its fallback).")
                             .Register(registry);
   rebuild_users_rebuilt_ = &rebuild_users.Add({{"outcome", "rebuilt"}});
   rebuild_users_skipped_ = &rebuild_users.Add({{"outcome", "skipped"}});
@@ -203,8 +217,7 @@ prometheus::Counter& ServerMetrics::RequestCounter(absl::string_view method,
   return *counter;
 }
 
-void ServerMetrics::RecordRequest(absl::string_view method, absl::StatusCode code,
-                                  double seconds) {
+void ServerMetrics::RecordRequest(absl::string_view method, absl::StatusCode code, double seconds) {
   RequestCounter(method, code).Increment();
   for (const auto& candidate : methods_) {
     if (candidate->name == method) candidate->seconds->Observe(seconds);

@@ -26,14 +26,14 @@ namespace hrnn {
 
 // How an event ended, the `outcome` label of hrnn_events_total.
 enum class EventResult {
-  kApplied,       // Stepped the open session.
-  kNewSession,    // Closed the previous session (if any) and started a new one.
-  kPurchase,      // Recorded a purchase only (the type does not advance sessions).
-  kOutOfOrder,    // Older than the user's latest event: applied in arrival order.
-  kDuplicate,     // Same user, item, time and session as the latest event: ignored.
-  kUnknownItem,   // Item unknown to the model: accepted, state unchanged.
-  kIgnoredType,   // Type neither advances sessions nor records purchases: accepted, no effect.
-  kRejected,      // Failed validation: not accepted.
+  kApplied,      // Stepped the open session.
+  kNewSession,   // Closed the previous session (if any) and started a new one.
+  kPurchase,     // Recorded a purchase only (the type does not advance sessions).
+  kOutOfOrder,   // Older than the user's latest event: applied in arrival order.
+  kDuplicate,    // Same user, item, time and session as the latest event: ignored.
+  kUnknownItem,  // Item unknown to the model: accepted, state unchanged.
+  kIgnoredType,  // Type neither advances sessions nor records purchases: accepted, no effect.
+  kRejected,     // Failed validation: not accepted.
 };
 inline constexpr int kNumEventResults = 8;
 absl::string_view EventResultName(EventResult result);

@@ -19,14 +19,14 @@
 namespace hrnn {
 
 struct RecoveryStats {
-  std::string snapshot;            // The snapshot loaded ("" when none was usable).
-  std::string snapshot_note;       // Why snapshots were skipped, if any were.
-  int64_t snapshot_users = 0;      // Users loaded from it.
-  uint64_t replay_from_seq = 0;    // The first log seq replayed.
-  int64_t events_applied = 0;      // Log events that changed a state.
-  int64_t events_skipped = 0;      // Already reflected, duplicates, unknown items, other types.
-  int64_t users_forgotten = 0;     // DeleteUser tombstones replayed.
-  double seconds = 0;              // How long the recovery took.
+  std::string snapshot;          // The snapshot loaded ("" when none was usable).
+  std::string snapshot_note;     // Why snapshots were skipped, if any were.
+  int64_t snapshot_users = 0;    // Users loaded from it.
+  uint64_t replay_from_seq = 0;  // The first log seq replayed.
+  int64_t events_applied = 0;    // Log events that changed a state.
+  int64_t events_skipped = 0;    // Already reflected, duplicates, unknown items, other types.
+  int64_t users_forgotten = 0;   // DeleteUser tombstones replayed.
+  double seconds = 0;            // How long the recovery took.
   std::string ToString() const;
 };
 

@@ -26,8 +26,7 @@ absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromFile
     const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--auth_tokens_file: cannot read ", path));
+    return absl::InvalidArgumentError(absl::StrCat("--auth_tokens_file: cannot read ", path));
   }
   std::stringstream contents;
   contents << file.rdbuf();
@@ -49,8 +48,8 @@ absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromCont
     }
     for (char c : line) {
       if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--auth_tokens_file: ", source, ":", line_number, ": token contains whitespace"));
+        return absl::InvalidArgumentError(absl::StrCat("--auth_tokens_file: ", source, ":",
+                                                       line_number, ": token contains whitespace"));
       }
     }
     digests.push_back(DigestOf(line));

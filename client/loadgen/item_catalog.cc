@@ -80,8 +80,8 @@ absl::StatusOr<std::string> ResolveModelVersionDir(const std::string& model_dir)
     }
   }
   if (best < 0) {
-    return absl::NotFoundError(absl::StrCat(
-        model_dir, ": no items.tsv, and no integer version folder holding one"));
+    return absl::NotFoundError(
+        absl::StrCat(model_dir, ": no items.tsv, and no integer version folder holding one"));
   }
   return best_dir.string();
 }

@@ -107,35 +107,36 @@ LatencyHistogram LoadReport::latency_ns() const {
 }
 
 std::string FormatTable(const LoadReport& r) {
-  std::string out = absl::StrFormat(
-      "hrnn-loadgen: %s loop, workload %s, target %s, %d connection(s)\n", r.mode, r.workload,
-      r.target, r.connections);
+  std::string out =
+      absl::StrFormat("hrnn-loadgen: %s loop, workload %s, target %s, %d connection(s)\n", r.mode,
+                      r.workload, r.target, r.connections);
   if (r.mode == "open") {
     absl::StrAppendFormat(&out, "  offered   %.0f %s/s", r.target_rps, r.unit);
     if (r.workload == "events") absl::StrAppendFormat(&out, " over %d stream(s)", r.concurrency);
     out += "; latency from the intended send time\n";
   } else {
-    absl::StrAppendFormat(&out, "  callers   %d %s\n", r.concurrency,
-                          r.workload == "events" ? "stream(s), writing back to back"
-                                                 : "caller(s), back to back");
+    absl::StrAppendFormat(
+        &out, "  callers   %d %s\n", r.concurrency,
+        r.workload == "events" ? "stream(s), writing back to back" : "caller(s), back to back");
   }
   if (!r.model_name.empty()) {
-    absl::StrAppendFormat(&out, "  model     %s v%d, %d items; %d users\n",
-                          r.model_name, r.model_version, r.model_items, r.users);
+    absl::StrAppendFormat(&out, "  model     %s v%d, %d items; %d users\n", r.model_name,
+                          r.model_version, r.model_items, r.users);
   }
   absl::StrAppendFormat(&out, "  window    %.1f s measured after %.1f s warm-up; elapsed %.2f s\n",
                         r.duration_s, r.warmup_s, r.elapsed_s);
-  absl::StrAppendFormat(&out, "  %-9s %d sent, %d ok, %d errors%s\n", r.unit, r.sent(), r.ok(),
-                        r.errors_total(),
-                        r.errors_total() > 0 ? absl::StrCat(" (", ErrorsText(r.errors()), ")")
-                                             : "");
+  absl::StrAppendFormat(
+      &out, "  %-9s %d sent, %d ok, %d errors%s\n", r.unit, r.sent(), r.ok(), r.errors_total(),
+      r.errors_total() > 0 ? absl::StrCat(" (", ErrorsText(r.errors()), ")") : "");
   if (r.rejected_events > 0) {
     absl::StrAppendFormat(&out, "  rejected  %d events (answered, not accepted)\n",
                           r.rejected_events);
   }
   if (r.late_sends > 0) {
-    absl::StrAppendFormat(&out, "  late      %d sends left > 1 ms after their intended time "
-                                "(the load generator was short of CPU)\n", r.late_sends);
+    absl::StrAppendFormat(&out,
+                          "  late      %d sends left > 1 ms after their intended time "
+                          "(the load generator was short of CPU)\n",
+                          r.late_sends);
   }
   absl::StrAppendFormat(&out, "  achieved  %.1f %s/s\n", r.achieved_rps(), r.unit);
   absl::StrAppendFormat(&out, "%-20s %10s %9s %9s %9s %9s %9s\n", "latency (ms)", "ok", "p50",

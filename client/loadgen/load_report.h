@@ -15,18 +15,18 @@ namespace hrnn::client::loadgen {
 
 // One method's calls within the measurement window.
 struct MethodStats {
-  int64_t sent = 0;    // Calls (or stream writes) started in the window.
-  int64_t ok = 0;      // Of those, the ones that succeeded.
+  int64_t sent = 0;                       // Calls (or stream writes) started in the window.
+  int64_t ok = 0;                         // Of those, the ones that succeeded.
   std::map<std::string, int64_t> errors;  // Failed ones by status code name ("UNAVAILABLE").
-  LatencyHistogram latency_ns;  // Successful calls only.
+  LatencyHistogram latency_ns;            // Successful calls only.
 };
 
 struct LoadReport {
   // The run's settings.
   std::string target;
-  std::string mode;      // "open" or "closed".
-  std::string workload;  // "recommend", "events" or "mix".
-  std::string unit;      // What achieved_rps counts: "requests", or "events" (events workload).
+  std::string mode;       // "open" or "closed".
+  std::string workload;   // "recommend", "events" or "mix".
+  std::string unit;       // What achieved_rps counts: "requests", or "events" (events workload).
   double target_rps = 0;  // Open loop; 0 in closed loop.
   int concurrency = 0;    // Closed loop callers, or event streams.
   int connections = 0;

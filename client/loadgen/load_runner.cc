@@ -104,8 +104,8 @@ class Runner {
     const int64_t give_up = NowNs() + absl::ToInt64Nanoseconds(config_.deadline) + 10'000'000'000;
     while (in_flight_.load(std::memory_order_acquire) > 0) {
       if (NowNs() > give_up) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            in_flight_.load(), " calls still in flight 10 s after their deadline"));
+        return absl::DeadlineExceededError(
+            absl::StrCat(in_flight_.load(), " calls still in flight 10 s after their deadline"));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
@@ -167,11 +167,11 @@ class Runner {
       request.set_session_id(action.session_id);
       request.set_num_results(config_.num_results);
       if (config_.exclude_session_items) request.mutable_filter()->set_exclude_session_items(true);
-      stub->async()->GetRecommendations(
-          &call->context, &call->recommend_request, &call->recommend_response,
-          [self, call, closed](grpc::Status status) {
-            self->Complete(kRecommend, status, call, 0, closed);
-          });
+      stub->async()->GetRecommendations(&call->context, &call->recommend_request,
+                                        &call->recommend_response,
+                                        [self, call, closed](grpc::Status status) {
+                                          self->Complete(kRecommend, status, call, 0, closed);
+                                        });
     } else {
       FillEvent(action, call->events_request.add_events());
       stub->async()->PutEvents(&call->context, &call->events_request, &call->events_response,
@@ -345,8 +345,8 @@ absl::Status LoadConfig::Validate() const {
     }
   }
   if (concurrency < 0 || concurrency > 10000) {
-    return absl::InvalidArgumentError(absl::StrCat("concurrency: ", concurrency,
-                                                   " is outside 0..10000"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("concurrency: ", concurrency, " is outside 0..10000"));
   }
   if (duration <= absl::ZeroDuration() || duration == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError("duration: must be positive and finite");
@@ -359,12 +359,12 @@ absl::Status LoadConfig::Validate() const {
   }
   if (max_requests < 0) return absl::InvalidArgumentError("max_requests: must be >= 0");
   if (connections < 1 || connections > 64) {
-    return absl::InvalidArgumentError(absl::StrCat("connections: ", connections,
-                                                   " is outside 1..64"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("connections: ", connections, " is outside 1..64"));
   }
   if (num_results < 1 || num_results > 500) {
-    return absl::InvalidArgumentError(absl::StrCat("num_results: ", num_results,
-                                                   " is outside 1..500"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_results: ", num_results, " is outside 1..500"));
   }
   return workload.Validate();
 }
@@ -392,13 +392,12 @@ absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config, const ItemCatalog& 
     ClientOptions options;
     options.target = config.target;
     options.deadline = absl::Seconds(5);
-    absl::StatusOr<std::unique_ptr<RecommenderClient>> client =
-        RecommenderClient::Create(options);
+    absl::StatusOr<std::unique_ptr<RecommenderClient>> client = RecommenderClient::Create(options);
     if (!client.ok()) return client.status();
     absl::StatusOr<hrnn::v1::ModelInfo> info = (*client)->GetModelInfo();
     if (!info.ok()) {
-      return absl::UnavailableError(absl::StrCat(config.target, ": GetModelInfo failed: ",
-                                                 info.status().ToString()));
+      return absl::UnavailableError(
+          absl::StrCat(config.target, ": GetModelInfo failed: ", info.status().ToString()));
     }
     report.model_name = info->name();
     report.model_version = info->version();
@@ -411,7 +410,8 @@ absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config, const ItemCatalog& 
   auto runner = std::make_unique<Runner>(config, items, *std::move(generator));
   if (absl::Status status = runner->Connect(); !status.ok()) return status;
   if (absl::Status status = runner->Run(&report); !status.ok()) {
-    static_cast<void>(runner.release());  // Calls may still complete into it: leak it rather than crash.
+    static_cast<void>(
+        runner.release());  // Calls may still complete into it: leak it rather than crash.
     return status;
   }
   return report;

@@ -90,16 +90,16 @@ Action WorkloadGenerator::Next() {
   ++actions_;
   Action action;
   action.user_id = absl::StrCat(options_.user_prefix, user);
-  const bool recommend =
-      options_.kind == WorkloadKind::kRecommend ||
-      (options_.kind == WorkloadKind::kMix &&
-       (index + 1) % (options_.events_per_recommend + 1) == 0);
+  const bool recommend = options_.kind == WorkloadKind::kRecommend ||
+                         (options_.kind == WorkloadKind::kMix &&
+                          (index + 1) % (options_.events_per_recommend + 1) == 0);
   auto it = open_.find(user);
   if (recommend && options_.kind == WorkloadKind::kMix) {
     // A recommendation does not advance the visit: it is shown within the open session, or to
     // a user between visits.
     action.type = Action::Type::kRecommend;
-    if (it != open_.end()) action.session_id = absl::StrCat(action.user_id, "-s", it->second.number);
+    if (it != open_.end())
+      action.session_id = absl::StrCat(action.user_id, "-s", it->second.number);
     return action;
   }
   if (it == open_.end()) {

@@ -93,7 +93,7 @@ class WorkloadGenerator {
   const WorkloadOptions options_;
   const DiscreteSampler users_;
   const DiscreteSampler items_;
-  std::mt19937_64 gen_;  // Deterministic for a seed, on every platform.
+  std::mt19937_64 gen_;                             // Deterministic for a seed, on every platform.
   absl::flat_hash_map<int64_t, OpenSession> open_;  // By user rank.
   int64_t actions_ = 0;
   int64_t sessions_started_ = 0;

@@ -61,8 +61,7 @@ ABSL_FLAG(std::string, type, "", "event: the event type (empty: the server's def
 ABSL_FLAG(double, value, std::numeric_limits<double>::quiet_NaN(),
           "event: the event value (unset: none).");
 ABSL_FLAG(int64_t, timestamp_ms, 0, "event: when it happened, Unix milliseconds (0: now).");
-ABSL_FLAG(std::string, recommendation_id, "",
-          "event: the recommendation_id the click came from.");
+ABSL_FLAG(std::string, recommendation_id, "", "event: the recommendation_id the click came from.");
 
 // replay.
 ABSL_FLAG(std::string, input, "",
@@ -72,8 +71,7 @@ ABSL_FLAG(std::string, input, "",
 ABSL_FLAG(int64_t, limit, 0, "replay: send at most this many events (0: all).");
 ABSL_FLAG(int64_t, batch, 1000,
           "replay: events per StreamEvents stream (0: the whole file in one stream).");
-ABSL_FLAG(bool, strict, false,
-          "replay: stop at the first malformed line instead of skipping it.");
+ABSL_FLAG(bool, strict, false, "replay: stop at the first malformed line instead of skipping it.");
 ABSL_FLAG(absl::Duration, stream_deadline, absl::Minutes(5),
           "replay: deadline of each stream (inf: none).");
 
@@ -115,8 +113,8 @@ const std::map<std::string, std::set<std::string>>& CommandFlags() {
        {"user", "session", "n", "exclude_session_items", "exclude_history", "exclude_purchased",
         "exclude", "include"}},
       {"rank",
-       {"user", "session", "items", "exclude_session_items", "exclude_history",
-        "exclude_purchased", "exclude", "include"}},
+       {"user", "session", "items", "exclude_session_items", "exclude_history", "exclude_purchased",
+        "exclude", "include"}},
       {"event", {"user", "session", "item", "type", "value", "timestamp_ms", "recommendation_id"}},
       {"replay", {"input", "limit", "batch", "strict", "stream_deadline"}},
       {"model-info", {}},
@@ -283,11 +281,11 @@ int Replay(RecommenderClient& client, const std::string& input) {
     if (absl::Status status = finish_stream(); !status.ok()) return stopped(status);
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  return Print(total, absl::StrFormat(
-                          "replayed %d events from %s in %.2f s (%.0f events/s): accepted %d, "
-                          "rejected %d; skipped %d malformed line(s)\n",
-                          sent, input, seconds, seconds > 0 ? sent / seconds : 0.0,
-                          total.accepted(), total.rejected_size(), (*reader)->skipped_lines()));
+  return Print(
+      total, absl::StrFormat("replayed %d events from %s in %.2f s (%.0f events/s): accepted %d, "
+                             "rejected %d; skipped %d malformed line(s)\n",
+                             sent, input, seconds, seconds > 0 ? sent / seconds : 0.0,
+                             total.accepted(), total.rejected_size(), (*reader)->skipped_lines()));
 }
 
 int ModelInfo(RecommenderClient& client) {

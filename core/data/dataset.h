@@ -19,7 +19,7 @@ struct SessionSpan {
 };
 
 struct UserSpan {
-  std::string id;            // The user id of the log (for GRU4Rec TSV input: the session id).
+  std::string id;             // The user id of the log (for GRU4Rec TSV input: the session id).
   int64_t session_begin = 0;  // First session, an index into Dataset::sessions.
   int64_t session_end = 0;    // One past the last session.
   int64_t num_sessions() const { return session_end - session_begin; }

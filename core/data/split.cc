@@ -131,7 +131,8 @@ DatasetSplit SplitLastSession(const Dataset& data) {
 DatasetSplit AlignGivenSplit(Dataset train, const Dataset& test) {
   DatasetSplit split;
   split.train = std::move(train);
-  AppendCleanTest(test, [](int64_t, int64_t) { return true; }, &split);
+  AppendCleanTest(
+      test, [](int64_t, int64_t) { return true; }, &split);
   FillSideCounts(&split);
   return split;
 }

@@ -37,11 +37,11 @@ struct NextItemEvalOptions {
 };
 
 struct NextItemMetrics {
-  int64_t predictions = 0;      // Click pairs evaluated.
+  int64_t predictions = 0;       // Click pairs evaluated.
   std::map<int, double> recall;  // k -> hit rate.
   std::map<int, double> mrr;     // k -> mean reciprocal rank (0 beyond k).
   std::map<int, double> ndcg;    // k -> mean 1 / log2(rank + 1) (0 beyond k).
-  std::vector<int64_t> ranks;   // The rank of every prediction, in test order.
+  std::vector<int64_t> ranks;    // The rank of every prediction, in test order.
   // Per item: how many top-list_size lists it appeared in (empty when list_size is 0).
   std::vector<int64_t> recommended;
 };

@@ -46,9 +46,8 @@ void MatVecBatch(const PanelMatrix& m, absl::Span<const float* const> xs, const 
   MatVecBatchPanels(m, xs, bias, ys, 0, m.num_panels());
 }
 
-void MatVecBatchPanels(const PanelMatrix& m, absl::Span<const float* const> xs,
-                       const float* bias, absl::Span<float* const> ys, int64_t panel_begin,
-                       int64_t panel_end) {
+void MatVecBatchPanels(const PanelMatrix& m, absl::Span<const float* const> xs, const float* bias,
+                       absl::Span<float* const> ys, int64_t panel_begin, int64_t panel_end) {
   assert(xs.size() == ys.size());
   assert(0 <= panel_begin && panel_begin <= panel_end && panel_end <= m.num_panels());
   if (m.rows() == 0 || panel_begin >= panel_end) return;

@@ -60,9 +60,8 @@ void MatVecBatch(const PanelMatrix& m, absl::Span<const float* const> xs, const 
 // MatVecBatch restricted to the rows of panels [panel_begin, panel_end) (kPanelRows rows each):
 // only those rows of each ys[b] are written, so disjoint panel ranges may run on different
 // threads. REQUIRES: 0 <= panel_begin <= panel_end <= m.num_panels().
-void MatVecBatchPanels(const PanelMatrix& m, absl::Span<const float* const> xs,
-                       const float* bias, absl::Span<float* const> ys, int64_t panel_begin,
-                       int64_t panel_end);
+void MatVecBatchPanels(const PanelMatrix& m, absl::Span<const float* const> xs, const float* bias,
+                       absl::Span<float* const> ys, int64_t panel_begin, int64_t panel_end);
 
 // Index of the first element > threshold, or values.size() (dispatching).
 int64_t FindFirstGreater(absl::Span<const float> values, float threshold);

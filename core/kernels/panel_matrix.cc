@@ -86,8 +86,8 @@ void PanelMatrix::ResizeFloat32(int64_t rows, int64_t cols) {
   cols_ = cols;
   type_ = ElementType::kFloat32;
   // At least one aligned block, so that aligned_alloc never sees a size of 0.
-  const size_t needed = std::max<size_t>(kAlignment, (bytes() + kAlignment - 1) / kAlignment *
-                                                         kAlignment);
+  const size_t needed =
+      std::max<size_t>(kAlignment, (bytes() + kAlignment - 1) / kAlignment * kAlignment);
   if (data_ == nullptr || needed > capacity_) {
     void* data = std::aligned_alloc(kAlignment, needed);
     if (data == nullptr) std::abort();  // Out of memory: as fatal as a failed operator new.
@@ -122,7 +122,8 @@ void PanelMatrix::PackPanels(const PackSource& source, int64_t panel_begin, int6
       const float* src[kPanelRows];
       for (int i = 0; i < count; ++i) src[i] = source_row(first + i);
       if (source.row_ids != nullptr && p + 1 < panel_end) {
-        const int next = static_cast<int>(std::min<int64_t>(kPanelRows, rows_ - first - kPanelRows));
+        const int next =
+            static_cast<int>(std::min<int64_t>(kPanelRows, rows_ - first - kPanelRows));
         for (int i = 0; i < next; ++i) {
           const float* row = source_row(first + kPanelRows + i);
           for (int64_t c = 0; c < cols_; c += 16) __builtin_prefetch(row + c);

@@ -27,8 +27,7 @@ bool CpuHasF16c() {
 SimdLevel DetectOnce() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  const bool avx2 =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && CpuHasF16c();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && CpuHasF16c();
   if (!avx2) return SimdLevel::kScalar;
   const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
@@ -55,8 +54,8 @@ SimdLevel ResolveSimdLevel(const char* env_value, SimdLevel detected, std::strin
   if (env_value == nullptr || *env_value == '\0') return detected;
   const std::optional<SimdLevel> requested = ParseSimdLevel(env_value);
   if (!requested.has_value()) {
-    *warning = absl::StrCat("HRNN_SIMD=", env_value,
-                            " is not one of scalar|avx2|avx512; using ", SimdLevelName(detected));
+    *warning = absl::StrCat("HRNN_SIMD=", env_value, " is not one of scalar|avx2|avx512; using ",
+                            SimdLevelName(detected));
     return detected;
   }
   if (static_cast<int>(*requested) > static_cast<int>(detected)) {

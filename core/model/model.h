@@ -54,9 +54,8 @@ class Model {
   // Validates and assembles a model. Errors (InvalidArgument, naming what is wrong): an invalid
   // config; a missing, unexpected or wrongly shaped tensor; a NaN or infinite value (names the
   // tensor and flat index); a vocabulary whose size differs from config.num_items.
-  static absl::StatusOr<std::shared_ptr<const Model>> Create(ModelConfig config,
-                                                              TensorMap tensors,
-                                                              ItemVocabulary items);
+  static absl::StatusOr<std::shared_ptr<const Model>> Create(ModelConfig config, TensorMap tensors,
+                                                             ItemVocabulary items);
 
   // A model of the given shape with small seeded random weights, for tests and benchmarks:
   // matrices uniform in +-1/sqrt(columns), vectors in +-0.01; the same config and seed give the

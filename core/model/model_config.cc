@@ -9,8 +9,8 @@ constexpr int64_t kMaxItems = (int64_t{1} << 31) - 1;
 
 absl::Status CheckDimension(absl::string_view field, int value, bool allow_zero) {
   if (value < (allow_zero ? 0 : 1) || value > kMaxDimension) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " must be in ", allow_zero ? 0 : 1,
-                                                   "..", kMaxDimension, ", got ", value));
+    return absl::InvalidArgumentError(absl::StrCat(field, " must be in ", allow_zero ? 0 : 1, "..",
+                                                   kMaxDimension, ", got ", value));
   }
   return absl::OkStatus();
 }

@@ -39,11 +39,11 @@ struct ModelConfig {
 
   // Provenance, free-form but typed: the loss name, the training flags, the training data
   // fingerprint, training metrics. None of it affects inference.
-  std::string loss;                                    // Default: "" (unknown).
-  std::string data_fingerprint;                        // Default: "".
-  std::string created_at;                              // RFC 3339. Default: "".
-  std::map<std::string, std::string> training;         // Flag name -> value. Default: empty.
-  std::map<std::string, double> metrics;               // Metric name -> value. Default: empty.
+  std::string loss;                             // Default: "" (unknown).
+  std::string data_fingerprint;                 // Default: "".
+  std::string created_at;                       // RFC 3339. Default: "".
+  std::map<std::string, std::string> training;  // Flag name -> value. Default: empty.
+  std::map<std::string, double> metrics;        // Metric name -> value. Default: empty.
 
   // Width of the session GRU input: E (or H when constrained), plus Hu in HRNN-All mode.
   int SessionInputSize() const;

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "core/internal/mutex.h"
 #include "absl/types/span.h"
+#include "core/internal/mutex.h"
 
 namespace hrnn {
 

@@ -29,8 +29,7 @@ absl::Status UserStateStoreOptions::Validate() const {
     return absl::InvalidArgumentError(absl::StrCat("max_users: ", max_users, " is negative"));
   }
   if (max_bytes < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("max_state_bytes: ", max_bytes,
-                                                   " is negative"));
+    return absl::InvalidArgumentError(absl::StrCat("max_state_bytes: ", max_bytes, " is negative"));
   }
   if (idle_ttl_ms < 0) {
     return absl::InvalidArgumentError(absl::StrCat("idle ttl: ", idle_ttl_ms, " ms is negative"));
@@ -54,8 +53,7 @@ int64_t UserStateStore::StateBytes(absl::string_view user_id, const UserState& s
   // The list node holds the Entry plus two pointers; the hash slot a string_view and an
   // iterator plus one control byte, at the table's maximum load factor of 7/8.
   const int64_t node = HeapBlock(sizeof(Entry) + 2 * sizeof(void*));
-  const int64_t slot =
-      (sizeof(absl::string_view) + sizeof(std::list<Entry>::iterator) + 1) * 8 / 7;
+  const int64_t slot = (sizeof(absl::string_view) + sizeof(std::list<Entry>::iterator) + 1) * 8 / 7;
   return node + slot + StringHeap(user_id.size()) + StringHeap(state.session_id.capacity()) +
          HeapBlock(state.user.capacity() * sizeof(float)) +
          HeapBlock(state.session.capacity() * sizeof(float));

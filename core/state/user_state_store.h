@@ -42,10 +42,10 @@ struct UserStateStoreOptions {
 
 // A consistent view of the store's counters.
 struct UserStateStoreStats {
-  int64_t users = 0;              // Users held now.
-  int64_t bytes = 0;              // Their StateBytes, summed.
-  int64_t evicted_capacity = 0;   // Users dropped to respect max_users / max_bytes (cumulative).
-  int64_t evicted_idle = 0;       // Users dropped after idle_ttl_ms (cumulative).
+  int64_t users = 0;             // Users held now.
+  int64_t bytes = 0;             // Their StateBytes, summed.
+  int64_t evicted_capacity = 0;  // Users dropped to respect max_users / max_bytes (cumulative).
+  int64_t evicted_idle = 0;      // Users dropped after idle_ttl_ms (cumulative).
 };
 
 class UserStateStore {
@@ -88,8 +88,8 @@ class UserStateStore {
 
   // Visits every user, one shard at a time: the shard's users are copied under its lock and
   // `visit` runs on the copies after the lock is released (so it may do I/O).
-  void ForEachShard(absl::FunctionRef<void(const std::vector<std::pair<std::string, UserState>>&)>
-                        visit) const;
+  void ForEachShard(
+      absl::FunctionRef<void(const std::vector<std::pair<std::string, UserState>>&)> visit) const;
 
   // Forgets the user. Returns true when the user was held.
   bool Erase(absl::string_view user_id);
@@ -119,8 +119,7 @@ class UserStateStore {
     mutable Mutex mutex;
     // Most recently used first.
     std::list<Entry> lru ABSL_GUARDED_BY(mutex);
-    absl::flat_hash_map<absl::string_view, std::list<Entry>::iterator> index
-        ABSL_GUARDED_BY(mutex);
+    absl::flat_hash_map<absl::string_view, std::list<Entry>::iterator> index ABSL_GUARDED_BY(mutex);
     int64_t bytes ABSL_GUARDED_BY(mutex) = 0;
     int64_t evicted_capacity ABSL_GUARDED_BY(mutex) = 0;
     int64_t evicted_idle ABSL_GUARDED_BY(mutex) = 0;

@@ -18,7 +18,8 @@
 #include "core/state/event_log_export.h"
 #include "core/tools/flags_usage.h"
 
-ABSL_FLAG(std::string, state_dir, "", "The server's --state_dir (the log is in DIR/log). Required.");
+ABSL_FLAG(std::string, state_dir, "",
+          "The server's --state_dir (the log is in DIR/log). Required.");
 ABSL_FLAG(std::string, out, "", "Output CSV file (required); '-' for stdout.");
 ABSL_FLAG(absl::Duration, since, absl::ZeroDuration(),
           "Only events newer than this (e.g. 720h); 0 = every event the log holds.");

@@ -18,20 +18,24 @@
 #include "core/tools/flags_usage.h"
 #include "core/train/training_run.h"
 
-ABSL_FLAG(std::string, input, "", "Interaction log(s), comma-separated: Personalize CSV "
+ABSL_FLAG(std::string, input, "",
+          "Interaction log(s), comma-separated: Personalize CSV "
           "(USER_ID, ITEM_ID, TIMESTAMP[, EVENT_TYPE, EVENT_VALUE, SESSION_ID]) or GRU4Rec TSV "
           "(SessionId, ItemId, Time); gzip is detected. Required.");
-ABSL_FLAG(std::string, output, "", "Model root: writes <output>/<next integer version>/; or an "
+ABSL_FLAG(std::string, output, "",
+          "Model root: writes <output>/<next integer version>/; or an "
           "explicit version directory <root>/<N>. Checkpoints go to <root>/checkpoints/. "
           "Required.");
 ABSL_FLAG(std::string, format, "auto", "Input format: auto, personalize or gru4rec.");
 ABSL_FLAG(bool, strict, false, "Stop at the first malformed line instead of skipping it.");
 ABSL_FLAG(std::string, mode, "hrnn-init", "Model: hrnn-init, hrnn-all or session (GRU4Rec).");
-ABSL_FLAG(std::string, loss, "xe", "Loss: xe (cross-entropy, sampled softmax), bpr-max or "
+ABSL_FLAG(std::string, loss, "xe",
+          "Loss: xe (cross-entropy, sampled softmax), bpr-max or "
           "top1-max.");
 ABSL_FLAG(int, hidden, 100, "Session GRU size H.");
 ABSL_FLAG(int, user_hidden, 100, "User GRU size (HRNN modes).");
-ABSL_FLAG(int, embedding, 0, "Separate input embedding size; 0 = constrained (the input "
+ABSL_FLAG(int, embedding, 0,
+          "Separate input embedding size; 0 = constrained (the input "
           "embedding is the item's output row).");
 ABSL_FLAG(int, epochs, 10, "Passes over the training data.");
 ABSL_FLAG(int, batch, 32, "Mini-batch size (parallel users, or sessions in session mode).");
@@ -45,22 +49,26 @@ ABSL_FLAG(double, dropout_init, 0.0, "Dropout on the user-to-session initial sta
 ABSL_FLAG(double, logq, 1.0, "Cross-entropy: weight of the logQ sampling correction.");
 ABSL_FLAG(double, bpreg, 1.0, "BPR-max: score regularisation weight.");
 ABSL_FLAG(double, elu, 0.0, "BPR-max: ELU parameter applied to scores (0 = off).");
-ABSL_FLAG(std::string, order, "random", "Order of users (sessions in session mode) per epoch: "
+ABSL_FLAG(std::string, order, "random",
+          "Order of users (sessions in session mode) per epoch: "
           "random (reshuffled each epoch) or time (by first click, as the official GRU4Rec).");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of every random choice.");
 ABSL_FLAG(int, threads, 1, "Worker threads; results are identical for a fixed count.");
 ABSL_FLAG(absl::Duration, session_gap, absl::Minutes(30), "Inactivity gap that ends a session.");
 ABSL_FLAG(bool, use_session_ids, true, "Also cut sessions where SESSION_ID changes.");
-ABSL_FLAG(std::string, event_types, "", "Comma-separated EVENT_TYPE values to train on "
+ABSL_FLAG(std::string, event_types, "",
+          "Comma-separated EVENT_TYPE values to train on "
           "(empty = all).");
 ABSL_FLAG(double, min_event_value, std::numeric_limits<double>::quiet_NaN(),
           "Keep only events with EVENT_VALUE >= this (unset = all).");
 ABSL_FLAG(int64_t, min_item_support, 5, "Drop items with fewer events.");
 ABSL_FLAG(int64_t, min_session_length, 2, "Drop sessions with fewer events.");
-ABSL_FLAG(int64_t, max_session_length, 0, "Keep only the last N events of longer sessions "
+ABSL_FLAG(int64_t, max_session_length, 0,
+          "Keep only the last N events of longer sessions "
           "(0 = unlimited).");
 ABSL_FLAG(int64_t, min_sessions_per_user, 1, "Drop users with fewer sessions.");
-ABSL_FLAG(bool, validation, false, "Hold out each user's last training session, evaluate "
+ABSL_FLAG(bool, validation, false,
+          "Hold out each user's last training session, evaluate "
           "Recall@20 after each epoch and keep the best epoch (early stopping).");
 ABSL_FLAG(int, patience, 3, "With --validation: stop after this many epochs without gain.");
 ABSL_FLAG(bool, checkpoints, true, "Write <root>/checkpoints/epoch-N after every epoch.");
@@ -93,8 +101,8 @@ int main(int argc, char** argv) {
   if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument: ", positional[1]));
 
   hrnn::TrainingRunOptions options;
-  for (absl::string_view path : absl::StrSplit(absl::GetFlag(FLAGS_input), ',',
-                                               absl::SkipEmpty())) {
+  for (absl::string_view path :
+       absl::StrSplit(absl::GetFlag(FLAGS_input), ',', absl::SkipEmpty())) {
     options.inputs.emplace_back(path);
   }
   options.output = absl::GetFlag(FLAGS_output);
@@ -136,8 +144,8 @@ int main(int argc, char** argv) {
   hrnn::DataOptions& data = options.data;
   data.session_gap_seconds = absl::ToInt64Seconds(absl::GetFlag(FLAGS_session_gap));
   data.use_session_ids = absl::GetFlag(FLAGS_use_session_ids);
-  for (absl::string_view type : absl::StrSplit(absl::GetFlag(FLAGS_event_types), ',',
-                                               absl::SkipEmpty())) {
+  for (absl::string_view type :
+       absl::StrSplit(absl::GetFlag(FLAGS_event_types), ',', absl::SkipEmpty())) {
     data.event_types.emplace_back(type);
   }
   data.min_event_value = absl::GetFlag(FLAGS_min_event_value);
@@ -174,8 +182,8 @@ int main(int argc, char** argv) {
       bar_open = true;
     } else if (absl::Now() - last_plain > absl::Seconds(10)) {
       last_plain = absl::Now();
-      std::cerr << absl::StrFormat("epoch %d: %.1f%% %.0f pairs/s loss %.4f ETA %.0fs\n",
-                                   p.epoch, 100 * fraction, rate, p.mean_loss, eta);
+      std::cerr << absl::StrFormat("epoch %d: %.1f%% %.0f pairs/s loss %.4f ETA %.0fs\n", p.epoch,
+                                   100 * fraction, rate, p.mean_loss, eta);
     }
   };
   std::signal(SIGINT, HandleInterrupt);

@@ -55,10 +55,10 @@ class BatchIterator {
  private:
   struct Slot {
     bool active = false;
-    int64_t unit = -1;       // Index into order_ (a user, or a session in session-parallel mode).
-    int64_t session = -1;    // Index into dataset_.sessions.
+    int64_t unit = -1;         // Index into order_ (a user, or a session in session-parallel mode).
+    int64_t session = -1;      // Index into dataset_.sessions.
     int64_t session_end = -1;  // One past the unit's last session.
-    int64_t position = 0;    // Input click offset inside the session.
+    int64_t position = 0;      // Input click offset inside the session.
     bool new_user = false;
     int32_t fold_item = -1;
   };

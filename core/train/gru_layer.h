@@ -32,12 +32,12 @@ struct GruGradients {
 // What the backward pass needs from the forward pass, for n rows.
 struct GruActivations {
   int64_t n = 0;
-  std::vector<float> x, h;              // Inputs [n, In] and incoming state [n, H].
-  std::vector<float> reset, update;     // r, z [n, H].
-  std::vector<float> candidate;         // h~ [n, H].
-  std::vector<float> reset_h;           // r ⊙ h [n, H].
-  std::vector<float> gates_x;           // Scratch [n, 3H].
-  std::vector<float> gates_h;           // Scratch [n, 2H].
+  std::vector<float> x, h;           // Inputs [n, In] and incoming state [n, H].
+  std::vector<float> reset, update;  // r, z [n, H].
+  std::vector<float> candidate;      // h~ [n, H].
+  std::vector<float> reset_h;        // r ⊙ h [n, H].
+  std::vector<float> gates_x;        // Scratch [n, 3H].
+  std::vector<float> gates_h;        // Scratch [n, 2H].
 };
 
 class GruLayer {
@@ -54,7 +54,7 @@ class GruLayer {
 
  private:
   MatMul matmul_;
-  std::vector<float> d_gates_;   // [n, 3H]: d pre-activation of r, z, h~.
+  std::vector<float> d_gates_;    // [n, 3H]: d pre-activation of r, z, h~.
   std::vector<float> d_reset_h_;  // [n, H]
   std::vector<float> d_h_extra_;  // [n, H]
 };

@@ -34,7 +34,8 @@ using GradArray = Eigen::Map<Eigen::ArrayXf>;
 class Workspace {
  public:
   explicit Workspace(int64_t cols)
-      : cols_(cols), stride_((cols + kPadFloats - 1) / kPadFloats * kPadFloats),
+      : cols_(cols),
+        stride_((cols + kPadFloats - 1) / kPadFloats * kPadFloats),
         storage_(static_cast<size_t>(4 * stride_ + kPadFloats)) {
     const auto address = reinterpret_cast<uintptr_t>(storage_.data());
     const uintptr_t aligned = (address + 63) & ~uintptr_t{63};
@@ -194,9 +195,8 @@ double BprMaxRow(const LossOptions& options, const RowInput& row, float scale, W
   }
   PairSigmoids(o[row.target], m, e, sig, sig_c);
   const double inv_z = 1.0 / Sum(e);
-  const double a = inv_z * Reduce(row.cols, [&](int64_t j) {
-                     return static_cast<double>(e[j] * sig[j]);
-                   });
+  const double a =
+      inv_z * Reduce(row.cols, [&](int64_t j) { return static_cast<double>(e[j] * sig[j]); });
   const double r = inv_z * Reduce(row.cols, [&](int64_t j) {
                      return static_cast<double>(e[j] * (o[j] * o[j]));
                    });

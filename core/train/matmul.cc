@@ -34,8 +34,7 @@ void MatMul::Run(ThreadPool& pool, const PanelMatrix::PackSource& source, int64_
   packed_.ResizeFloat32(rows, cols);
   const MatVecKernel kernel = ActiveKernels().matvec_f32;
   const int64_t num_panels = packed_.num_panels();
-  auto run_rows = [&](int64_t row_begin, int64_t row_end, int64_t panel_begin,
-                      int64_t panel_end) {
+  auto run_rows = [&](int64_t row_begin, int64_t row_end, int64_t panel_begin, int64_t panel_end) {
     const float* xs[kMaxMatVecBatch];
     float* ys[kMaxMatVecBatch];
     for (int64_t r = row_begin; r < row_end; r += kMaxMatVecBatch) {
@@ -57,9 +56,8 @@ void MatMul::Run(ThreadPool& pool, const PanelMatrix::PackSource& source, int64_
     pool.ParallelFor(num_panels, [&](int64_t begin, int64_t end, int) {
       packed_.PackPanels(source, begin, end);
     });
-    pool.ParallelFor(x.rows, [&](int64_t begin, int64_t end, int) {
-      run_rows(begin, end, 0, num_panels);
-    });
+    pool.ParallelFor(x.rows,
+                     [&](int64_t begin, int64_t end, int) { run_rows(begin, end, 0, num_panels); });
   }
 }
 

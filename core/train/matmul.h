@@ -42,8 +42,7 @@ class MatMul {
  public:
   // c = a · b^T (+ bias broadcast over rows), i.e. c[i][j] = a_i · b_j + bias[j].
   // REQUIRES: a.cols == b.cols, c is [a.rows, b.rows], bias null or b.rows floats.
-  void ABt(ThreadPool& pool, ConstMatrixView a, ConstMatrixView b, const float* bias,
-           MatrixView c);
+  void ABt(ThreadPool& pool, ConstMatrixView a, ConstMatrixView b, const float* bias, MatrixView c);
   // c = a · b, i.e. c[i][j] = sum_k a[i][k] b[k][j].
   // REQUIRES: a.cols == b.rows, c is [a.rows, b.cols].
   void AB(ThreadPool& pool, ConstMatrixView a, ConstMatrixView b, MatrixView c);

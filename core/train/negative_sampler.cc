@@ -19,8 +19,7 @@ absl::StatusOr<NegativeSampler> NegativeSampler::Create(absl::Span<const int64_t
         absl::StrCat("popularity: ", popularity.size(), " items exceed the int32 range"));
   }
   if (!(alpha >= 0.0f) || std::isinf(alpha)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("alpha: must be finite and >= 0, got ", alpha));
+    return absl::InvalidArgumentError(absl::StrCat("alpha: must be finite and >= 0, got ", alpha));
   }
   const auto n = static_cast<int64_t>(popularity.size());
   std::vector<double> weight(static_cast<size_t>(n));

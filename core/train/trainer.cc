@@ -94,8 +94,7 @@ void Trainer::InitializeParameters() {
     params_.emplace(name, std::move(t));
     optimizer_.emplace(name, std::move(state));
   }
-  const GruWeightsRef session =
-      GruWeights(kSessionGruWeightX, kSessionGruWeightH, kSessionGruBias);
+  const GruWeightsRef session = GruWeights(kSessionGruWeightX, kSessionGruWeightH, kSessionGruBias);
   session_grads_ = GruGradients::ZerosLike(session);
   if (config_.HasUserLevel()) {
     const GruWeightsRef user = GruWeights(kUserGruWeightX, kUserGruWeightH, kUserGruBias);
@@ -187,41 +186,41 @@ void Trainer::ApplySparse(const char* rows_name, const char* bias_name, int64_t 
   const float lr = options_.learning_rate, eps = options_.adagrad_epsilon;
   const float momentum = options_.momentum;
   scratch_.row_grads.resize(static_cast<size_t>(pool_.size()) * width);
-  pool_.ParallelFor(static_cast<int64_t>(touched.size()), [&](int64_t begin, int64_t end,
-                                                              int chunk) {
-    float* g = scratch_.row_grads.data() + chunk * width;
-    // The rows are scattered over tables far larger than L2: fetch the next rows' cache lines
-    // while this one is updated.
-    auto prefetch_row = [&](int64_t slot) {
-      const int64_t offset = static_cast<int64_t>(touched[slot]) * width;
-      for (int64_t i = 0; i < width; i += 16) {
-        __builtin_prefetch(weights.values.data() + offset + i, 1);
-        __builtin_prefetch(state.accumulator.values.data() + offset + i, 1);
-      }
-    };
-    constexpr int64_t kAhead = 6;
-    for (int64_t slot = begin; slot < std::min(end, begin + kAhead); ++slot) prefetch_row(slot);
-    for (int64_t slot = begin; slot < end; ++slot) {
-      if (slot + kAhead < end) prefetch_row(slot + kAhead);
-      std::fill_n(g, width, 0.0f);
-      float bias_g = 0;
-      for (int32_t k = group_start[slot]; k < group_start[slot + 1]; ++k) {
-        const SparseContribution& c = contributions[grouped[k]];
-        for (int64_t i = 0; i < width; ++i) g[i] += c.row[i];
-        if (c.bias != nullptr) bias_g += *c.bias;
-      }
-      const int64_t item = touched[slot];
-      const int64_t offset = item * width;
-      adagrad(weights.values.data() + offset, state.accumulator.values.data() + offset,
-              momentum > 0 ? state.velocity.values.data() + offset : nullptr, g, width, lr, eps,
-              momentum);
-      if (bias != nullptr) {
-        adagrad(bias->values.data() + item, bias_state->accumulator.values.data() + item,
-                momentum > 0 ? bias_state->velocity.values.data() + item : nullptr, &bias_g, 1,
-                lr, eps, momentum);
-      }
-    }
-  });
+  pool_.ParallelFor(
+      static_cast<int64_t>(touched.size()), [&](int64_t begin, int64_t end, int chunk) {
+        float* g = scratch_.row_grads.data() + chunk * width;
+        // The rows are scattered over tables far larger than L2: fetch the next rows' cache lines
+        // while this one is updated.
+        auto prefetch_row = [&](int64_t slot) {
+          const int64_t offset = static_cast<int64_t>(touched[slot]) * width;
+          for (int64_t i = 0; i < width; i += 16) {
+            __builtin_prefetch(weights.values.data() + offset + i, 1);
+            __builtin_prefetch(state.accumulator.values.data() + offset + i, 1);
+          }
+        };
+        constexpr int64_t kAhead = 6;
+        for (int64_t slot = begin; slot < std::min(end, begin + kAhead); ++slot) prefetch_row(slot);
+        for (int64_t slot = begin; slot < end; ++slot) {
+          if (slot + kAhead < end) prefetch_row(slot + kAhead);
+          std::fill_n(g, width, 0.0f);
+          float bias_g = 0;
+          for (int32_t k = group_start[slot]; k < group_start[slot + 1]; ++k) {
+            const SparseContribution& c = contributions[grouped[k]];
+            for (int64_t i = 0; i < width; ++i) g[i] += c.row[i];
+            if (c.bias != nullptr) bias_g += *c.bias;
+          }
+          const int64_t item = touched[slot];
+          const int64_t offset = item * width;
+          adagrad(weights.values.data() + offset, state.accumulator.values.data() + offset,
+                  momentum > 0 ? state.velocity.values.data() + offset : nullptr, g, width, lr, eps,
+                  momentum);
+          if (bias != nullptr) {
+            adagrad(bias->values.data() + item, bias_state->accumulator.values.data() + item,
+                    momentum > 0 ? bias_state->velocity.values.data() + item : nullptr, &bias_g, 1,
+                    lr, eps, momentum);
+          }
+        }
+      });
 }
 
 void Trainer::DropoutMask(float p, int64_t size, std::vector<float>& mask) {
@@ -460,8 +459,7 @@ double Trainer::Step(const StepRows& rows) {
       MatrixView d_s_final = View(d_s_final_buffer, nf, hidden);
       user_gru_.Backward(pool_, user_w, user_acts_, d_c_new, user_grads_, &d_s_final, nullptr);
       MatrixView d_x_fold = View(scratch_.d_x_fold_buffer, nf, inputs);
-      fold_gru_.Backward(pool_, session_w, fold_acts_, d_s_final, fold_grads_, &d_x_fold,
-                         nullptr);
+      fold_gru_.Backward(pool_, session_w, fold_acts_, d_s_final, fold_grads_, &d_x_fold, nullptr);
       for (auto [total, part] : {std::pair{&session_grads_.weight_x, &fold_grads_.weight_x},
                                  std::pair{&session_grads_.weight_h, &fold_grads_.weight_h},
                                  std::pair{&session_grads_.bias, &fold_grads_.bias}}) {
@@ -487,8 +485,8 @@ double Trainer::Step(const StepRows& rows) {
     for (int64_t r = 0; r < n; ++r) contributions.push_back({rows.input_item[r], d_x.row(r)});
     if (init_trained && nf > 0) {
       for (int64_t j = 0; j < nf; ++j) {
-        contributions.push_back({rows.fold_item[fold_rows[j]],
-                                 scratch_.d_x_fold_buffer.data() + j * inputs});
+        contributions.push_back(
+            {rows.fold_item[fold_rows[j]], scratch_.d_x_fold_buffer.data() + j * inputs});
       }
     }
   };

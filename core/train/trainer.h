@@ -26,9 +26,9 @@ namespace hrnn {
 
 struct EpochStats {
   int epoch = 0;
-  int64_t pairs = 0;      // Training pairs processed.
-  double mean_loss = 0;   // Mean loss per pair.
-  double seconds = 0;     // Wall time.
+  int64_t pairs = 0;       // Training pairs processed.
+  double mean_loss = 0;    // Mean loss per pair.
+  double seconds = 0;      // Wall time.
   bool cancelled = false;  // Stopped early by the cancel flag.
   double PairsPerSecond() const { return seconds > 0 ? pairs / seconds : 0; }
 };
@@ -128,17 +128,16 @@ class Trainer {
   GruLayer session_gru_, user_gru_, fold_gru_;
   GruActivations session_acts_, user_acts_, fold_acts_;
   GruGradients session_grads_, user_grads_, fold_grads_;
-  std::vector<float> log_q_items_;   // log P(item drawn as a sample)
-  std::vector<float> log_pop_items_;  // log (popularity / total): the in-batch targets' q
+  std::vector<float> log_q_items_;     // log P(item drawn as a sample)
+  std::vector<float> log_pop_items_;   // log (popularity / total): the in-batch targets' q
   std::vector<int32_t> sparse_index_;  // item -> row in the sparse gradient buffer, or -1
   // Step() buffers, kept across steps so that steady-state steps allocate nothing.
   struct Scratch {
     std::vector<int64_t> fold_rows, start_rows;
-    std::vector<float> x_fold, s_fold, c_prev, c_new, s_in_buffer, c_start, s0, init_mask,
-        x_buffer, s_out_buffer, embed_mask, hidden_mask, s_drop_buffer, col_bias, log_q,
-        scores_buffer, grad_buffer, d_s_buffer, d_cols_buffer, d_bias, d_x_buffer,
-        d_s_in_buffer, d_a0_buffer, d_c_buffer, d_c_new_buffer, row_grads,
-        d_s_final_buffer, d_x_fold_buffer;
+    std::vector<float> x_fold, s_fold, c_prev, c_new, s_in_buffer, c_start, s0, init_mask, x_buffer,
+        s_out_buffer, embed_mask, hidden_mask, s_drop_buffer, col_bias, log_q, scores_buffer,
+        grad_buffer, d_s_buffer, d_cols_buffer, d_bias, d_x_buffer, d_s_in_buffer, d_a0_buffer,
+        d_c_buffer, d_c_new_buffer, row_grads, d_s_final_buffer, d_x_fold_buffer;
     std::vector<int32_t> col_items, targets, touched, group_start, grouped, slot_of, fill;
     std::vector<SparseContribution> contributions;
     std::vector<uint8_t> same_item;

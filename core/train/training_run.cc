@@ -112,8 +112,8 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
                         stats.pairs, stats.mean_loss, stats.PairsPerSecond(), stats.seconds,
                         stats.cancelled ? " (interrupted)" : ""));
     ModelConfig epoch_provenance = provenance;
-    epoch_provenance.created_at = absl::FormatTime(absl::RFC3339_sec, absl::Now(),
-                                                   absl::UTCTimeZone());
+    epoch_provenance.created_at =
+        absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
     epoch_provenance.metrics["epochs"] = trainer->epochs_done();
     epoch_provenance.metrics["train_loss"] = stats.mean_loss;
     HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model,
@@ -147,8 +147,8 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
         best_model = model;
         epochs_without_gain = 0;
       } else if (options.patience > 0 && ++epochs_without_gain >= options.patience) {
-        log(absl::StrFormat("early stop: no gain for %d epochs; keeping epoch %d",
-                            options.patience, result.best_epoch));
+        log(absl::StrFormat("early stop: no gain for %d epochs; keeping epoch %d", options.patience,
+                            result.best_epoch));
         break;
       }
     } else {
@@ -164,9 +164,8 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   ModelConfig final_config = best_model->config();
   for (const auto& [name, value] : result.metrics) final_config.metrics[name] = value;
   final_config.metrics["train_pairs_per_second"] = result.pairs_per_second;
-  HRNN_ASSIGN_OR_RETURN(
-      auto final_model,
-      Model::Create(final_config, best_model->tensors(), best_model->items()));
+  HRNN_ASSIGN_OR_RETURN(auto final_model,
+                        Model::Create(final_config, best_model->tensors(), best_model->items()));
   if (!explicit_version.empty()) {
     result.model_dir = explicit_version;
   } else {

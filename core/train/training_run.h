@@ -43,10 +43,10 @@ struct TrainingRunResult {
   std::string model_dir;  // The version directory written.
   PrepareStats prepare;
   std::vector<EpochStats> epochs;
-  double pairs_per_second = 0;  // Over all completed epochs.
-  bool cancelled = false;       // Interrupted: only a checkpoint was written, no version.
-  std::string checkpoint_dir;   // The last checkpoint written ("" if none).
-  int best_epoch = 0;           // With validation: the epoch whose weights were kept.
+  double pairs_per_second = 0;            // Over all completed epochs.
+  bool cancelled = false;                 // Interrupted: only a checkpoint was written, no version.
+  std::string checkpoint_dir;             // The last checkpoint written ("" if none).
+  int best_epoch = 0;                     // With validation: the epoch whose weights were kept.
   std::map<std::string, double> metrics;  // Recorded in config.json.
 };
 

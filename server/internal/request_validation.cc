@@ -9,8 +9,8 @@ absl::Status ValidateIdList(absl::string_view field,
                             const google::protobuf::RepeatedPtrField<std::string>& ids,
                             int max_id_bytes) {
   if (ids.size() > kMaxListedItems) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", ids.size(),
-                                                   " ids, at most ", kMaxListedItems));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", ids.size(), " ids, at most ", kMaxListedItems));
   }
   for (int i = 0; i < ids.size(); ++i) {
     absl::Status status =
@@ -51,8 +51,8 @@ absl::Status ValidateFilter(const v1::Filter& filter, int max_id_bytes) {
 absl::Status ValidateContext(const google::protobuf::Map<std::string, std::string>& context,
                              int max_id_bytes) {
   if (context.size() > kMaxContextEntries) {
-    return absl::InvalidArgumentError(absl::StrCat("context: ", context.size(),
-                                                   " entries, at most ", kMaxContextEntries));
+    return absl::InvalidArgumentError(
+        absl::StrCat("context: ", context.size(), " entries, at most ", kMaxContextEntries));
   }
   for (const auto& [key, value] : context) {
     absl::Status status = ValidateId("context key", key, max_id_bytes, /*required=*/true);

@@ -90,15 +90,38 @@ ABSL_FLAG(absl::Duration, model_poll_interval, absl::Seconds(5),
 namespace {
 
 // Every flag above; each can also be set by the environment variable HRNN_<NAME>.
-const std::vector<std::string> kFlagNames = {
-    "model_dir",       "host",           "port",           "metrics_port",
-    "tls_cert_file",   "tls_key_file",   "tls_client_ca_file", "auth_tokens_file",
-    "scoring",         "scoring_threads", "max_batch",
-    "item_table",      "session_timeout", "session_event_types", "purchase_event_types",
-    "max_users",       "max_state_bytes", "user_idle_ttl",  "state_shards",
-    "max_id_bytes",    "max_events_per_call", "max_future_skew", "max_message_bytes",
-    "max_concurrent_streams", "state_dir", "fsync", "fsync_interval", "snapshot_interval",
-    "log_retention", "rebuild_window", "drain_deadline", "model_poll_interval"};
+const std::vector<std::string> kFlagNames = {"model_dir",
+                                             "host",
+                                             "port",
+                                             "metrics_port",
+                                             "tls_cert_file",
+                                             "tls_key_file",
+                                             "tls_client_ca_file",
+                                             "auth_tokens_file",
+                                             "scoring",
+                                             "scoring_threads",
+                                             "max_batch",
+                                             "item_table",
+                                             "session_timeout",
+                                             "session_event_types",
+                                             "purchase_event_types",
+                                             "max_users",
+                                             "max_state_bytes",
+                                             "user_idle_ttl",
+                                             "state_shards",
+                                             "max_id_bytes",
+                                             "max_events_per_call",
+                                             "max_future_skew",
+                                             "max_message_bytes",
+                                             "max_concurrent_streams",
+                                             "state_dir",
+                                             "fsync",
+                                             "fsync_interval",
+                                             "snapshot_interval",
+                                             "log_retention",
+                                             "rebuild_window",
+                                             "drain_deadline",
+                                             "model_poll_interval"};
 
 int Fail(const std::string& reason) {
   std::cerr << "hrnn-server: " << reason << "\n";

@@ -56,8 +56,8 @@ std::vector<ScoredItem> NthElementTopK(const std::vector<float>& scores, int k,
     if (!std::isnan(scores[i])) buffer.push_back({static_cast<int32_t>(i), scores[i]});
   }
   const size_t keep = std::min(buffer.size(), static_cast<size_t>(k));
-  std::nth_element(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(keep),
-                   buffer.end(), Better);
+  std::nth_element(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(keep), buffer.end(),
+                   Better);
   std::sort(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(keep), Better);
   return {buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(keep)};
 }
@@ -101,12 +101,11 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   using hrnn::Distribution;
-  for (const auto& [name, dist] : {std::pair{"normal", Distribution::kNormal},
-                                   std::pair{"skewed", Distribution::kSkewed},
-                                   std::pair{"ascending", Distribution::kAscending}}) {
-    benchmark::RegisterBenchmark(
-        (std::string("TopK/k:25/N:100000/") + name).c_str(),
-        [dist = dist](benchmark::State& s) { hrnn::RunTopK(s, dist); })
+  for (const auto& [name, dist] :
+       {std::pair{"normal", Distribution::kNormal}, std::pair{"skewed", Distribution::kSkewed},
+        std::pair{"ascending", Distribution::kAscending}}) {
+    benchmark::RegisterBenchmark((std::string("TopK/k:25/N:100000/") + name).c_str(),
+                                 [dist = dist](benchmark::State& s) { hrnn::RunTopK(s, dist); })
         // Manual time counts TopK only, while each iteration also runs both baselines (~100x
         // slower), so a time-based stop would run for minutes: fix the iteration count.
         ->Iterations(dist == Distribution::kAscending ? 100 : 1000)

@@ -30,9 +30,7 @@ class EventCsvReaderTest : public ::testing::Test {
                                                        bool strict = false) {
     EventCsvReaderOptions options;
     options.strict = strict;
-    options.on_skipped_line = [this](absl::string_view message) {
-      skipped_.emplace_back(message);
-    };
+    options.on_skipped_line = [this](absl::string_view message) { skipped_.emplace_back(message); };
     absl::StatusOr<std::unique_ptr<EventCsvReader>> reader =
         EventCsvReader::Open(WriteFile(contents), options);
     if (!reader.ok()) return reader.status();
@@ -55,10 +53,9 @@ class EventCsvReaderTest : public ::testing::Test {
 };
 
 TEST_F(EventCsvReaderTest, ReadsPersonalizeSchemaAndConvertsSecondsToMilliseconds) {
-  ASSERT_OK_AND_ASSIGN(auto events,
-                       ReadAll("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n"
-                               "u0,i89,1700826437,click,\n"
-                               "u0,i7,1700826459,purchase,19.5\n"));
+  ASSERT_OK_AND_ASSIGN(auto events, ReadAll("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n"
+                                            "u0,i89,1700826437,click,\n"
+                                            "u0,i7,1700826459,purchase,19.5\n"));
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].user_id(), "u0");
   EXPECT_EQ(events[0].item_id(), "i89");
@@ -112,15 +109,15 @@ TEST_F(EventCsvReaderTest, HeaderErrors) {
 TEST_F(EventCsvReaderTest, SkipsMalformedLinesWithFileAndLine) {
   ASSERT_OK_AND_ASSIGN(auto events,
                        ReadAll("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n"
-                               "u1,i1,1700000000,click,\n"    // 2: ok
-                               "u1,i2,yesterday,click,\n"     // 3: bad timestamp
-                               "u1,i3,1700000001,click\n"     // 4: too few fields
-                               ",i4,1700000002,click,\n"      // 5: empty user
-                               "u1,,1700000002,click,\n"      // 6: empty item
-                               "u1,i5,1700000003,click,abc\n" // 7: bad value
-                               "u1,i6,1700000004,click,nan\n" // 8: NaN value
-                               "u1,i7,-5,click,\n"            // 9: negative timestamp
-                               "\"u1,i8,1700000005,click,\n"  // 10: unterminated quote
+                               "u1,i1,1700000000,click,\n"      // 2: ok
+                               "u1,i2,yesterday,click,\n"       // 3: bad timestamp
+                               "u1,i3,1700000001,click\n"       // 4: too few fields
+                               ",i4,1700000002,click,\n"        // 5: empty user
+                               "u1,,1700000002,click,\n"        // 6: empty item
+                               "u1,i5,1700000003,click,abc\n"   // 7: bad value
+                               "u1,i6,1700000004,click,nan\n"   // 8: NaN value
+                               "u1,i7,-5,click,\n"              // 9: negative timestamp
+                               "\"u1,i8,1700000005,click,\n"    // 10: unterminated quote
                                "u1,i9,1700000006,click,1\n"));  // 11: ok
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1].item_id(), "i9");

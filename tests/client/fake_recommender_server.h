@@ -16,10 +16,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
-#include "grpcpp/security/server_credentials.h"
 #include "hrnn/v1/recommender.grpc.pb.h"
 
 namespace hrnn::testing {
@@ -28,8 +28,8 @@ class FakeRecommenderServer {
  public:
   // One call as the fake saw it.
   struct Call {
-    std::string method;                      // E.g. "GetRecommendations".
-    std::optional<std::string> user_id_md;   // The hrnn-user-id metadata, if sent.
+    std::string method;                     // E.g. "GetRecommendations".
+    std::optional<std::string> user_id_md;  // The hrnn-user-id metadata, if sent.
   };
 
   FakeRecommenderServer() : recommender_(this), health_(this) {

@@ -10,8 +10,8 @@ using ::hrnn::testing::StatusIs;
 
 TEST(FromGrpcStatusTest, KeepsCodeAndMessage) {
   EXPECT_OK(FromGrpcStatus(grpc::Status::OK));
-  EXPECT_THAT(FromGrpcStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                          "user_id: must not be empty")),
+  EXPECT_THAT(FromGrpcStatus(
+                  grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "user_id: must not be empty")),
               StatusIs(absl::StatusCode::kInvalidArgument, "user_id: must not be empty"));
   EXPECT_THAT(FromGrpcStatus(grpc::Status(grpc::StatusCode::UNAVAILABLE, "no model")),
               StatusIs(absl::StatusCode::kUnavailable, "no model"));

@@ -156,8 +156,7 @@ TEST_F(RecommenderClientTest, RetriesUnavailableUntilSuccess) {
 TEST_F(RecommenderClientTest, GivesUpAfterMaxAttempts) {
   auto client = MakeClient(/*max_attempts=*/3);
   server_.FailNext(100, grpc::StatusCode::UNAVAILABLE, "no model loaded");
-  EXPECT_THAT(client->GetModelInfo(),
-              StatusIs(absl::StatusCode::kUnavailable, "no model loaded"));
+  EXPECT_THAT(client->GetModelInfo(), StatusIs(absl::StatusCode::kUnavailable, "no model loaded"));
   EXPECT_EQ(server_.calls().size(), 3u);
 }
 

@@ -74,8 +74,7 @@ TEST(ResponseFormatTest, JsonUsesProtoFieldNamesAndPrintsDefaults) {
 
 TEST(ResponseFormatTest, ServingStatusNames) {
   EXPECT_EQ(ServingStatusName(::grpc::health::v1::HealthCheckResponse::SERVING), "SERVING");
-  EXPECT_EQ(ServingStatusName(::grpc::health::v1::HealthCheckResponse::NOT_SERVING),
-            "NOT_SERVING");
+  EXPECT_EQ(ServingStatusName(::grpc::health::v1::HealthCheckResponse::NOT_SERVING), "NOT_SERVING");
 }
 
 }  // namespace

@@ -43,8 +43,8 @@ TEST_P(GruCellShapeTest, FastPathMatchesReference) {
     cell.Step(x.data(), h.data(), next.data());
     GruStepReference(w.weight_x, w.weight_h, w.bias, x.data(), h_ref.data(), h_ref.data());
     h = next;
-    SCOPED_TRACE(::testing::Message() << "inputs " << inputs << " hidden " << hidden << " step "
-                                      << step);
+    SCOPED_TRACE(::testing::Message()
+                 << "inputs " << inputs << " hidden " << hidden << " step " << step);
     ExpectAllNear(h, h_ref, 2e-5f, 1e-4f);
   }
 }

@@ -25,8 +25,8 @@ std::string CaseName(const ::testing::TestParamInfo<NetworkCase>& info) {
   std::string mode(ModelModeName(info.param.mode));
   for (char& c : mode) c = c == '-' ? '_' : c;
   return mode + "_e" + std::to_string(info.param.embedding_size) + "_h" +
-         std::to_string(info.param.hidden) + "_u" + std::to_string(info.param.user_hidden) +
-         "_n" + std::to_string(info.param.num_items);
+         std::to_string(info.param.hidden) + "_u" + std::to_string(info.param.user_hidden) + "_n" +
+         std::to_string(info.param.num_items);
 }
 
 std::shared_ptr<const Model> MakeModel(const NetworkCase& c) {
@@ -128,8 +128,8 @@ TEST_P(HrnnNetworkTest, BatchAndItemScoringMatchSingleScoring) {
 
 TEST_P(HrnnNetworkTest, Bf16ItemTableStaysCloseToFp32) {
   const NetworkCase& c = GetParam();
-  ASSERT_OK_AND_ASSIGN(auto bf16, HrnnNetwork::Create(
-                                      model_, NetworkOptions{ElementType::kBfloat16}));
+  ASSERT_OK_AND_ASSIGN(auto bf16,
+                       HrnnNetwork::Create(model_, NetworkOptions{ElementType::kBfloat16}));
   EXPECT_LT(bf16->PackedBytes(), network_->PackedBytes());
   const std::vector<float> state = RandomVector(c.hidden, 77);
   std::vector<float> exact(c.num_items), approx(c.num_items);
@@ -141,15 +141,14 @@ TEST_P(HrnnNetworkTest, Bf16ItemTableStaysCloseToFp32) {
   ExpectAllNear(approx, exact, bound);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Modes, HrnnNetworkTest,
-    ::testing::Values(NetworkCase{ModelMode::kSessionOnly, 0, 100, 100, 1000},
-                      NetworkCase{ModelMode::kSessionOnly, 24, 32, 32, 77},
-                      NetworkCase{ModelMode::kHrnnInit, 0, 100, 100, 1000},
-                      NetworkCase{ModelMode::kHrnnInit, 40, 24, 56, 333},
-                      NetworkCase{ModelMode::kHrnnAll, 0, 100, 100, 517},
-                      NetworkCase{ModelMode::kHrnnAll, 17, 33, 20, 65}),
-    CaseName);
+INSTANTIATE_TEST_SUITE_P(Modes, HrnnNetworkTest,
+                         ::testing::Values(NetworkCase{ModelMode::kSessionOnly, 0, 100, 100, 1000},
+                                           NetworkCase{ModelMode::kSessionOnly, 24, 32, 32, 77},
+                                           NetworkCase{ModelMode::kHrnnInit, 0, 100, 100, 1000},
+                                           NetworkCase{ModelMode::kHrnnInit, 40, 24, 56, 333},
+                                           NetworkCase{ModelMode::kHrnnAll, 0, 100, 100, 517},
+                                           NetworkCase{ModelMode::kHrnnAll, 17, 33, 20, 65}),
+                         CaseName);
 
 TEST(HrnnNetworkCreateTest, RejectsNullModel) {
   EXPECT_THAT(HrnnNetwork::Create(nullptr),

@@ -24,9 +24,7 @@ using ::testing::HasSubstr;
 
 class InteractionReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = ::hrnn::testing::FreshTestDir();
-  }
+  void SetUp() override { dir_ = ::hrnn::testing::FreshTestDir(); }
 
   std::string Write(const std::string& name, const std::string& content) {
     const std::string path = (dir_ / name).string();

@@ -65,8 +65,8 @@ struct Outputs {
   void ExpectGuardsIntact(int64_t rows) const {
     for (size_t b = 0; b < data.size(); ++b) {
       for (int64_t i = rows; i < rows + kGuardCount; ++i) {
-        ASSERT_EQ(data[b][static_cast<size_t>(i)], kGuard) << "write past rows: b=" << b
-                                                           << " i=" << i;
+        ASSERT_EQ(data[b][static_cast<size_t>(i)], kGuard)
+            << "write past rows: b=" << b << " i=" << i;
       }
     }
   }
@@ -94,9 +94,8 @@ TEST(MatVecTest, IntegerValuesExactAtEveryLevelSizeAndTail) {
           const float* b = with_bias ? bias.data() : nullptr;
           const std::vector<double> expected = Reference(m, x.data(), b);
           for (SimdLevel level : SupportedSimdLevels()) {
-            SCOPED_TRACE(testing::Message() << SimdLevelName(level) << " " << Name(type)
-                                            << " rows=" << rows << " cols=" << cols
-                                            << " bias=" << with_bias);
+            SCOPED_TRACE(testing::Message() << SimdLevelName(level) << " " << Name(type) << " rows="
+                                            << rows << " cols=" << cols << " bias=" << with_bias);
             Outputs out(1, rows);
             const float* xs[1] = {x.data()};
             KernelOf(level, type)(m, xs, 1, b, out.ptrs.data(), 0, m.num_panels());
@@ -129,9 +128,8 @@ TEST(MatVecTest, IntegerValuesExactForEveryBatchSize) {
           for (auto& v : x) xs.push_back(v.data());
           const float* bias_ptr = batch % 2 == 0 ? bias.data() : nullptr;
           for (SimdLevel level : SupportedSimdLevels()) {
-            SCOPED_TRACE(testing::Message() << SimdLevelName(level) << " " << Name(type)
-                                            << " rows=" << rows << " cols=" << cols
-                                            << " batch=" << batch);
+            SCOPED_TRACE(testing::Message() << SimdLevelName(level) << " " << Name(type) << " rows="
+                                            << rows << " cols=" << cols << " batch=" << batch);
             Outputs out(batch, rows);
             KernelOf(level, type)(m, xs.data(), batch, bias_ptr, out.ptrs.data(), 0,
                                   m.num_panels());
@@ -166,12 +164,11 @@ TEST(MatVecTest, RandomValuesMatchScalarWithinTolerance) {
           for (int b = 0; b < batch; ++b) x.push_back(RandomValues(static_cast<size_t>(cols), rng));
           for (auto& v : x) xs.push_back(v.data());
           Outputs want(batch, rows);
-          KernelOf(SimdLevel::kScalar, type)(m, xs.data(), batch, bias.data(), want.ptrs.data(),
-                                             0, m.num_panels());
+          KernelOf(SimdLevel::kScalar, type)(m, xs.data(), batch, bias.data(), want.ptrs.data(), 0,
+                                             m.num_panels());
           for (SimdLevel level : SupportedSimdLevels()) {
-            SCOPED_TRACE(testing::Message() << SimdLevelName(level) << " " << Name(type)
-                                            << " rows=" << rows << " cols=" << cols
-                                            << " batch=" << batch);
+            SCOPED_TRACE(testing::Message() << SimdLevelName(level) << " " << Name(type) << " rows="
+                                            << rows << " cols=" << cols << " batch=" << batch);
             Outputs got(batch, rows);
             KernelOf(level, type)(m, xs.data(), batch, bias.data(), got.ptrs.data(), 0,
                                   m.num_panels());
@@ -180,8 +177,8 @@ TEST(MatVecTest, RandomValuesMatchScalarWithinTolerance) {
                 double magnitude = std::fabs(bias[static_cast<size_t>(r)]);
                 for (int64_t c = 0; c < cols; ++c) magnitude += std::fabs(m.At(r, c) * xs[b][c]);
                 const double tol = 1e-5 * magnitude + 1e-30;
-                ASSERT_NEAR(got.data[b][static_cast<size_t>(r)], want.data[b][static_cast<size_t>(r)],
-                            tol)
+                ASSERT_NEAR(got.data[b][static_cast<size_t>(r)],
+                            want.data[b][static_cast<size_t>(r)], tol)
                     << "b=" << b << " r=" << r;
               }
             }
@@ -201,12 +198,13 @@ TEST(MatVecTest, Bf16WithinRoundingOfFp32) {
     for (int64_t cols : {1, 17, 100}) {
       const std::vector<float> w = RandomValues(static_cast<size_t>(rows * cols), rng);
       const std::vector<float> x = RandomValues(static_cast<size_t>(cols), rng);
-      const PanelMatrix f32 = PanelMatrix::FromRowMajor(w.data(), rows, cols, ElementType::kFloat32);
+      const PanelMatrix f32 =
+          PanelMatrix::FromRowMajor(w.data(), rows, cols, ElementType::kFloat32);
       const PanelMatrix bf16 =
           PanelMatrix::FromRowMajor(w.data(), rows, cols, ElementType::kBfloat16);
       for (SimdLevel level : SupportedSimdLevels()) {
-        SCOPED_TRACE(testing::Message() << SimdLevelName(level) << " rows=" << rows
-                                        << " cols=" << cols);
+        SCOPED_TRACE(testing::Message()
+                     << SimdLevelName(level) << " rows=" << rows << " cols=" << cols);
         Outputs a(1, rows), b(1, rows);
         const float* xs[1] = {x.data()};
         KernelsFor(level).matvec_f32(f32, xs, 1, nullptr, a.ptrs.data(), 0, f32.num_panels());
@@ -214,7 +212,8 @@ TEST(MatVecTest, Bf16WithinRoundingOfFp32) {
         for (int64_t r = 0; r < rows; ++r) {
           double magnitude = 0;
           for (int64_t c = 0; c < cols; ++c) {
-            magnitude += std::fabs(w[static_cast<size_t>(r * cols + c)] * x[static_cast<size_t>(c)]);
+            magnitude +=
+                std::fabs(w[static_cast<size_t>(r * cols + c)] * x[static_cast<size_t>(c)]);
           }
           ASSERT_NEAR(a.data[0][static_cast<size_t>(r)], b.data[0][static_cast<size_t>(r)],
                       std::ldexp(magnitude, -8) * 1.01 + 1e-6 * magnitude + 1e-30)
@@ -242,9 +241,9 @@ TEST(MatVecTest, PanelRangesWriteOnlyTheirRows) {
         for (int64_t end = begin; end <= m.num_panels(); ++end) {
           for (SimdLevel level : SupportedSimdLevels()) {
             for (int batch : {1, 3}) {
-              SCOPED_TRACE(testing::Message() << SimdLevelName(level) << " " << Name(type)
-                                              << " rows=" << rows << " panels=[" << begin << ","
-                                              << end << ") batch=" << batch);
+              SCOPED_TRACE(testing::Message()
+                           << SimdLevelName(level) << " " << Name(type) << " rows=" << rows
+                           << " panels=[" << begin << "," << end << ") batch=" << batch);
               Outputs out(batch, rows);
               KernelOf(level, type)(m, xs.data(), batch, bias.data(), out.ptrs.data(), begin, end);
               for (int b = 0; b < batch; ++b) {
@@ -277,9 +276,8 @@ TEST(MatVecTest, DispatchingMatVecMatchesActiveKernel) {
     MatVec(m, x.data(), bias.data(), got.ptrs[0]);
     const float* xs[1] = {x.data()};
     const SimdKernels& k = ActiveKernels();
-    (type == ElementType::kFloat32 ? k.matvec_f32 : k.matvec_bf16)(m, xs, 1, bias.data(),
-                                                                   want.ptrs.data(), 0,
-                                                                   m.num_panels());
+    (type == ElementType::kFloat32 ? k.matvec_f32 : k.matvec_bf16)(
+        m, xs, 1, bias.data(), want.ptrs.data(), 0, m.num_panels());
     EXPECT_EQ(got.data, want.data) << Name(type);
   }
 }

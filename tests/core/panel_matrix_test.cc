@@ -39,9 +39,9 @@ TEST(Bfloat16Test, ElementTypeNames) {
 }
 
 TEST(Bfloat16Test, ExactValuesRoundTrip) {
-  for (float v : {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 3.0f, -256.0f, 1.5f,
-                  std::numeric_limits<float>::infinity(),
-                  -std::numeric_limits<float>::infinity()}) {
+  for (float v :
+       {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 3.0f, -256.0f, 1.5f, std::numeric_limits<float>::infinity(),
+        -std::numeric_limits<float>::infinity()}) {
     SCOPED_TRACE(v);
     EXPECT_EQ(Bits(Bfloat16ToFloat(FloatToBfloat16(v))), Bits(v));
   }
@@ -79,8 +79,8 @@ TEST(Bfloat16Test, RoundingErrorIsAtMostHalfAnUlp) {
 }
 
 TEST(Bfloat16Test, NanStaysNan) {
-  for (uint32_t bits : {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0x7f80ffffu, 0xff800001u,
-                        0x7fffffffu}) {
+  for (uint32_t bits :
+       {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0x7f80ffffu, 0xff800001u, 0x7fffffffu}) {
     SCOPED_TRACE(bits);
     const uint16_t h = FloatToBfloat16(FromBits(bits));
     EXPECT_TRUE(std::isnan(Bfloat16ToFloat(h)));
@@ -110,8 +110,8 @@ TEST(PanelMatrixTest, LayoutAlignmentPaddingAndAccessors) {
   for (ElementType type : {ElementType::kFloat32, ElementType::kBfloat16}) {
     for (int64_t rows : {1, 15, 16, 17, 33, 100}) {
       for (int64_t cols : {1, 3, 16, 67}) {
-        SCOPED_TRACE(testing::Message() << ElementTypeName(type) << " rows=" << rows
-                                        << " cols=" << cols);
+        SCOPED_TRACE(testing::Message()
+                     << ElementTypeName(type) << " rows=" << rows << " cols=" << cols);
         const std::vector<float> src = RandomMatrix(rows, cols, 1);
         const PanelMatrix m = PanelMatrix::FromRowMajor(src.data(), rows, cols, type);
         ASSERT_EQ(m.rows(), rows);
@@ -129,16 +129,15 @@ TEST(PanelMatrixTest, LayoutAlignmentPaddingAndAccessors) {
           if (r < rows) m.CopyRow(r, row.data());
           for (int64_t c = 0; c < cols; ++c) {
             const int64_t offset = (r / 16) * cols * 16 + c * 16 + r % 16;
-            const float stored = type == ElementType::kFloat32 ? m.f32()[offset]
-                                                               : Bfloat16ToFloat(m.bf16()[offset]);
+            const float stored =
+                type == ElementType::kFloat32 ? m.f32()[offset] : Bfloat16ToFloat(m.bf16()[offset]);
             if (r >= rows) {
               ASSERT_EQ(stored, 0.0f) << "padding r=" << r << " c=" << c;
               continue;
             }
             const float v = src[static_cast<size_t>(r * cols + c)];
-            const float expected = type == ElementType::kFloat32
-                                       ? v
-                                       : Bfloat16ToFloat(FloatToBfloat16(v));
+            const float expected =
+                type == ElementType::kFloat32 ? v : Bfloat16ToFloat(FloatToBfloat16(v));
             ASSERT_EQ(stored, expected) << "r=" << r << " c=" << c;
             ASSERT_EQ(m.At(r, c), expected) << "r=" << r << " c=" << c;
             ASSERT_EQ(row[static_cast<size_t>(c)], expected) << "r=" << r << " c=" << c;
@@ -156,7 +155,6 @@ TEST(PanelMatrixTest, MoveKeepsData) {
   EXPECT_EQ(b.rows(), 20);
   EXPECT_EQ(b.At(19, 2), src[19 * 3 + 2]);
 }
-
 
 // ---- Training packers: ResizeFloat32 / PackPanels / Assign from a PanelMatrix::PackSource. ----
 
@@ -229,8 +227,8 @@ void ExpectPacked(const PanelMatrix& m, const PackCase& c) {
   }
   for (int64_t r = c.rows; r < m.num_panels() * kPanelRows; ++r) {
     for (int64_t col = 0; col < c.cols; ++col) {
-      const int64_t offset = (r / kPanelRows) * c.cols * kPanelRows + col * kPanelRows +
-                             r % kPanelRows;
+      const int64_t offset =
+          (r / kPanelRows) * c.cols * kPanelRows + col * kPanelRows + r % kPanelRows;
       ASSERT_EQ(m.f32()[offset], 0.0f) << "padding r=" << r << " c=" << col;
     }
   }
@@ -277,10 +275,10 @@ TEST(PanelMatrixPackTest, StorageReusedWhenShrinkingThenGrowing) {
     int64_t rows, cols;
   };
   // Sizes in bytes never exceed the first 40x35 (3 panels x 16 x 35 floats).
-  for (const Shape& s : {Shape{false, false, 17, 35}, Shape{true, false, 1, 35},
-                         Shape{false, true, 33, 35}, Shape{true, true, 5, 20},
-                         Shape{false, false, 0, 7}, Shape{false, false, 40, 35},
-                         Shape{true, true, 20, 52}, Shape{false, true, 3, 35}}) {
+  for (const Shape& s :
+       {Shape{false, false, 17, 35}, Shape{true, false, 1, 35}, Shape{false, true, 33, 35},
+        Shape{true, true, 5, 20}, Shape{false, false, 0, 7}, Shape{false, false, 40, 35},
+        Shape{true, true, 20, 52}, Shape{false, true, 3, 35}}) {
     const PackCase c = MakePackCase(s.gathered, s.transposed, s.rows, s.cols,
                                     static_cast<uint32_t>(s.rows * 7 + s.cols));
     SCOPED_TRACE(PackCaseName(c));
@@ -311,8 +309,8 @@ TEST(PanelMatrixPackTest, TwoDisjointPanelRangesEqualOnePass) {
     for (bool transposed : kBools) {
       for (int64_t rows : {1, 16, 17, 40, 100}) {
         for (int64_t cols : {1, 16, 35}) {
-          const PackCase c = MakePackCase(gathered, transposed, rows, cols,
-                                          static_cast<uint32_t>(rows + cols));
+          const PackCase c =
+              MakePackCase(gathered, transposed, rows, cols, static_cast<uint32_t>(rows + cols));
           SCOPED_TRACE(PackCaseName(c));
           PanelMatrix once;
           once.Assign(c.Source(), rows, cols);
@@ -321,8 +319,7 @@ TEST(PanelMatrixPackTest, TwoDisjointPanelRangesEqualOnePass) {
             PanelMatrix twice;
             twice.ResizeFloat32(rows, cols);
             // The later range first, and on another thread: the ranges are independent.
-            std::thread other(
-                [&] { twice.PackPanels(c.Source(), split, twice.num_panels()); });
+            std::thread other([&] { twice.PackPanels(c.Source(), split, twice.num_panels()); });
             twice.PackPanels(c.Source(), 0, split);
             other.join();
             ASSERT_EQ(twice.bytes(), once.bytes());

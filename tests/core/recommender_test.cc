@@ -201,8 +201,7 @@ TEST_P(RecommenderTest, RankOrdersCandidatesByScore) {
   UserState state = recommender_->NewUserState();
   Apply(state, 42, kT0);
   const std::vector<int64_t> candidates = {5, 17, 250, 5, 99};
-  ASSERT_OK_AND_ASSIGN(std::vector<ScoredItem> ranked,
-                       recommender_->Rank(state, kT0, candidates));
+  ASSERT_OK_AND_ASSIGN(std::vector<ScoredItem> ranked, recommender_->Rank(state, kT0, candidates));
   ASSERT_EQ(ranked.size(), candidates.size());
   std::vector<float> scores(300);
   reference_->Score(state.session.data(), scores.data());
@@ -211,9 +210,9 @@ TEST_P(RecommenderTest, RankOrdersCandidatesByScore) {
   }
   for (const ScoredItem& item : ranked) EXPECT_NEAR(item.score, scores[item.index], 1e-4f);
   // The duplicate candidate appears twice, next to itself (equal scores keep input order).
-  EXPECT_EQ(std::count_if(ranked.begin(), ranked.end(),
-                          [](const ScoredItem& s) { return s.index == 5; }),
-            2);
+  EXPECT_EQ(
+      std::count_if(ranked.begin(), ranked.end(), [](const ScoredItem& s) { return s.index == 5; }),
+      2);
   EXPECT_THAT(recommender_->Rank(state, kT0, std::vector<int64_t>{1, 300}),
               StatusIs(absl::StatusCode::kInvalidArgument, "items[1] = 300"));
   ASSERT_OK_AND_ASSIGN(auto empty, recommender_->Rank(state, kT0, {}));

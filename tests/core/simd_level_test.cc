@@ -49,19 +49,16 @@ TEST(SimdLevelTest, ActiveLevelIsStableAndSupported) {
 
 TEST(SimdLevelTest, EnvironmentOverride) {
   std::string warning;
-  EXPECT_EQ(internal::ResolveSimdLevel(nullptr, SimdLevel::kAvx512, &warning),
-            SimdLevel::kAvx512);
+  EXPECT_EQ(internal::ResolveSimdLevel(nullptr, SimdLevel::kAvx512, &warning), SimdLevel::kAvx512);
   EXPECT_TRUE(warning.empty());
   EXPECT_EQ(internal::ResolveSimdLevel("", SimdLevel::kAvx2, &warning), SimdLevel::kAvx2);
   EXPECT_TRUE(warning.empty());
   // Lowering is honoured silently.
-  EXPECT_EQ(internal::ResolveSimdLevel("scalar", SimdLevel::kAvx512, &warning),
-            SimdLevel::kScalar);
+  EXPECT_EQ(internal::ResolveSimdLevel("scalar", SimdLevel::kAvx512, &warning), SimdLevel::kScalar);
   EXPECT_TRUE(warning.empty());
   EXPECT_EQ(internal::ResolveSimdLevel("avx2", SimdLevel::kAvx512, &warning), SimdLevel::kAvx2);
   EXPECT_TRUE(warning.empty());
-  EXPECT_EQ(internal::ResolveSimdLevel("avx512", SimdLevel::kAvx512, &warning),
-            SimdLevel::kAvx512);
+  EXPECT_EQ(internal::ResolveSimdLevel("avx512", SimdLevel::kAvx512, &warning), SimdLevel::kAvx512);
   EXPECT_TRUE(warning.empty());
   // Asking for more than the CPU has is clamped, with a warning.
   EXPECT_EQ(internal::ResolveSimdLevel("avx512", SimdLevel::kAvx2, &warning), SimdLevel::kAvx2);

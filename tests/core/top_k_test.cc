@@ -89,7 +89,7 @@ TEST(ItemExclusionsTest, MaskAndList) {
   EXPECT_TRUE(e.Contains(7));
   EXPECT_TRUE(e.Contains(500));
   EXPECT_FALSE(e.Contains(4));
-  EXPECT_FALSE(e.Contains(128));   // Beyond the mask.
+  EXPECT_FALSE(e.Contains(128));  // Beyond the mask.
   EXPECT_FALSE(e.Contains(1000));
   EXPECT_FALSE(e.Contains(-1));
   EXPECT_TRUE(ItemExclusions().empty());

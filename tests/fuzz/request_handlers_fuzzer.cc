@@ -18,8 +18,8 @@ namespace {
 
 struct Fixture {
   Fixture() {
-    dir = std::filesystem::temp_directory_path() /
-          ("hrnn-handlers-fuzz-" + std::to_string(getpid()));
+    dir =
+        std::filesystem::temp_directory_path() / ("hrnn-handlers-fuzz-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir);
     hrnn::ModelConfig model_config;
     model_config.mode = hrnn::ModelMode::kHrnnInit;
@@ -30,8 +30,8 @@ struct Fixture {
     const std::string root = (dir / "models" / "fuzz").string();
     std::filesystem::create_directories(root);
     if (!hrnn::WriteModelDirectory(*model, root + "/1").ok()) std::abort();
-    auto serving = hrnn::LoadLatestServingModel(root, hrnn::NetworkOptions(),
-                                                hrnn::SessionPolicy(), clock.NowMs());
+    auto serving = hrnn::LoadLatestServingModel(root, hrnn::NetworkOptions(), hrnn::SessionPolicy(),
+                                                clock.NowMs());
     if (!serving.ok()) std::abort();
     handle.Set(*serving);
     config.model_dir = root;

@@ -17,8 +17,8 @@ namespace {
 
 const std::filesystem::path& ScratchDir() {
   static const std::filesystem::path dir = [] {
-    auto path = std::filesystem::temp_directory_path() /
-                ("hrnn-state-fuzz-" + std::to_string(getpid()));
+    auto path =
+        std::filesystem::temp_directory_path() / ("hrnn-state-fuzz-" + std::to_string(getpid()));
     std::filesystem::create_directories(path);
     return path;
   }();

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/state/event_log.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "hrnn/v1/recommender.grpc.pb.h"
-#include "core/state/event_log.h"
 #include "server/event_application.h"
 #include "tests/testing/model_dir.h"
 #include "tests/testing/server_process.h"
@@ -39,8 +39,7 @@ constexpr int64_t kT0 = 1'700'000'000'000;  // Events are stamped in 2023: every
 using EventKey = std::tuple<std::string, std::string, int64_t, std::string>;
 
 std::unique_ptr<v1::Recommender::Stub> Connect(const std::string& address) {
-  return v1::Recommender::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  return v1::Recommender::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
 }
 
 TEST(DurabilityTest, KillNineLosesNoAcknowledgedEventAndRebuildsTheSameStates) {
@@ -48,9 +47,9 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedEventAndRebuildsTheSameStates) {
   const std::string model_root = (dir / "models" / "shop").string();
   testing::WriteRandomModel(model_root, 1);
   const std::string state_dir = (dir / "state").string();
-  const std::vector<std::string> args = {"--model_dir=" + model_root, "--port=0",
-                                         "--metrics_port=0", "--state_dir=" + state_dir,
-                                         "--fsync=batch", "--snapshot_interval=300ms"};
+  const std::vector<std::string> args = {
+      "--model_dir=" + model_root, "--port=0",      "--metrics_port=0",
+      "--state_dir=" + state_dir,  "--fsync=batch", "--snapshot_interval=300ms"};
 
   std::mutex mutex;
   std::vector<EventKey> acknowledged;
@@ -115,12 +114,12 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedEventAndRebuildsTheSameStates) {
   }
   for (const EventKey& key : acknowledged) {
     EXPECT_EQ(logged.count(key), 1u) << "acknowledged event lost: " << std::get<0>(key) << " "
-                                      << std::get<1>(key) << " @" << std::get<2>(key);
+                                     << std::get<1>(key) << " @" << std::get<2>(key);
   }
 
   // The reference: the logged events applied in order by a server that never crashed.
-  ASSERT_OK_AND_ASSIGN(auto model, LoadLatestServingModel(model_root, NetworkOptions(),
-                                                          SessionPolicy(), 0));
+  ASSERT_OK_AND_ASSIGN(auto model,
+                       LoadLatestServingModel(model_root, NetworkOptions(), SessionPolicy(), 0));
   std::map<std::string, UserState> reference;
   for (const EventRecord& r : records) {
     auto [it, inserted] = reference.try_emplace(r.user_id, model->NewUserState());

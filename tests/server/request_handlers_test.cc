@@ -1,5 +1,4 @@
 #include "server/request_handlers.h"
-#include "server/recommender_service.h"
 
 #include <cmath>
 #include <limits>
@@ -11,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
+#include "server/recommender_service.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/model_dir.h"
 #include "tests/testing/status_matchers.h"
@@ -162,8 +162,8 @@ TEST_F(RequestHandlersTest, NewUserGetsTheEmptyHistoryPredictionWithDefaultCount
   EXPECT_EQ(response.model_version(), 3);
   EXPECT_EQ(response.recommendation_id().size(), 32u);
   const auto model = handle_.Get();
-  const auto expected = model->recommender->Recommend(model->recommender->NewUserState(),
-                                                      clock_.NowMs(), 25);
+  const auto expected =
+      model->recommender->Recommend(model->recommender->NewUserState(), clock_.NowMs(), 25);
   ASSERT_EQ(expected.size(), 25u);
   for (int i = 0; i < 25; ++i) {
     EXPECT_EQ(response.items(i).item_id(), model->items().id(expected[i].index));
@@ -200,13 +200,13 @@ TEST_F(RequestHandlersTest, EventsAreValidatedOneByOne) {
   LoadModel();
   const int64_t now = clock_.NowMs();
   std::vector<v1::Event> events = {
-      Click("", "item-1"),                       // 0: no user
-      Click("u", ""),                            // 1: no item
-      Click("u", "item-1", now + 6 * kMinute),   // 2: future
-      Click("u", "item-1", -5),                  // 3: negative time
-      Click("u", "item-1"),                      // 4: fine
-      Click("u", "no-such-item"),                // 5: unknown item, accepted
-      Click(std::string(300, 'x'), "item-1"),    // 6: long user id
+      Click("", "item-1"),                            // 0: no user
+      Click("u", ""),                                 // 1: no item
+      Click("u", "item-1", now + 6 * kMinute),        // 2: future
+      Click("u", "item-1", -5),                       // 3: negative time
+      Click("u", "item-1"),                           // 4: fine
+      Click("u", "no-such-item"),                     // 5: unknown item, accepted
+      Click(std::string(300, 'x'), "item-1"),         // 6: long user id
       Click("u", "item-2", 0, std::string(65, 't')),  // 7: long type
   };
   v1::Event nan_value = Click("u", "item-1");
@@ -218,11 +218,14 @@ TEST_F(RequestHandlersTest, EventsAreValidatedOneByOne) {
 
   const v1::PutEventsResponse response = Put(events);
   EXPECT_EQ(response.accepted(), 2);
-  const std::vector<std::pair<int, std::string>> expected = {
-      {0, "user_id: must not be empty"}, {1, "item_id: must not be empty"},
-      {2, "timestamp_ms"},               {3, "timestamp_ms: -5 is negative"},
-      {6, "user_id: 300 bytes"},         {7, "event_type: 65 bytes"},
-      {8, "event_value"},                {9, "impression_item_ids: 501"}};
+  const std::vector<std::pair<int, std::string>> expected = {{0, "user_id: must not be empty"},
+                                                             {1, "item_id: must not be empty"},
+                                                             {2, "timestamp_ms"},
+                                                             {3, "timestamp_ms: -5 is negative"},
+                                                             {6, "user_id: 300 bytes"},
+                                                             {7, "event_type: 65 bytes"},
+                                                             {8, "event_value"},
+                                                             {9, "impression_item_ids: 501"}};
   ASSERT_EQ(response.rejected_size(), static_cast<int>(expected.size()));
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(response.rejected(i).index(), expected[i].first);

@@ -38,14 +38,14 @@ void MakeCertificates(const std::filesystem::path& dir) {
   const std::string d = dir.string();
   const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
   const std::string script = absl::StrCat(
-      "set -e; cd '", d, "';",
-      "openssl req -x509 ", key, " -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca;",
-      "openssl req -x509 ", key, " -keyout other.key -out other.pem -days 2 -subj /CN=other;",
-      "openssl req ", key, " -keyout server.key -out server.csr -subj /CN=localhost;",
+      "set -e; cd '", d, "';", "openssl req -x509 ", key,
+      " -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca;", "openssl req -x509 ", key,
+      " -keyout other.key -out other.pem -days 2 -subj /CN=other;", "openssl req ", key,
+      " -keyout server.key -out server.csr -subj /CN=localhost;",
       "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext;",
       "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial",
-      " -out server.pem -days 2 -extfile san.ext;",
-      "openssl req ", key, " -keyout client.key -out client.csr -subj /CN=client;",
+      " -out server.pem -days 2 -extfile san.ext;", "openssl req ", key,
+      " -keyout client.key -out client.csr -subj /CN=client;",
       "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial",
       " -out client.pem -days 2;",
       "openssl x509 -req -in client.csr -CA other.pem -CAkey other.key -CAcreateserial",
@@ -93,8 +93,8 @@ class SecurityTest : public ::testing::Test {
   }
 
   grpc::Status Health(std::shared_ptr<grpc::ChannelCredentials> credentials) {
-    auto stub = grpc::health::v1::Health::NewStub(
-        grpc::CreateChannel(server_->address(), credentials));
+    auto stub =
+        grpc::health::v1::Health::NewStub(grpc::CreateChannel(server_->address(), credentials));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     grpc::health::v1::HealthCheckResponse response;
@@ -111,8 +111,7 @@ TEST_F(SecurityTest, TlsAcceptsTrustingClientsAndRefusesPlaintext) {
   config_.tls_key_file = (dir_ / "server.key").string();
   Start();
   EXPECT_TRUE(Call(Tls()).ok());
-  EXPECT_EQ(Call(grpc::InsecureChannelCredentials()).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Call(grpc::InsecureChannelCredentials()).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(SecurityTest, MutualTlsNeedsAClientCertificateFromTheTrustedCa) {

@@ -22,8 +22,8 @@
 namespace hrnn {
 namespace {
 
-using ::testing::HasSubstr;
 using ::hrnn::testing::ServerProcess;
+using ::testing::HasSubstr;
 
 TEST(ServerBinaryTest, ServesConfiguredByEnvironmentAndExitsZeroOnSigterm) {
   const auto dir = testing::FreshTestDir();

@@ -261,7 +261,8 @@ TEST_F(ServerIntegrationTest, ConcurrentClientsSeeConsistentState) {
   }
   // Consecutive shared events can repeat an item only as a duplicate of the very last event;
   // distinct items per (client, i) within a client keep that rare, so most are applied.
-  EXPECT_GT(server_->store().Get("shared", 0)->state.session_length, kClients * kEventsPerClient / 2);
+  EXPECT_GT(server_->store().Get("shared", 0)->state.session_length,
+            kClients * kEventsPerClient / 2);
 }
 
 TEST_F(ServerIntegrationTest, WithoutAModelCallsAreUnavailableUntilOneAppears) {
@@ -392,8 +393,7 @@ TEST_F(ServerIntegrationTest, MetricsEndpointServesRealCounters) {
 
   const std::string page = HttpGet(server_->metrics_port(), "/metrics");
   EXPECT_THAT(page, HasSubstr("200 OK"));
-  EXPECT_THAT(page,
-              HasSubstr("hrnn_requests_total{code=\"OK\",method=\"GetRecommendations\"} 1"));
+  EXPECT_THAT(page, HasSubstr("hrnn_requests_total{code=\"OK\",method=\"GetRecommendations\"} 1"));
   EXPECT_THAT(page, HasSubstr("hrnn_requests_total{code=\"INVALID_ARGUMENT\","
                               "method=\"GetRecommendations\"} 1"));
   EXPECT_THAT(page, HasSubstr("hrnn_request_duration_seconds_count{method=\"PutEvents\"} 1"));

@@ -16,8 +16,8 @@ namespace hrnn::testing {
 // Writes a random model of `num_items` items (hidden 16, user hidden 12) to
 // `root`/`version` and returns that version directory.
 inline std::string WriteRandomModel(const std::filesystem::path& root, int64_t version,
-                                    ModelMode mode = ModelMode::kHrnnInit,
-                                    int64_t num_items = 200, uint64_t seed = 5) {
+                                    ModelMode mode = ModelMode::kHrnnInit, int64_t num_items = 200,
+                                    uint64_t seed = 5) {
   ModelConfig config;
   config.mode = mode;
   config.num_items = num_items;

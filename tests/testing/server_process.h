@@ -79,7 +79,6 @@ class ServerProcess {
   bool reaped_ = false;
 };
 
-
 }  // namespace hrnn::testing
 
 #endif  // HRNN_TESTS_TESTING_SERVER_PROCESS_H_

@@ -32,26 +32,26 @@ MATCHER_P2(StatusIs, code, substring,
 }  // namespace hrnn::testing
 
 // Each evaluates `expr` once.
-#define EXPECT_OK(expr)                                                   \
-  do {                                                                    \
-    const auto& hrnn_test_result_ = (expr);                               \
-    EXPECT_TRUE(::hrnn::testing::GetStatus(hrnn_test_result_).ok())       \
-        << ::hrnn::testing::GetStatus(hrnn_test_result_);                 \
+#define EXPECT_OK(expr)                                             \
+  do {                                                              \
+    const auto& hrnn_test_result_ = (expr);                         \
+    EXPECT_TRUE(::hrnn::testing::GetStatus(hrnn_test_result_).ok()) \
+        << ::hrnn::testing::GetStatus(hrnn_test_result_);           \
   } while (false)
-#define ASSERT_OK(expr)                                                   \
-  do {                                                                    \
-    const auto& hrnn_test_result_ = (expr);                               \
-    ASSERT_TRUE(::hrnn::testing::GetStatus(hrnn_test_result_).ok())       \
-        << ::hrnn::testing::GetStatus(hrnn_test_result_);                 \
+#define ASSERT_OK(expr)                                             \
+  do {                                                              \
+    const auto& hrnn_test_result_ = (expr);                         \
+    ASSERT_TRUE(::hrnn::testing::GetStatus(hrnn_test_result_).ok()) \
+        << ::hrnn::testing::GetStatus(hrnn_test_result_);           \
   } while (false)
 
 #define HRNN_TEST_CONCAT_INNER_(a, b) a##b
 #define HRNN_TEST_CONCAT_(a, b) HRNN_TEST_CONCAT_INNER_(a, b)
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL_(HRNN_TEST_CONCAT_(hrnn_test_statusor_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr)    \
-  auto statusor = (expr);                                  \
-  ASSERT_TRUE(statusor.ok()) << statusor.status();         \
+#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr) \
+  auto statusor = (expr);                               \
+  ASSERT_TRUE(statusor.ok()) << statusor.status();      \
   lhs = *std::move(statusor)
 
 #endif  // HRNN_TESTS_TESTING_STATUS_MATCHERS_H_

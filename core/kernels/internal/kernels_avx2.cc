@@ -32,9 +32,8 @@ inline void LoadColumn(const uint16_t* p, __m256& lo, __m256& hi) {
 // `ahead` is a later panel to prefetch, one column per column computed (the current panel when
 // there is nothing left to prefetch).
 template <int B, typename Element>
-inline void Panel(const Element* panel, const Element* ahead, int64_t cols,
-                  const float* const* xs, const float* bias, float* const* ys, int64_t row0,
-                  int valid) {
+inline void Panel(const Element* panel, const Element* ahead, int64_t cols, const float* const* xs,
+                  const float* bias, float* const* ys, int64_t row0, int valid) {
   constexpr int kAcc = AccumulatorsFor(B);
   __m256 lo[B][kAcc];
   __m256 hi[B][kAcc];
@@ -94,8 +93,8 @@ inline void Panel(const Element* panel, const Element* ahead, int64_t cols,
 
 template <int B, typename Element>
 inline void PanelStates(const Element* panel, const Element* ahead, int64_t cols,
-                        const float* const* xs, const float* bias, float* const* ys,
-                        int64_t row0, int valid) {
+                        const float* const* xs, const float* bias, float* const* ys, int64_t row0,
+                        int valid) {
   if constexpr (B <= kMaxStatesPerPass) {
     Panel<B>(panel, ahead, cols, xs, bias, ys, row0, valid);
   } else {
@@ -135,9 +134,9 @@ void MatVecDispatch(const Element* data, int64_t rows, int64_t cols, const float
                     int batch, const float* bias, float* const* ys, int64_t panel_begin,
                     int64_t panel_end) {
   switch (batch) {
-#define HRNN_BATCH_CASE(n)                                                          \
-  case n:                                                                           \
-    MatVecB<n>(data, rows, cols, xs, bias, ys, panel_begin, panel_end);             \
+#define HRNN_BATCH_CASE(n)                                              \
+  case n:                                                               \
+    MatVecB<n>(data, rows, cols, xs, bias, ys, panel_begin, panel_end); \
     break;
     HRNN_BATCH_CASE(1)
     HRNN_BATCH_CASE(2)
@@ -179,8 +178,7 @@ int64_t FindFirstGreater(const float* values, int64_t n, float threshold) {
     if (bits != 0) return i + __builtin_ctz(bits);
   }
   for (; i + 8 <= n; i += 8) {
-    const int bits =
-        _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(values + i), t, _CMP_GT_OQ));
+    const int bits = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(values + i), t, _CMP_GT_OQ));
     if (bits != 0) return i + __builtin_ctz(static_cast<unsigned>(bits));
   }
   for (; i < n; ++i) {

@@ -30,9 +30,8 @@ inline __m512 LoadColumn(const uint16_t* p) {
 // `ahead` is a later panel to prefetch, one column per column computed (the current panel when
 // there is nothing left to prefetch, which then hits L1).
 template <int B, typename Element>
-inline void Panel(const Element* panel, const Element* ahead, int64_t cols,
-                  const float* const* xs, const float* bias, float* const* ys, int64_t row0,
-                  __mmask16 valid) {
+inline void Panel(const Element* panel, const Element* ahead, int64_t cols, const float* const* xs,
+                  const float* bias, float* const* ys, int64_t row0, __mmask16 valid) {
   constexpr int kAcc = AccumulatorsFor(B);
   __m512 acc[B][kAcc];
   for (int b = 0; b < B; ++b) {
@@ -93,8 +92,7 @@ void MatVecB(const Element* data, int64_t rows, int64_t cols, const float* const
   int64_t p = panel_begin;
   for (; p < panel_end && p < full_panels; ++p) {
     const int64_t ahead = p + ahead_panels < panel_end ? p + ahead_panels : p;
-    Panel<B>(data + p * stride, data + ahead * stride, cols, xs, bias, ys, p * kPanelRows,
-             0xffff);
+    Panel<B>(data + p * stride, data + ahead * stride, cols, xs, bias, ys, p * kPanelRows, 0xffff);
   }
   if (p < panel_end) {  // The last, partial panel.
     const int left = static_cast<int>(rows - p * kPanelRows);
@@ -166,8 +164,10 @@ inline void PanelBf16Pairs(const uint16_t* panel, const uint16_t* ahead, int64_t
       odd[b][0] = _mm512_add_ps(odd[b][0], odd[b][a]);
     }
     // Fold column c's half (lanes 0..7) with column c+1's (lanes 8..15).
-    const __m512 e = _mm512_add_ps(even[b][0], _mm512_maskz_shuffle_f32x4(0xffff, even[b][0], even[b][0], 0x4e));
-    const __m512 o = _mm512_add_ps(odd[b][0], _mm512_maskz_shuffle_f32x4(0xffff, odd[b][0], odd[b][0], 0x4e));
+    const __m512 e =
+        _mm512_add_ps(even[b][0], _mm512_maskz_shuffle_f32x4(0xffff, even[b][0], even[b][0], 0x4e));
+    const __m512 o =
+        _mm512_add_ps(odd[b][0], _mm512_maskz_shuffle_f32x4(0xffff, odd[b][0], odd[b][0], 0x4e));
     __m512 y = _mm512_add_ps(_mm512_permutex2var_ps(e, interleave, o), bias_v);
     if (odd_cols) y = _mm512_fmadd_ps(last, _mm512_set1_ps(xs[b][cols - 1]), y);
     if (valid == 0xffff) {
@@ -181,8 +181,7 @@ inline void PanelBf16Pairs(const uint16_t* panel, const uint16_t* ahead, int64_t
 // REQUIRES: cols <= 2 * kMaxPairs.
 template <int B>
 void MatVecBf16PairsB(const uint16_t* data, int64_t rows, int64_t cols, const float* const* xs,
-                      const float* bias, float* const* ys, int64_t panel_begin,
-                      int64_t panel_end) {
+                      const float* bias, float* const* ys, int64_t panel_begin, int64_t panel_end) {
   alignas(64) __m512 xpairs[B][kMaxPairs];
   for (int b = 0; b < B; ++b) {
     for (int64_t q = 0; q < cols / 2; ++q) {
@@ -222,9 +221,9 @@ void MatVecDispatch(const Element* data, int64_t rows, int64_t cols, const float
                     int batch, const float* bias, float* const* ys, int64_t panel_begin,
                     int64_t panel_end) {
   switch (batch) {
-#define HRNN_BATCH_CASE(n)                                                          \
-  case n:                                                                           \
-    MatVecB<n>(data, rows, cols, xs, bias, ys, panel_begin, panel_end);             \
+#define HRNN_BATCH_CASE(n)                                              \
+  case n:                                                               \
+    MatVecB<n>(data, rows, cols, xs, bias, ys, panel_begin, panel_end); \
     break;
     HRNN_BATCH_CASE(1)
     HRNN_BATCH_CASE(2)
@@ -269,8 +268,8 @@ int64_t FindFirstGreater(const float* values, int64_t n, float threshold) {
   }
   for (; i < n; i += 16) {
     const int64_t left = n - i;
-    const __mmask16 load = left >= 16 ? static_cast<__mmask16>(0xffff)
-                                      : static_cast<__mmask16>((1u << left) - 1);
+    const __mmask16 load =
+        left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
     const __mmask16 bits =
         _mm512_mask_cmp_ps_mask(load, _mm512_maskz_loadu_ps(load, values + i), t, _CMP_GT_OQ);
     if (bits != 0) return i + __builtin_ctz(bits);
@@ -285,8 +284,8 @@ void Adagrad(float* w, float* acc, float* vel, const float* g, int64_t n, float 
   const __m512 half_v = _mm512_set1_ps(0.5f), three_v = _mm512_set1_ps(3.0f);
   for (int64_t i = 0; i < n; i += 16) {
     const int64_t left = n - i;
-    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff)
-                                   : static_cast<__mmask16>((1u << left) - 1);
+    const __mmask16 m =
+        left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
     const __m512 gv = _mm512_maskz_loadu_ps(m, g + i);
     const __m512 a = _mm512_add_ps(_mm512_maskz_loadu_ps(m, acc + i), _mm512_mul_ps(gv, gv));
     _mm512_mask_storeu_ps(acc + i, m, a);
@@ -299,8 +298,8 @@ void Adagrad(float* w, float* acc, float* vel, const float* g, int64_t n, float 
     const __m512 step = _mm512_mul_ps(_mm512_mul_ps(lr_v, gv), y);
     const __m512 wv = _mm512_maskz_loadu_ps(m, w + i);
     if (momentum > 0) {
-      const __m512 v = _mm512_sub_ps(_mm512_mul_ps(momentum_v, _mm512_maskz_loadu_ps(m, vel + i)),
-                                     step);
+      const __m512 v =
+          _mm512_sub_ps(_mm512_mul_ps(momentum_v, _mm512_maskz_loadu_ps(m, vel + i)), step);
       _mm512_mask_storeu_ps(vel + i, m, v);
       _mm512_mask_storeu_ps(w + i, m, _mm512_add_ps(wv, v));
     } else {

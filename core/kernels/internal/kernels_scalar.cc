@@ -49,8 +49,7 @@ void MatVecF32(const PanelMatrix& m, const float* const* xs, int batch, const fl
 
 void MatVecBf16(const PanelMatrix& m, const float* const* xs, int batch, const float* bias,
                 float* const* ys, int64_t panel_begin, int64_t panel_end) {
-  MatVecScalar<uint16_t>(m.bf16(), m.rows(), m.cols(), xs, batch, bias, ys, panel_begin,
-                         panel_end);
+  MatVecScalar<uint16_t>(m.bf16(), m.rows(), m.cols(), xs, batch, bias, ys, panel_begin, panel_end);
 }
 
 int64_t FindFirstGreater(const float* values, int64_t n, float threshold) {

@@ -51,7 +51,7 @@ TEST(ItemCatalogTest, ModelRootResolvesToTheHighestVersionWithItems) {
   WriteFile(root / "2" / "items.tsv", "index\titem_id\tpopularity\n0\told\t1\n");
   WriteFile(root / "10" / "items.tsv", "index\titem_id\tpopularity\n0\tnew\t5\n");
   WriteFile(root / "11.tmp-1-2" / "items.tsv", "0\ttemp\t1\n");  // Not an integer name.
-  fs::create_directories(root / "12");                            // No items.tsv.
+  fs::create_directories(root / "12");                           // No items.tsv.
   fs::create_directories(root / "checkpoints");
   ASSERT_OK_AND_ASSIGN(const std::string dir, ResolveModelVersionDir(root.string()));
   EXPECT_EQ(fs::path(dir).filename(), "10");

@@ -90,8 +90,8 @@ TEST(LatencyHistogramTest, PercentilesWithinOnePercentOfExact) {
   for (const double q : {0.0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 0.9999, 1.0}) {
     const double exact = static_cast<double>(ExactPercentile(values, q));
     const double approx = static_cast<double>(h.Percentile(q));
-    EXPECT_LE(std::abs(approx - exact) / exact, 0.01) << "q=" << q << " exact=" << exact
-                                                      << " histogram=" << approx;
+    EXPECT_LE(std::abs(approx - exact) / exact, 0.01)
+        << "q=" << q << " exact=" << exact << " histogram=" << approx;
   }
   EXPECT_EQ(h.max(), values.back());
   EXPECT_EQ(h.min(), values.front());

@@ -171,8 +171,8 @@ TEST_F(LoadRunnerTest, JsonHasTheContractKeys) {
   server_.FailNext(2, grpc::StatusCode::UNAVAILABLE, "down");
   ASSERT_OK_AND_ASSIGN(const LoadReport report, RunLoad(config, items_));
   const nlohmann::json json = nlohmann::json::parse(ToJson(report));
-  EXPECT_DOUBLE_EQ(json.at("achieved_rps").get<double>(), std::stod(absl::StrFormat(
-                                                              "%.6g", report.achieved_rps())));
+  EXPECT_DOUBLE_EQ(json.at("achieved_rps").get<double>(),
+                   std::stod(absl::StrFormat("%.6g", report.achieved_rps())));
   EXPECT_EQ(json.at("errors").at("UNAVAILABLE").get<int>(), 2);
   EXPECT_EQ(json.at("ok").get<int>(), 28);
   EXPECT_EQ(json.at("mode"), "closed");

@@ -191,8 +191,8 @@ TEST_F(CliTest, ReplayStopsOnAFailedStream) {
 TEST_F(CliTest, BadUsageExitsTwoWithOneLine) {
   for (const std::string args :
        {"", "frobnicate", "recommend", "recommend --user=u --items=a", "recommend --user=u --n=0",
-        "rank --user=u", "event --user=u", "replay", "replay a b", "delete-user",
-        "put-items", "--deadline=0s model-info", "--max_attempts=0 model-info"}) {
+        "rank --user=u", "event --user=u", "replay", "replay a b", "delete-user", "put-items",
+        "--deadline=0s model-info", "--max_attempts=0 model-info"}) {
     const CliResult result = Run(args);
     EXPECT_EQ(result.exit_code, 2) << args;
     EXPECT_THAT(result.err, StartsWith("hrnn-cli: ")) << args;

@@ -36,9 +36,9 @@ TEST(ConservativeRankTest, NonFiniteScores) {
   const std::vector<float> s = {0.2f, kNaN, -kInf, kInf, 0.2f, kNaN, -kInf};
   EXPECT_EQ(ConservativeRank(s.data(), 7, 1), 7);
   EXPECT_EQ(ConservativeRank(s.data(), 7, 5), 7);
-  EXPECT_EQ(ConservativeRank(s.data(), 7, 3), 1);   // +inf: nothing higher or tied.
-  EXPECT_EQ(ConservativeRank(s.data(), 7, 0), 3);   // +inf and the other 0.2 above/tied.
-  EXPECT_EQ(ConservativeRank(s.data(), 7, 2), 5);   // -inf: 3 higher, the other -inf tied.
+  EXPECT_EQ(ConservativeRank(s.data(), 7, 3), 1);  // +inf: nothing higher or tied.
+  EXPECT_EQ(ConservativeRank(s.data(), 7, 0), 3);  // +inf and the other 0.2 above/tied.
+  EXPECT_EQ(ConservativeRank(s.data(), 7, 2), 5);  // -inf: 3 higher, the other -inf tied.
   const std::vector<float> both_inf = {kInf, 0.0f, kInf};
   EXPECT_EQ(ConservativeRank(both_inf.data(), 3, 2), 2);
 }
@@ -57,8 +57,7 @@ TEST(MetricsFromRanksTest, KnownValues) {
   EXPECT_DOUBLE_EQ(m.ndcg.at(1), 0.2);
   EXPECT_DOUBLE_EQ(m.ndcg.at(5), (1.0 + 1.0 / std::log2(3.0) + 1.0 / std::log2(6.0)) / 5);
   EXPECT_DOUBLE_EQ(m.ndcg.at(20),
-                   (1.0 + 1.0 / std::log2(3.0) + 1.0 / std::log2(6.0) + 1.0 / std::log2(12.0)) /
-                       5);
+                   (1.0 + 1.0 / std::log2(3.0) + 1.0 / std::log2(6.0) + 1.0 / std::log2(12.0)) / 5);
 }
 
 TEST(MetricsFromRanksTest, EmptyGivesZerosNotNaN) {

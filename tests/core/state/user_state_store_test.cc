@@ -38,8 +38,7 @@ TEST(UserStateStoreOptionsTest, ValidateNamesTheSetting) {
   EXPECT_THAT(options.Validate(), StatusIs(absl::StatusCode::kInvalidArgument, "max_users"));
   options = UserStateStoreOptions();
   options.max_bytes = -1;
-  EXPECT_THAT(options.Validate(),
-              StatusIs(absl::StatusCode::kInvalidArgument, "max_state_bytes"));
+  EXPECT_THAT(options.Validate(), StatusIs(absl::StatusCode::kInvalidArgument, "max_state_bytes"));
   options = UserStateStoreOptions();
   options.idle_ttl_ms = -5;
   EXPECT_THAT(options.Validate(), StatusIs(absl::StatusCode::kInvalidArgument, "ttl"));
@@ -132,12 +131,10 @@ TEST(UserStateStoreTest, ReplaceHeldRewritesOnlyHeldUsersItAcceptsWithoutCountin
   }));
   EXPECT_FALSE(asked);
   // `accept` sees the held state and can refuse.
-  EXPECT_FALSE(store.ReplaceHeld("a", StateWithLength(5), [](const UserState& held) {
-    return held.session_length > 1;
-  }));
-  EXPECT_TRUE(store.ReplaceHeld("a", StateWithLength(5), [](const UserState& held) {
-    return held.session_length == 1;
-  }));
+  EXPECT_FALSE(store.ReplaceHeld("a", StateWithLength(5),
+                                 [](const UserState& held) { return held.session_length > 1; }));
+  EXPECT_TRUE(store.ReplaceHeld("a", StateWithLength(5),
+                                [](const UserState& held) { return held.session_length == 1; }));
   // A new version (so a concurrent CompareAndSet from the old one conflicts), but no use: "a"
   // is still least recently used and goes first when the cap is reached.
   EXPECT_EQ(store.CompareAndSet("a", a_version, StateWithLength(9), 2), 0u);
@@ -202,8 +199,7 @@ TEST(UserStateStoreTest, StateBytesStayWithinTheBudgetAtHidden100) {
   // DESIGN §9: at most 1.5 KB per user at H = 100 (a typical 36-byte user id, a session id).
   UserState state = StateWithLength(3);
   state.session_id = "session-0123456789abcdef";
-  const int64_t bytes =
-      UserStateStore::StateBytes("user-0123456789abcdef0123456789ab", state);
+  const int64_t bytes = UserStateStore::StateBytes("user-0123456789abcdef0123456789ab", state);
   EXPECT_LE(bytes, 1536);
   EXPECT_GT(bytes, 800);  // At least the two float vectors.
   UserStateStore store(OneShard());

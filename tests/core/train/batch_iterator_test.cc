@@ -68,8 +68,8 @@ using Row = std::tuple<int32_t, int32_t, int32_t, int, int, int32_t>;
 // on the way; returns the rows delivered, step by step.
 std::vector<std::vector<Row>> RunEpoch(const Dataset& d, int batch, bool session_parallel,
                                        uint64_t seed) {
-  SCOPED_TRACE(::testing::Message() << "batch=" << batch << " session_parallel="
-                                    << session_parallel << " seed=" << seed);
+  SCOPED_TRACE(::testing::Message() << "batch=" << batch << " session_parallel=" << session_parallel
+                                    << " seed=" << seed);
   // Where each event lives, and each session's unit (its user, or itself).
   std::vector<int64_t> session_of(d.items.size()), unit_of(d.sessions.size());
   for (int64_t u = 0; u < d.num_users(); ++u) {
@@ -107,8 +107,8 @@ std::vector<std::vector<Row>> RunEpoch(const Dataset& d, int batch, bool session
       const int32_t slot = rows.slot[i], input = rows.input_item[i];
       steps.back().emplace_back(slot, input, rows.target_item[i], rows.session_start[i],
                                 rows.new_user[i], rows.fold_item[i]);
-      SCOPED_TRACE(::testing::Message() << "step " << steps.size() - 1 << " slot " << slot
-                                        << " input " << input);
+      SCOPED_TRACE(::testing::Message()
+                   << "step " << steps.size() - 1 << " slot " << slot << " input " << input);
       if (i > 0) {
         EXPECT_LT(rows.slot[i - 1], slot);  // One row per slot, in slot order.
       }
@@ -228,9 +228,8 @@ TEST(BatchIteratorTest, SingleSlotWalksAUserInOrderAndFoldsOverSkippedSessions) 
     rows_seen.emplace_back(rows.slot[0], rows.input_item[0], rows.target_item[0],
                            rows.session_start[0], rows.new_user[0], rows.fold_item[0]);
   }
-  EXPECT_EQ(rows_seen, (std::vector<Row>{{0, 10, 11, 1, 1, -1},
-                                         {0, 11, 12, 0, 0, -1},
-                                         {0, 14, 15, 1, 0, 12}}));
+  EXPECT_EQ(rows_seen, (std::vector<Row>{
+                           {0, 10, 11, 1, 1, -1}, {0, 11, 12, 0, 0, -1}, {0, 14, 15, 1, 0, 12}}));
   EXPECT_EQ(it.PairsDone(), 3);
 }
 
@@ -254,8 +253,8 @@ TEST(BatchIteratorTest, UsersOfShortSessionsOnlyAreSkipped) {
 TEST(BatchIteratorTest, NothingToTrain) {
   for (const Dataset& d : {MakeDataset({}), MakeDataset({{{1}}, {{2}, {3}}})}) {
     for (bool session_parallel : {false, true}) {
-      SCOPED_TRACE(::testing::Message() << "users=" << d.num_users()
-                                        << " session_parallel=" << session_parallel);
+      SCOPED_TRACE(::testing::Message()
+                   << "users=" << d.num_users() << " session_parallel=" << session_parallel);
       BatchIterator it(d, 4, session_parallel, 1);
       EXPECT_EQ(it.PairsPerEpoch(), 0);
       StepRows rows;

@@ -76,12 +76,18 @@ void ExpectDeterministic(const Strided& first, RunProduct product) {
 enum class Product { kABt, kABtBias, kAB, kAtB, kABtGathered, kABGathered };
 const char* ProductName(Product p) {
   switch (p) {
-    case Product::kABt: return "ABt";
-    case Product::kABtBias: return "ABtBias";
-    case Product::kAB: return "AB";
-    case Product::kAtB: return "AtB";
-    case Product::kABtGathered: return "ABtGathered";
-    case Product::kABGathered: return "ABGathered";
+    case Product::kABt:
+      return "ABt";
+    case Product::kABtBias:
+      return "ABtBias";
+    case Product::kAB:
+      return "AB";
+    case Product::kAtB:
+      return "AtB";
+    case Product::kABtGathered:
+      return "ABtGathered";
+    case Product::kABGathered:
+      return "ABGathered";
   }
   return "?";
 }
@@ -123,9 +129,8 @@ TEST_P(MatMulTest, MatchesNaiveProduct) {
   ThreadPool pool(GetParam().threads);
   MatMul matmul;
   for (const auto& [m, n, k] : Shapes(pool.size())) {
-    SCOPED_TRACE(::testing::Message() << ProductName(product) << " threads="
-                                      << pool.size() << " m=" << m << " n=" << n
-                                      << " k=" << k);
+    SCOPED_TRACE(::testing::Message() << ProductName(product) << " threads=" << pool.size()
+                                      << " m=" << m << " n=" << n << " k=" << k);
     std::mt19937 rng(static_cast<uint32_t>(m * 1000000 + n * 1000 + k));
     // Operands in their stored shapes, and (i, kk) / (kk, j) accessors of op(a) and op(b).
     const bool a_transposed = product == Product::kAtB;
@@ -194,8 +199,12 @@ TEST_P(MatMulTest, MatchesNaiveProduct) {
         case Product::kABtBias:
           mm.ABt(pool, a.cview(), b.cview(), bias_ptr, c.view());
           break;
-        case Product::kAB: mm.AB(pool, a.cview(), b.cview(), c.view()); break;
-        case Product::kAtB: mm.AtB(pool, a.cview(), b.cview(), c.view()); break;
+        case Product::kAB:
+          mm.AB(pool, a.cview(), b.cview(), c.view());
+          break;
+        case Product::kAtB:
+          mm.AtB(pool, a.cview(), b.cview(), c.view());
+          break;
         case Product::kABtGathered:
           mm.ABtGathered(pool, a.cview(), b.cview(), ids, bias_ptr, c.view());
           break;
@@ -233,8 +242,8 @@ TEST_P(TransposeTest, MatchesNaive) {
   ThreadPool pool(std::max(1, threads));
   for (int64_t rows : kSizes) {
     for (int64_t cols : kSizes) {
-      SCOPED_TRACE(::testing::Message() << "threads=" << threads << " rows=" << rows
-                                        << " cols=" << cols);
+      SCOPED_TRACE(::testing::Message()
+                   << "threads=" << threads << " rows=" << rows << " cols=" << cols);
       std::mt19937 rng(static_cast<uint32_t>(rows * 1000 + cols));
       const Strided src = Strided::Random(rows, cols, rng);
       Strided dst(cols, rows);

@@ -27,8 +27,8 @@ class Watchdog {
       : thread_([this, what, seconds] {
           std::unique_lock<std::mutex> lock(mutex_);
           if (!cv_.wait_for(lock, std::chrono::seconds(seconds), [this] { return done_; })) {
-            std::fprintf(stderr, "Watchdog: %s did not finish within %d s (lost wakeup?)\n",
-                         what, seconds);
+            std::fprintf(stderr, "Watchdog: %s did not finish within %d s (lost wakeup?)\n", what,
+                         seconds);
             std::abort();
           }
         }) {}
@@ -151,18 +151,16 @@ TEST_P(ThreadPoolTest, DestructionIsClean) {
     // Destroyed while the workers still spin.
     ThreadPool pool(size);
     std::atomic<int> count{0};
-    pool.ParallelFor(100, [&](int64_t begin, int64_t end, int) {
-      count += static_cast<int>(end - begin);
-    });
+    pool.ParallelFor(
+        100, [&](int64_t begin, int64_t end, int) { count += static_cast<int>(end - begin); });
     EXPECT_EQ(count.load(), 100);
   }
   {
     // Destroyed while the workers are blocked.
     ThreadPool pool(size);
     std::atomic<int> count{0};
-    pool.ParallelFor(5, [&](int64_t begin, int64_t end, int) {
-      count += static_cast<int>(end - begin);
-    });
+    pool.ParallelFor(
+        5, [&](int64_t begin, int64_t end, int) { count += static_cast<int>(end - begin); });
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_EQ(count.load(), 5);
   }

@@ -88,8 +88,7 @@ TEST_P(TrainerGradientTest, StepGradientsMatchFiniteDifferences) {
   // Warm-up: three fresh users, so that slot states are non-zero.
   trainer->Step(Rows({0, 1, 2}, {1, 4, 7}, {2, 5, 8}, {1, 1, 1}, {1, 1, 1}, {-1, -1, -1}));
   const auto states = trainer->SlotStates();
-  const StepRows rows =
-      Rows({0, 1, 2}, {2, 9, 3}, {3, 10, 11}, {0, 1, 1}, {0, 0, 1}, {-1, 5, -1});
+  const StepRows rows = Rows({0, 1, 2}, {2, 9, 3}, {3, 10, 11}, {0, 1, 1}, {0, 0, 1}, {-1, 5, -1});
   auto loss_at = [&]() {
     TensorMap scratch;
     trainer->CaptureGradientsForTesting(&scratch);
@@ -208,8 +207,7 @@ TEST(TrainerTest, LossFallsAndEveryPairIsSeen) {
 
 TEST(TrainerTest, CancelStopsTheEpochEarly) {
   const Dataset data = MakeDataset(40, 4, 6, 30, 3);
-  ASSERT_OK_AND_ASSIGN(auto trainer,
-                       Trainer::Create(data, SmallOptions(ModelMode::kHrnnInit, 1)));
+  ASSERT_OK_AND_ASSIGN(auto trainer, Trainer::Create(data, SmallOptions(ModelMode::kHrnnInit, 1)));
   std::atomic<bool> cancel{true};
   const EpochStats stats = trainer->TrainEpoch(nullptr, &cancel);
   EXPECT_TRUE(stats.cancelled);
@@ -221,7 +219,8 @@ TEST(TrainerTest, RejectsBadOptionsAndDataWithoutPairs) {
   const Dataset data = MakeDataset(2, 1, 3, 5, 4);
   TrainOptions options;
   options.batch_size = 0;
-  EXPECT_THAT(Trainer::Create(data, options), StatusIs(absl::StatusCode::kInvalidArgument, "batch"));
+  EXPECT_THAT(Trainer::Create(data, options),
+              StatusIs(absl::StatusCode::kInvalidArgument, "batch"));
   options = TrainOptions();
   options.dropout_hidden = 1.5f;
   EXPECT_THAT(Trainer::Create(data, options),

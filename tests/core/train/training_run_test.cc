@@ -100,9 +100,9 @@ TEST_F(TrainingRunTest, InterruptWritesACheckpointButNoVersion) {
   EXPECT_TRUE(result.model_dir.empty());
   EXPECT_NE(result.checkpoint_dir.find("epoch-1-interrupted"), std::string::npos);
   EXPECT_OK(ReadModelDirectory(result.checkpoint_dir).status());
-  EXPECT_THAT(ListModelVersions((dir_ / "models" / "shop").string()),
-              ::testing::Property(&absl::StatusOr<std::vector<int64_t>>::value,
-                                  ::testing::IsEmpty()));
+  EXPECT_THAT(
+      ListModelVersions((dir_ / "models" / "shop").string()),
+      ::testing::Property(&absl::StatusOr<std::vector<int64_t>>::value, ::testing::IsEmpty()));
 }
 
 TEST_F(TrainingRunTest, ValidationKeepsTheBestEpochAndStopsEarly) {
@@ -124,10 +124,12 @@ TEST_F(TrainingRunTest, ReportsBadInputs) {
   options.inputs = {(dir_ / "missing.csv").string()};
   EXPECT_THAT(RunTraining(options, nullptr), StatusIs(absl::StatusCode::kNotFound, "missing.csv"));
   options.inputs.clear();
-  EXPECT_THAT(RunTraining(options, nullptr), StatusIs(absl::StatusCode::kInvalidArgument, "--input"));
+  EXPECT_THAT(RunTraining(options, nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument, "--input"));
   options = Options();
   options.train.hidden_size = 0;
-  EXPECT_THAT(RunTraining(options, nullptr), StatusIs(absl::StatusCode::kInvalidArgument, "hidden"));
+  EXPECT_THAT(RunTraining(options, nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument, "hidden"));
 }
 
 // Popularity baseline: every prediction ranks items by training count.
