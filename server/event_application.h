@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "absl/strings/string_view.h"
-#include "core/serving_model.h"
+#include "core/serving/serving_model.h"
 #include "core/state/event_record.h"
 #include "core/state/user_state_store.h"
 #include "server/server_config.h"

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "core/status_macros.h"
+#include "core/base/status_macros.h"
 #include "server/event_application.h"
 #include "server/internal/request_validation.h"
 #include "server/request_handlers.h"

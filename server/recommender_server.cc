@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/model/model_directory.h"
 #include "core/state/state_snapshot.h"
-#include "core/status_macros.h"
+#include "core/base/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"

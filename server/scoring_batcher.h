@@ -23,7 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
-#include "core/serving_model.h"
+#include "core/serving/serving_model.h"
 
 namespace hrnn {
 

@@ -14,7 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "core/serving_model.h"
+#include "core/serving/serving_model.h"
 #include "core/state/user_state_store.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"

@@ -25,7 +25,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "core/serving_model.h"
+#include "core/serving/serving_model.h"
 #include "core/state/event_log.h"
 #include "core/state/user_state_store.h"
 #include "server/server_config.h"

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "core/serving_model.h"
+#include "core/serving/serving_model.h"
 #include "core/state/event_log.h"
 #include "core/state/user_state_store.h"
 #include "server/server_config.h"

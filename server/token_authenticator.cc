@@ -14,8 +14,8 @@ namespace {
 constexpr size_t kMinTokenBytes = 16;
 constexpr absl::string_view kBearer = "Bearer ";
 
-internal::Sha256::Digest DigestOf(absl::string_view token) {
-  internal::Sha256 hasher;
+Sha256::Digest DigestOf(absl::string_view token) {
+  Sha256 hasher;
   hasher.Update(token);
   return hasher.Final();
 }
@@ -35,7 +35,7 @@ absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromFile
 
 absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromContents(
     absl::string_view contents, absl::string_view source) {
-  std::vector<internal::Sha256::Digest> digests;
+  std::vector<Sha256::Digest> digests;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(contents, '\n')) {
     ++line_number;
@@ -69,10 +69,10 @@ absl::Status TokenAuthenticator::Check(absl::string_view authorization) const {
   if (!absl::StartsWith(authorization, kBearer)) {
     return absl::UnauthenticatedError("authorization: not a Bearer token");
   }
-  const internal::Sha256::Digest presented = DigestOf(authorization.substr(kBearer.size()));
+  const Sha256::Digest presented = DigestOf(authorization.substr(kBearer.size()));
   // Compare against every token, every byte, without early exit.
   uint8_t any_match = 0;
-  for (const internal::Sha256::Digest& digest : digests_) {
+  for (const Sha256::Digest& digest : digests_) {
     uint8_t difference = 0;
     for (size_t i = 0; i < digest.size(); ++i) difference |= digest[i] ^ presented[i];
     any_match |= static_cast<uint8_t>(difference == 0);

@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/internal/sha256.h"
+#include "core/base/sha256.h"
 
 namespace hrnn {
 
@@ -35,10 +35,10 @@ class TokenAuthenticator {
   int size() const { return static_cast<int>(digests_.size()); }
 
  private:
-  explicit TokenAuthenticator(std::vector<internal::Sha256::Digest> digests)
+  explicit TokenAuthenticator(std::vector<Sha256::Digest> digests)
       : digests_(std::move(digests)) {}
 
-  std::vector<internal::Sha256::Digest> digests_;
+  std::vector<Sha256::Digest> digests_;
 };
 
 }  // namespace hrnn

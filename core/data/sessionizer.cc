@@ -9,7 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "core/internal/sha256.h"
+#include "core/base/sha256.h"
 
 namespace hrnn {
 namespace {
@@ -65,7 +65,7 @@ class HashWriter {
   }
   std::string Hex() {
     Flush();
-    return internal::DigestToHex(hash_.Final());
+    return DigestToHex(hash_.Final());
   }
 
  private:
@@ -73,7 +73,7 @@ class HashWriter {
     hash_.Update(buffer_);
     buffer_.clear();
   }
-  internal::Sha256 hash_;
+  Sha256 hash_;
   std::string buffer_;
 };
 

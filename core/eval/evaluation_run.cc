@@ -16,7 +16,7 @@
 #include "core/eval/network_scorer.h"
 #include "core/eval/scorer_evaluator.h"
 #include "core/model/model_directory.h"
-#include "core/status_macros.h"
+#include "core/base/status_macros.h"
 
 namespace hrnn {
 namespace {

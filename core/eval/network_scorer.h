@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "core/data/dataset.h"
 #include "core/eval/baselines.h"
-#include "core/hrnn_network.h"
+#include "core/model/hrnn_network.h"
 
 namespace hrnn {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/data/dataset.h"
-#include "core/hrnn_network.h"
+#include "core/model/hrnn_network.h"
 
 namespace hrnn {
 

@@ -12,7 +12,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/eval/internal/prediction_plan.h"
-#include "core/top_k.h"
+#include "core/kernels/top_k.h"
 
 namespace hrnn {
 

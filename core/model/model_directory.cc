@@ -14,7 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "core/internal/sha256.h"
+#include "core/base/sha256.h"
 #include "core/model/config_json.h"
 #include "core/model/items_tsv.h"
 #include "core/model/safetensors.h"
@@ -147,7 +147,7 @@ absl::Status WriteVersionFiles(const Model& model, const std::string& dir) {
       return s;
     }
     digests[name] =
-        FileDigest{internal::Sha256Hex(*content), static_cast<int64_t>(content->size())};
+        FileDigest{Sha256Hex(*content), static_cast<int64_t>(content->size())};
   }
   // config.json last: its presence marks the directory complete.
   if (absl::Status s = WriteFileSynced((fs::path(dir) / kConfigFileName).string(),
@@ -274,7 +274,7 @@ absl::StatusOr<std::shared_ptr<const Model>> ReadModelDirectory(const std::strin
                                               " bytes, config.json says ", digest.bytes,
                                               " (truncated or modified file)"));
     }
-    const std::string sha256 = internal::Sha256Hex(*content);
+    const std::string sha256 = Sha256Hex(*content);
     if (sha256 != digest.sha256) {
       return absl::DataLossError(absl::StrCat(path, ": checksum mismatch: sha256 is ", sha256,
                                               ", config.json says ", digest.sha256));

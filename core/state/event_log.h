@@ -33,7 +33,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/internal/mutex.h"
+#include "core/base/mutex.h"
 #include "core/state/event_record.h"
 #include "core/state/internal/file_io.h"
 

@@ -12,7 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/types/span.h"
-#include "core/internal/mutex.h"
+#include "core/base/mutex.h"
 
 namespace hrnn {
 

@@ -15,10 +15,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "core/internal/sha256.h"
+#include "core/base/sha256.h"
 #include "core/state/event_record.h"
 #include "core/state/internal/file_io.h"
-#include "core/status_macros.h"
+#include "core/base/status_macros.h"
 
 namespace hrnn {
 namespace {
@@ -26,7 +26,6 @@ namespace {
 using internal::ByteDecoder;
 using internal::OwnedFd;
 using internal::SequentialReader;
-using internal::Sha256;
 
 constexpr char kMagic[8] = {'H', 'R', 'N', 'N', 'S', 'N', 'P', '\0'};
 constexpr absl::string_view kPrefix = "snapshot-";

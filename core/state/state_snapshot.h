@@ -45,7 +45,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/user_state.h"
+#include "core/state/user_state.h"
 
 namespace hrnn {
 

@@ -20,8 +20,8 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "core/internal/mutex.h"
-#include "core/user_state.h"
+#include "core/base/mutex.h"
+#include "core/state/user_state.h"
 
 namespace hrnn {
 

@@ -7,7 +7,7 @@
 #include "Eigen/Core"
 #include "absl/strings/str_cat.h"
 #include "core/kernels/matvec.h"
-#include "core/status_macros.h"
+#include "core/base/status_macros.h"
 
 namespace hrnn {
 namespace {

@@ -10,9 +10,9 @@
 #include "absl/time/time.h"
 #include "core/data/split.h"
 #include "core/eval/next_item_evaluator.h"
-#include "core/hrnn_network.h"
+#include "core/model/hrnn_network.h"
 #include "core/model/model_directory.h"
-#include "core/status_macros.h"
+#include "core/base/status_macros.h"
 
 namespace hrnn {
 namespace {

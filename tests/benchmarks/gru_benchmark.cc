@@ -7,8 +7,8 @@
 
 #include "Eigen/Core"
 #include "benchmark/benchmark.h"
-#include "core/gru_cell.h"
-#include "core/hrnn_network.h"
+#include "core/model/gru_cell.h"
+#include "core/model/hrnn_network.h"
 #include "core/kernels/simd_level.h"
 
 namespace hrnn {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "core/top_k.h"
+#include "core/kernels/top_k.h"
 
 namespace hrnn {
 namespace {

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "core/clock.h"
+#include "core/base/clock.h"
 #include "core/model/model.h"
 #include "core/model/model_directory.h"
 #include "server/request_handlers.h"

@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/top_k.h"
+#include "core/kernels/top_k.h"
 #include "gtest/gtest.h"
 
 namespace hrnn {

@@ -2,8 +2,8 @@
 // UserState — apply a click (closing the previous session when it ended), recommend the top-k
 // items for a user at a given time, and re-rank a candidate list. The server wraps this class.
 // Immutable; safe for concurrent use as long as each UserState is used by one thread at a time.
-#ifndef HRNN_CORE_RECOMMENDER_H_
-#define HRNN_CORE_RECOMMENDER_H_
+#ifndef HRNN_CORE_SERVING_RECOMMENDER_H_
+#define HRNN_CORE_SERVING_RECOMMENDER_H_
 
 #include <cstdint>
 #include <memory>
@@ -13,9 +13,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "core/hrnn_network.h"
-#include "core/top_k.h"
-#include "core/user_state.h"
+#include "core/model/hrnn_network.h"
+#include "core/kernels/top_k.h"
+#include "core/state/user_state.h"
 
 namespace hrnn {
 
@@ -108,4 +108,4 @@ class Recommender {
 
 }  // namespace hrnn
 
-#endif  // HRNN_CORE_RECOMMENDER_H_
+#endif  // HRNN_CORE_SERVING_RECOMMENDER_H_

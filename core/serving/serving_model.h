@@ -3,8 +3,8 @@
 // and ServingModelHandle, the slot that requests read it from (tensorflow/serving's servable
 // handle). ServingModel is immutable apart from its thread-safe availability; the handle is
 // thread-safe, and a request keeps the shared_ptr it took for its whole duration.
-#ifndef HRNN_CORE_SERVING_MODEL_H_
-#define HRNN_CORE_SERVING_MODEL_H_
+#ifndef HRNN_CORE_SERVING_SERVING_MODEL_H_
+#define HRNN_CORE_SERVING_SERVING_MODEL_H_
 
 #include <cstdint>
 #include <memory>
@@ -12,9 +12,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "core/hrnn_network.h"
-#include "core/internal/mutex.h"
-#include "core/recommender.h"
+#include "core/model/hrnn_network.h"
+#include "core/base/mutex.h"
+#include "core/serving/recommender.h"
 #include "core/state/item_availability.h"
 
 namespace hrnn {
@@ -71,4 +71,4 @@ class ServingModelHandle {
 
 }  // namespace hrnn
 
-#endif  // HRNN_CORE_SERVING_MODEL_H_
+#endif  // HRNN_CORE_SERVING_SERVING_MODEL_H_

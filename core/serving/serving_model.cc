@@ -1,4 +1,4 @@
-#include "core/serving_model.h"
+#include "core/serving/serving_model.h"
 
 #include <filesystem>
 #include <utility>
@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/model/model_directory.h"
-#include "core/status_macros.h"
+#include "core/base/status_macros.h"
 
 namespace hrnn {
 

@@ -1,11 +1,11 @@
-#include "core/internal/sha256.h"
+#include "core/base/sha256.h"
 
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace hrnn::internal {
+namespace hrnn {
 namespace {
 
 // FIPS 180-2 / NIST test vectors.
@@ -79,4 +79,4 @@ TEST(Sha256Test, ResetStartsANewMessage) {
 TEST(Sha256Test, DifferentMessagesDiffer) { EXPECT_NE(Sha256Hex("abc"), Sha256Hex("abd")); }
 
 }  // namespace
-}  // namespace hrnn::internal
+}  // namespace hrnn

@@ -1,9 +1,9 @@
-#include "core/internal/sha256.h"
+#include "core/base/sha256.h"
 
 #include <algorithm>
 #include <cstring>
 
-namespace hrnn::internal {
+namespace hrnn {
 namespace {
 
 constexpr std::array<uint32_t, 64> kRoundConstants = {
@@ -139,4 +139,4 @@ std::string Sha256Hex(absl::string_view data) {
   return DigestToHex(hasher.Final());
 }
 
-}  // namespace hrnn::internal
+}  // namespace hrnn

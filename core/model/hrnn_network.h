@@ -3,14 +3,14 @@
 // state with the SIMD kernels (fp32, or a bf16 copy of the item table to halve memory traffic).
 // HrnnReference computes the same functions with plain loops over the Model's tensors; it is the
 // oracle in tests. Both are immutable after Create() and safe for concurrent use.
-#ifndef HRNN_CORE_HRNN_NETWORK_H_
-#define HRNN_CORE_HRNN_NETWORK_H_
+#ifndef HRNN_CORE_MODEL_HRNN_NETWORK_H_
+#define HRNN_CORE_MODEL_HRNN_NETWORK_H_
 
 #include <memory>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "core/gru_cell.h"
+#include "core/model/gru_cell.h"
 #include "core/kernels/panel_matrix.h"
 #include "core/model/model.h"
 
@@ -94,4 +94,4 @@ class HrnnReference {
 
 }  // namespace hrnn
 
-#endif  // HRNN_CORE_HRNN_NETWORK_H_
+#endif  // HRNN_CORE_MODEL_HRNN_NETWORK_H_

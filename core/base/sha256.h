@@ -1,8 +1,8 @@
 // SHA-256 (FIPS 180-4), used for the file checksums in a model directory's config.json.
 // Sha256 is a streaming hasher: not thread-safe (one instance per thread); Sha256Hex is
 // stateless and safe to call concurrently.
-#ifndef HRNN_CORE_INTERNAL_SHA256_H_
-#define HRNN_CORE_INTERNAL_SHA256_H_
+#ifndef HRNN_CORE_BASE_SHA256_H_
+#define HRNN_CORE_BASE_SHA256_H_
 
 #include <array>
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace hrnn::internal {
+namespace hrnn {
 
 class Sha256 {
  public:
@@ -45,6 +45,6 @@ std::string DigestToHex(const Sha256::Digest& digest);
 // The lower-case hex SHA-256 of `data` (64 characters).
 std::string Sha256Hex(absl::string_view data);
 
-}  // namespace hrnn::internal
+}  // namespace hrnn
 
-#endif  // HRNN_CORE_INTERNAL_SHA256_H_
+#endif  // HRNN_CORE_BASE_SHA256_H_

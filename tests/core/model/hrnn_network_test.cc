@@ -1,4 +1,4 @@
-#include "core/hrnn_network.h"
+#include "core/model/hrnn_network.h"
 
 #include <string>
 #include <vector>

@@ -3,8 +3,8 @@
 // a std::mutex with the same thread-safety annotations: Debian's libabsl is not built with TSan,
 // so absl::Mutex's synchronisation is invisible to it and every guarded access would be reported
 // as a race. Mutex is thread-safe; MutexLock is a scoped lock, as absl::MutexLock.
-#ifndef HRNN_CORE_INTERNAL_MUTEX_H_
-#define HRNN_CORE_INTERNAL_MUTEX_H_
+#ifndef HRNN_CORE_BASE_MUTEX_H_
+#define HRNN_CORE_BASE_MUTEX_H_
 
 #include "absl/base/thread_annotations.h"
 
@@ -44,4 +44,4 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
 
 }  // namespace hrnn
 
-#endif  // HRNN_CORE_INTERNAL_MUTEX_H_
+#endif  // HRNN_CORE_BASE_MUTEX_H_

@@ -1,7 +1,7 @@
 // Clock: where serving code reads the time, so that tests can inject a fake one.
 // SystemClock is stateless and thread-safe; implementations must be thread-safe.
-#ifndef HRNN_CORE_CLOCK_H_
-#define HRNN_CORE_CLOCK_H_
+#ifndef HRNN_CORE_BASE_CLOCK_H_
+#define HRNN_CORE_BASE_CLOCK_H_
 
 #include <chrono>
 #include <cstdint>
@@ -26,4 +26,4 @@ class SystemClock final : public Clock {
 
 }  // namespace hrnn
 
-#endif  // HRNN_CORE_CLOCK_H_
+#endif  // HRNN_CORE_BASE_CLOCK_H_

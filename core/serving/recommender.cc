@@ -1,4 +1,4 @@
-#include "core/recommender.h"
+#include "core/serving/recommender.h"
 
 #include <algorithm>
 #include <cassert>

@@ -1,4 +1,4 @@
-#include "core/top_k.h"
+#include "core/kernels/top_k.h"
 
 #include <algorithm>
 #include <cmath>

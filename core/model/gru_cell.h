@@ -4,8 +4,8 @@
 // GruCell is the fast path (panel-packed weights, SIMD MatVec, vectorised activations);
 // GruStepReference is the scalar oracle it is tested against. GruCell is immutable after
 // construction and safe for concurrent use (scratch space is per call).
-#ifndef HRNN_CORE_GRU_CELL_H_
-#define HRNN_CORE_GRU_CELL_H_
+#ifndef HRNN_CORE_MODEL_GRU_CELL_H_
+#define HRNN_CORE_MODEL_GRU_CELL_H_
 
 #include <cstddef>
 #include <vector>
@@ -51,4 +51,4 @@ class GruCell {
 
 }  // namespace hrnn
 
-#endif  // HRNN_CORE_GRU_CELL_H_
+#endif  // HRNN_CORE_MODEL_GRU_CELL_H_

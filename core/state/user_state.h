@@ -2,8 +2,8 @@
 // vector c, the session vector s, the bookkeeping that decides session boundaries, and bounded
 // rings of recent and purchased items for the recommendation filters.
 // Plain value types; the owner (the server's state store) provides synchronisation.
-#ifndef HRNN_CORE_USER_STATE_H_
-#define HRNN_CORE_USER_STATE_H_
+#ifndef HRNN_CORE_STATE_USER_STATE_H_
+#define HRNN_CORE_STATE_USER_STATE_H_
 
 #include <algorithm>
 #include <array>
@@ -64,4 +64,4 @@ struct UserState {
 
 }  // namespace hrnn
 
-#endif  // HRNN_CORE_USER_STATE_H_
+#endif  // HRNN_CORE_STATE_USER_STATE_H_

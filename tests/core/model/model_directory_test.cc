@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/internal/sha256.h"
+#include "core/base/sha256.h"
 #include "core/model/items_tsv.h"
 #include "core/model/safetensors.h"
 #include "gmock/gmock.h"
@@ -74,7 +74,7 @@ class ModelDirectoryTest : public ::testing::Test {
                                                const std::string& content) {
     WriteAll(fs::path(dir) / name, content);
     json config = json::parse(ReadAll(fs::path(dir) / kConfigFileName));
-    config["files"][name] = {{"sha256", internal::Sha256Hex(content)}, {"bytes", content.size()}};
+    config["files"][name] = {{"sha256", Sha256Hex(content)}, {"bytes", content.size()}};
     WriteAll(fs::path(dir) / kConfigFileName, config.dump(2));
   }
 
@@ -151,7 +151,7 @@ TEST_F(ModelDirectoryTest, WritesThreeFilesWithMatchingDigestsAndNoTemporaries) 
   const json config = json::parse(ReadAll(fs::path(dir) / kConfigFileName));
   for (const char* name : {kWeightsFileName, kItemsFileName}) {
     const std::string content = ReadAll(fs::path(dir) / name);
-    EXPECT_EQ(config["files"][name]["sha256"], internal::Sha256Hex(content)) << name;
+    EXPECT_EQ(config["files"][name]["sha256"], Sha256Hex(content)) << name;
     EXPECT_EQ(config["files"][name]["bytes"], content.size()) << name;
   }
   EXPECT_EQ(config["mode"], "hrnn-init");

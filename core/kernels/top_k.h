@@ -2,8 +2,8 @@
 // Order: higher score first; equal scores by lower item index, so results are deterministic.
 // NaN policy: an item whose score is NaN is never returned (it is treated as excluded); -inf and
 // +inf are ordinary values. Stateless functions; ItemExclusions is safe for concurrent reads.
-#ifndef HRNN_CORE_TOP_K_H_
-#define HRNN_CORE_TOP_K_H_
+#ifndef HRNN_CORE_KERNELS_TOP_K_H_
+#define HRNN_CORE_KERNELS_TOP_K_H_
 
 #include <cstdint>
 #include <vector>
@@ -55,4 +55,4 @@ std::vector<ScoredItem> TopKReference(absl::Span<const float> scores, int k,
 
 }  // namespace hrnn
 
-#endif  // HRNN_CORE_TOP_K_H_
+#endif  // HRNN_CORE_KERNELS_TOP_K_H_

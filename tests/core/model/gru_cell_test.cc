@@ -1,4 +1,4 @@
-#include "core/gru_cell.h"
+#include "core/model/gru_cell.h"
 
 #include <cmath>
 #include <vector>

@@ -1,7 +1,7 @@
 // Status propagation macros missing from Abseil 20220623: HRNN_RETURN_IF_ERROR and
 // HRNN_ASSIGN_OR_RETURN. Header-only; no state, so trivially thread-safe.
-#ifndef HRNN_CORE_STATUS_MACROS_H_
-#define HRNN_CORE_STATUS_MACROS_H_
+#ifndef HRNN_CORE_BASE_STATUS_MACROS_H_
+#define HRNN_CORE_BASE_STATUS_MACROS_H_
 
 #include <utility>
 
@@ -28,4 +28,4 @@
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = *std::move(statusor)
 
-#endif  // HRNN_CORE_STATUS_MACROS_H_
+#endif  // HRNN_CORE_BASE_STATUS_MACROS_H_
