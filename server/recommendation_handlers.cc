@@ -1,5 +1,6 @@
 // RequestHandlers::GetRecommendations and GetPersonalizedRanking: validate, read the user's
-// state (a copy; no lock is held while scoring), apply the filters, score, answer.
+// state (a copy; no lock is held while scoring), map the request to the core pipeline
+// (core/serving/recommendation_pipeline.h), map its items back.
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -28,28 +29,24 @@ std::string NewRecommendationId() {
   return buffer;
 }
 
-// The exclusions a filter asks for (unknown ids are ignored).
-ItemExclusions FilterExclusions(const ServingModel& model, const UserState& state,
-                                bool session_live, const v1::Filter& filter,
-                                const ItemAvailability::Mask* unavailable) {
-  ItemExclusions exclusions(unavailable);
-  if (filter.exclude_session_items() && session_live) {
-    for (int32_t item : state.session_items) exclusions.Add(item);
+// The proto filter in model indices (ids the model does not know are ignored).
+ItemFilter ToItemFilter(const ServingModel& model, const v1::Filter& filter) {
+  ItemFilter out;
+  out.exclude_session_items = filter.exclude_session_items();
+  out.exclude_user_history = filter.exclude_user_history();
+  out.exclude_purchased = filter.exclude_purchased();
+  for (const std::string& id : filter.exclude_item_ids()) {
+    if (std::optional<int64_t> index = model.items().Find(id)) out.exclude_items.push_back(*index);
   }
-  if (filter.exclude_user_history()) {
-    for (int32_t item : state.user_items) exclusions.Add(item);
-    if (session_live) {
-      for (int32_t item : state.session_items) exclusions.Add(item);
+  if (filter.include_item_ids_size() > 0) {
+    out.include_items.emplace();
+    for (const std::string& id : filter.include_item_ids()) {
+      if (std::optional<int64_t> index = model.items().Find(id)) {
+        out.include_items->push_back(*index);
+      }
     }
   }
-  if (filter.exclude_purchased()) {
-    for (int32_t item : state.purchased_items) exclusions.Add(item);
-  }
-  for (const std::string& id : filter.exclude_item_ids()) {
-    if (std::optional<int64_t> index = model.items().Find(id)) exclusions.Add(*index);
-  }
-  exclusions.Finalize();
-  return exclusions;
+  return out;
 }
 
 void AppendItems(const ServingModel& model, const std::vector<ScoredItem>& top,
@@ -62,18 +59,13 @@ void AppendItems(const ServingModel& model, const std::vector<ScoredItem>& top,
   }
 }
 
-const char* StateName(bool known, bool session_live) {
-  if (!known) return "new_user";
-  return session_live ? "session" : "user";
-}
-
 // The fields every recommendation response carries: a fresh id, the model version and which
 // state answered.
 template <typename Response>
-void StampResponse(const ServingModel& model, bool known, bool session_live, Response* response) {
+void StampResponse(const ServingModel& model, AnswerState answer_state, Response* response) {
   response->set_recommendation_id(NewRecommendationId());
   response->set_model_version(model.version);
-  response->set_state(StateName(known, session_live));
+  response->set_state(std::string(AnswerStateName(answer_state)));
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -82,86 +74,8 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<PendingRecommendation>> RequestHandlers::PrepareRecommendations(
-    const v1::GetRecommendationsRequest& request, v1::GetRecommendationsResponse* response) const {
-  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
-  HRNN_RETURN_IF_ERROR(
-      internal::ValidateCaller(request.user_id(), request.session_id(), config_.max_id_bytes));
-  const int num_results = request.num_results() == 0 ? kDefaultNumResults : request.num_results();
-  if (num_results < 1 || num_results > kMaxNumResults) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("num_results: ", request.num_results(), " is outside 1..", kMaxNumResults));
-  }
-  HRNN_RETURN_IF_ERROR(internal::ValidateFilter(request.filter(), config_.max_id_bytes));
-  HRNN_RETURN_IF_ERROR(internal::ValidateContext(request.context(), config_.max_id_bytes));
-
-  const int64_t now_ms = clock_.NowMs();
-  bool known = false;
-  const UserState state = ReadState(*model, request.user_id(), now_ms, &known);
-  const Recommender& recommender = *model->recommender;
-  const bool session_live = recommender.SessionLive(state, now_ms, request.session_id());
-  StampResponse(*model, known, session_live, response);
-
-  PendingRecommendation pending;
-  pending.num_results = num_results;
-  pending.unavailable = model->availability->Snapshot();
-  pending.exclusions =
-      FilterExclusions(*model, state, session_live, request.filter(), pending.unavailable.get());
-  if (request.filter().include_item_ids_size() > 0) {
-    // Only the listed items: score them directly, no catalogue pass.
-    std::vector<int64_t> candidates;
-    absl::flat_hash_set<int64_t> seen;
-    for (const std::string& id : request.filter().include_item_ids()) {
-      std::optional<int64_t> index = model->items().Find(id);
-      if (index && !pending.exclusions.Contains(*index) && seen.insert(*index).second) {
-        candidates.push_back(*index);
-      }
-    }
-    HRNN_ASSIGN_OR_RETURN(std::vector<ScoredItem> top,
-                          recommender.Rank(state, now_ms, candidates, request.session_id()));
-    if (static_cast<int>(top.size()) > num_results) top.resize(num_results);
-    AppendItems(*model, top, response);
-    return std::nullopt;
-  }
-  pending.query.resize(model->network->hidden_size());
-  recommender.QueryState(state, now_ms, request.session_id(), pending.query.data());
-  pending.model = std::move(model);
-  return pending;
-}
-
-void RequestHandlers::CompleteRecommendations(PendingRecommendation& pending,
-                                              absl::Span<const float> scores,
-                                              v1::GetRecommendationsResponse* response) const {
-  const std::vector<ScoredItem> top =
-      config_.scoring == "naive"
-          ? TopKReference(scores, pending.num_results, std::move(pending.exclusions))
-          : TopK(scores, pending.num_results, std::move(pending.exclusions));
-  AppendItems(*pending.model, top, response);
-}
-
-absl::Status RequestHandlers::GetRecommendations(const v1::GetRecommendationsRequest& request,
-                                                 v1::GetRecommendationsResponse* response) const {
-  HRNN_ASSIGN_OR_RETURN(std::optional<PendingRecommendation> pending,
-                        PrepareRecommendations(request, response));
-  if (!pending.has_value()) return absl::OkStatus();
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<float> scores(pending->model->network->num_items());
-  if (config_.scoring == "naive") {
-    pending->model->network->ScoreNaive(pending->query.data(), scores.data());
-  } else {
-    pending->model->network->Score(pending->query.data(), scores.data());
-  }
-  CompleteRecommendations(*pending, scores, response);
-  if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
-  return absl::OkStatus();
-}
-
-absl::Status RequestHandlers::GetPersonalizedRanking(
-    const v1::GetPersonalizedRankingRequest& request,
-    v1::GetPersonalizedRankingResponse* response) const {
-  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
-  HRNN_RETURN_IF_ERROR(
-      internal::ValidateCaller(request.user_id(), request.session_id(), config_.max_id_bytes));
+absl::Status RequestHandlers::ValidateRankingInput(
+    const v1::GetPersonalizedRankingRequest& request) const {
   const int count = request.input_item_ids_size();
   if (count < 1 || count > internal::kMaxListedItems) {
     return absl::InvalidArgumentError(
@@ -172,40 +86,95 @@ absl::Status RequestHandlers::GetPersonalizedRanking(
                                               request.input_item_ids(i), config_.max_id_bytes,
                                               /*required=*/true));
   }
-  HRNN_RETURN_IF_ERROR(internal::ValidateFilter(request.filter(), config_.max_id_bytes));
-  HRNN_RETURN_IF_ERROR(internal::ValidateContext(request.context(), config_.max_id_bytes));
+  return absl::OkStatus();
+}
 
-  const int64_t now_ms = clock_.NowMs();
-  bool known = false;
-  const UserState state = ReadState(*model, request.user_id(), now_ms, &known);
-  const Recommender& recommender = *model->recommender;
-  const bool session_live = recommender.SessionLive(state, now_ms, request.session_id());
-  StampResponse(*model, known, session_live, response);
-  // Ranking is an explicit request about these items: availability does not remove them, the
-  // filter's exclusions do.
-  ItemExclusions exclusions =
-      FilterExclusions(*model, state, session_live, request.filter(), /*unavailable=*/nullptr);
+absl::StatusOr<RequestHandlers::RecommendationCall> RequestHandlers::BeginRecommendationCall(
+    const std::string& user_id, const std::string& session_id, const v1::Filter& filter,
+    const google::protobuf::Map<std::string, std::string>& context,
+    absl::Status call_fields) const {
+  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
+  HRNN_RETURN_IF_ERROR(internal::ValidateCaller(user_id, session_id, config_.max_id_bytes));
+  HRNN_RETURN_IF_ERROR(call_fields);
+  HRNN_RETURN_IF_ERROR(internal::ValidateFilter(filter, config_.max_id_bytes));
+  HRNN_RETURN_IF_ERROR(internal::ValidateContext(context, config_.max_id_bytes));
+  RecommendationCall call;
+  call.request.now_ms = clock_.NowMs();
+  call.request.session_id = session_id;
+  call.request.filter = ToItemFilter(*model, filter);
+  call.state = ReadState(*model, user_id, call.request.now_ms, &call.known);
+  call.model = std::move(model);
+  return call;
+}
 
+absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareRecommendations(
+    const v1::GetRecommendationsRequest& request, v1::GetRecommendationsResponse* response) const {
+  const int num_results = request.num_results() == 0 ? kDefaultNumResults : request.num_results();
+  absl::Status num_results_status;
+  if (num_results < 1 || num_results > kMaxNumResults) {
+    num_results_status = absl::InvalidArgumentError(
+        absl::StrCat("num_results: ", request.num_results(), " is outside 1..", kMaxNumResults));
+  }
+  HRNN_ASSIGN_OR_RETURN(
+      RecommendationCall call,
+      BeginRecommendationCall(request.user_id(), request.session_id(), request.filter(),
+                              request.context(), std::move(num_results_status)));
+  call.request.num_results = num_results;
+  PreparedRecommendation prepared =
+      PrepareRecommendation(call.model, call.state, call.known, call.request, config_.scoring);
+  StampResponse(*call.model, prepared.answer_state, response);
+  if (prepared.items.has_value()) {
+    AppendItems(*call.model, *prepared.items, response);
+    return std::nullopt;
+  }
+  return std::move(prepared.pass);
+}
+
+void RequestHandlers::CompleteRecommendations(CataloguePass& pass, absl::Span<const float> scores,
+                                              v1::GetRecommendationsResponse* response) const {
+  AppendItems(*pass.model, FinishRecommendation(pass, scores), response);
+}
+
+absl::Status RequestHandlers::GetRecommendations(const v1::GetRecommendationsRequest& request,
+                                                 v1::GetRecommendationsResponse* response) const {
+  HRNN_ASSIGN_OR_RETURN(std::optional<CataloguePass> pass,
+                        PrepareRecommendations(request, response));
+  if (!pass.has_value()) return absl::OkStatus();
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<float> scores(pass->model->network->num_items());
+  ScoreCatalogue(*pass, absl::MakeSpan(scores));
+  CompleteRecommendations(*pass, scores, response);
+  if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
+  return absl::OkStatus();
+}
+
+absl::Status RequestHandlers::GetPersonalizedRanking(
+    const v1::GetPersonalizedRankingRequest& request,
+    v1::GetPersonalizedRankingResponse* response) const {
+  HRNN_ASSIGN_OR_RETURN(
+      RecommendationCall call,
+      BeginRecommendationCall(request.user_id(), request.session_id(), request.filter(),
+                              request.context(), ValidateRankingInput(request)));
   std::vector<int64_t> candidates;
   std::vector<const std::string*> unknown;
   absl::flat_hash_set<absl::string_view> seen;
   for (const std::string& id : request.input_item_ids()) {
     if (!seen.insert(id).second) continue;
-    std::optional<int64_t> index = model->items().Find(id);
-    if (!index.has_value()) {
-      unknown.push_back(&id);
-    } else if (!exclusions.Contains(*index)) {
+    if (std::optional<int64_t> index = call.model->items().Find(id)) {
       candidates.push_back(*index);
+    } else {
+      unknown.push_back(&id);
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  HRNN_ASSIGN_OR_RETURN(std::vector<ScoredItem> ranked,
-                        recommender.Rank(state, now_ms, candidates, request.session_id()));
+  HRNN_ASSIGN_OR_RETURN(Recommendation ranked, RankCandidates(*call.model, call.state, call.known,
+                                                              call.request, candidates));
   if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
+  StampResponse(*call.model, ranked.answer_state, response);
 
-  for (const ScoredItem& item : ranked) {
+  for (const ScoredItem& item : ranked.items) {
     v1::RankedItem* out = response->add_items();
-    out->set_item_id(model->items().id(item.index));
+    out->set_item_id(call.model->items().id(item.index));
     out->set_score(item.score);
     out->set_known(true);
   }

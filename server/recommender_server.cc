@@ -9,9 +9,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/status_macros.h"
 #include "core/model/model_directory.h"
 #include "core/state/state_snapshot.h"
-#include "core/base/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -88,9 +88,7 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   if (!s.config_.state_dir.empty()) {
     EventLogOptions log_options;
     log_options.dir = (std::filesystem::path(s.config_.state_dir) / "log").string();
-    log_options.fsync = s.config_.fsync == "batch"      ? FsyncPolicy::kEveryBatch
-                        : s.config_.fsync == "interval" ? FsyncPolicy::kInterval
-                                                        : FsyncPolicy::kNone;
+    log_options.fsync = s.config_.fsync;
     log_options.fsync_interval_ms = s.config_.fsync_interval_ms;
     RecoveryReport report;
     absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(log_options, &report);
@@ -110,7 +108,7 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
   }
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                         ServerCredentialsFor(s.config_));
-  if (s.config_.scoring == "batched") {
+  if (s.config_.scoring == ScoringMode::kBatched) {
     const int threads = s.config_.scoring_threads > 0
                             ? s.config_.scoring_threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -182,8 +180,7 @@ bool RecommenderServer::PollModel() {
     return false;
   }
   NetworkOptions network_options;
-  network_options.item_table_type =
-      config_.item_table == "bf16" ? ElementType::kBfloat16 : ElementType::kFloat32;
+  network_options.item_table_type = config_.item_table;
   SessionPolicy policy;
   policy.timeout_ms = config_.session_timeout_ms;
   absl::StatusOr<std::shared_ptr<const ServingModel>> model =

@@ -101,7 +101,7 @@ class RecommenderServer {
   std::unique_ptr<RequestHandlers> handlers_;
   std::unique_ptr<DurabilityWaiter> waiter_;           // Null without a log.
   std::unique_ptr<TokenAuthenticator> authenticator_;  // Null: no token needed.
-  std::unique_ptr<ScoringBatcher> batcher_;            // Null unless config.scoring is "batched".
+  std::unique_ptr<ScoringBatcher> batcher_;            // Null unless config.scoring is kBatched.
   std::unique_ptr<RecommenderService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;

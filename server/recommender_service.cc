@@ -106,9 +106,9 @@ grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status status = Authenticate(*context);
-  absl::StatusOr<std::optional<PendingRecommendation>> prepared =
+  absl::StatusOr<std::optional<CataloguePass>> prepared =
       status.ok() ? handlers_.PrepareRecommendations(*request, response)
-                  : absl::StatusOr<std::optional<PendingRecommendation>>(status);
+                  : absl::StatusOr<std::optional<CataloguePass>>(status);
   if (!prepared.ok() || !prepared->has_value()) {
     status = prepared.status();
     reactor->Finish(ToGrpcStatus(status));
@@ -118,7 +118,7 @@ grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
     return reactor;
   }
   // The scoring pass runs on a batcher thread, which finishes the call.
-  auto pending = std::make_shared<PendingRecommendation>(std::move(**prepared));
+  auto pending = std::make_shared<CataloguePass>(std::move(**prepared));
   ScoringBatcher::Job job;
   job.model = pending->model;
   job.query = std::move(pending->query);

@@ -16,25 +16,16 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "core/base/clock.h"
+#include "core/kernels/top_k.h"
+#include "core/serving/recommendation_pipeline.h"
 #include "core/serving/serving_model.h"
 #include "core/state/event_log.h"
 #include "core/state/user_state_store.h"
-#include "core/kernels/top_k.h"
 #include "hrnn/v1/recommender.pb.h"
 #include "server/server_config.h"
 #include "server/server_metrics.h"
 
 namespace hrnn {
-
-// A GetRecommendations call between PrepareRecommendations and CompleteRecommendations: the
-// query vector to score the catalogue with, and what to exclude from the top items.
-struct PendingRecommendation {
-  std::shared_ptr<const ServingModel> model;
-  std::vector<float> query;  // hidden_size() floats.
-  int num_results = 0;
-  std::shared_ptr<const ItemAvailability::Mask> unavailable;  // Keeps `exclusions`' mask alive.
-  ItemExclusions exclusions;
-};
 
 class RequestHandlers {
  public:
@@ -45,17 +36,17 @@ class RequestHandlers {
                   UserStateStore* store, const Clock* clock, ServerMetrics* metrics,
                   EventLog* log = nullptr);
 
-  // The whole call: Prepare, score the catalogue (config.scoring "naive": Eigen and
+  // The whole call: Prepare, score the catalogue (config.scoring kNaive: Eigen and
   // std::partial_sort; otherwise the SIMD kernels and the heap top-k), Complete.
   absl::Status GetRecommendations(const v1::GetRecommendationsRequest& request,
                                   v1::GetRecommendationsResponse* response) const;
   // Validates the request, reads the user's state and fills the response's id, model version
   // and state. Returns the catalogue pass still to do, or nullopt when the response is already
   // complete (an include list is scored directly). Errors as GetRecommendations.
-  absl::StatusOr<std::optional<PendingRecommendation>> PrepareRecommendations(
+  absl::StatusOr<std::optional<CataloguePass>> PrepareRecommendations(
       const v1::GetRecommendationsRequest& request, v1::GetRecommendationsResponse* response) const;
   // Selects the top items from `scores` (every item's) and appends them to the response.
-  void CompleteRecommendations(PendingRecommendation& pending, absl::Span<const float> scores,
+  void CompleteRecommendations(CataloguePass& pass, absl::Span<const float> scores,
                                v1::GetRecommendationsResponse* response) const;
   absl::Status GetPersonalizedRanking(const v1::GetPersonalizedRankingRequest& request,
                                       v1::GetPersonalizedRankingResponse* response) const;
@@ -87,6 +78,23 @@ class RequestHandlers {
   absl::Status GetModelInfo(const v1::GetModelInfoRequest& request, v1::ModelInfo* response) const;
 
  private:
+  // The prelude both recommendation calls share, in core terms: the model, the user's state
+  // (a copy) and the request's time, session and filter.
+  struct RecommendationCall {
+    std::shared_ptr<const ServingModel> model;
+    UserState state;
+    bool known = false;  // A usable state was held.
+    RecommendationRequest request;
+  };
+  // Checks the model, the caller's ids, `call_fields` (the call's own fields, already checked
+  // by the caller), the filter and the context in that order, returning the first error; then
+  // reads the user's state.
+  absl::StatusOr<RecommendationCall> BeginRecommendationCall(
+      const std::string& user_id, const std::string& session_id, const v1::Filter& filter,
+      const google::protobuf::Map<std::string, std::string>& context,
+      absl::Status call_fields) const;
+  // GetPersonalizedRanking's input_item_ids: 1..kMaxListedItems valid ids.
+  absl::Status ValidateRankingInput(const v1::GetPersonalizedRankingRequest& request) const;
   // The model to answer with, or UNAVAILABLE.
   absl::StatusOr<std::shared_ptr<const ServingModel>> CurrentModel() const;
   // Validates, logs and applies one event; returns how it ended and, when rejected, why; sets

@@ -34,17 +34,11 @@ absl::Status ServerConfig::Validate() const {
   if (!tls_client_ca_file.empty() && tls_cert_file.empty()) {
     return Invalid("tls_client_ca_file", "mutual TLS needs --tls_cert_file and --tls_key_file");
   }
-  if (scoring != "batched" && scoring != "single" && scoring != "naive") {
-    return Invalid("scoring", absl::StrCat("\"", scoring, "\" is not batched, single or naive"));
-  }
   if (scoring_threads < 0 || scoring_threads > 256) {
     return Invalid("scoring_threads", absl::StrCat(scoring_threads, " is outside 0..256"));
   }
   if (max_batch < 1 || max_batch > 32) {
     return Invalid("max_batch", absl::StrCat(max_batch, " is outside 1..32"));
-  }
-  if (item_table != "fp32" && item_table != "bf16") {
-    return Invalid("item_table", absl::StrCat("\"", item_table, "\" is not fp32 or bf16"));
   }
   if (session_timeout_ms <= 0) return Invalid("session_timeout", "must be positive");
   for (const auto* list : {&session_event_types, &purchase_event_types}) {
@@ -74,9 +68,6 @@ absl::Status ServerConfig::Validate() const {
     return Invalid("max_message_bytes", absl::StrCat(max_message_bytes, " is below 4096"));
   }
   if (max_concurrent_streams < 1) return Invalid("max_concurrent_streams", "must be positive");
-  if (fsync != "batch" && fsync != "interval" && fsync != "none") {
-    return Invalid("fsync", absl::StrCat("\"", fsync, "\" is not batch, interval or none"));
-  }
   if (fsync_interval_ms <= 0) return Invalid("fsync_interval", "must be positive");
   if (snapshot_interval_ms < 0) return Invalid("snapshot_interval", "must not be negative");
   if (log_retention_ms < 0) return Invalid("log_retention", "must not be negative");
@@ -93,5 +84,60 @@ bool ServerConfig::AdvancesSession(absl::string_view event_type) const {
 bool ServerConfig::IsPurchase(absl::string_view event_type) const {
   return Contains(purchase_event_types, event_type);
 }
+
+namespace {
+
+// AbslParseFlag from a StatusOr parser: the status message becomes the flag's error.
+template <typename T>
+bool ParseFlagWith(absl::StatusOr<T> parsed, T* value, std::string* error) {
+  if (!parsed.ok()) {
+    *error = std::string(parsed.status().message());
+    return false;
+  }
+  *value = *parsed;
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<ElementType> ParseItemTable(absl::string_view name) {
+  for (ElementType type : {ElementType::kFloat32, ElementType::kBfloat16}) {
+    if (name == ElementTypeName(type)) return type;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is not fp32 or bf16"));
+}
+
+absl::string_view FsyncPolicyName(FsyncPolicy policy) {
+  switch (policy) {
+    case FsyncPolicy::kEveryBatch:
+      return "batch";
+    case FsyncPolicy::kInterval:
+      return "interval";
+    case FsyncPolicy::kNone:
+      return "none";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<FsyncPolicy> ParseFsyncPolicy(absl::string_view name) {
+  for (FsyncPolicy policy :
+       {FsyncPolicy::kEveryBatch, FsyncPolicy::kInterval, FsyncPolicy::kNone}) {
+    if (name == FsyncPolicyName(policy)) return policy;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is not batch, interval or none"));
+}
+
+bool AbslParseFlag(absl::string_view text, ScoringMode* mode, std::string* error) {
+  return ParseFlagWith(ParseScoringMode(text), mode, error);
+}
+std::string AbslUnparseFlag(ScoringMode mode) { return std::string(ScoringModeName(mode)); }
+bool AbslParseFlag(absl::string_view text, ElementType* type, std::string* error) {
+  return ParseFlagWith(ParseItemTable(text), type, error);
+}
+std::string AbslUnparseFlag(ElementType type) { return std::string(ElementTypeName(type)); }
+bool AbslParseFlag(absl::string_view text, FsyncPolicy* policy, std::string* error) {
+  return ParseFlagWith(ParseFsyncPolicy(text), policy, error);
+}
+std::string AbslUnparseFlag(FsyncPolicy policy) { return std::string(FsyncPolicyName(policy)); }
 
 }  // namespace hrnn

@@ -9,7 +9,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/kernels/panel_matrix.h"
+#include "core/serving/recommendation_pipeline.h"
+#include "core/state/event_log.h"
 
 namespace hrnn {
 
@@ -33,16 +37,17 @@ struct ServerConfig {
   // Bearer tokens accepted on Recommender calls, one per line (empty = no token needed). The
   // health service never needs one. Default: "".
   std::string auth_tokens_file;
-  // How GetRecommendations scores the catalogue: "batched" (concurrent calls share passes over
-  // the item table, SIMD kernels), "single" (one pass per call, SIMD kernels) or "naive" (one
-  // Eigen pass per call and std::partial_sort: the baseline for benchmarks). Default: "batched".
-  std::string scoring = "batched";
+  // How GetRecommendations scores the catalogue (--scoring=batched|single|naive): concurrent
+  // calls share passes over the item table with the SIMD kernels, one SIMD pass per call, or
+  // one Eigen pass per call and std::partial_sort (the baseline for benchmarks).
+  // Default: kBatched.
+  ScoringMode scoring = ScoringMode::kBatched;
   // Threads scoring batched calls (0 = one per CPU core). Default: 0.
   int scoring_threads = 0;
   // Most calls scored in one pass. Default: 8.
   int max_batch = 8;
-  // Scoring table precision: "fp32" or "bf16". Default: "fp32".
-  std::string item_table = "fp32";
+  // Scoring table precision (--item_table=fp32|bf16). Default: kFloat32.
+  ElementType item_table = ElementType::kFloat32;
 
   // A gap longer than this between a user's events ends the session. Default: 30 min.
   int64_t session_timeout_ms = 30 * 60 * 1000;
@@ -75,11 +80,11 @@ struct ServerConfig {
   // Durability: where the event log (DIR/log/) and the state snapshots (DIR/snapshots/) live;
   // empty = user state in memory only (lost on restart). Default: "".
   std::string state_dir;
-  // When an accepted event is acknowledged: "batch" (written and fdatasync'ed: nothing
-  // acknowledged is lost even on power loss), "interval" (written; synced every
-  // fsync_interval_ms: a process crash loses nothing, a machine crash up to one interval) or
-  // "none" (written; the kernel syncs in its own time). Default: "batch".
-  std::string fsync = "batch";
+  // When an accepted event is acknowledged (--fsync=batch|interval|none): written and
+  // fdatasync'ed (nothing acknowledged is lost even on power loss); written and synced every
+  // fsync_interval_ms (a process crash loses nothing, a machine crash up to one interval); or
+  // written, the kernel syncing in its own time. Default: kEveryBatch.
+  FsyncPolicy fsync = FsyncPolicy::kEveryBatch;
   int64_t fsync_interval_ms = 100;
   // How often the user states are snapshotted (0 = only at shutdown). Default: 5 min.
   int64_t snapshot_interval_ms = 5 * 60 * 1000;
@@ -105,6 +110,20 @@ struct ServerConfig {
   bool AdvancesSession(absl::string_view event_type) const;
   bool IsPurchase(absl::string_view event_type) const;
 };
+
+// The names of the choice settings as their flags spell them, and their parsers (parsed once at
+// start-up). Errors: InvalidArgument quoting the name and listing the choices.
+absl::StatusOr<ElementType> ParseItemTable(absl::string_view name);  // "fp32", "bf16"
+absl::string_view FsyncPolicyName(FsyncPolicy policy);               // "batch", "interval", "none"
+absl::StatusOr<FsyncPolicy> ParseFsyncPolicy(absl::string_view name);
+
+// absl flag support for the choice settings (ABSL_FLAG(hrnn::ScoringMode, ...)), found by ADL.
+bool AbslParseFlag(absl::string_view text, ScoringMode* mode, std::string* error);
+std::string AbslUnparseFlag(ScoringMode mode);
+bool AbslParseFlag(absl::string_view text, ElementType* type, std::string* error);
+std::string AbslUnparseFlag(ElementType type);
+bool AbslParseFlag(absl::string_view text, FsyncPolicy* policy, std::string* error);
+std::string AbslUnparseFlag(FsyncPolicy policy);
 
 }  // namespace hrnn
 

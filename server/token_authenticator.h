@@ -35,8 +35,7 @@ class TokenAuthenticator {
   int size() const { return static_cast<int>(digests_.size()); }
 
  private:
-  explicit TokenAuthenticator(std::vector<Sha256::Digest> digests)
-      : digests_(std::move(digests)) {}
+  explicit TokenAuthenticator(std::vector<Sha256::Digest> digests) : digests_(std::move(digests)) {}
 
   std::vector<Sha256::Digest> digests_;
 };

@@ -109,16 +109,6 @@ void Recommender::QueryState(const UserState& state, int64_t now_ms, absl::strin
   network_->InitSession(user.data(), out);
 }
 
-std::vector<ScoredItem> Recommender::Recommend(const UserState& state, int64_t now_ms, int k,
-                                               ItemExclusions exclusions,
-                                               absl::string_view session_id) const {
-  absl::InlinedVector<float, 1024> query(network_->hidden_size());
-  QueryState(state, now_ms, session_id, query.data());
-  std::vector<float> scores(network_->num_items());
-  network_->Score(query.data(), scores.data());
-  return TopK(scores, k, std::move(exclusions));
-}
-
 absl::StatusOr<std::vector<ScoredItem>> Recommender::Rank(const UserState& state, int64_t now_ms,
                                                           absl::Span<const int64_t> items,
                                                           absl::string_view session_id) const {

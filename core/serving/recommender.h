@@ -1,6 +1,7 @@
 // Recommender: the serving logic of DESIGN §6 over one HrnnNetwork, as plain functions of a
-// UserState — apply a click (closing the previous session when it ended), recommend the top-k
-// items for a user at a given time, and re-rank a candidate list. The server wraps this class.
+// UserState — apply a click (closing the previous session when it ended), the query vector for
+// a user at a given time, and the scores of a candidate list. The recommendation pipeline
+// (recommendation_pipeline.h) builds requests from these.
 // Immutable; safe for concurrent use as long as each UserState is used by one thread at a time.
 #ifndef HRNN_CORE_SERVING_RECOMMENDER_H_
 #define HRNN_CORE_SERVING_RECOMMENDER_H_
@@ -13,8 +14,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "core/model/hrnn_network.h"
 #include "core/kernels/top_k.h"
+#include "core/model/hrnn_network.h"
 #include "core/state/user_state.h"
 
 namespace hrnn {
@@ -85,11 +86,6 @@ class Recommender {
   void QueryState(const UserState& state, int64_t now_ms, float* out) const {
     QueryState(state, now_ms, {}, out);
   }
-
-  // The k best items for the user at `now_ms`, excluding `exclusions`, best first.
-  std::vector<ScoredItem> Recommend(const UserState& state, int64_t now_ms, int k,
-                                    ItemExclusions exclusions = ItemExclusions(),
-                                    absl::string_view session_id = {}) const;
 
   // Scores `items` for the user and returns them best first (score descending; equal scores
   // keep their input order; NaN last). Errors: InvalidArgument naming "items" when an index is

@@ -5,10 +5,19 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "core/model/model_directory.h"
 #include "core/base/status_macros.h"
+#include "core/model/model_directory.h"
 
 namespace hrnn {
+
+std::shared_ptr<ServingModel> MakeServingModel(std::shared_ptr<const HrnnNetwork> network,
+                                               const SessionPolicy& policy) {
+  auto serving = std::make_shared<ServingModel>();
+  serving->recommender = std::make_unique<Recommender>(network, policy);
+  serving->availability = std::make_unique<ItemAvailability>(network->num_items());
+  serving->network = std::move(network);
+  return serving;
+}
 
 absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
     const std::string& model_root, const NetworkOptions& network_options,
@@ -23,7 +32,7 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const HrnnNetwork> network,
                         HrnnNetwork::Create(*std::move(loaded), network_options));
 
-  auto serving = std::make_shared<ServingModel>();
+  std::shared_ptr<ServingModel> serving = MakeServingModel(std::move(network), policy);
   const std::filesystem::path version_path = std::filesystem::path(version_dir);
   serving->name = std::filesystem::absolute(model_root).lexically_normal().filename().string();
   if (serving->name.empty()) {  // A root given with a trailing slash.
@@ -36,9 +45,6 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
   }
   serving->version_dir = version_dir;
   serving->loaded_at_ms = now_ms;
-  serving->recommender = std::make_unique<Recommender>(network, policy);
-  serving->availability = std::make_unique<ItemAvailability>(network->num_items());
-  serving->network = std::move(network);
   return std::shared_ptr<const ServingModel>(std::move(serving));
 }
 

@@ -12,8 +12,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "core/model/hrnn_network.h"
 #include "core/base/mutex.h"
+#include "core/model/hrnn_network.h"
 #include "core/serving/recommender.h"
 #include "core/state/item_availability.h"
 
@@ -43,6 +43,11 @@ struct ServingModel {
   const Model& model() const { return network->model(); }
   const ItemVocabulary& items() const { return network->model().items(); }
 };
+
+// A ServingModel around `network` with every item available (name, version and paths left for
+// the caller). REQUIRES: network != nullptr, policy.Validate().ok().
+std::shared_ptr<ServingModel> MakeServingModel(std::shared_ptr<const HrnnNetwork> network,
+                                               const SessionPolicy& policy);
 
 // Reads and validates the highest complete version under `model_root` (models/<name>/) and
 // builds everything needed to serve it. Errors: no version, or the loader's refusal (bad

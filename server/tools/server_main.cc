@@ -15,6 +15,7 @@
 #include "core/tools/flags_usage.h"
 #include "server/env_flags.h"
 #include "server/recommender_server.h"
+#include "server/server_config.h"
 #include "server/server_log.h"
 
 ABSL_FLAG(std::string, model_dir, "",
@@ -35,13 +36,13 @@ ABSL_FLAG(std::string, auth_tokens_file, "",
           "File of accepted bearer tokens, one per line (# comments); when set, every "
           "Recommender call needs 'authorization: Bearer <token>' metadata. Health checks "
           "never do.");
-ABSL_FLAG(std::string, scoring, "batched",
+ABSL_FLAG(hrnn::ScoringMode, scoring, hrnn::ScoringMode::kBatched,
           "How GetRecommendations scores the catalogue: batched (concurrent calls share passes "
           "over the item table), single (one SIMD pass per call) or naive (Eigen + "
           "std::partial_sort, the benchmark baseline).");
 ABSL_FLAG(int, scoring_threads, 0, "Threads scoring batched calls (0 = one per CPU core).");
 ABSL_FLAG(int, max_batch, 8, "Most calls scored in one pass over the item table.");
-ABSL_FLAG(std::string, item_table, "fp32",
+ABSL_FLAG(hrnn::ElementType, item_table, hrnn::ElementType::kFloat32,
           "Scoring table precision: fp32, or bf16 (half the memory traffic, slightly less "
           "exact).");
 ABSL_FLAG(absl::Duration, session_timeout, absl::Minutes(30),
@@ -67,7 +68,7 @@ ABSL_FLAG(int, max_concurrent_streams, 256,
 ABSL_FLAG(std::string, state_dir, "",
           "Durable user state: event log in DIR/log, snapshots in DIR/snapshots; restarts "
           "recover every acknowledged event. Empty = state in memory only.");
-ABSL_FLAG(std::string, fsync, "batch",
+ABSL_FLAG(hrnn::FsyncPolicy, fsync, hrnn::FsyncPolicy::kEveryBatch,
           "When accepted events are acknowledged: batch (fdatasync'ed, nothing lost even on "
           "power loss), interval (written; synced every --fsync_interval) or none.");
 ABSL_FLAG(absl::Duration, fsync_interval, absl::Milliseconds(100),

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/serving/recommendation_pipeline.h"
 #include "core/state/event_log.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -148,7 +149,11 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedEventAndRebuildsTheSameStates) {
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    const std::vector<ScoredItem> expected = model->recommender->Recommend(state, now_ms, 10);
+    RecommendationRequest core_request;
+    core_request.now_ms = now_ms;
+    core_request.num_results = 10;
+    const std::vector<ScoredItem> expected =
+        Recommend(model, state, /*known=*/true, core_request, ScoringMode::kSingle).items;
     ASSERT_EQ(response.items_size(), 10) << user;
     for (int i = 0; i < 10; ++i) {
       EXPECT_EQ(response.items(i).item_id(), model->items().id(expected[i].index)) << user;

@@ -162,8 +162,12 @@ TEST_F(RequestHandlersTest, NewUserGetsTheEmptyHistoryPredictionWithDefaultCount
   EXPECT_EQ(response.model_version(), 3);
   EXPECT_EQ(response.recommendation_id().size(), 32u);
   const auto model = handle_.Get();
-  const auto expected =
-      model->recommender->Recommend(model->recommender->NewUserState(), clock_.NowMs(), 25);
+  RecommendationRequest core_request;
+  core_request.now_ms = clock_.NowMs();
+  core_request.num_results = 25;
+  const auto expected = ::hrnn::Recommend(model, model->NewUserState(), /*known=*/false,
+                                          core_request, ScoringMode::kSingle)
+                            .items;
   ASSERT_EQ(expected.size(), 25u);
   for (int i = 0; i < 25; ++i) {
     EXPECT_EQ(response.items(i).item_id(), model->items().id(expected[i].index));
@@ -330,7 +334,7 @@ TEST_F(RequestHandlersTest, NaiveScoringPathGivesTheSameRecommendations) {
   LoadModel();
   Put({Click("fay", "item-3", clock_.NowMs()), Click("fay", "item-8", clock_.NowMs() + 1)});
   const auto fast = Recommend("fay", 50);
-  config_.scoring = "naive";
+  config_.scoring = ScoringMode::kNaive;
   const auto naive = Recommend("fay", 50);
   ASSERT_EQ(naive.items_size(), fast.items_size());
   for (int i = 0; i < fast.items_size(); ++i) {

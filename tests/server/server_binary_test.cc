@@ -68,6 +68,12 @@ TEST(ServerBinaryTest, BadUsageExitsNonZeroWithAOneLineReason) {
 
   ServerProcess bad_value({"--model_dir=x", "--item_table=int3"}, {}, err);
   EXPECT_NE(bad_value.Wait(), 0);
+  file = std::fopen(err.c_str(), "r");
+  ASSERT_NE(file, nullptr);
+  ASSERT_NE(std::fgets(buffer, sizeof(buffer), file), nullptr);
+  std::fclose(file);
+  EXPECT_THAT(std::string(buffer), HasSubstr("item_table"));
+  EXPECT_THAT(std::string(buffer), HasSubstr("\"int3\" is not fp32 or bf16"));
 }
 
 TEST(EnvFlagsTest, EnvironmentComesFirstSoTheCommandLineWins) {

@@ -30,7 +30,6 @@ TEST(ServerConfigTest, EachBadSettingIsNamed) {
       {[](ServerConfig& c) { c.metrics_port = -1; }, "--metrics_port"},
       {[](ServerConfig& c) { c.port = c.metrics_port = 9000; }, "--metrics_port: must differ"},
       {[](ServerConfig& c) { c.host = ""; }, "--host"},
-      {[](ServerConfig& c) { c.item_table = "int4"; }, "--item_table"},
       {[](ServerConfig& c) { c.session_timeout_ms = 0; }, "--session_timeout"},
       {[](ServerConfig& c) { c.session_event_types = {""}; }, "--session_event_types"},
       {[](ServerConfig& c) { c.purchase_event_types = {std::string(65, 'p')}; },
@@ -44,7 +43,6 @@ TEST(ServerConfigTest, EachBadSettingIsNamed) {
       {[](ServerConfig& c) { c.max_future_skew_ms = -1; }, "--max_future_skew"},
       {[](ServerConfig& c) { c.max_message_bytes = 10; }, "--max_message_bytes"},
       {[](ServerConfig& c) { c.max_concurrent_streams = 0; }, "--max_concurrent_streams"},
-      {[](ServerConfig& c) { c.fsync = "sometimes"; }, "--fsync"},
       {[](ServerConfig& c) { c.fsync_interval_ms = 0; }, "--fsync_interval"},
       {[](ServerConfig& c) { c.snapshot_interval_ms = -1; }, "--snapshot_interval"},
       {[](ServerConfig& c) { c.log_retention_ms = -1; }, "--log_retention"},
@@ -58,6 +56,31 @@ TEST(ServerConfigTest, EachBadSettingIsNamed) {
     edit(config);
     EXPECT_THAT(config.Validate(), StatusIs(absl::StatusCode::kInvalidArgument, flag)) << flag;
   }
+}
+
+// The choice settings are enums parsed once, from their flags' spelling: a bad name is refused
+// with the choices listed (absl prefixes the flag's name: "--item_table=int4" ...).
+TEST(ServerConfigTest, ChoiceSettingsParseTheirNamesAndRefuseOthers) {
+  std::string error;
+  ElementType item_table = ElementType::kFloat32;
+  EXPECT_TRUE(AbslParseFlag("bf16", &item_table, &error));
+  EXPECT_EQ(item_table, ElementType::kBfloat16);
+  EXPECT_EQ(AbslUnparseFlag(item_table), "bf16");
+  EXPECT_FALSE(AbslParseFlag("int4", &item_table, &error));
+  EXPECT_EQ(error, "\"int4\" is not fp32 or bf16");
+  FsyncPolicy fsync = FsyncPolicy::kEveryBatch;
+  for (FsyncPolicy policy :
+       {FsyncPolicy::kEveryBatch, FsyncPolicy::kInterval, FsyncPolicy::kNone}) {
+    EXPECT_TRUE(AbslParseFlag(AbslUnparseFlag(policy), &fsync, &error));
+    EXPECT_EQ(fsync, policy);
+  }
+  EXPECT_FALSE(AbslParseFlag("sometimes", &fsync, &error));
+  EXPECT_EQ(error, "\"sometimes\" is not batch, interval or none");
+  ScoringMode scoring = ScoringMode::kBatched;
+  EXPECT_TRUE(AbslParseFlag("naive", &scoring, &error));
+  EXPECT_EQ(scoring, ScoringMode::kNaive);
+  EXPECT_FALSE(AbslParseFlag("fast", &scoring, &error));
+  EXPECT_EQ(error, "\"fast\" is not batched, single or naive");
 }
 
 }  // namespace

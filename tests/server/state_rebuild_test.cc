@@ -51,7 +51,7 @@ class StateRebuildTest : public ::testing::Test {
     config_.port = 0;
     config_.metrics_port = 0;
     config_.model_poll_interval_ms = 50;
-    config_.fsync = "none";
+    config_.fsync = FsyncPolicy::kNone;
     testing::WriteRandomModel(config_.model_dir, 1);
   }
 

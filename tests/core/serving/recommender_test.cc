@@ -170,33 +170,6 @@ TEST_P(RecommenderTest, QueryStateIsLiveSessionOrSessionStartPrediction) {
   ExpectAllNear(query, expected, 1e-4f, 1e-4f);
 }
 
-TEST_P(RecommenderTest, RecommendRanksReferenceScoresAndHonoursExclusions) {
-  UserState state = recommender_->NewUserState();
-  Apply(state, 10, kT0);
-  Apply(state, 20, kT0 + kMinute);
-  std::vector<float> scores(300);
-  reference_->Score(state.session.data(), scores.data());
-  std::vector<int> order(300);
-  for (int i = 0; i < 300; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return scores[a] > scores[b]; });
-
-  const std::vector<ScoredItem> top = recommender_->Recommend(state, kT0 + kMinute, 5);
-  ASSERT_EQ(top.size(), 5u);
-  for (int j = 0; j < 5; ++j) {
-    EXPECT_EQ(top[j].index, order[j]) << "rank " << j;
-    EXPECT_NEAR(top[j].score, scores[order[j]], 1e-4f);
-  }
-  ItemExclusions exclusions;
-  exclusions.Add(order[0]);
-  exclusions.Add(order[2]);
-  const std::vector<ScoredItem> filtered =
-      recommender_->Recommend(state, kT0 + kMinute, 3, exclusions);
-  ASSERT_EQ(filtered.size(), 3u);
-  EXPECT_EQ(filtered[0].index, order[1]);
-  EXPECT_EQ(filtered[1].index, order[3]);
-  EXPECT_EQ(filtered[2].index, order[4]);
-}
-
 TEST_P(RecommenderTest, RankOrdersCandidatesByScore) {
   UserState state = recommender_->NewUserState();
   Apply(state, 42, kT0);

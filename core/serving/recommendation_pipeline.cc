@@ -1,0 +1,159 @@
+#include "core/serving/recommendation_pipeline.h"
+
+#include <cassert>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
+namespace hrnn {
+namespace {
+
+AnswerState AnswerStateOf(bool known, bool session_live) {
+  if (!known) return AnswerState::kNewUser;
+  return session_live ? AnswerState::kSession : AnswerState::kUser;
+}
+
+// The exclusions `filter` asks for, over `unavailable` (may be null).
+ItemExclusions FilterExclusions(const UserState& state, bool session_live, const ItemFilter& filter,
+                                const ItemAvailability::Mask* unavailable) {
+  ItemExclusions exclusions(unavailable);
+  if ((filter.exclude_session_items || filter.exclude_user_history) && session_live) {
+    for (int32_t item : state.session_items) exclusions.Add(item);
+  }
+  if (filter.exclude_user_history) {
+    for (int32_t item : state.user_items) exclusions.Add(item);
+  }
+  if (filter.exclude_purchased) {
+    for (int32_t item : state.purchased_items) exclusions.Add(item);
+  }
+  for (int64_t item : filter.exclude_items) exclusions.Add(item);
+  exclusions.Finalize();
+  return exclusions;
+}
+
+// The candidates in order, without duplicates and without excluded items.
+std::vector<int64_t> Candidates(absl::Span<const int64_t> items, const ItemExclusions& exclusions) {
+  std::vector<int64_t> candidates;
+  candidates.reserve(items.size());
+  absl::flat_hash_set<int64_t> seen;
+  for (int64_t item : items) {
+    if (!exclusions.Contains(item) && seen.insert(item).second) candidates.push_back(item);
+  }
+  return candidates;
+}
+
+}  // namespace
+
+absl::string_view ScoringModeName(ScoringMode mode) {
+  switch (mode) {
+    case ScoringMode::kBatched:
+      return "batched";
+    case ScoringMode::kSingle:
+      return "single";
+    case ScoringMode::kNaive:
+      return "naive";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<ScoringMode> ParseScoringMode(absl::string_view name) {
+  for (ScoringMode mode : {ScoringMode::kBatched, ScoringMode::kSingle, ScoringMode::kNaive}) {
+    if (name == ScoringModeName(mode)) return mode;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is not batched, single or naive"));
+}
+
+absl::string_view AnswerStateName(AnswerState state) {
+  switch (state) {
+    case AnswerState::kNewUser:
+      return "new_user";
+    case AnswerState::kSession:
+      return "session";
+    case AnswerState::kUser:
+      return "user";
+  }
+  return "unknown";
+}
+
+PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel> model,
+                                             const UserState& state, bool known,
+                                             const RecommendationRequest& request,
+                                             ScoringMode mode) {
+  const Recommender& recommender = *model->recommender;
+  const bool session_live = recommender.SessionLive(state, request.now_ms, request.session_id);
+  PreparedRecommendation prepared;
+  prepared.answer_state = AnswerStateOf(known, session_live);
+  CataloguePass& pass = prepared.pass;
+  pass.num_results = request.num_results;
+  pass.mode = mode;
+  pass.unavailable = model->availability->Snapshot();
+  pass.exclusions = FilterExclusions(state, session_live, request.filter, pass.unavailable.get());
+  if (request.filter.include_items.has_value()) {
+    // Only the listed items (those in the catalogue): score them directly, no catalogue pass.
+    std::vector<int64_t> listed;
+    for (int64_t item : *request.filter.include_items) {
+      if (item >= 0 && item < model->network->num_items()) listed.push_back(item);
+    }
+    absl::StatusOr<std::vector<ScoredItem>> ranked = recommender.Rank(
+        state, request.now_ms, Candidates(listed, pass.exclusions), request.session_id);
+    assert(ranked.ok());  // Every index is in range.
+    std::vector<ScoredItem> top = *std::move(ranked);
+    if (static_cast<int>(top.size()) > request.num_results) top.resize(request.num_results);
+    prepared.items = std::move(top);
+    return prepared;
+  }
+  pass.query.resize(model->network->hidden_size());
+  recommender.QueryState(state, request.now_ms, request.session_id, pass.query.data());
+  pass.model = std::move(model);
+  return prepared;
+}
+
+std::vector<ScoredItem> FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores) {
+  return pass.mode == ScoringMode::kNaive
+             ? TopKReference(scores, pass.num_results, std::move(pass.exclusions))
+             : TopK(scores, pass.num_results, std::move(pass.exclusions));
+}
+
+void ScoreCatalogue(const CataloguePass& pass, absl::Span<float> scores) {
+  const HrnnNetwork& network = *pass.model->network;
+  if (pass.mode == ScoringMode::kNaive) {
+    network.ScoreNaive(pass.query.data(), scores.data());
+  } else {
+    network.Score(pass.query.data(), scores.data());
+  }
+}
+
+Recommendation Recommend(std::shared_ptr<const ServingModel> model, const UserState& state,
+                         bool known, const RecommendationRequest& request, ScoringMode mode) {
+  PreparedRecommendation prepared =
+      PrepareRecommendation(std::move(model), state, known, request, mode);
+  Recommendation result;
+  result.answer_state = prepared.answer_state;
+  if (prepared.items.has_value()) {
+    result.items = *std::move(prepared.items);
+    return result;
+  }
+  std::vector<float> scores(prepared.pass.model->network->num_items());
+  ScoreCatalogue(prepared.pass, absl::MakeSpan(scores));
+  result.items = FinishRecommendation(prepared.pass, scores);
+  return result;
+}
+
+absl::StatusOr<Recommendation> RankCandidates(const ServingModel& model, const UserState& state,
+                                              bool known, const RecommendationRequest& request,
+                                              absl::Span<const int64_t> candidates) {
+  const Recommender& recommender = *model.recommender;
+  const bool session_live = recommender.SessionLive(state, request.now_ms, request.session_id);
+  const ItemExclusions exclusions =
+      FilterExclusions(state, session_live, request.filter, /*unavailable=*/nullptr);
+  Recommendation result;
+  result.answer_state = AnswerStateOf(known, session_live);
+  absl::StatusOr<std::vector<ScoredItem>> ranked = recommender.Rank(
+      state, request.now_ms, Candidates(candidates, exclusions), request.session_id);
+  if (!ranked.ok()) return ranked.status();
+  result.items = *std::move(ranked);
+  return result;
+}
+
+}  // namespace hrnn

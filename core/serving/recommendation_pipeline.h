@@ -1,0 +1,124 @@
+// The recommendation pipeline (DESIGN §6): the one path from a user's state and a request to
+// ranked items — the query vector for the state at the request's time, the exclusions the
+// request's filter asks for plus the catalogue's availability, a pass over the item table and
+// the top-k. The server maps its proto to a RecommendationRequest, calls Recommend() (or
+// PrepareRecommendation(), a shared batched pass, then FinishRecommendation()) and maps the
+// items back; tests and tools call the same functions. Stateless functions of their arguments:
+// safe to call concurrently, each call with its own copy of the user's state.
+#ifndef HRNN_CORE_SERVING_RECOMMENDATION_PIPELINE_H_
+#define HRNN_CORE_SERVING_RECOMMENDATION_PIPELINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "core/kernels/top_k.h"
+#include "core/serving/serving_model.h"
+#include "core/state/user_state.h"
+
+namespace hrnn {
+
+// How the catalogue is scored. kBatched: concurrent calls share passes over the item table (the
+// server's ScoringBatcher), SIMD kernels and the heap top-k; kSingle: one SIMD pass per call;
+// kNaive: one Eigen pass per call and std::partial_sort (the benchmarks' baseline).
+enum class ScoringMode { kBatched, kSingle, kNaive };
+
+// "batched", "single", "naive".
+absl::string_view ScoringModeName(ScoringMode mode);
+// The mode named `name`. Errors: InvalidArgument quoting the name and listing the choices.
+absl::StatusOr<ScoringMode> ParseScoringMode(absl::string_view name);
+
+// What a request leaves out of (or restricts) the candidates, in model item indices.
+struct ItemFilter {
+  // The live session's items. Default: false.
+  bool exclude_session_items = false;
+  // Every item the user clicked (the recent-items ring and the live session). Default: false.
+  bool exclude_user_history = false;
+  // The items the user bought. Default: false.
+  bool exclude_purchased = false;
+  // Extra items to leave out. Default: none.
+  std::vector<int64_t> exclude_items;
+  // When set, only these items are candidates (in this order for equal scores; duplicates
+  // count once; indices outside the catalogue are ignored) and they are scored directly,
+  // without a catalogue pass; an empty list yields no items. Default: unset (the whole
+  // catalogue).
+  std::optional<std::vector<int64_t>> include_items;
+};
+
+struct RecommendationRequest {
+  // The request's time (ms since the epoch): decides whether the open session is still live.
+  int64_t now_ms = 0;
+  // The caller's session id; "" = whatever session is open.
+  std::string session_id;
+  // How many items to return. REQUIRES: >= 1.
+  int num_results = 25;
+  ItemFilter filter;
+};
+
+// Which of the user's states answered (the response's `state` field): no usable state, the live
+// session's vector, or the session-start prediction from the user vector.
+enum class AnswerState { kNewUser, kSession, kUser };
+// "new_user", "session", "user".
+absl::string_view AnswerStateName(AnswerState state);
+
+// A GetRecommendations call that still needs its pass over the item table.
+struct CataloguePass {
+  std::shared_ptr<const ServingModel> model;
+  std::vector<float> query;  // model->network->hidden_size() floats.
+  int num_results = 0;
+  ScoringMode mode = ScoringMode::kBatched;
+  std::shared_ptr<const ItemAvailability::Mask> unavailable;  // Keeps `exclusions`' mask alive.
+  ItemExclusions exclusions;
+};
+
+struct PreparedRecommendation {
+  AnswerState answer_state = AnswerState::kNewUser;
+  // Set when the answer needed no catalogue pass (an include list): the items, best first.
+  std::optional<std::vector<ScoredItem>> items;
+  // Otherwise, the pass still to do (then FinishRecommendation).
+  CataloguePass pass;
+};
+
+// The first half of the pipeline: the query vector and the exclusions for `state` (a usable
+// state of `model`, or model->NewUserState() for a user without one; `known` says which).
+// REQUIRES: model != nullptr, model->Owns(state) or a new state of it, request.num_results >= 1.
+PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel> model,
+                                             const UserState& state, bool known,
+                                             const RecommendationRequest& request,
+                                             ScoringMode mode);
+
+// The second half: the top items from `scores` (every item's score for pass.query), best first.
+// REQUIRES: scores.size() == pass.model->network->num_items().
+std::vector<ScoredItem> FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores);
+
+// Scores the catalogue for `pass` with one pass of its own (kNaive: Eigen; otherwise the SIMD
+// kernels) into `scores` (num_items() floats).
+void ScoreCatalogue(const CataloguePass& pass, absl::Span<float> scores);
+
+struct Recommendation {
+  AnswerState answer_state = AnswerState::kNewUser;
+  std::vector<ScoredItem> items;  // Best first.
+};
+
+// The whole pipeline with one catalogue pass of its own (kBatched scores as kSingle here).
+// REQUIRES: as PrepareRecommendation.
+Recommendation Recommend(std::shared_ptr<const ServingModel> model, const UserState& state,
+                         bool known, const RecommendationRequest& request, ScoringMode mode);
+
+// GetPersonalizedRanking: `candidates` (model indices, in the caller's order) less what the
+// filter excludes — availability does not remove them: the caller asked about these items —
+// scored for the user and ordered best first (equal scores keep their order; NaN last).
+// `request.num_results` and `request.filter.include_items` are ignored. Errors: InvalidArgument
+// naming "items" when an index is outside the catalogue.
+absl::StatusOr<Recommendation> RankCandidates(const ServingModel& model, const UserState& state,
+                                              bool known, const RecommendationRequest& request,
+                                              absl::Span<const int64_t> candidates);
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_SERVING_RECOMMENDATION_PIPELINE_H_
