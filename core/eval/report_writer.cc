@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "core/eval/report_chart.h"
 #include "core/base/status_macros.h"
+#include "core/eval/report_chart.h"
 #include "nlohmann/json.hpp"
 
 namespace hrnn {

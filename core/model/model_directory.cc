@@ -146,8 +146,7 @@ absl::Status WriteVersionFiles(const Model& model, const std::string& dir) {
     if (absl::Status s = WriteFileSynced((fs::path(dir) / name).string(), *content); !s.ok()) {
       return s;
     }
-    digests[name] =
-        FileDigest{Sha256Hex(*content), static_cast<int64_t>(content->size())};
+    digests[name] = FileDigest{Sha256Hex(*content), static_cast<int64_t>(content->size())};
   }
   // config.json last: its presence marks the directory complete.
   if (absl::Status s = WriteFileSynced((fs::path(dir) / kConfigFileName).string(),

@@ -16,9 +16,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/base/sha256.h"
+#include "core/base/status_macros.h"
 #include "core/state/event_record.h"
 #include "core/state/internal/file_io.h"
-#include "core/base/status_macros.h"
 
 namespace hrnn {
 namespace {

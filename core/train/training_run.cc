@@ -8,11 +8,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/base/status_macros.h"
 #include "core/data/split.h"
 #include "core/eval/next_item_evaluator.h"
 #include "core/model/hrnn_network.h"
 #include "core/model/model_directory.h"
-#include "core/base/status_macros.h"
 
 namespace hrnn {
 namespace {

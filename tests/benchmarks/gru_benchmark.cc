@@ -7,9 +7,9 @@
 
 #include "Eigen/Core"
 #include "benchmark/benchmark.h"
+#include "core/kernels/simd_level.h"
 #include "core/model/gru_cell.h"
 #include "core/model/hrnn_network.h"
-#include "core/kernels/simd_level.h"
 
 namespace hrnn {
 namespace {
