@@ -15,7 +15,9 @@ PACKAGES=(
   openssl              # the TLS tests make their certificates
   libgtest-dev libgmock-dev
   libbenchmark-dev
-  clang                # the libFuzzer smoke run in scripts/test.sh (scripts/fuzz.sh)
+  clang                # the libFuzzer smoke run (scripts/fuzz.sh), the thread-safety check
+  clang-format         # the format check (scripts/format_check.sh)
+  python3              # scripts/lib/clang_commands.py (thread-safety check)
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test: the normal build (with a smoke run of each benchmark),
-# the deployment checks (3 replicas behind nginx, manifests, the Python client, the Docker
+# Sets up, builds and runs every test: the format check (clang-format), the normal build, clang's
+# thread-safety analysis over core/ and server/, the unit and integration tests (with a smoke run
+# of each benchmark), the deployment checks (3 replicas behind nginx, manifests, the Python client, the Docker
 # image), an AddressSanitizer + UndefinedBehaviorSanitizer build of the tests, a 20-second
 # smoke run of each libFuzzer target (scripts/fuzz.sh, clang), and a ThreadSanitizer build of
 # the server tests (integration tests with concurrent clients).
@@ -12,9 +13,15 @@ cd "$(dirname "$0")/.."
 JOBS="${JOBS:-$(nproc)}"
 bash scripts/setup.sh
 
+echo "== format check (clang-format --dry-run -Werror over every C++ file of ours)"
+bash scripts/format_check.sh
+
 echo "== build (RelWithDebInfo)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$JOBS"
+
+echo "== thread-safety check (clang -fsyntax-only -Wthread-safety -Werror over core/, server/)"
+JOBS="$JOBS" bash scripts/thread_safety_check.sh build
 
 echo "== tests"
 (cd build && ctest --output-on-failure -j "$JOBS")

@@ -9,10 +9,10 @@ DurabilityWaiter::DurabilityWaiter(const RequestHandlers* handlers)
 
 DurabilityWaiter::~DurabilityWaiter() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
   }
-  ready_.notify_all();
+  ready_.SignalAll();
   thread_.join();
 }
 
@@ -22,18 +22,18 @@ void DurabilityWaiter::WhenDurable(uint64_t seq, std::function<void(absl::Status
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     waiting_.emplace_back(seq, std::move(done));
   }
-  ready_.notify_one();
+  ready_.Signal();
 }
 
 void DurabilityWaiter::Work() {
   std::vector<std::pair<uint64_t, std::function<void(absl::Status)>>> batch;
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
+      MutexLock lock(&mutex_);
+      while (!stopping_ && waiting_.empty()) ready_.Wait(&mutex_);
       if (waiting_.empty()) return;  // Stopping and drained.
       batch.swap(waiting_);
     }

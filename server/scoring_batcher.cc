@@ -17,19 +17,19 @@ ScoringBatcher::ScoringBatcher(int threads, int max_batch, std::function<void(in
 
 ScoringBatcher::~ScoringBatcher() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
   }
-  ready_.notify_all();
+  ready_.SignalAll();
   for (std::thread& worker : workers_) worker.join();
 }
 
 void ScoringBatcher::Submit(Job job) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     queue_.push_back(std::move(job));
   }
-  ready_.notify_one();
+  ready_.Signal();
 }
 
 void ScoringBatcher::Work() {
@@ -37,13 +37,13 @@ void ScoringBatcher::Work() {
     std::shared_ptr<Pass> pass;
     int part = 0;
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !parts_.empty() || !queue_.empty(); });
+      MutexLock lock(&mutex_);
+      while (!stopping_ && parts_.empty() && queue_.empty()) ready_.Wait(&mutex_);
       if (!parts_.empty()) {  // Help with a pass in progress first: it is someone's latency.
         std::tie(pass, part) = std::move(parts_.front());
         parts_.pop_front();
       } else if (!queue_.empty()) {
-        pass = StartPass(lock);
+        pass = StartPass();
         if (pass == nullptr) continue;
       } else {
         return;  // Stopping and drained.
@@ -53,8 +53,7 @@ void ScoringBatcher::Work() {
   }
 }
 
-std::shared_ptr<ScoringBatcher::Pass> ScoringBatcher::StartPass(
-    std::unique_lock<std::mutex>& lock) {
+std::shared_ptr<ScoringBatcher::Pass> ScoringBatcher::StartPass() {
   auto pass = std::make_shared<Pass>();
   // The front call and the calls behind it on the same model, up to max_batch.
   const ServingModel* model = queue_.front().model.get();
@@ -67,7 +66,7 @@ std::shared_ptr<ScoringBatcher::Pass> ScoringBatcher::StartPass(
       ++it;
     }
   }
-  lock.unlock();
+  mutex_.Unlock();
   // Calls nobody waits for any more are answered without scoring.
   const auto now = std::chrono::system_clock::now();
   auto live_end = std::partition(pass->jobs.begin(), pass->jobs.end(),
@@ -77,7 +76,7 @@ std::shared_ptr<ScoringBatcher::Pass> ScoringBatcher::StartPass(
   }
   pass->jobs.erase(live_end, pass->jobs.end());
   if (pass->jobs.empty()) {
-    lock.lock();
+    mutex_.Lock();
     return nullptr;
   }
   const int64_t n = pass->jobs.front().model->network->num_items();
@@ -91,9 +90,9 @@ std::shared_ptr<ScoringBatcher::Pass> ScoringBatcher::StartPass(
   pass->num_parts = static_cast<int>(
       std::clamp<int64_t>(n / kMinItemsPerPart, 1, static_cast<int64_t>(threads_)));
   pass->remaining = pass->num_parts;
-  lock.lock();
+  mutex_.Lock();
   for (int part = 1; part < pass->num_parts; ++part) parts_.emplace_back(pass, part);
-  if (pass->num_parts > 1) ready_.notify_all();
+  if (pass->num_parts > 1) ready_.SignalAll();
   return pass;  // The caller runs part 0.
 }
 

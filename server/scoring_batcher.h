@@ -6,23 +6,24 @@
 // call on an idle server is scored by every core at once and batching never adds latency when
 // nothing is queued. Calls whose deadline has passed while queued are answered without
 // scoring, so an overloaded server sheds work instead of scoring answers nobody waits for.
-// Thread-safe. Uses std::mutex/std::condition_variable (visible to the TSan build).
+// Thread-safe; the queue and the pass parts are guarded by one Mutex (core/base/mutex.h),
+// checked by clang's -Wthread-safety.
 #ifndef HRNN_SERVER_SCORING_BATCHER_H_
 #define HRNN_SERVER_SCORING_BATCHER_H_
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "core/base/mutex.h"
 #include "core/serving/serving_model.h"
 
 namespace hrnn {
@@ -46,7 +47,7 @@ class ScoringBatcher {
   ScoringBatcher(const ScoringBatcher&) = delete;
   ScoringBatcher& operator=(const ScoringBatcher&) = delete;
 
-  void Submit(Job job);
+  void Submit(Job job) ABSL_LOCKS_EXCLUDED(mutex_);
 
  private:
   // One pass over the item table for a batch of calls, in num_parts slices.
@@ -59,22 +60,23 @@ class ScoringBatcher {
     std::atomic<int> remaining{0};  // Parts not finished; the last one completes the calls.
   };
 
-  void Work();
+  void Work() ABSL_LOCKS_EXCLUDED(mutex_);
   // Takes the next batch off the queue and queues its parts 1..num_parts-1; returns it (the
-  // caller runs part 0), or null when every call had expired. REQUIRES: `lock` holds mutex_
-  // and the queue is not empty; holds it again on return.
-  std::shared_ptr<Pass> StartPass(std::unique_lock<std::mutex>& lock);
+  // caller runs part 0), or null when every call had expired. Releases mutex_ while it
+  // answers expired calls and allocates the scores, and holds it again on return.
+  // REQUIRES: the queue is not empty.
+  std::shared_ptr<Pass> StartPass() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Scores one part; the last part of a pass finishes its calls.
   void RunPart(Pass& pass, int part);
 
   const int max_batch_;
   const int threads_;
   const std::function<void(int)> on_batch_;
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<Job> queue_;                                    // Guarded by mutex_.
-  std::deque<std::pair<std::shared_ptr<Pass>, int>> parts_;  // Guarded by mutex_.
-  bool stopping_ = false;                                    // Guarded by mutex_.
+  Mutex mutex_;
+  CondVar ready_;  // Signalled when a call, a part or stopping_ arrives.
+  std::deque<Job> queue_ ABSL_GUARDED_BY(mutex_);
+  std::deque<std::pair<std::shared_ptr<Pass>, int>> parts_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> workers_;
 };
 

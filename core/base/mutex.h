@@ -1,14 +1,16 @@
-// Mutex and MutexLock for the serving path's shared state (state store, availability, model
-// handle). In normal builds Mutex is absl::Mutex. In the ThreadSanitizer build (HRNN_TSAN) it is
-// a std::mutex with the same thread-safety annotations: Debian's libabsl is not built with TSan,
-// so absl::Mutex's synchronisation is invisible to it and every guarded access would be reported
-// as a race. Mutex is thread-safe; MutexLock is a scoped lock, as absl::MutexLock.
+// Mutex, MutexLock and CondVar for the serving path's shared state (state store, availability,
+// model handle, scoring batcher, durability waiter). In normal builds they are absl::Mutex and
+// absl::CondVar. In the ThreadSanitizer build (HRNN_TSAN) they are std::mutex and
+// std::condition_variable with the same thread-safety annotations: Debian's libabsl is not built
+// with TSan, so absl's synchronisation is invisible to it and every guarded access would be
+// reported as a race. Mutex and CondVar are thread-safe; MutexLock is a scoped lock.
 #ifndef HRNN_CORE_BASE_MUTEX_H_
 #define HRNN_CORE_BASE_MUTEX_H_
 
 #include "absl/base/thread_annotations.h"
 
 #if defined(HRNN_TSAN)
+#include <condition_variable>
 #include <mutex>
 #else
 #include "absl/synchronization/mutex.h"
@@ -21,12 +23,31 @@ class ABSL_LOCKABLE Mutex {
  public:
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mutex_.lock(); }
   void Unlock() ABSL_UNLOCK_FUNCTION() { mutex_.unlock(); }
+  std::mutex& native() { return mutex_; }
 
  private:
   std::mutex mutex_;
 };
+
+// absl::CondVar's interface over std::condition_variable.
+class CondVar {
+ public:
+  // Atomically releases `mutex`, waits for a Signal (or a spurious wake-up) and reacquires it.
+  // REQUIRES: `mutex` is held by this thread.
+  void Wait(Mutex* mutex) {
+    std::unique_lock<std::mutex> lock(mutex->native(), std::adopt_lock);
+    ready_.wait(lock);
+    lock.release();  // Still held: the caller's lock owns it.
+  }
+  void Signal() { ready_.notify_one(); }
+  void SignalAll() { ready_.notify_all(); }
+
+ private:
+  std::condition_variable ready_;
+};
 #else
 using Mutex = absl::Mutex;
+using CondVar = absl::CondVar;
 #endif
 
 class ABSL_SCOPED_LOCKABLE MutexLock {
