@@ -204,6 +204,25 @@ TEST_F(CliTest, BadUsageExitsTwoWithOneLine) {
   EXPECT_TRUE(server_.calls().empty());
 }
 
+TEST_F(CliTest, OverLongUserIdsFailBeforeAnyCallNamingTheFlag) {
+  // Over the 4096 bytes any server accepts; then 2,500 '%' escaped to 7,500 bytes of metadata.
+  for (const std::string& user : {std::string(4097, 'u'), std::string(2500, '%')}) {
+    for (const std::string command :
+         {"recommend", "rank --items=a", "event --item=i", "delete-user"}) {
+      const CliResult result = Run(command + " --user=" + user);
+      EXPECT_EQ(result.exit_code, 2) << command << " " << user.size();
+      EXPECT_THAT(result.err, StartsWith("hrnn-cli: --user is ")) << command;
+      EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+    }
+  }
+  EXPECT_TRUE(server_.calls().empty());
+  // 4096 bytes is still sent.
+  const CliResult longest = Run("delete-user --user=" + std::string(4096, 'u'));
+  EXPECT_EQ(longest.exit_code, 0) << longest.err;
+  ASSERT_EQ(server_.calls().size(), 1);
+  EXPECT_EQ(server_.calls().back().user_id_md, std::string(4096, 'u'));
+}
+
 TEST_F(CliTest, HelpDocumentsEveryCommand) {
   const CliResult result = Run("--help", /*with_target=*/false);
   for (const char* command : {"recommend", "rank", "event", "replay", "model-info", "health",
