@@ -14,9 +14,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -26,6 +24,7 @@
 #include "client/recommender_client.h"
 #include "client/response_format.h"
 #include "client/routing_metadata.h"
+#include "client/tools/flags_usage.h"
 
 // Every command.
 ABSL_FLAG(std::string, target, "", "Server address HOST:PORT (any gRPC target). Required.");
@@ -338,12 +337,7 @@ int PutItems(RecommenderClient& client) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "cli_main");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
+  hrnn::client::ShowFlagsFrom("cli_main");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
 
   if (positional.size() < 2) return UsageError("missing COMMAND");

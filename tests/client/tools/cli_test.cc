@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_recommender_server.h"
@@ -16,6 +18,7 @@ namespace {
 
 using ::hrnn::testing::FakeRecommenderServer;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct CliResult {
@@ -228,6 +231,13 @@ TEST_F(CliTest, HelpDocumentsEveryCommand) {
   for (const char* command : {"recommend", "rank", "event", "replay", "model-info", "health",
                               "delete-user", "put-items", "--stream_deadline", "--json"}) {
     EXPECT_THAT(result.out + result.err, HasSubstr(command));
+  }
+  // The flags are listed by their path in the source tree, not the build machine's.
+  absl::string_view source_dir = __FILE__;
+  ASSERT_TRUE(absl::ConsumeSuffix(&source_dir, "tests/client/tools/cli_test.cc")) << source_dir;
+  EXPECT_THAT(result.out + result.err, HasSubstr("Flags from client/tools/cli_main.cc:"));
+  if (!source_dir.empty()) {
+    EXPECT_THAT(result.out + result.err, Not(HasSubstr(std::string(source_dir))));
   }
 }
 
