@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "server/status_conversion.h"
 
 namespace hrnn {
@@ -16,14 +20,47 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Parses `wire` into `message`. Errors: InvalidArgument naming `method` and `what` was parsed.
+template <typename Message>
+absl::Status Parse(const char* method, absl::string_view what, const grpc::ByteBuffer& wire,
+                   Message* message) {
+  grpc::ByteBuffer copy(wire);  // Deserialize consumes its buffer; the copy shares the slices.
+  if (grpc::SerializationTraits<Message>::Deserialize(&copy, message).ok()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(method, ": ", what, " could not be parsed as ",
+                                                 Message::descriptor()->full_name()));
+}
+
+// Writes `message`'s wire form to `wire`. Errors: Internal (a message over protobuf's 2 GiB).
+template <typename Message>
+absl::Status Serialize(const char* method, const Message& message, grpc::ByteBuffer* wire) {
+  bool own_buffer = false;
+  const grpc::Status status =
+      grpc::SerializationTraits<Message>::Serialize(message, wire, &own_buffer);
+  if (status.ok()) return absl::OkStatus();
+  return absl::InternalError(
+      absl::StrCat(method, ": the response could not be serialized: ", status.error_message()));
+}
+
+// One unary call's parsed request and typed response, kept alive until the call finishes.
+template <typename Request, typename Response>
+struct UnaryCall {
+  Request request;
+  Response response;
+};
+
 }  // namespace
 
-class RecommenderService::EventStreamReactor final : public grpc::ServerReadReactor<v1::Event> {
+class RecommenderService::EventStreamReactor final
+    : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  EventStreamReactor(RecommenderService* service, v1::PutEventsResponse* response)
-      : service_(*service), response_(*response), start_(std::chrono::steady_clock::now()) {
+  EventStreamReactor(RecommenderService* service, grpc::ByteBuffer* wire_response)
+      : service_(*service),
+        wire_response_(*wire_response),
+        start_(std::chrono::steady_clock::now()) {
     if (service_.metrics_ != nullptr) service_.metrics_->StreamOpened();
-    StartRead(&event_);
+    StartRead(&wire_event_);
   }
 
   void OnReadDone(bool ok) override {
@@ -33,6 +70,14 @@ class RecommenderService::EventStreamReactor final : public grpc::ServerReadReac
       } else {
         service_.waiter_->WhenDurable(wait_seq_, [this](absl::Status s) { FinishWith(s); });
       }
+      return;
+    }
+    event_.Clear();
+    const absl::Status parsed =
+        Parse("StreamEvents", absl::StrCat("event ", index_), wire_event_, &event_);
+    wire_event_.Clear();
+    if (!parsed.ok()) {
+      FinishWith(parsed);
       return;
     }
     absl::StatusOr<uint64_t> seq =
@@ -45,7 +90,7 @@ class RecommenderService::EventStreamReactor final : public grpc::ServerReadReac
     if (response_.rejected_size() > kMaxReportedStreamRejections) {
       response_.mutable_rejected()->RemoveLast();
     }
-    StartRead(&event_);
+    StartRead(&wire_event_);
   }
 
   void OnDone() override {
@@ -60,12 +105,15 @@ class RecommenderService::EventStreamReactor final : public grpc::ServerReadReac
  private:
   void FinishWith(absl::Status status) {
     status_ = std::move(status);
+    if (status_.ok()) status_ = Serialize("StreamEvents", response_, &wire_response_);
     Finish(ToGrpcStatus(status_));
   }
 
   RecommenderService& service_;
-  v1::PutEventsResponse& response_;
+  grpc::ByteBuffer& wire_response_;
   const std::chrono::steady_clock::time_point start_;
+  v1::PutEventsResponse response_;
+  grpc::ByteBuffer wire_event_;
   v1::Event event_;
   int index_ = 0;
   uint64_t wait_seq_ = 0;  // The highest log seq of the events applied.
@@ -85,11 +133,16 @@ RecommenderService::RecommenderService(const RequestHandlers* handlers, ServerMe
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RecommenderService::RunUnary(
-    grpc::CallbackServerContext* context, const char* method, const Request* request,
-    Response* response, absl::Status (RequestHandlers::*handler)(const Request&, Response*) const) {
+    grpc::CallbackServerContext* context, const char* method, const grpc::ByteBuffer* wire_request,
+    grpc::ByteBuffer* wire_response,
+    absl::Status (RequestHandlers::*handler)(const Request&, Response*) const) {
   const auto start = std::chrono::steady_clock::now();
+  Request request;
+  Response response;
   absl::Status status = Authenticate(*context);
-  if (status.ok()) status = (handlers_.*handler)(*request, response);
+  if (status.ok()) status = Parse(method, "the request", *wire_request, &request);
+  if (status.ok()) status = (handlers_.*handler)(request, &response);
+  if (status.ok()) status = Serialize(method, response, wire_response);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   if (metrics_ != nullptr) metrics_->RecordRequest(method, status.code(), SecondsSince(start));
@@ -97,20 +150,26 @@ grpc::ServerUnaryReactor* RecommenderService::RunUnary(
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
-    grpc::CallbackServerContext* context, const v1::GetRecommendationsRequest* request,
-    v1::GetRecommendationsResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* wire_request,
+    grpc::ByteBuffer* wire_response) {
   if (batcher_ == nullptr) {
-    return RunUnary(context, "GetRecommendations", request, response,
+    return RunUnary(context, "GetRecommendations", wire_request, wire_response,
                     &RequestHandlers::GetRecommendations);
   }
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto call =
+      std::make_shared<UnaryCall<v1::GetRecommendationsRequest, v1::GetRecommendationsResponse>>();
   absl::Status status = Authenticate(*context);
+  if (status.ok()) {
+    status = Parse("GetRecommendations", "the request", *wire_request, &call->request);
+  }
   absl::StatusOr<std::optional<CataloguePass>> prepared =
-      status.ok() ? handlers_.PrepareRecommendations(*request, response)
+      status.ok() ? handlers_.PrepareRecommendations(call->request, &call->response)
                   : absl::StatusOr<std::optional<CataloguePass>>(status);
   if (!prepared.ok() || !prepared->has_value()) {
     status = prepared.status();
+    if (status.ok()) status = Serialize("GetRecommendations", call->response, wire_response);
     reactor->Finish(ToGrpcStatus(status));
     if (metrics_ != nullptr) {
       metrics_->RecordRequest("GetRecommendations", status.code(), SecondsSince(start));
@@ -123,11 +182,12 @@ grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
   job.model = pending->model;
   job.query = std::move(pending->query);
   job.deadline = context->deadline();
-  job.done = [this, reactor, response, pending, start](absl::Status scored,
-                                                       absl::Span<const float> scores) {
+  job.done = [this, reactor, call, wire_response, pending, start](absl::Status scored,
+                                                                  absl::Span<const float> scores) {
     if (scored.ok()) {
-      handlers_.CompleteRecommendations(*pending, scores, response);
+      handlers_.CompleteRecommendations(*pending, scores, &call->response);
       if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
+      scored = Serialize("GetRecommendations", call->response, wire_response);
     }
     reactor->Finish(ToGrpcStatus(scored));
     if (metrics_ != nullptr) {
@@ -139,22 +199,22 @@ grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetPersonalizedRanking(
-    grpc::CallbackServerContext* context, const v1::GetPersonalizedRankingRequest* request,
-    v1::GetPersonalizedRankingResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
   return RunUnary(context, "GetPersonalizedRanking", request, response,
                   &RequestHandlers::GetPersonalizedRanking);
 }
 
 grpc::ServerUnaryReactor* RecommenderService::PutEvents(grpc::CallbackServerContext* context,
-                                                        const v1::PutEventsRequest* request,
-                                                        v1::PutEventsResponse* response) {
+                                                        const grpc::ByteBuffer* request,
+                                                        grpc::ByteBuffer* response) {
   return RunDurable(context, "PutEvents", request, response, &RequestHandlers::ApplyEvents);
 }
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RecommenderService::RunDurable(
-    grpc::CallbackServerContext* context, const char* method, const Request* request,
-    Response* response,
+    grpc::CallbackServerContext* context, const char* method, const grpc::ByteBuffer* wire_request,
+    grpc::ByteBuffer* wire_response,
     absl::StatusOr<uint64_t> (RequestHandlers::*handler)(const Request&, Response*) const) {
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -162,12 +222,20 @@ grpc::ServerUnaryReactor* RecommenderService::RunDurable(
     reactor->Finish(ToGrpcStatus(status));
     if (metrics_ != nullptr) metrics_->RecordRequest(method, status.code(), SecondsSince(start));
   };
+  Request request;
+  Response response;
   absl::Status status = Authenticate(*context);
+  if (status.ok()) status = Parse(method, "the request", *wire_request, &request);
   if (!status.ok()) {
     finish(status);
     return reactor;
   }
-  absl::StatusOr<uint64_t> wait_seq = (handlers_.*handler)(*request, response);
+  absl::StatusOr<uint64_t> wait_seq = (handlers_.*handler)(request, &response);
+  // The response is complete here; gRPC sends it only if the call finishes OK.
+  if (wait_seq.ok()) {
+    status = Serialize(method, response, wire_response);
+    if (!status.ok()) wait_seq = status;
+  }
   if (!wait_seq.ok()) {
     finish(wait_seq.status());
   } else if (waiter_ == nullptr) {
@@ -178,9 +246,9 @@ grpc::ServerUnaryReactor* RecommenderService::RunDurable(
   return reactor;
 }
 
-grpc::ServerReadReactor<v1::Event>* RecommenderService::StreamEvents(
-    grpc::CallbackServerContext* context, v1::PutEventsResponse* response) {
-  class Refused final : public grpc::ServerReadReactor<v1::Event> {
+grpc::ServerReadReactor<grpc::ByteBuffer>* RecommenderService::StreamEvents(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
+  class Refused final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
    public:
     explicit Refused(grpc::Status status) { Finish(std::move(status)); }
     void OnDone() override { delete this; }
@@ -208,20 +276,20 @@ absl::Status RecommenderService::Authenticate(const grpc::CallbackServerContext&
 }
 
 grpc::ServerUnaryReactor* RecommenderService::PutItems(grpc::CallbackServerContext* context,
-                                                       const v1::PutItemsRequest* request,
-                                                       v1::PutItemsResponse* response) {
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
   return RunUnary(context, "PutItems", request, response, &RequestHandlers::PutItems);
 }
 
 grpc::ServerUnaryReactor* RecommenderService::DeleteUser(grpc::CallbackServerContext* context,
-                                                         const v1::DeleteUserRequest* request,
-                                                         v1::DeleteUserResponse* response) {
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
   return RunDurable(context, "DeleteUser", request, response, &RequestHandlers::ForgetUser);
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(grpc::CallbackServerContext* context,
-                                                           const v1::GetModelInfoRequest* request,
-                                                           v1::ModelInfo* response) {
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
   return RunUnary(context, "GetModelInfo", request, response, &RequestHandlers::GetModelInfo);
 }
 

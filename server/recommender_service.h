@@ -1,10 +1,7 @@
-// RecommenderService: the hrnn.v1.Recommender gRPC service on the callback API. Each method runs
-// its RequestHandlers function inline (CPU-bound, never blocking), converts the status with
-// ToGrpcStatus, and records the call in the metrics; with a ScoringBatcher, GetRecommendations
-// hands its catalogue pass to the batcher, whose thread finishes the call. StreamEvents applies
-// events as they arrive.
-// With a TokenAuthenticator, every call must carry an accepted bearer token first
-// (UNAUTHENTICATED otherwise). Thread-safe.
+// RecommenderService: the hrnn.v1.Recommender gRPC service on the callback API. Its methods are
+// raw: they parse the request bytes themselves, so a request that does not parse is answered
+// INVALID_ARGUMENT naming the method (gRPC 1.51's typed handlers answer it UNIMPLEMENTED with no
+// message). Thread-safe.
 #ifndef HRNN_SERVER_RECOMMENDER_SERVICE_H_
 #define HRNN_SERVER_RECOMMENDER_SERVICE_H_
 
@@ -19,7 +16,22 @@
 
 namespace hrnn {
 
-class RecommenderService final : public v1::Recommender::CallbackService {
+// The generated callback service with every method raw (ByteBuffer in, ByteBuffer out).
+using RawRecommenderService = v1::Recommender::WithRawCallbackMethod_GetRecommendations<
+    v1::Recommender::WithRawCallbackMethod_GetPersonalizedRanking<
+        v1::Recommender::WithRawCallbackMethod_PutEvents<
+            v1::Recommender::WithRawCallbackMethod_StreamEvents<
+                v1::Recommender::WithRawCallbackMethod_PutItems<
+                    v1::Recommender::WithRawCallbackMethod_DeleteUser<
+                        v1::Recommender::WithRawCallbackMethod_GetModelInfo<
+                            v1::Recommender::Service>>>>>>>;
+
+// Each method runs its RequestHandlers function inline (CPU-bound, never blocking), converts the
+// status with ToGrpcStatus, and records the call in the metrics; with a ScoringBatcher,
+// GetRecommendations hands its catalogue pass to the batcher, whose thread finishes the call.
+// StreamEvents applies events as they arrive. With a TokenAuthenticator, every call must carry an
+// accepted bearer token first (UNAUTHENTICATED otherwise).
+class RecommenderService final : public RawRecommenderService {
  public:
   // Borrowed pointers must outlive the service; `metrics`, `authenticator`, `batcher` and
   // `waiter` may be null (no metrics; no authentication; GetRecommendations scored inline, one
@@ -29,26 +41,31 @@ class RecommenderService final : public v1::Recommender::CallbackService {
                      const TokenAuthenticator* authenticator = nullptr,
                      ScoringBatcher* batcher = nullptr, DurabilityWaiter* waiter = nullptr);
 
+  // Each method parses `request` as its hrnn.v1 request message (INVALID_ARGUMENT
+  // "<Method>: the request could not be parsed as <message>" when it does not, after
+  // authentication) and, when the call succeeds, writes the serialized response to `response`.
+  // StreamEvents parses each event; one that does not parse ends the stream with
+  // INVALID_ARGUMENT naming its index (the events before it stay applied).
   grpc::ServerUnaryReactor* GetRecommendations(grpc::CallbackServerContext* context,
-                                               const v1::GetRecommendationsRequest* request,
-                                               v1::GetRecommendationsResponse* response) override;
-  grpc::ServerUnaryReactor* GetPersonalizedRanking(
-      grpc::CallbackServerContext* context, const v1::GetPersonalizedRankingRequest* request,
-      v1::GetPersonalizedRankingResponse* response) override;
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetPersonalizedRanking(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* PutEvents(grpc::CallbackServerContext* context,
-                                      const v1::PutEventsRequest* request,
-                                      v1::PutEventsResponse* response) override;
-  grpc::ServerReadReactor<v1::Event>* StreamEvents(grpc::CallbackServerContext* context,
-                                                   v1::PutEventsResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerReadReactor<grpc::ByteBuffer>* StreamEvents(grpc::CallbackServerContext* context,
+                                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* PutItems(grpc::CallbackServerContext* context,
-                                     const v1::PutItemsRequest* request,
-                                     v1::PutItemsResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* DeleteUser(grpc::CallbackServerContext* context,
-                                       const v1::DeleteUserRequest* request,
-                                       v1::DeleteUserResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
-                                         const v1::GetModelInfoRequest* request,
-                                         v1::ModelInfo* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
   // The method names recorded in the metrics.
   static std::vector<std::string> MethodNames() {
@@ -64,19 +81,21 @@ class RecommenderService final : public v1::Recommender::CallbackService {
  private:
   class EventStreamReactor;
 
-  // Runs `handler(request, response)`, finishes the call with its status and records it.
+  // Parses `wire_request`, runs `handler(request, response)`, serializes the response into
+  // `wire_response`, finishes the call with the status and records it.
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, const char* method,
-                                     const Request* request, Response* response,
+                                     const grpc::ByteBuffer* wire_request,
+                                     grpc::ByteBuffer* wire_response,
                                      absl::Status (RequestHandlers::*handler)(const Request&,
                                                                               Response*) const);
 
-  // Runs `handler`, then finishes the call once the log holds what it acknowledges (on the
-  // waiter's thread), recording it.
+  // As RunUnary, but finishes the call once the log holds what `handler` acknowledges (on the
+  // waiter's thread).
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* RunDurable(
-      grpc::CallbackServerContext* context, const char* method, const Request* request,
-      Response* response,
+      grpc::CallbackServerContext* context, const char* method,
+      const grpc::ByteBuffer* wire_request, grpc::ByteBuffer* wire_response,
       absl::StatusOr<uint64_t> (RequestHandlers::*handler)(const Request&, Response*) const);
 
   // OK when no authenticator is set or the call carries an accepted token.

@@ -14,9 +14,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -25,6 +23,8 @@
 #include "client/event_csv_reader.h"
 #include "client/recommender_client.h"
 #include "client/response_format.h"
+#include "client/routing_metadata.h"
+#include "client/tools/flags_usage.h"
 
 // Every command.
 ABSL_FLAG(std::string, target, "", "Server address HOST:PORT (any gRPC target). Required.");
@@ -86,6 +86,12 @@ using hrnn::client::RecommenderClient;
 constexpr int kExitOk = 0;
 constexpr int kExitError = 1;  // The call failed, an event was rejected, or not SERVING.
 constexpr int kExitUsage = 2;
+
+// The longest --user sent. No server accepts a longer id (its --max_id_bytes, 256 by default, is
+// at most 4096), and the id also travels as hrnn-user-id metadata, which must fit in gRPC's
+// 8 KiB metadata limit with the other headers (escaping can triple it: see routing_metadata.h).
+constexpr size_t kMaxUserIdBytes = 4096;
+constexpr size_t kMaxUserIdMetadataBytes = 6144;
 
 constexpr char kUsage[] =
     "A command-line client of the hrnn recommendation service.\n"
@@ -331,12 +337,7 @@ int PutItems(RecommenderClient& client) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "cli_main");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
+  hrnn::client::ShowFlagsFrom("cli_main");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
 
   if (positional.size() < 2) return UsageError("missing COMMAND");
@@ -360,8 +361,19 @@ int main(int argc, char** argv) {
       return UsageError(absl::StrCat("--", name, " does not apply to ", command));
     }
   }
-  if (command_flags->second.count("user") > 0 && absl::GetFlag(FLAGS_user).empty()) {
-    return UsageError(absl::StrCat(command, " needs --user=U"));
+  if (command_flags->second.count("user") > 0) {
+    const std::string user = absl::GetFlag(FLAGS_user);
+    if (user.empty()) return UsageError(absl::StrCat(command, " needs --user=U"));
+    if (user.size() > kMaxUserIdBytes) {
+      return UsageError(absl::StrCat("--user is ", user.size(), " bytes, over the ",
+                                     kMaxUserIdBytes, " a server can accept"));
+    }
+    const size_t metadata_bytes = hrnn::client::UserIdMetadataValue(user).size();
+    if (metadata_bytes > kMaxUserIdMetadataBytes) {
+      return UsageError(absl::StrCat("--user is ", metadata_bytes, " bytes as ",
+                                     hrnn::client::kUserIdMetadataKey, " metadata, over the ",
+                                     kMaxUserIdMetadataBytes, " that fit in a call's metadata"));
+    }
   }
   if (command == "replay" && input.empty()) return UsageError("replay needs --input=FILE.csv");
 

@@ -11,14 +11,13 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/loadgen/item_catalog.h"
 #include "client/loadgen/load_report.h"
 #include "client/loadgen/load_runner.h"
 #include "client/loadgen/workload.h"
+#include "client/tools/flags_usage.h"
 
 ABSL_FLAG(std::string, target, "", "Server address HOST:PORT. Required; the only address used.");
 ABSL_FLAG(std::string, mode, "open",
@@ -81,12 +80,7 @@ int UsageError(const std::string& message) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "loadgen_main");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
+  hrnn::client::ShowFlagsFrom("loadgen_main");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     return UsageError(absl::StrCat("unexpected argument \"", positional[1], "\""));

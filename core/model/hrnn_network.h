@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "core/model/gru_cell.h"
 #include "core/kernels/panel_matrix.h"
+#include "core/model/gru_cell.h"
 #include "core/model/model.h"
 
 namespace hrnn {
@@ -29,7 +29,6 @@ class HrnnNetwork {
       std::shared_ptr<const Model> model, NetworkOptions options = NetworkOptions());
 
   const Model& model() const { return *model_; }
-  const std::shared_ptr<const Model>& shared_model() const { return model_; }
   const NetworkOptions& options() const { return options_; }
   ModelMode mode() const { return model_->config().mode; }
   int64_t num_items() const { return model_->config().num_items; }

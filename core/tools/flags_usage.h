@@ -1,6 +1,7 @@
 // ShowFlagsFrom: makes `--help` list the flags defined in one *_main.cc file (absl's default
-// only matches files named after the program, which ours are not). Header-only, for the tools'
-// main() functions, which link absl flags; call once before parsing. Not thread-safe.
+// only matches files named after the program, which ours are not), named by their path in the
+// source tree rather than the build machine's absolute path. Header-only, for the core and
+// server tools' main() functions; call once before parsing. Not thread-safe.
 #ifndef HRNN_CORE_TOOLS_FLAGS_USAGE_H_
 #define HRNN_CORE_TOOLS_FLAGS_USAGE_H_
 
@@ -9,8 +10,21 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace hrnn {
+
+// `file` (a flag's __FILE__) relative to the source tree when it lies in it; otherwise without
+// its leading slashes (absl's default).
+inline std::string SourceRelativeFilename(absl::string_view file) {
+  // This header's own __FILE__ tells where the source tree is.
+  absl::string_view root = __FILE__;
+  if (!absl::ConsumeSuffix(&root, "core/tools/flags_usage.h")) root = "";
+  if (!root.empty() && absl::ConsumePrefix(&file, root)) return std::string(file);
+  while (absl::ConsumePrefix(&file, "/")) {
+  }
+  return std::string(file);
+}
 
 // `main_file_stem`: e.g. "train_main" for core/tools/train_main.cc.
 inline void ShowFlagsFrom(const std::string& main_file_stem) {
@@ -19,6 +33,7 @@ inline void ShowFlagsFrom(const std::string& main_file_stem) {
     return absl::StrContains(file, main_file_stem);
   };
   config.contains_helpshort_flags = config.contains_help_flags;
+  config.normalize_filename = SourceRelativeFilename;
   absl::SetFlagsUsageConfig(config);
 }
 

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -24,6 +26,7 @@ namespace {
 
 using ::hrnn::testing::ServerProcess;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(ServerBinaryTest, ServesConfiguredByEnvironmentAndExitsZeroOnSigterm) {
   const auto dir = testing::FreshTestDir();
@@ -74,6 +77,23 @@ TEST(ServerBinaryTest, BadUsageExitsNonZeroWithAOneLineReason) {
   std::fclose(file);
   EXPECT_THAT(std::string(buffer), HasSubstr("item_table"));
   EXPECT_THAT(std::string(buffer), HasSubstr("\"int3\" is not fp32 or bf16"));
+}
+
+TEST(ServerBinaryTest, HelpListsTheFlagsByTheirSourcePathNotTheBuildMachines) {
+  FILE* pipe = popen(HRNN_SERVER_BINARY " --help 2>&1", "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string help;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) help.append(buffer, n);
+  pclose(pipe);
+  EXPECT_THAT(help, HasSubstr("Flags from server/tools/server_main.cc:"));
+  EXPECT_THAT(help, HasSubstr("--model_dir"));
+  absl::string_view source_dir = __FILE__;
+  ASSERT_TRUE(absl::ConsumeSuffix(&source_dir, "tests/server/server_binary_test.cc")) << source_dir;
+  if (!source_dir.empty()) {
+    EXPECT_THAT(help, Not(HasSubstr(std::string(source_dir))));
+  }
 }
 
 TEST(EnvFlagsTest, EnvironmentComesFirstSoTheCommandLineWins) {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -81,6 +82,32 @@ class ServerIntegrationTest : public ::testing::Test {
     request.set_user_id(user);
     request.set_num_results(n);
     return stub_->GetRecommendations(Context().get(), request, response);
+  }
+
+  // Calls `method` ("/hrnn.v1.Recommender/<Name>") with `bytes` as the raw request.
+  grpc::Status RawUnary(const std::string& method, const std::string& bytes,
+                        std::string* reply = nullptr) {
+    grpc::GenericStub generic(channel_);
+    grpc::Slice slice(bytes);
+    const grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    absl::Notification done;
+    auto context = Context();
+    generic.UnaryCall(context.get(), method, grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status s) {
+                        status = std::move(s);
+                        done.Notify();
+                      });
+    done.WaitForNotification();
+    if (reply != nullptr && status.ok()) {
+      std::vector<grpc::Slice> slices;
+      EXPECT_TRUE(response.Dump(&slices).ok());
+      reply->clear();
+      for (const auto& s : slices)
+        reply->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    return status;
   }
 
   std::filesystem::path dir_;
@@ -164,6 +191,77 @@ TEST_F(ServerIntegrationTest, ValidationErrorsArriveAsInvalidArgumentNamingTheFi
   status = stub_->PutEvents(Context().get(), v1::PutEventsRequest(), &put_response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("events"));
+}
+
+TEST_F(ServerIntegrationTest, UnparsableRequestsAreInvalidArgumentNamingTheMethod) {
+  // user_id (field 1) claims 127 bytes but 2 follow; then a user_id that is not UTF-8.
+  const std::string bad_length = std::string("\x0a\x7f", 2) + "ab";
+  const std::string bad_utf8("\x0a\x02\xff\xfe", 4);
+  for (const std::string scoring : {"batched", "naive"}) {
+    SCOPED_TRACE(scoring);
+    config_.scoring = scoring;
+    StartServer(/*with_model=*/scoring == "batched");
+    for (const std::string& bytes : {bad_length, bad_utf8}) {
+      grpc::Status status = RawUnary("/hrnn.v1.Recommender/GetRecommendations", bytes);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+      EXPECT_EQ(status.error_message(),
+                "GetRecommendations: the request could not be parsed as "
+                "hrnn.v1.GetRecommendationsRequest");
+      status = RawUnary("/hrnn.v1.Recommender/PutEvents", "\x0a\x04" + bytes);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+      EXPECT_EQ(status.error_message(),
+                "PutEvents: the request could not be parsed as hrnn.v1.PutEventsRequest");
+    }
+    EXPECT_EQ(server_->store().stats().users, 0);
+
+    // A valid request in raw bytes, and through the typed stub, still works.
+    v1::GetRecommendationsRequest request;
+    request.set_user_id("ann");
+    request.set_num_results(3);
+    std::string reply;
+    ASSERT_TRUE(
+        RawUnary("/hrnn.v1.Recommender/GetRecommendations", request.SerializeAsString(), &reply)
+            .ok());
+    v1::GetRecommendationsResponse parsed;
+    ASSERT_TRUE(parsed.ParseFromString(reply));
+    EXPECT_EQ(parsed.items_size(), 3);
+    v1::GetRecommendationsResponse response;
+    ASSERT_TRUE(Recommend("ann", &response).ok());
+    EXPECT_EQ(response.items_size(), 5);
+    server_->Shutdown(absl::ZeroDuration());
+  }
+}
+
+TEST_F(ServerIntegrationTest, AnUnparsableStreamEventEndsTheStreamAsInvalidArgument) {
+  StartServer();
+  grpc::GenericStub generic(channel_);
+  grpc::CompletionQueue queue;
+  auto context = Context();
+  auto call = generic.PrepareCall(context.get(), "/hrnn.v1.Recommender/StreamEvents", &queue);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](intptr_t expected) {
+    ASSERT_TRUE(queue.Next(&tag, &ok));
+    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), expected);
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  step(1);
+  grpc::Slice good(Click("u", "item-1").SerializeAsString());
+  call->Write(grpc::ByteBuffer(&good, 1), reinterpret_cast<void*>(2));
+  step(2);
+  grpc::Slice bad(std::string("\x0a\x7f", 2) + "ab");
+  call->Write(grpc::ByteBuffer(&bad, 1), reinterpret_cast<void*>(3));
+  step(3);
+  call->WritesDone(reinterpret_cast<void*>(4));
+  step(4);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  step(5);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(status.error_message(), "StreamEvents: event 1 could not be parsed as hrnn.v1.Event");
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
 }
 
 TEST_F(ServerIntegrationTest, StreamEventsAppliesEveryEventAndCountsThem) {

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_recommender_server.h"
@@ -16,6 +18,7 @@ namespace {
 
 using ::hrnn::testing::FakeRecommenderServer;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct CliResult {
@@ -204,11 +207,37 @@ TEST_F(CliTest, BadUsageExitsTwoWithOneLine) {
   EXPECT_TRUE(server_.calls().empty());
 }
 
+TEST_F(CliTest, OverLongUserIdsFailBeforeAnyCallNamingTheFlag) {
+  // Over the 4096 bytes any server accepts; then 2,500 '%' escaped to 7,500 bytes of metadata.
+  for (const std::string& user : {std::string(4097, 'u'), std::string(2500, '%')}) {
+    for (const std::string command :
+         {"recommend", "rank --items=a", "event --item=i", "delete-user"}) {
+      const CliResult result = Run(command + " --user=" + user);
+      EXPECT_EQ(result.exit_code, 2) << command << " " << user.size();
+      EXPECT_THAT(result.err, StartsWith("hrnn-cli: --user is ")) << command;
+      EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+    }
+  }
+  EXPECT_TRUE(server_.calls().empty());
+  // 4096 bytes is still sent.
+  const CliResult longest = Run("delete-user --user=" + std::string(4096, 'u'));
+  EXPECT_EQ(longest.exit_code, 0) << longest.err;
+  ASSERT_EQ(server_.calls().size(), 1);
+  EXPECT_EQ(server_.calls().back().user_id_md, std::string(4096, 'u'));
+}
+
 TEST_F(CliTest, HelpDocumentsEveryCommand) {
   const CliResult result = Run("--help", /*with_target=*/false);
   for (const char* command : {"recommend", "rank", "event", "replay", "model-info", "health",
                               "delete-user", "put-items", "--stream_deadline", "--json"}) {
     EXPECT_THAT(result.out + result.err, HasSubstr(command));
+  }
+  // The flags are listed by their path in the source tree, not the build machine's.
+  absl::string_view source_dir = __FILE__;
+  ASSERT_TRUE(absl::ConsumeSuffix(&source_dir, "tests/client/tools/cli_test.cc")) << source_dir;
+  EXPECT_THAT(result.out + result.err, HasSubstr("Flags from client/tools/cli_main.cc:"));
+  if (!source_dir.empty()) {
+    EXPECT_THAT(result.out + result.err, Not(HasSubstr(std::string(source_dir))));
   }
 }
 
