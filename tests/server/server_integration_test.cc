@@ -197,10 +197,10 @@ TEST_F(ServerIntegrationTest, UnparsableRequestsAreInvalidArgumentNamingTheMetho
   // user_id (field 1) claims 127 bytes but 2 follow; then a user_id that is not UTF-8.
   const std::string bad_length = std::string("\x0a\x7f", 2) + "ab";
   const std::string bad_utf8("\x0a\x02\xff\xfe", 4);
-  for (const std::string scoring : {"batched", "naive"}) {
-    SCOPED_TRACE(scoring);
+  for (const ScoringMode scoring : {ScoringMode::kBatched, ScoringMode::kNaive}) {
+    SCOPED_TRACE(ScoringModeName(scoring));
     config_.scoring = scoring;
-    StartServer(/*with_model=*/scoring == "batched");
+    StartServer(/*with_model=*/scoring == ScoringMode::kBatched);
     for (const std::string& bytes : {bad_length, bad_utf8}) {
       grpc::Status status = RawUnary("/hrnn.v1.Recommender/GetRecommendations", bytes);
       EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
