@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/model_modes.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hrnn {
@@ -187,14 +188,8 @@ TEST_P(RecommendationPipelineTest, RankCandidatesRejectsIndicesOutsideTheCatalog
               StatusIs(absl::StatusCode::kInvalidArgument, "items"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, RecommendationPipelineTest,
-                         ::testing::Values(ModelMode::kSessionOnly, ModelMode::kHrnnInit,
-                                           ModelMode::kHrnnAll),
-                         [](const auto& info) {
-                           std::string name(ModelModeName(info.param));
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Modes, RecommendationPipelineTest, ::hrnn::testing::AllModelModes(),
+                         ::hrnn::testing::ModelModeTestName);
 
 TEST(ScoringModeTest, NamesParseBackAndUnknownNamesAreRefused) {
   for (ScoringMode mode : {ScoringMode::kBatched, ScoringMode::kSingle, ScoringMode::kNaive}) {

@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/model_modes.h"
 #include "tests/testing/random.h"
 #include "tests/testing/status_matchers.h"
 
@@ -225,14 +226,8 @@ TEST_P(RecommenderTest, SessionLiveDependsOnTheCallersSessionId) {
   EXPECT_EQ(other, expired);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, RecommenderTest,
-                         ::testing::Values(ModelMode::kSessionOnly, ModelMode::kHrnnInit,
-                                           ModelMode::kHrnnAll),
-                         [](const auto& info) {
-                           std::string name(ModelModeName(info.param));
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Modes, RecommenderTest, ::hrnn::testing::AllModelModes(),
+                         ::hrnn::testing::ModelModeTestName);
 
 TEST(SessionPolicyTest, RejectsNonPositiveTimeout) {
   EXPECT_THAT(SessionPolicy{0}.Validate(), StatusIs(absl::StatusCode::kInvalidArgument, "timeout"));
