@@ -47,14 +47,10 @@ NextItemMetrics MetricsFromRanks(std::vector<int64_t> ranks, const std::vector<i
 
 NextItemMetrics EvaluateNextItem(const HrnnNetwork& network, const Dataset& history,
                                  const Dataset& test, const NextItemEvalOptions& options) {
-  const internal::PredictionPlan plan =
-      internal::PlanPredictions(history, test, options.max_predictions);
-  const std::vector<int64_t>& offset = plan.offset;
-  const int64_t total = plan.total;
-  std::vector<int64_t> ranks(total);
-
   const int64_t hidden = network.hidden_size();
-  auto evaluate_users = [&](int64_t begin, int64_t end) {
+  auto evaluate_users = [&](const internal::PredictionPlan& plan, int64_t begin, int64_t end,
+                            absl::Span<int64_t> ranks) {
+    const int64_t total = plan.total;
     std::vector<float> user(network.user_state_size(), 0.0f), session(hidden);
     std::vector<float> scores(network.num_items());
     float* c = user.empty() ? nullptr : user.data();
@@ -83,14 +79,13 @@ NextItemMetrics EvaluateNextItem(const HrnnNetwork& network, const Dataset& hist
           replay_session(history, history.sessions[s], false, 0);
         }
       }
-      int64_t out = offset[u];
+      int64_t out = plan.offset[u];
       for (int64_t s = test.users[u].session_begin; s < test.users[u].session_end; ++s) {
         out = replay_session(test, test.sessions[s], true, out);
       }
     }
   };
-  internal::ForEachUserRange(plan.users, options.threads, evaluate_users);
-  return MetricsFromRanks(std::move(ranks), options.cutoffs);
+  return internal::RankPlannedPredictions(history, test, options, evaluate_users);
 }
 
 }  // namespace hrnn

@@ -18,17 +18,15 @@ namespace hrnn {
 
 NextItemMetrics EvaluateScorer(const BaselineModel& model, const Dataset& history,
                                const Dataset& test, const NextItemEvalOptions& options) {
-  const internal::PredictionPlan plan =
-      internal::PlanPredictions(history, test, options.max_predictions);
-  const std::vector<int64_t>& offset = plan.offset;
-  const int64_t total = plan.total;
-  std::vector<int64_t> ranks(total);
   const int64_t num_items = model.num_items();
   std::vector<int64_t> recommended(options.list_size > 0 ? num_items : 0, 0);
   absl::Mutex recommended_mutex;
   std::atomic<int64_t> done{0};
 
-  auto evaluate_users = [&](int64_t begin, int64_t end) {
+  auto evaluate_users = [&](const internal::PredictionPlan& plan, int64_t begin, int64_t end,
+                            absl::Span<int64_t> ranks) {
+    const std::vector<int64_t>& offset = plan.offset;
+    const int64_t total = plan.total;
     const bool reporter = begin == 0 && options.progress != nullptr;
     absl::Time last_report = absl::Now();
     std::unique_ptr<NextItemScorer> scorer = model.NewScorer();
@@ -70,9 +68,9 @@ NextItemMetrics EvaluateScorer(const BaselineModel& model, const Dataset& histor
       for (size_t i = 0; i < counts.size(); ++i) recommended[i] += counts[i];
     }
   };
-  internal::ForEachUserRange(plan.users, options.threads, evaluate_users);
-  if (options.progress != nullptr) options.progress(total, total);
-  NextItemMetrics metrics = MetricsFromRanks(std::move(ranks), options.cutoffs);
+  NextItemMetrics metrics =
+      internal::RankPlannedPredictions(history, test, options, evaluate_users);
+  if (options.progress != nullptr) options.progress(metrics.predictions, metrics.predictions);
   metrics.recommended = std::move(recommended);
   return metrics;
 }

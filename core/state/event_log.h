@@ -1,24 +1,7 @@
 // EventLog: the append-only, segmented log of accepted events (issue 7), replayed on start-up
 // from the newest snapshot's position and read by training. Appends are buffered in memory and
-// made durable by group commit (WaitDurable) under a configurable fsync policy.
-// Thread-safe: any method may be called from any thread, concurrently.
-//
-// Layout of the log directory: segment files "events-<S>.log", where <S> is the sequence number
-// of the segment's first record in 20 zero-padded decimal digits; other names are ignored.
-// Records are numbered consecutively from 1 across segments (a prefix of segments may have been
-// retired). Only the newest segment is written to; older ones are sealed.
-//
-// Layout of a segment file (all integers little-endian):
-//   1. 8 bytes: magic "HRNNLOG\0".
-//   2. u32: format version, kEventLogFormatVersion.
-//   3. u64: first_seq, the seq of the first record; equal to <S> in the file name.
-//   4. Records, back to back to the end of the file, the i-th (from 0) holding seq first_seq + i:
-//        a. u32 N: payload length, 1..kMaxEventLogPayloadBytes.
-//        b. u32: CRC-32C (core/state/internal/crc32c.h) of the N payload bytes.
-//        c. N bytes: payload, an EventRecord encoding (core/state/event_record.h).
-// A segment ends at a record boundary, except that a crash may leave a torn or garbage tail on
-// the newest segment, which Open cuts. A segment is sealed (fdatasync'ed) before the next one is
-// created, and the next one's header is synced before any record goes into it.
+// made durable by group commit (WaitDurable) under a configurable fsync policy; its files are
+// specified in core/state/log_segment.h. Thread-safe: any method, from any thread, concurrently.
 #ifndef HRNN_CORE_STATE_EVENT_LOG_H_
 #define HRNN_CORE_STATE_EVENT_LOG_H_
 
@@ -36,13 +19,9 @@
 #include "core/base/mutex.h"
 #include "core/state/event_record.h"
 #include "core/state/internal/file_io.h"
+#include "core/state/log_segment.h"
 
 namespace hrnn {
-
-inline constexpr uint32_t kEventLogFormatVersion = 1;
-inline constexpr size_t kEventLogHeaderBytes = 20;  // Items 1-3 of the segment layout.
-inline constexpr size_t kEventLogFrameBytes = 8;    // Items 4a-4b.
-inline constexpr uint32_t kEventLogMaxPayloadBytes = 1 << 20;
 
 // When WaitDurable returns, and what a crash can lose of what it acknowledged.
 enum class FsyncPolicy {
@@ -152,12 +131,7 @@ class EventLog {
   absl::Status status() const;
 
  private:
-  struct Segment {
-    uint64_t first_seq = 0;
-    uint64_t last_seq = 0;                 // first_seq - 1 when empty.
-    int64_t max_timestamp_ms = INT64_MIN;  // Newest timestamp among its records.
-    std::string path;
-  };
+  using Segment = LogSegment;
 
   EventLog(EventLogOptions options, std::vector<Segment> segments, internal::OwnedFd fd,
            int64_t segment_size);

@@ -1,5 +1,5 @@
 // EventRecord: one entry of the event log (an accepted event or a user deletion) and its binary
-// encoding, the payload of a log record (core/state/event_log.h). Plain value type and
+// encoding, the payload of a log record (core/state/log_segment.h). Plain value type and
 // stateless functions; safe to call concurrently.
 //
 // Layout of an encoded record (all integers little-endian, strings a u32 byte length + bytes):

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -16,9 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/time.h"
 #include "core/eval/evaluation_run.h"
 #include "core/eval/report_writer.h"
+#include "core/tools/data_flags.h"
 #include "core/tools/flags_usage.h"
 
 ABSL_FLAG(std::string, model, "",
@@ -78,23 +77,8 @@ ABSL_FLAG(std::string, json, "", "Write the results as JSON to this file.");
 ABSL_FLAG(std::string, report, "",
           "Write DIR/report.md, DIR/chart.svg (Recall@k and MRR@k per "
           "method) and DIR/report.json.");
-ABSL_FLAG(std::string, format, "auto", "Input format: auto, personalize or gru4rec.");
-ABSL_FLAG(bool, strict, false, "Stop at the first malformed line instead of skipping it.");
-// Data preparation: the same flags and defaults as hrnn-train, so that the data evaluated is
-// the data trained on.
-ABSL_FLAG(absl::Duration, session_gap, absl::Minutes(30),
-          "Inactivity gap that ends a session "
-          "(0 = cut only at session ids), as hrnn-train.");
-ABSL_FLAG(bool, use_session_ids, true, "Also cut sessions where SESSION_ID changes.");
-ABSL_FLAG(std::string, event_types, "",
-          "Comma-separated EVENT_TYPE values to keep (empty = "
-          "all).");
-ABSL_FLAG(double, min_event_value, std::numeric_limits<double>::quiet_NaN(),
-          "Keep only events with EVENT_VALUE >= this (unset = all).");
-ABSL_FLAG(int64_t, min_item_support, 5, "Drop items with fewer events (train side).");
-ABSL_FLAG(int64_t, min_session_length, 2, "Drop sessions with fewer events (train side).");
-ABSL_FLAG(int64_t, max_session_length, 0, "Keep only the last N events of longer sessions.");
-ABSL_FLAG(int64_t, min_sessions_per_user, 1, "Drop users with fewer sessions (train side).");
+// The data-preparation flags (--format, --session_gap, the filters, ...) are shared with
+// hrnn-train, so that the data evaluated is the data trained on: core/tools/data_flags.h.
 
 namespace {
 
@@ -118,7 +102,7 @@ int main(int argc, char** argv) {
       "  hrnn-eval --input=FILE --split=last-session|time [--write_split=DIR] ...\n"
       "Add --validation to evaluate on a split carved from the training side (for tuning).\n"
       "Prints a table on stdout; progress goes to stderr.");
-  hrnn::ShowFlagsFrom("eval_main");
+  hrnn::ShowFlagsFrom({"eval_main", hrnn::kDataFlagsFile});
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument: ", positional[1]));
 
@@ -150,21 +134,10 @@ int main(int argc, char** argv) {
   options.bootstrap.seed = absl::GetFlag(FLAGS_seed);
   options.tie_shuffle = absl::GetFlag(FLAGS_tie_shuffle);
   options.tie_shuffle_seed = absl::GetFlag(FLAGS_tie_seed);
-  auto format = hrnn::ParseInputFormat(absl::GetFlag(FLAGS_format));
-  if (!format.ok()) return Fail(std::string(format.status().message()));
-  options.reader.format = *format;
-  options.reader.strict = absl::GetFlag(FLAGS_strict);
-  hrnn::DataOptions& data = options.data;
-  data.session_gap_seconds = absl::ToInt64Seconds(absl::GetFlag(FLAGS_session_gap));
-  data.use_session_ids = absl::GetFlag(FLAGS_use_session_ids);
-  for (const std::string& type : List(absl::GetFlag(FLAGS_event_types))) {
-    data.event_types.push_back(type);
-  }
-  data.min_event_value = absl::GetFlag(FLAGS_min_event_value);
-  data.min_item_support = absl::GetFlag(FLAGS_min_item_support);
-  data.min_session_length = absl::GetFlag(FLAGS_min_session_length);
-  data.max_session_length = absl::GetFlag(FLAGS_max_session_length);
-  data.min_sessions_per_user = absl::GetFlag(FLAGS_min_sessions_per_user);
+  absl::StatusOr<hrnn::ReaderOptions> reader = hrnn::ReaderOptionsFromFlags();
+  if (!reader.ok()) return Fail(std::string(reader.status().message()));
+  options.reader = *reader;
+  options.data = hrnn::DataOptionsFromFlags();
   if (absl::Status status = options.Validate(); !status.ok()) {
     return Fail(std::string(status.message()));
   }

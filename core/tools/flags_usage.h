@@ -1,11 +1,13 @@
-// ShowFlagsFrom: makes `--help` list the flags defined in one *_main.cc file (absl's default
-// only matches files named after the program, which ours are not), named by their path in the
-// source tree rather than the build machine's absolute path. Header-only, for the core and
-// server tools' main() functions; call once before parsing. Not thread-safe.
+// ShowFlagsFrom: makes `--help` list the flags of one *_main.cc and the shared flag files it
+// names (absl only matches files named after the program), by their source-tree path, not the
+// build machine's. Header-only, for the core and server tools' main(); call once before parsing.
+// Not thread-safe.
 #ifndef HRNN_CORE_TOOLS_FLAGS_USAGE_H_
 #define HRNN_CORE_TOOLS_FLAGS_USAGE_H_
 
+#include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
@@ -26,16 +28,24 @@ inline std::string SourceRelativeFilename(absl::string_view file) {
   return std::string(file);
 }
 
-// `main_file_stem`: e.g. "train_main" for core/tools/train_main.cc.
-inline void ShowFlagsFrom(const std::string& main_file_stem) {
+// `file_stems`: e.g. {"train_main", "data_flags"} for core/tools/train_main.cc and the shared
+// flags it links (core/tools/data_flags.h).
+inline void ShowFlagsFrom(std::initializer_list<absl::string_view> file_stems) {
   absl::FlagsUsageConfig config;
-  config.contains_help_flags = [main_file_stem](absl::string_view file) {
-    return absl::StrContains(file, main_file_stem);
+  config.contains_help_flags = [stems = std::vector<std::string>(
+                                    file_stems.begin(), file_stems.end())](absl::string_view file) {
+    for (const std::string& stem : stems) {
+      if (absl::StrContains(file, stem)) return true;
+    }
+    return false;
   };
   config.contains_helpshort_flags = config.contains_help_flags;
   config.normalize_filename = SourceRelativeFilename;
   absl::SetFlagsUsageConfig(config);
 }
+
+// `main_file_stem`: e.g. "train_main" for core/tools/train_main.cc.
+inline void ShowFlagsFrom(const std::string& main_file_stem) { ShowFlagsFrom({main_file_stem}); }
 
 }  // namespace hrnn
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "core/tools/data_flags.h"
 #include "core/tools/flags_usage.h"
 #include "core/train/training_run.h"
 
@@ -26,8 +27,6 @@ ABSL_FLAG(std::string, output, "",
           "Model root: writes <output>/<next integer version>/; or an "
           "explicit version directory <root>/<N>. Checkpoints go to <root>/checkpoints/. "
           "Required.");
-ABSL_FLAG(std::string, format, "auto", "Input format: auto, personalize or gru4rec.");
-ABSL_FLAG(bool, strict, false, "Stop at the first malformed line instead of skipping it.");
 ABSL_FLAG(std::string, mode, "hrnn-init", "Model: hrnn-init, hrnn-all or session (GRU4Rec).");
 ABSL_FLAG(std::string, loss, "xe",
           "Loss: xe (cross-entropy, sampled softmax), bpr-max or "
@@ -54,19 +53,7 @@ ABSL_FLAG(std::string, order, "random",
           "random (reshuffled each epoch) or time (by first click, as the official GRU4Rec).");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of every random choice.");
 ABSL_FLAG(int, threads, 1, "Worker threads; results are identical for a fixed count.");
-ABSL_FLAG(absl::Duration, session_gap, absl::Minutes(30), "Inactivity gap that ends a session.");
-ABSL_FLAG(bool, use_session_ids, true, "Also cut sessions where SESSION_ID changes.");
-ABSL_FLAG(std::string, event_types, "",
-          "Comma-separated EVENT_TYPE values to train on "
-          "(empty = all).");
-ABSL_FLAG(double, min_event_value, std::numeric_limits<double>::quiet_NaN(),
-          "Keep only events with EVENT_VALUE >= this (unset = all).");
-ABSL_FLAG(int64_t, min_item_support, 5, "Drop items with fewer events.");
-ABSL_FLAG(int64_t, min_session_length, 2, "Drop sessions with fewer events.");
-ABSL_FLAG(int64_t, max_session_length, 0,
-          "Keep only the last N events of longer sessions "
-          "(0 = unlimited).");
-ABSL_FLAG(int64_t, min_sessions_per_user, 1, "Drop users with fewer sessions.");
+// The data-preparation flags (--format, --session_gap, the filters, ...): core/tools/data_flags.h.
 ABSL_FLAG(bool, validation, false,
           "Hold out each user's last training session, evaluate "
           "Recall@20 after each epoch and keep the best epoch (early stopping).");
@@ -96,7 +83,7 @@ int main(int argc, char** argv) {
       "             [--n_sample=2048] [--seed=42] [--threads=N] [--session_gap=30m]\n"
       "             [--format=auto|personalize|gru4rec] [--validation]\n"
       "Ctrl-C stops after the current step and writes a checkpoint (no model version).");
-  hrnn::ShowFlagsFrom("train_main");
+  hrnn::ShowFlagsFrom({"train_main", hrnn::kDataFlagsFile});
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument: ", positional[1]));
 
@@ -106,10 +93,9 @@ int main(int argc, char** argv) {
     options.inputs.emplace_back(path);
   }
   options.output = absl::GetFlag(FLAGS_output);
-  auto format = hrnn::ParseInputFormat(absl::GetFlag(FLAGS_format));
-  if (!format.ok()) return Fail(std::string(format.status().message()));
-  options.reader.format = *format;
-  options.reader.strict = absl::GetFlag(FLAGS_strict);
+  absl::StatusOr<hrnn::ReaderOptions> reader = hrnn::ReaderOptionsFromFlags();
+  if (!reader.ok()) return Fail(std::string(reader.status().message()));
+  options.reader = *reader;
   auto mode = hrnn::ParseModelMode(absl::GetFlag(FLAGS_mode));
   if (!mode.ok()) return Fail(std::string(mode.status().message()));
   auto loss = hrnn::ParseLossKind(absl::GetFlag(FLAGS_loss));
@@ -141,18 +127,7 @@ int main(int argc, char** argv) {
   train.order = order == "time" ? hrnn::UnitOrder::kTime : hrnn::UnitOrder::kRandom;
   train.threads = absl::GetFlag(FLAGS_threads);
 
-  hrnn::DataOptions& data = options.data;
-  data.session_gap_seconds = absl::ToInt64Seconds(absl::GetFlag(FLAGS_session_gap));
-  data.use_session_ids = absl::GetFlag(FLAGS_use_session_ids);
-  for (absl::string_view type :
-       absl::StrSplit(absl::GetFlag(FLAGS_event_types), ',', absl::SkipEmpty())) {
-    data.event_types.emplace_back(type);
-  }
-  data.min_event_value = absl::GetFlag(FLAGS_min_event_value);
-  data.min_item_support = absl::GetFlag(FLAGS_min_item_support);
-  data.min_session_length = absl::GetFlag(FLAGS_min_session_length);
-  data.max_session_length = absl::GetFlag(FLAGS_max_session_length);
-  data.min_sessions_per_user = absl::GetFlag(FLAGS_min_sessions_per_user);
+  options.data = hrnn::DataOptionsFromFlags();
   options.validation = absl::GetFlag(FLAGS_validation);
   options.patience = absl::GetFlag(FLAGS_patience);
   options.checkpoints = absl::GetFlag(FLAGS_checkpoints);

@@ -6,8 +6,8 @@
 
 #include "Eigen/Core"
 #include "absl/strings/str_cat.h"
-#include "core/kernels/matvec.h"
 #include "core/base/status_macros.h"
+#include "core/kernels/matvec.h"
 
 namespace hrnn {
 namespace {
@@ -238,31 +238,52 @@ const float* Trainer::EmbeddingRow(int32_t item) const {
                                      : params_.at(kItemEmbedding).row(item);
 }
 
-double Trainer::Step(const StepRows& rows) {
-  const int64_t n = rows.n;
-  const int64_t hidden = config_.hidden_size, user_hidden = config_.user_hidden_size;
-  const int64_t embed = config_.InputEmbeddingSize(), inputs = config_.SessionInputSize();
-  const bool has_user = config_.HasUserLevel();
-  const bool hrnn_all = config_.mode == ModelMode::kHrnnAll;
-  const GruWeightsRef session_w =
-      GruWeights(kSessionGruWeightX, kSessionGruWeightH, kSessionGruBias);
-  auto slot_s = [&](int64_t r) { return slot_session_.data() + rows.slot[r] * hidden; };
-  auto slot_c = [&](int64_t r) { return slot_user_.data() + rows.slot[r] * user_hidden; };
-  // Writes [e(item); c] for row r into `x` (c only in HRNN-All).
-  auto assemble_input = [&](int64_t r, int32_t item, float* x) {
-    std::copy_n(EmbeddingRow(item), embed, x);
-    if (hrnn_all) std::copy_n(slot_c(r), user_hidden, x + embed);
-  };
+float* Trainer::SlotSession(const StepRows& rows, int64_t r) {
+  return slot_session_.data() + rows.slot[r] * config_.hidden_size;
+}
 
-  for (int64_t r = 0; r < n; ++r) {
+float* Trainer::SlotUser(const StepRows& rows, int64_t r) {
+  return slot_user_.data() + rows.slot[r] * config_.user_hidden_size;
+}
+
+void Trainer::AssembleInput(const StepRows& rows, int64_t r, int32_t item, float* x) {
+  const int64_t embed = config_.InputEmbeddingSize();
+  std::copy_n(EmbeddingRow(item), embed, x);
+  if (config_.mode == ModelMode::kHrnnAll) {
+    std::copy_n(SlotUser(rows, r), config_.user_hidden_size, x + embed);
+  }
+}
+
+double Trainer::Step(const StepRows& rows) {
+  ResetNewUsers(rows);
+  const StepShape shape = FoldFinishedSessions(rows);
+  StartSessions(rows, shape);
+  ForwardSessionStep(rows);
+  CarrySessionStates(rows);
+  const double loss = ScoreAndLoss(rows, shape);
+  BackwardOutput(shape);
+  BackwardSessionGru(shape);
+  BackwardInitAndUser(shape);
+  ApplySessionGruGradients();
+  ApplySparseGradients(rows, shape);
+  return loss;
+}
+
+void Trainer::ResetNewUsers(const StepRows& rows) {
+  const bool has_user = config_.HasUserLevel();
+  for (int64_t r = 0; r < rows.n; ++r) {
     if (rows.new_user[r]) {
-      std::fill_n(slot_s(r), hidden, 0.0f);
-      if (has_user) std::fill_n(slot_c(r), user_hidden, 0.0f);
+      std::fill_n(SlotSession(rows, r), config_.hidden_size, 0.0f);
+      if (has_user) std::fill_n(SlotUser(rows, r), config_.user_hidden_size, 0.0f);
     }
   }
+}
 
-  // 1. Sessions that ended: step their last click, then fold them into c (forward only for the
-  //    session GRU; the user GRU keeps its activations for the backward pass).
+Trainer::StepShape Trainer::FoldFinishedSessions(const StepRows& rows) {
+  const int64_t n = rows.n;
+  const int64_t hidden = config_.hidden_size, user_hidden = config_.user_hidden_size;
+  const int64_t inputs = config_.SessionInputSize();
+  const bool has_user = config_.HasUserLevel();
   std::vector<int64_t>& fold_rows = scratch_.fold_rows;
   std::vector<int64_t>& start_rows = scratch_.start_rows;
   fold_rows.clear();
@@ -271,84 +292,104 @@ double Trainer::Step(const StepRows& rows) {
     if (has_user && rows.fold_item[r] >= 0) fold_rows.push_back(r);
     if (rows.session_start[r]) start_rows.push_back(r);
   }
-  const int64_t nf = static_cast<int64_t>(fold_rows.size());
+  StepShape shape;
+  shape.n = n;
+  shape.cols = n + options_.n_sample;
+  shape.folds = static_cast<int64_t>(fold_rows.size());
+  shape.starts = static_cast<int64_t>(start_rows.size());
+  shape.init_trained = has_user && shape.starts > 0;
+  const int64_t nf = shape.folds;
   if (nf > 0) {
-    std::vector<float>& x_fold = scratch_.x_fold;
-    std::vector<float>& s_fold = scratch_.s_fold;
-    std::vector<float>& c_prev = scratch_.c_prev;
-    std::vector<float>& c_new = scratch_.c_new;
-    MatrixView xf = View(x_fold, nf, inputs), sf = View(s_fold, nf, hidden);
-    MatrixView cp = View(c_prev, nf, user_hidden), cn = View(c_new, nf, user_hidden);
+    MatrixView xf = View(scratch_.x_fold, nf, inputs), sf = View(scratch_.s_fold, nf, hidden);
+    MatrixView cp = View(scratch_.c_prev, nf, user_hidden);
+    MatrixView cn = View(scratch_.c_new, nf, user_hidden);
     for (int64_t j = 0; j < nf; ++j) {
       const int64_t r = fold_rows[j];
-      assemble_input(r, rows.fold_item[r], xf.row(j));
-      std::copy_n(slot_s(r), hidden, sf.row(j));
-      std::copy_n(slot_c(r), user_hidden, cp.row(j));
+      AssembleInput(rows, r, rows.fold_item[r], xf.row(j));
+      std::copy_n(SlotSession(rows, r), hidden, sf.row(j));
+      std::copy_n(SlotUser(rows, r), user_hidden, cp.row(j));
     }
+    const GruWeightsRef session_w =
+        GruWeights(kSessionGruWeightX, kSessionGruWeightH, kSessionGruBias);
     fold_gru_.Forward(pool_, session_w, xf, sf, sf, fold_acts_);
     const GruWeightsRef user_w = GruWeights(kUserGruWeightX, kUserGruWeightH, kUserGruBias);
     user_gru_.Forward(pool_, user_w, sf, cp, cn, user_acts_);
-    for (int64_t j = 0; j < nf; ++j) std::copy_n(cn.row(j), user_hidden, slot_c(fold_rows[j]));
+    for (int64_t j = 0; j < nf; ++j) {
+      std::copy_n(cn.row(j), user_hidden, SlotUser(rows, fold_rows[j]));
+    }
   }
+  return shape;
+}
 
-  // 2. The incoming session state: s0 = init(c) (with dropout) at a session start, else carried.
-  std::vector<float>& s_in_buffer = scratch_.s_in_buffer;
-  std::vector<float>& c_start = scratch_.c_start;
-  std::vector<float>& s0 = scratch_.s0;
+void Trainer::StartSessions(const StepRows& rows, const StepShape& shape) {
+  const int64_t n = rows.n;
+  const int64_t hidden = config_.hidden_size, user_hidden = config_.user_hidden_size;
+  const bool has_user = config_.HasUserLevel();
+  const std::vector<int64_t>& start_rows = scratch_.start_rows;
   std::vector<float>& init_mask = scratch_.init_mask;
-  MatrixView s_in = View(s_in_buffer, n, hidden);
+  MatrixView s_in = View(scratch_.s_in_buffer, n, hidden);
   for (int64_t r = 0; r < n; ++r) {
     if (!rows.session_start[r]) {
-      std::copy_n(slot_s(r), hidden, s_in.row(r));
+      std::copy_n(SlotSession(rows, r), hidden, s_in.row(r));
     } else if (!has_user) {
       std::fill_n(s_in.row(r), hidden, 0.0f);
     }
   }
-  const int64_t ns = static_cast<int64_t>(start_rows.size());
-  const bool init_trained = has_user && ns > 0;
-  if (init_trained) {
-    MatrixView cs = View(c_start, ns, user_hidden), a0 = View(s0, ns, hidden);
-    for (int64_t j = 0; j < ns; ++j) std::copy_n(slot_c(start_rows[j]), user_hidden, cs.row(j));
-    matmul_.ABt(pool_, cs, View(params_.at(kSessionInitWeight)),
-                params_.at(kSessionInitBias).values.data(), a0);
-    DropoutMask(options_.dropout_init, ns * hidden, init_mask);
-    for (int64_t j = 0; j < ns; ++j) {
-      float* s = a0.row(j);
-      float* dst = s_in.row(start_rows[j]);
-      for (int64_t k = 0; k < hidden; ++k) {
-        s[k] = std::tanh(s[k]);
-        dst[k] = init_mask.empty() ? s[k] : s[k] * init_mask[j * hidden + k];
-      }
+  if (!shape.init_trained) return;
+  const int64_t ns = shape.starts;
+  MatrixView cs = View(scratch_.c_start, ns, user_hidden), a0 = View(scratch_.s0, ns, hidden);
+  for (int64_t j = 0; j < ns; ++j) {
+    std::copy_n(SlotUser(rows, start_rows[j]), user_hidden, cs.row(j));
+  }
+  matmul_.ABt(pool_, cs, View(params_.at(kSessionInitWeight)),
+              params_.at(kSessionInitBias).values.data(), a0);
+  DropoutMask(options_.dropout_init, ns * hidden, init_mask);
+  for (int64_t j = 0; j < ns; ++j) {
+    float* s = a0.row(j);
+    float* dst = s_in.row(start_rows[j]);
+    for (int64_t k = 0; k < hidden; ++k) {
+      s[k] = std::tanh(s[k]);
+      dst[k] = init_mask.empty() ? s[k] : s[k] * init_mask[j * hidden + k];
     }
   }
+}
 
-  // 3. Session GRU step on [e(input); c].
-  std::vector<float>& x_buffer = scratch_.x_buffer;
-  std::vector<float>& s_out_buffer = scratch_.s_out_buffer;
+void Trainer::ForwardSessionStep(const StepRows& rows) {
+  const int64_t n = rows.n;
+  const int64_t hidden = config_.hidden_size;
+  const int64_t embed = config_.InputEmbeddingSize(), inputs = config_.SessionInputSize();
   std::vector<float>& embed_mask = scratch_.embed_mask;
   std::vector<float>& hidden_mask = scratch_.hidden_mask;
-  MatrixView x = View(x_buffer, n, inputs);
-  for (int64_t r = 0; r < n; ++r) assemble_input(r, rows.input_item[r], x.row(r));
+  MatrixView x = View(scratch_.x_buffer, n, inputs);
+  for (int64_t r = 0; r < n; ++r) AssembleInput(rows, r, rows.input_item[r], x.row(r));
   DropoutMask(options_.dropout_embedding, n * embed, embed_mask);
   if (!embed_mask.empty()) {
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t k = 0; k < embed; ++k) x.row(r)[k] *= embed_mask[r * embed + k];
     }
   }
-  MatrixView s_out = View(s_out_buffer, n, hidden);
+  MatrixView s_in = View(scratch_.s_in_buffer, n, hidden);
+  MatrixView s_out = View(scratch_.s_out_buffer, n, hidden);
+  const GruWeightsRef session_w =
+      GruWeights(kSessionGruWeightX, kSessionGruWeightH, kSessionGruBias);
   session_gru_.Forward(pool_, session_w, x, s_in, s_out, session_acts_);
   DropoutMask(options_.dropout_hidden, n * hidden, hidden_mask);
-  std::vector<float>& s_drop_buffer = scratch_.s_drop_buffer;
-  MatrixView s_drop = View(s_drop_buffer, n, hidden);
+  MatrixView s_drop = View(scratch_.s_drop_buffer, n, hidden);
   for (int64_t i = 0; i < n * hidden; ++i) {
     s_drop.data[i] = hidden_mask.empty() ? s_out.data[i] : s_out.data[i] * hidden_mask[i];
   }
+}
+
+void Trainer::CarrySessionStates(const StepRows& rows) {
   // The carried state is the dropped-out one, as in the official GRU4Rec (dropout then also
   // regularises the recurrence).
-  for (int64_t r = 0; r < n; ++r) std::copy_n(s_drop.row(r), hidden, slot_s(r));
+  const int64_t hidden = config_.hidden_size;
+  const ConstMatrixView s_drop = View(scratch_.s_drop_buffer, rows.n, hidden);
+  for (int64_t r = 0; r < rows.n; ++r) std::copy_n(s_drop.row(r), hidden, SlotSession(rows, r));
+}
 
-  // 4. Scores over the columns: the batch's targets, then the shared samples.
-  const int64_t cols = n + options_.n_sample;
+double Trainer::ScoreAndLoss(const StepRows& rows, const StepShape& shape) {
+  const int64_t n = rows.n, cols = shape.cols;
   std::vector<int32_t>& col_items = scratch_.col_items;
   col_items.resize(cols);
   std::copy(rows.target_item.begin(), rows.target_item.end(), col_items.begin());
@@ -365,8 +406,9 @@ double Trainer::Step(const StepRows& rows) {
   std::vector<float>& scores_buffer = scratch_.scores_buffer;
   std::vector<float>& grad_buffer = scratch_.grad_buffer;
   MatrixView scores = View(scores_buffer, n, cols);
-  const Tensor& output_weight = params_.at(kOutputWeight);
-  matmul_.ABtGathered(pool_, s_drop, View(output_weight), col_items, col_bias.data(), scores);
+  const ConstMatrixView s_drop = View(scratch_.s_drop_buffer, n, config_.hidden_size);
+  matmul_.ABtGathered(pool_, s_drop, View(params_.at(kOutputWeight)), col_items, col_bias.data(),
+                      scores);
   std::vector<uint8_t>& same_item = scratch_.same_item;
   same_item.resize(n * cols);
   for (int64_t r = 0; r < n; ++r) {
@@ -388,105 +430,128 @@ double Trainer::Step(const StepRows& rows) {
   });
   double loss_sum = 0;
   for (int chunk = 0; chunk < pool_.size(); ++chunk) loss_sum += partial_loss[chunk];
-  const double loss = loss_sum / static_cast<double>(n);
-  const ConstMatrixView d_scores{grad_buffer.data(), n, cols, cols};
+  return loss_sum / static_cast<double>(n);
+}
 
-  // 5. Backward through the output layer.
-  std::vector<float>& d_s_buffer = scratch_.d_s_buffer;
-  std::vector<float>& d_cols_buffer = scratch_.d_cols_buffer;
+void Trainer::BackwardOutput(const StepShape& shape) {
+  const int64_t n = shape.n, cols = shape.cols;
+  const int64_t hidden = config_.hidden_size;
+  const std::vector<float>& grad_buffer = scratch_.grad_buffer;
+  const std::vector<float>& hidden_mask = scratch_.hidden_mask;
+  const ConstMatrixView d_scores{grad_buffer.data(), n, cols, cols};
   std::vector<float>& d_bias = scratch_.d_bias;
   d_bias.resize(cols);
-  MatrixView d_s = View(d_s_buffer, n, hidden);
-  matmul_.ABGathered(pool_, d_scores, View(output_weight), col_items, d_s);
+  MatrixView d_s = View(scratch_.d_s_buffer, n, hidden);
+  matmul_.ABGathered(pool_, d_scores, View(params_.at(kOutputWeight)), scratch_.col_items, d_s);
   if (!hidden_mask.empty()) {
     for (int64_t i = 0; i < n * hidden; ++i) d_s.data[i] *= hidden_mask[i];
   }
-  MatrixView d_cols = View(d_cols_buffer, cols, hidden);
-  matmul_.AtB(pool_, d_scores, s_drop, d_cols);
+  MatrixView d_cols = View(scratch_.d_cols_buffer, cols, hidden);
+  matmul_.AtB(pool_, d_scores, View(scratch_.s_drop_buffer, n, hidden), d_cols);
   ColumnSums(grad_buffer.data(), n, cols, d_bias.data());
+}
 
-  // 6. Backward through the session GRU.
-  std::vector<float>& d_x_buffer = scratch_.d_x_buffer;
-  std::vector<float>& d_s_in_buffer = scratch_.d_s_in_buffer;
-  MatrixView d_x = View(d_x_buffer, n, inputs);
-  MatrixView d_s_in = View(d_s_in_buffer, n, hidden);
-  session_gru_.Backward(pool_, session_w, session_acts_, d_s, session_grads_, &d_x,
-                        init_trained ? &d_s_in : nullptr);
+void Trainer::BackwardSessionGru(const StepShape& shape) {
+  const int64_t n = shape.n;
+  const int64_t hidden = config_.hidden_size;
+  const int64_t embed = config_.InputEmbeddingSize(), inputs = config_.SessionInputSize();
+  const std::vector<float>& embed_mask = scratch_.embed_mask;
+  MatrixView d_x = View(scratch_.d_x_buffer, n, inputs);
+  MatrixView d_s_in = View(scratch_.d_s_in_buffer, n, hidden);
+  const GruWeightsRef session_w =
+      GruWeights(kSessionGruWeightX, kSessionGruWeightH, kSessionGruBias);
+  session_gru_.Backward(pool_, session_w, session_acts_, View(scratch_.d_s_buffer, n, hidden),
+                        session_grads_, &d_x, shape.init_trained ? &d_s_in : nullptr);
   if (!embed_mask.empty()) {
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t k = 0; k < embed; ++k) d_x.row(r)[k] *= embed_mask[r * embed + k];
     }
   }
+}
 
-  // 7. Through s0 = tanh(W_init c + b) into the init weights and the user GRU.
-  if (init_trained) {
-    std::vector<float>& d_a0_buffer = scratch_.d_a0_buffer;
-    std::vector<float>& d_c_buffer = scratch_.d_c_buffer;
-    MatrixView d_a0 = View(d_a0_buffer, ns, hidden);
-    for (int64_t j = 0; j < ns; ++j) {
-      const float* ds = d_s_in.row(start_rows[j]);
-      const float* s = s0.data() + j * hidden;
-      for (int64_t k = 0; k < hidden; ++k) {
-        const float mask = init_mask.empty() ? 1.0f : init_mask[j * hidden + k];
-        d_a0.row(j)[k] = ds[k] * mask * (1.0f - s[k] * s[k]);
-      }
-    }
-    MatrixView d_c = View(d_c_buffer, ns, user_hidden);
-    matmul_.AB(pool_, d_a0, View(params_.at(kSessionInitWeight)), d_c);
-    Tensor d_init_w({hidden, user_hidden}), d_init_b({hidden});
-    matmul_.AtB(pool_, d_a0, {c_start.data(), ns, user_hidden, user_hidden},
-                {d_init_w.values.data(), hidden, user_hidden, user_hidden});
-    ColumnSums(d_a0.data, ns, hidden, d_init_b.values.data());
-    if (hrnn_all) {  // c also entered the session GRU's input.
-      for (int64_t j = 0; j < ns; ++j) {
-        const float* dxc = d_x.row(start_rows[j]) + embed;
-        for (int64_t k = 0; k < user_hidden; ++k) d_c.row(j)[k] += dxc[k];
-      }
-    }
-    ApplyDense(kSessionInitWeight, d_init_w);
-    ApplyDense(kSessionInitBias, d_init_b);
-    if (nf > 0) {
-      // fold_rows is a subset of start_rows, both in row order.
-      std::vector<float>& d_c_new_buffer = scratch_.d_c_new_buffer;
-      MatrixView d_c_new = View(d_c_new_buffer, nf, user_hidden);
-      for (int64_t j = 0, k = 0; j < ns && k < nf; ++j) {
-        if (start_rows[j] == fold_rows[k]) std::copy_n(d_c.row(j), user_hidden, d_c_new.row(k++));
-      }
-      const GruWeightsRef user_w = GruWeights(kUserGruWeightX, kUserGruWeightH, kUserGruBias);
-      // The user GRU's input was the finished session's state after its last click, stepped
-      // this step with the current session GRU: back through that step too.
-      std::vector<float>& d_s_final_buffer = scratch_.d_s_final_buffer;
-      MatrixView d_s_final = View(d_s_final_buffer, nf, hidden);
-      user_gru_.Backward(pool_, user_w, user_acts_, d_c_new, user_grads_, &d_s_final, nullptr);
-      MatrixView d_x_fold = View(scratch_.d_x_fold_buffer, nf, inputs);
-      fold_gru_.Backward(pool_, session_w, fold_acts_, d_s_final, fold_grads_, &d_x_fold, nullptr);
-      for (auto [total, part] : {std::pair{&session_grads_.weight_x, &fold_grads_.weight_x},
-                                 std::pair{&session_grads_.weight_h, &fold_grads_.weight_h},
-                                 std::pair{&session_grads_.bias, &fold_grads_.bias}}) {
-        for (size_t i = 0; i < total->values.size(); ++i) total->values[i] += part->values[i];
-      }
-      ApplyDense(kUserGruWeightX, user_grads_.weight_x);
-      ApplyDense(kUserGruWeightH, user_grads_.weight_h);
-      ApplyDense(kUserGruBias, user_grads_.bias);
+void Trainer::BackwardInitAndUser(const StepShape& shape) {
+  if (!shape.init_trained) return;
+  const int64_t n = shape.n, ns = shape.starts, nf = shape.folds;
+  const int64_t hidden = config_.hidden_size, user_hidden = config_.user_hidden_size;
+  const int64_t embed = config_.InputEmbeddingSize(), inputs = config_.SessionInputSize();
+  const std::vector<int64_t>& fold_rows = scratch_.fold_rows;
+  const std::vector<int64_t>& start_rows = scratch_.start_rows;
+  const std::vector<float>& init_mask = scratch_.init_mask;
+  const std::vector<float>& s0 = scratch_.s0;
+  const ConstMatrixView d_x = View(scratch_.d_x_buffer, n, inputs);
+  const ConstMatrixView d_s_in = View(scratch_.d_s_in_buffer, n, hidden);
+  MatrixView d_a0 = View(scratch_.d_a0_buffer, ns, hidden);
+  for (int64_t j = 0; j < ns; ++j) {
+    const float* ds = d_s_in.row(start_rows[j]);
+    const float* s = s0.data() + j * hidden;
+    for (int64_t k = 0; k < hidden; ++k) {
+      const float mask = init_mask.empty() ? 1.0f : init_mask[j * hidden + k];
+      d_a0.row(j)[k] = ds[k] * mask * (1.0f - s[k] * s[k]);
     }
   }
+  MatrixView d_c = View(scratch_.d_c_buffer, ns, user_hidden);
+  matmul_.AB(pool_, d_a0, View(params_.at(kSessionInitWeight)), d_c);
+  Tensor d_init_w({hidden, user_hidden}), d_init_b({hidden});
+  matmul_.AtB(pool_, d_a0, {scratch_.c_start.data(), ns, user_hidden, user_hidden},
+              {d_init_w.values.data(), hidden, user_hidden, user_hidden});
+  ColumnSums(d_a0.data, ns, hidden, d_init_b.values.data());
+  if (config_.mode == ModelMode::kHrnnAll) {  // c also entered the session GRU's input.
+    for (int64_t j = 0; j < ns; ++j) {
+      const float* dxc = d_x.row(start_rows[j]) + embed;
+      for (int64_t k = 0; k < user_hidden; ++k) d_c.row(j)[k] += dxc[k];
+    }
+  }
+  ApplyDense(kSessionInitWeight, d_init_w);
+  ApplyDense(kSessionInitBias, d_init_b);
+  if (nf == 0) return;
+  // fold_rows is a subset of start_rows, both in row order.
+  MatrixView d_c_new = View(scratch_.d_c_new_buffer, nf, user_hidden);
+  for (int64_t j = 0, k = 0; j < ns && k < nf; ++j) {
+    if (start_rows[j] == fold_rows[k]) std::copy_n(d_c.row(j), user_hidden, d_c_new.row(k++));
+  }
+  const GruWeightsRef session_w =
+      GruWeights(kSessionGruWeightX, kSessionGruWeightH, kSessionGruBias);
+  const GruWeightsRef user_w = GruWeights(kUserGruWeightX, kUserGruWeightH, kUserGruBias);
+  // The user GRU's input was the finished session's state after its last click, stepped this
+  // step with the current session GRU: back through that step too.
+  MatrixView d_s_final = View(scratch_.d_s_final_buffer, nf, hidden);
+  user_gru_.Backward(pool_, user_w, user_acts_, d_c_new, user_grads_, &d_s_final, nullptr);
+  MatrixView d_x_fold = View(scratch_.d_x_fold_buffer, nf, inputs);
+  fold_gru_.Backward(pool_, session_w, fold_acts_, d_s_final, fold_grads_, &d_x_fold, nullptr);
+  for (auto [total, part] : {std::pair{&session_grads_.weight_x, &fold_grads_.weight_x},
+                             std::pair{&session_grads_.weight_h, &fold_grads_.weight_h},
+                             std::pair{&session_grads_.bias, &fold_grads_.bias}}) {
+    for (size_t i = 0; i < total->values.size(); ++i) total->values[i] += part->values[i];
+  }
+  ApplyDense(kUserGruWeightX, user_grads_.weight_x);
+  ApplyDense(kUserGruWeightH, user_grads_.weight_h);
+  ApplyDense(kUserGruBias, user_grads_.bias);
+}
+
+void Trainer::ApplySessionGruGradients() {
   ApplyDense(kSessionGruWeightX, session_grads_.weight_x);
   ApplyDense(kSessionGruWeightH, session_grads_.weight_h);
   ApplyDense(kSessionGruBias, session_grads_.bias);
+}
 
-  // 8. Sparse rows: output rows and biases of the columns, and the input embeddings.
+void Trainer::ApplySparseGradients(const StepRows& rows, const StepShape& shape) {
+  const int64_t n = rows.n, cols = shape.cols, nf = shape.folds;
+  const int64_t hidden = config_.hidden_size;
+  const int64_t embed = config_.InputEmbeddingSize(), inputs = config_.SessionInputSize();
+  const ConstMatrixView d_cols = View(scratch_.d_cols_buffer, cols, hidden);
+  const ConstMatrixView d_x = View(scratch_.d_x_buffer, n, inputs);
   std::vector<SparseContribution>& contributions = scratch_.contributions;
   contributions.clear();
   for (int64_t j = 0; j < cols; ++j) {
-    contributions.push_back({col_items[j], d_cols.row(j), &d_bias[j]});
+    contributions.push_back({scratch_.col_items[j], d_cols.row(j), &scratch_.d_bias[j]});
   }
   // Input embeddings: this step's inputs, and the last clicks stepped to fold sessions.
   auto add_input_contributions = [&] {
     for (int64_t r = 0; r < n; ++r) contributions.push_back({rows.input_item[r], d_x.row(r)});
-    if (init_trained && nf > 0) {
+    if (shape.init_trained && nf > 0) {
       for (int64_t j = 0; j < nf; ++j) {
         contributions.push_back(
-            {rows.fold_item[fold_rows[j]], scratch_.d_x_fold_buffer.data() + j * inputs});
+            {rows.fold_item[scratch_.fold_rows[j]], scratch_.d_x_fold_buffer.data() + j * inputs});
       }
     }
   };
@@ -497,7 +562,6 @@ double Trainer::Step(const StepRows& rows) {
     add_input_contributions();
     ApplySparse(kItemEmbedding, nullptr, embed, contributions);
   }
-  return loss;
 }
 
 EpochStats Trainer::TrainEpoch(const std::function<void(const TrainProgress&)>& progress,

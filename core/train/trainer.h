@@ -101,6 +101,46 @@ class Trainer {
   // The GRU weight tensors of one level (session or user), by tensor name.
   GruWeightsRef GruWeights(const char* weight_x, const char* weight_h, const char* bias) const;
 
+  // Step()'s phases, in the order it calls them. Each reads what the earlier ones left in
+  // scratch_ and the slot states; StepShape carries the step's sizes between them.
+  struct StepShape {
+    int64_t n = 0;              // Rows (one training pair each).
+    int64_t cols = 0;           // Score columns: the n targets, then the n_sample samples.
+    int64_t folds = 0;          // Rows folding a finished session into c (scratch_.fold_rows).
+    int64_t starts = 0;         // Rows starting a session (scratch_.start_rows).
+    bool init_trained = false;  // A user level and session starts: the init layer learns.
+  };
+  // Row r's carried session state [H] and user state [Hu], in its slot.
+  float* SlotSession(const StepRows& rows, int64_t r);
+  float* SlotUser(const StepRows& rows, int64_t r);
+  // Writes [e(item); c] for row r into `x` (c only in HRNN-All).
+  void AssembleInput(const StepRows& rows, int64_t r, int32_t item, float* x);
+  // 0. Zeroes the session and user state of the slots that a new user takes.
+  void ResetNewUsers(const StepRows& rows);
+  // 1. Finds the fold and start rows; for sessions that ended, steps their last click, then
+  //    folds them into c (forward only for the session GRU; the user GRU keeps its activations
+  //    for the backward pass). Returns the step's shape.
+  StepShape FoldFinishedSessions(const StepRows& rows);
+  // 2. The incoming session state: s0 = init(c) (with dropout) at a session start, else carried.
+  void StartSessions(const StepRows& rows, const StepShape& shape);
+  // 3. Session GRU step on [e(input); c], with embedding and hidden dropout.
+  void ForwardSessionStep(const StepRows& rows);
+  // 3b. Advances the slots: each carries its row's dropped-out new session state.
+  void CarrySessionStates(const StepRows& rows);
+  // 4. Scores over the columns and the loss with its gradient; returns the mean loss.
+  double ScoreAndLoss(const StepRows& rows, const StepShape& shape);
+  // 5. Backward through the output layer.
+  void BackwardOutput(const StepShape& shape);
+  // 6. Backward through the session GRU.
+  void BackwardSessionGru(const StepShape& shape);
+  // 7. Through s0 = tanh(W_init c + b) into the init weights and the user GRU (and the fold
+  //    steps of the session GRU), applying the init and user GRU updates.
+  void BackwardInitAndUser(const StepShape& shape);
+  // 7b. Applies the session GRU's dense update.
+  void ApplySessionGruGradients();
+  // 8. Sparse rows: output rows and biases of the columns, and the input embeddings.
+  void ApplySparseGradients(const StepRows& rows, const StepShape& shape);
+
   const Dataset& train_;
   const TrainOptions options_;
   const ModelConfig config_;

@@ -6,12 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "core/state/event_log.h"
 #include "core/state/event_record.h"
 #include "core/state/state_snapshot.h"
+#include "tests/testing/state_files.h"
 
 namespace {
 
@@ -25,27 +25,20 @@ const std::filesystem::path& ScratchDir() {
   return dir;
 }
 
-void WriteFile(const std::filesystem::path& path, const uint8_t* data, size_t size) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc)
-      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  const uint8_t* body = data + 1;
-  const size_t body_size = size - 1;
+  const absl::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (data[0] % 3) {
     case 0:
-      (void)hrnn::DecodeEventRecord(
-          absl::string_view(reinterpret_cast<const char*>(body), body_size));
+      (void)hrnn::DecodeEventRecord(body);
       break;
     case 1: {
       const auto dir = ScratchDir() / "log";
       std::filesystem::remove_all(dir);
       std::filesystem::create_directories(dir);
-      WriteFile(dir / "events-00000000000000000001.log", body, body_size);
+      hrnn::testing::WriteBytes(dir / hrnn::LogSegmentName(1), body);
       hrnn::EventLogOptions options;
       options.dir = dir.string();
       options.fsync = hrnn::FsyncPolicy::kNone;
@@ -57,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     default: {
-      const auto path = ScratchDir() / "snapshot-00000000000000000001.snap";
-      WriteFile(path, body, body_size);
+      const auto path = hrnn::testing::SnapshotPath(ScratchDir(), 1);
+      hrnn::testing::WriteBytes(path, body);
       (void)hrnn::ReadSnapshotFile(path.string());
       break;
     }

@@ -4,8 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
@@ -23,6 +21,7 @@
 #include "server/event_application.h"
 #include "tests/testing/model_dir.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/state_files.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -99,16 +98,10 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedEventAndRebuildsTheSameStates) {
   ASSERT_FALSE(address.empty());
 
   // The log as the restarted server recovered it (a copy, opened read-only in effect).
-  const fs::path copy = dir / "log-copy";
-  fs::copy(fs::path(state_dir) / "log", copy);
-  EventLogOptions options;
-  options.dir = copy.string();
-  ASSERT_OK_AND_ASSIGN(auto log, EventLog::Open(options, nullptr));
+  ASSERT_OK_AND_ASSIGN(auto log,
+                       testing::OpenLogCopy(fs::path(state_dir) / "log", dir / "log-copy"));
   std::vector<EventRecord> records;
-  ASSERT_OK(log->Read(1, [&](const EventRecord& record) {
-    records.push_back(record);
-    return true;
-  }));
+  ASSERT_OK(testing::ReadLogRecords(*log, 1, &records));
   std::map<EventKey, int> logged;
   for (const EventRecord& r : records) {
     ++logged[{r.user_id, r.item_id, r.timestamp_ms, r.session_id}];
@@ -130,9 +123,7 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedEventAndRebuildsTheSameStates) {
   ASSERT_GT(reference.size(), 500u);
 
   // The restart used a snapshot with users in it, then the log after it.
-  std::ifstream stderr_file(dir / "second.stderr");
-  const std::string restart_log((std::istreambuf_iterator<char>(stderr_file)),
-                                std::istreambuf_iterator<char>());
+  const std::string restart_log = testing::ReadBytes(dir / "second.stderr");
   EXPECT_THAT(restart_log, ::testing::HasSubstr("recovered user state: snapshot /"));
   EXPECT_THAT(restart_log, ::testing::Not(::testing::HasSubstr("(0 users)")));
 

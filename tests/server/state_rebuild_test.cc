@@ -19,6 +19,7 @@
 #include "server/state_recovery.h"
 #include "tests/testing/http_get.h"
 #include "tests/testing/model_dir.h"
+#include "tests/testing/state_files.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -95,12 +96,7 @@ class StateRebuildTest : public ::testing::Test {
 
   // What a restart on the served model rebuilds from the whole log (no snapshot).
   std::map<std::string, UserState> Reference(std::shared_ptr<const ServingModel>* model) {
-    const fs::path copy = dir_ / "log-copy";
-    fs::remove_all(copy);
-    fs::copy(fs::path(config_.state_dir) / "log", copy);
-    EventLogOptions options;
-    options.dir = copy.string();
-    auto log = EventLog::Open(options, nullptr);
+    auto log = testing::OpenLogCopy(fs::path(config_.state_dir) / "log", dir_ / "log-copy");
     EXPECT_OK(log.status());
     SessionPolicy policy;
     policy.timeout_ms = config_.session_timeout_ms;

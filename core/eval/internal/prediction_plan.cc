@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 namespace hrnn::internal {
 
@@ -36,6 +37,17 @@ void ForEachUserRange(int64_t users, int threads,
   }
   task(0, users / threads);
   for (std::thread& worker : workers) worker.join();
+}
+
+NextItemMetrics RankPlannedPredictions(const Dataset& history, const Dataset& test,
+                                       const NextItemEvalOptions& options,
+                                       const RankUsersFn& rank_users) {
+  const PredictionPlan plan = PlanPredictions(history, test, options.max_predictions);
+  std::vector<int64_t> ranks(plan.total);
+  ForEachUserRange(plan.users, options.threads, [&](int64_t begin, int64_t end) {
+    rank_users(plan, begin, end, absl::MakeSpan(ranks));
+  });
+  return MetricsFromRanks(std::move(ranks), options.cutoffs);
 }
 
 }  // namespace hrnn::internal

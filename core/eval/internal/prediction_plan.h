@@ -1,6 +1,7 @@
 // Shared plumbing of the next-item evaluators: where each test user's predictions go in the
-// rank list (so that threads write disjoint ranges), the history lookup by user id, and the
-// split of test users over threads. Immutable after PlanPredictions(); safe for concurrent reads.
+// rank list (so that threads write disjoint ranges), the history lookup by user id, the split
+// of test users over threads, and the frame that runs them and turns the ranks into metrics.
+// A PredictionPlan is immutable after PlanPredictions(); safe for concurrent reads.
 #ifndef HRNN_CORE_EVAL_INTERNAL_PREDICTION_PLAN_H_
 #define HRNN_CORE_EVAL_INTERNAL_PREDICTION_PLAN_H_
 
@@ -10,7 +11,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
 #include "core/data/dataset.h"
+#include "core/eval/next_item_evaluator.h"
 
 namespace hrnn::internal {
 
@@ -36,6 +39,18 @@ PredictionPlan PlanPredictions(const Dataset& history, const Dataset& test,
 // thread takes the first), and returns when all are done.
 void ForEachUserRange(int64_t users, int threads,
                       const std::function<void(int64_t, int64_t)>& task);
+
+// What an evaluator does for the test users [begin, end) of `plan`: writes the rank of user u's
+// predictions, in test order, to ranks[plan.offset[u]] onwards, stopping at plan.total.
+using RankUsersFn = std::function<void(const PredictionPlan& plan, int64_t begin, int64_t end,
+                                       absl::Span<int64_t> ranks)>;
+
+// The frame both evaluators share: plans the predictions of `test` against `history`
+// (options.max_predictions), runs rank_users over the planned users split on options.threads
+// threads (concurrently, on disjoint ranges), and returns MetricsFromRanks at options.cutoffs.
+NextItemMetrics RankPlannedPredictions(const Dataset& history, const Dataset& test,
+                                       const NextItemEvalOptions& options,
+                                       const RankUsersFn& rank_users);
 
 }  // namespace hrnn::internal
 

@@ -64,6 +64,11 @@ absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path) {
   return absl::OkStatus();
 }
 
+absl::Status Fdatasync(int fd, absl::string_view path) {
+  if (::fdatasync(fd) != 0) return ErrnoStatus(errno, absl::StrCat(path, ": fdatasync"));
+  return absl::OkStatus();
+}
+
 absl::Status SyncDirectory(const std::string& dir) {
   auto fd = OpenFile(dir, O_RDONLY | O_DIRECTORY);
   if (!fd.ok()) return fd.status();

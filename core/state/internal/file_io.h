@@ -47,6 +47,9 @@ absl::StatusOr<OwnedFd> OpenFile(const std::string& path, int flags, int mode = 
 // Writes all of `data` at the file offset, retrying on EINTR and short writes.
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path);
 
+// fdatasync(2)s `fd`; `path` names it in the error.
+absl::Status Fdatasync(int fd, absl::string_view path);
+
 // fsyncs the directory `dir` so that entries created, renamed or removed in it are durable.
 absl::Status SyncDirectory(const std::string& dir);
 

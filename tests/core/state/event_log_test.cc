@@ -5,13 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "tests/testing/state_files.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -27,7 +25,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::hrnn::testing::FreshTestDir;
+using ::hrnn::testing::ReadBytes;
+using ::hrnn::testing::ReadLogRecords;
+using ::hrnn::testing::SegmentFiles;
 using ::hrnn::testing::StatusIs;
+using ::hrnn::testing::WriteBytes;
 
 EventRecord MakeRecord(const std::string& user, int item, int64_t timestamp_ms = 1000) {
   EventRecord record;
@@ -40,32 +42,9 @@ EventRecord MakeRecord(const std::string& user, int item, int64_t timestamp_ms =
   return record;
 }
 
-std::string ReadBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteBytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
-
-std::vector<fs::path> SegmentFiles(const fs::path& dir) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".log") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 std::vector<EventRecord> ReadAll(const EventLog& log, uint64_t from_seq = 1) {
   std::vector<EventRecord> records;
-  const absl::Status status = log.Read(from_seq, [&](const EventRecord& record) {
-    records.push_back(record);
-    return true;
-  });
-  EXPECT_OK(status);
+  EXPECT_OK(ReadLogRecords(log, from_seq, &records));
   return records;
 }
 

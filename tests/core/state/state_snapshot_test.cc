@@ -3,8 +3,6 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <random>
 #include <string>
@@ -12,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing/state_files.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -20,17 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::hrnn::testing::FreshTestDir;
+using ::hrnn::testing::ReadBytes;
+using ::hrnn::testing::SnapshotPath;
 using ::hrnn::testing::StatusIs;
-
-std::string ReadBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteBytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
+using ::hrnn::testing::WriteBytes;
 
 SnapshotHeader Header(uint64_t log_seq) {
   SnapshotHeader header;
@@ -118,20 +110,14 @@ void ExpectSameUser(const SnapshotUser& actual, const SnapshotUser& expected) {
   ExpectSameRing(a.purchased_items, e.purchased_items, "purchased_items");
 }
 
-fs::path SnapPath(const fs::path& dir, uint64_t seq) {
-  char name[64];
-  std::snprintf(name, sizeof(name), "snapshot-%020llu.snap", static_cast<unsigned long long>(seq));
-  return dir / name;
-}
-
 TEST(StateSnapshotTest, RoundTripsEveryField) {
   const fs::path dir = FreshTestDir();
   const std::vector<SnapshotUser> users = Users();
   WriteUsers(dir, Header(42), users);
-  EXPECT_TRUE(fs::exists(SnapPath(dir, 42)));
+  EXPECT_TRUE(fs::exists(SnapshotPath(dir, 42)));
   SnapshotReport report;
   ASSERT_OK_AND_ASSIGN(const LoadedSnapshot loaded, ReadLatestSnapshot(dir, &report));
-  EXPECT_EQ(loaded.path, SnapPath(dir, 42).string());
+  EXPECT_EQ(loaded.path, SnapshotPath(dir, 42).string());
   EXPECT_EQ(report.loaded, loaded.path);
   EXPECT_TRUE(report.skipped.empty());
   EXPECT_EQ(loaded.header, Header(42));
@@ -152,9 +138,9 @@ TEST(StateSnapshotTest, EmptySnapshotRoundTrips) {
 TEST(StateSnapshotTest, KeepsTheNewestTwo) {
   const fs::path dir = FreshTestDir();
   for (uint64_t seq : {10, 30, 20}) WriteUsers(dir, Header(seq), Users());
-  EXPECT_FALSE(fs::exists(SnapPath(dir, 10)));
-  EXPECT_TRUE(fs::exists(SnapPath(dir, 20)));
-  EXPECT_TRUE(fs::exists(SnapPath(dir, 30)));
+  EXPECT_FALSE(fs::exists(SnapshotPath(dir, 10)));
+  EXPECT_TRUE(fs::exists(SnapshotPath(dir, 20)));
+  EXPECT_TRUE(fs::exists(SnapshotPath(dir, 30)));
   ASSERT_OK_AND_ASSIGN(const LoadedSnapshot loaded, ReadLatestSnapshot(dir, nullptr));
   EXPECT_EQ(loaded.header.log_seq, 30u);
 }
@@ -163,18 +149,18 @@ TEST(StateSnapshotTest, CorruptNewestIsSkippedForTheOlderOne) {
   const fs::path dir = FreshTestDir();
   WriteUsers(dir, Header(10), Users());
   WriteUsers(dir, Header(20), Users());
-  const std::string original = ReadBytes(SnapPath(dir, 20));
+  const std::string original = ReadBytes(SnapshotPath(dir, 20));
   std::mt19937_64 rng(3);
   for (int trial = 0; trial < 300; ++trial) {
     std::string bytes = original;
     const size_t at = rng() % bytes.size();
     bytes[at] ^= static_cast<char>(1 + rng() % 255);
-    WriteBytes(SnapPath(dir, 20), bytes);
+    WriteBytes(SnapshotPath(dir, 20), bytes);
     SnapshotReport report;
     ASSERT_OK_AND_ASSIGN(const LoadedSnapshot loaded, ReadLatestSnapshot(dir, &report));
     ASSERT_EQ(loaded.header.log_seq, 10u) << "byte " << at;
     ASSERT_EQ(report.skipped.size(), 1u);
-    EXPECT_NE(report.skipped[0].find(SnapPath(dir, 20).string()), std::string::npos)
+    EXPECT_NE(report.skipped[0].find(SnapshotPath(dir, 20).string()), std::string::npos)
         << report.skipped[0];
   }
 }
@@ -182,7 +168,7 @@ TEST(StateSnapshotTest, CorruptNewestIsSkippedForTheOlderOne) {
 TEST(StateSnapshotTest, TruncatedAtEveryOffsetIsDataLoss) {
   const fs::path dir = FreshTestDir();
   WriteUsers(dir, Header(10), Users());
-  const std::string original = ReadBytes(SnapPath(dir, 10));
+  const std::string original = ReadBytes(SnapshotPath(dir, 10));
   const fs::path cut = dir / "cut.snap";
   for (size_t n = 0; n < original.size(); ++n) {
     WriteBytes(cut, original.substr(0, n));
@@ -199,8 +185,8 @@ TEST(StateSnapshotTest, TruncatedNewestFallsBack) {
   const fs::path dir = FreshTestDir();
   WriteUsers(dir, Header(10), Users());
   WriteUsers(dir, Header(20), Users());
-  const std::string original = ReadBytes(SnapPath(dir, 20));
-  WriteBytes(SnapPath(dir, 20), original.substr(0, original.size() / 2));
+  const std::string original = ReadBytes(SnapshotPath(dir, 20));
+  WriteBytes(SnapshotPath(dir, 20), original.substr(0, original.size() / 2));
   SnapshotReport report;
   ASSERT_OK_AND_ASSIGN(const LoadedSnapshot loaded, ReadLatestSnapshot(dir, &report));
   EXPECT_EQ(loaded.header.log_seq, 10u);
@@ -210,7 +196,7 @@ TEST(StateSnapshotTest, TruncatedNewestFallsBack) {
 TEST(StateSnapshotTest, GarbageNeverCrashesOrAllocatesHugely) {
   const fs::path dir = FreshTestDir();
   WriteUsers(dir, Header(10), Users());
-  const std::string original = ReadBytes(SnapPath(dir, 10));
+  const std::string original = ReadBytes(SnapshotPath(dir, 10));
   const fs::path path = dir / "garbage.snap";
   // Lengths and sizes set to huge values: every u32 position in the file set to 0xFFFFFFF0.
   for (size_t at = 0; at + 4 <= original.size(); ++at) {
@@ -250,7 +236,7 @@ TEST(StateSnapshotTest, NotFoundWhenNoneIsValid) {
               StatusIs(absl::StatusCode::kNotFound, "no snapshot"));
   EXPECT_THAT(ReadLatestSnapshot(dir, nullptr),
               StatusIs(absl::StatusCode::kNotFound, "no valid snapshot"));
-  WriteBytes(SnapPath(dir, 5), "garbage");
+  WriteBytes(SnapshotPath(dir, 5), "garbage");
   SnapshotReport report;
   EXPECT_THAT(ReadLatestSnapshot(dir, &report), StatusIs(absl::StatusCode::kNotFound, "too short"));
   EXPECT_EQ(report.skipped.size(), 1u);
@@ -259,7 +245,7 @@ TEST(StateSnapshotTest, NotFoundWhenNoneIsValid) {
 TEST(StateSnapshotTest, NameMustMatchHeaderSeq) {
   const fs::path dir = FreshTestDir();
   WriteUsers(dir, Header(10), Users());
-  fs::rename(SnapPath(dir, 10), SnapPath(dir, 12));
+  fs::rename(SnapshotPath(dir, 10), SnapshotPath(dir, 12));
   SnapshotReport report;
   EXPECT_THAT(ReadLatestSnapshot(dir, &report),
               StatusIs(absl::StatusCode::kNotFound, "does not match"));
@@ -278,7 +264,7 @@ TEST(StateSnapshotTest, InvalidUserIsRefusedAndNothingChanges) {
                             }),
               StatusIs(absl::StatusCode::kInvalidArgument, "session vector"));
   EXPECT_FALSE(fs::exists(dir / "snapshot-00000000000000000020.tmp"));
-  EXPECT_FALSE(fs::exists(SnapPath(dir, 20)));
+  EXPECT_FALSE(fs::exists(SnapshotPath(dir, 20)));
   ASSERT_OK_AND_ASSIGN(const LoadedSnapshot loaded, ReadLatestSnapshot(dir, nullptr));
   EXPECT_EQ(loaded.header.log_seq, 10u);
   SnapshotHeader bad = Header(30);
