@@ -10,13 +10,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/base/status_macros.h"
 #include "core/data/dataset_writer.h"
 #include "core/data/tie_shuffle.h"
 #include "core/eval/list_metrics.h"
 #include "core/eval/network_scorer.h"
 #include "core/eval/scorer_evaluator.h"
 #include "core/model/model_directory.h"
-#include "core/base/status_macros.h"
 
 namespace hrnn {
 namespace {
