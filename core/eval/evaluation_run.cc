@@ -10,20 +10,20 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/base/status_macros.h"
 #include "core/data/dataset_writer.h"
 #include "core/data/tie_shuffle.h"
 #include "core/eval/list_metrics.h"
 #include "core/eval/network_scorer.h"
 #include "core/eval/scorer_evaluator.h"
 #include "core/model/model_directory.h"
-#include "core/base/status_macros.h"
 
 namespace hrnn {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kBaselineNames[] = {"pop", "ppop", "iknn", "iknn-self", "vsknn"};
+constexpr const char* kBaselineNames[] = {"pop", "ppop", "iknn", "iknn-self", "vsknn", "sr"};
 
 void Log(const EvaluationRunOptions& options, const std::string& line) {
   if (options.log) options.log(line);
@@ -102,6 +102,10 @@ std::string BaselineDescription(const std::string& name) {
   if (name == "iknn-self") {
     return "Item-KNN as iknn but sim(i, i) = 1: the current item is recommended first";
   }
+  if (name == "sr") {
+    return "sequential rules: a click a before b adds 1/distance to the rule a -> b (up to "
+           "--sr_max_distance clicks apart); scores are the rules from the current item";
+  }
   return "V-SKNN, session kNN with linear position decay; current items are not excluded";
 }
 
@@ -116,8 +120,9 @@ absl::StatusOr<std::unique_ptr<BaselineModel>> NewBaseline(const std::string& na
     return NewItemKnnModel(train, knn);
   }
   if (name == "vsknn") return NewSessionKnnModel(train, options.session_knn);
+  if (name == "sr") return NewSequentialRulesModel(train, options.sequential_rules);
   return absl::InvalidArgumentError(absl::StrCat("--baselines: unknown baseline \"", name,
-                                                 "\" (use pop, ppop, iknn, iknn-self, vsknn)"));
+                                                 "\" (use pop, ppop, iknn, iknn-self, vsknn, sr)"));
 }
 
 // A model directory: the directory itself when it holds config.json, else its latest version.
@@ -177,8 +182,9 @@ absl::Status EvaluationRunOptions::Validate() const {
   for (const std::string& name : baselines) {
     if (std::find(std::begin(kBaselineNames), std::end(kBaselineNames), name) ==
         std::end(kBaselineNames)) {
-      return absl::InvalidArgumentError(absl::StrCat("--baselines: unknown baseline \"", name,
-                                                     "\" (use pop, ppop, iknn, iknn-self, vsknn)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--baselines: unknown baseline \"", name,
+                       "\" (use pop, ppop, iknn, iknn-self, vsknn, sr)"));
     }
   }
   if (models.empty() && baselines.empty()) {
