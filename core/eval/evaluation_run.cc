@@ -90,7 +90,7 @@ absl::StatusOr<LoadedData> LoadSplit(const EvaluationRunOptions& options) {
   return loaded;
 }
 
-std::string BaselineDescription(const std::string& name) {
+std::string BaselineDescription(const std::string& name, const EvaluationRunOptions& options) {
   if (name == "pop") return "training click counts; ignores user and session";
   if (name == "ppop") {
     return "clicks in the user's own training history, Pop as tie-break; ignores the session";
@@ -103,10 +103,17 @@ std::string BaselineDescription(const std::string& name) {
     return "Item-KNN as iknn but sim(i, i) = 1: the current item is recommended first";
   }
   if (name == "sr") {
-    return "sequential rules: a click a before b adds 1/distance to the rule a -> b (up to "
-           "--sr_max_distance clicks apart); scores are the rules from the current item";
+    return absl::StrCat(
+        "sequential rules: a click a before b adds 1/distance to the rule a -> b (up to ",
+        options.sequential_rules.max_distance, " clicks apart; the ",
+        options.sequential_rules.max_rules_per_item,
+        " strongest rules per item kept); scores are the rules from the current item");
   }
-  return "V-SKNN, session kNN with linear position decay; current items are not excluded";
+  return absl::StrCat("V-SKNN, session kNN with linear position decay, ",
+                      options.session_knn.similarity == SessionSimilarity::kVec
+                          ? "session-rec's vec similarity"
+                          : "cosine similarity",
+                      "; current items are not excluded");
 }
 
 absl::StatusOr<std::unique_ptr<BaselineModel>> NewBaseline(const std::string& name,
@@ -253,7 +260,7 @@ absl::StatusOr<EvaluationReport> RunEvaluation(const EvaluationRunOptions& optio
     method.baseline = name;
     method.result.name = name;
     method.result.kind = "baseline";
-    method.result.description = BaselineDescription(name);
+    method.result.description = BaselineDescription(name, options);
     methods.push_back(std::move(method));
   }
   for (size_t m = 0; m < options.models.size(); ++m) {

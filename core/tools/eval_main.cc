@@ -56,6 +56,9 @@ ABSL_FLAG(std::string, baselines, "pop,ppop,iknn,iknn-self,vsknn,sr",
 ABSL_FLAG(int, iknn_neighbors, 200, "Item-KNN: neighbours kept per item.");
 ABSL_FLAG(int, vsknn_k, 100, "V-SKNN: neighbour sessions used.");
 ABSL_FLAG(int, vsknn_sample, 1000, "V-SKNN: most recent candidate sessions considered.");
+ABSL_FLAG(std::string, vsknn_similarity, "vec",
+          "V-SKNN: vec (session-rec's: shared position weights / distinct session items) or "
+          "cosine (also divides by ||w|| sqrt(neighbour length)).");
 ABSL_FLAG(int, sr_max_distance, 10, "Sequential rules: largest distance in clicks of a rule.");
 ABSL_FLAG(int, sr_max_rules, 20, "Sequential rules: strongest rules kept per item.");
 ABSL_FLAG(std::string, k, "5,10,20",
@@ -139,6 +142,14 @@ int main(int argc, char** argv) {
   options.item_knn.neighbors = absl::GetFlag(FLAGS_iknn_neighbors);
   options.session_knn.k = absl::GetFlag(FLAGS_vsknn_k);
   options.session_knn.sample_size = absl::GetFlag(FLAGS_vsknn_sample);
+  const std::string similarity = absl::GetFlag(FLAGS_vsknn_similarity);
+  if (similarity == "vec") {
+    options.session_knn.similarity = hrnn::SessionSimilarity::kVec;
+  } else if (similarity == "cosine") {
+    options.session_knn.similarity = hrnn::SessionSimilarity::kCosine;
+  } else {
+    return Fail("--vsknn_similarity must be vec or cosine, got \"" + similarity + "\"");
+  }
   options.sequential_rules.max_distance = absl::GetFlag(FLAGS_sr_max_distance);
   options.sequential_rules.max_rules_per_item = absl::GetFlag(FLAGS_sr_max_rules);
   options.cutoffs.clear();
