@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/recipes/sparse_scores.h"
 
 namespace hrnn {
 namespace {
@@ -195,121 +196,94 @@ std::unique_ptr<NextItemScorer> ItemKnnModel::NewScorer() const {
   return std::make_unique<ItemKnnScorer>(*this);
 }
 
-// ---- V-SKNN ----
+// ---- V-SKNN (the sknn recipe) ----
+
+// The training sessions as the recipes take them: spans into train.items.
+std::vector<absl::Span<const int32_t>> SessionSpans(const Dataset& train) {
+  std::vector<absl::Span<const int32_t>> spans;
+  spans.reserve(train.sessions.size());
+  for (const SessionSpan& span : train.sessions) {
+    spans.push_back(
+        absl::MakeConstSpan(train.items.data() + span.begin, static_cast<size_t>(span.length())));
+  }
+  return spans;
+}
 
 class SessionKnnModel : public BaselineModel {
  public:
-  SessionKnnModel(const Dataset& train, const SessionKnnOptions& options)
-      : options_(options), num_items_(train.num_items()), sessions_(DistinctSessionItems(train)) {
-    // Recency order: by last click time, ties by later session index; rank 0 = most recent.
-    const int64_t num_sessions = train.num_sessions();
-    std::vector<int64_t> order(num_sessions);
-    for (int64_t s = 0; s < num_sessions; ++s) order[s] = s;
-    auto last_time = [&](int64_t s) {
-      const SessionSpan& span = train.sessions[s];
-      return span.length() > 0 ? train.timestamps[span.end - 1] : int64_t{0};
-    };
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-      const int64_t ta = last_time(a), tb = last_time(b);
-      return ta != tb ? ta > tb : a > b;
-    });
-    recency_rank_.resize(num_sessions);
-    for (int64_t r = 0; r < num_sessions; ++r) recency_rank_[order[r]] = r;
-    item_sessions_.resize(num_items_);
-    for (int64_t s : order) {
-      for (int32_t item : sessions_[s]) item_sessions_[item].push_back(s);
-    }
-  }
+  explicit SessionKnnModel(std::unique_ptr<const SessionKnnIndex> index)
+      : index_(std::move(index)) {}
   std::unique_ptr<NextItemScorer> NewScorer() const override;
   std::string name() const override { return "v-sknn"; }
-  int64_t num_items() const override { return num_items_; }
-
-  const SessionKnnOptions& options() const { return options_; }
-  const std::vector<int32_t>& session_items(int64_t s) const { return sessions_[s]; }
-  // Training sessions containing `item`, most recent first.
-  const std::vector<int64_t>& item_sessions(int32_t item) const { return item_sessions_[item]; }
-  int64_t recency_rank(int64_t s) const { return recency_rank_[s]; }
+  int64_t num_items() const override { return index_->num_items(); }
+  const SessionKnnIndex& index() const { return *index_; }
 
  private:
-  SessionKnnOptions options_;
-  int64_t num_items_;
-  std::vector<std::vector<int32_t>> sessions_;       // Distinct items per training session.
-  std::vector<std::vector<int64_t>> item_sessions_;  // item -> sessions, most recent first.
-  std::vector<int64_t> recency_rank_;                // session -> 0 for the most recent.
+  std::unique_ptr<const SessionKnnIndex> index_;
 };
 
 class SessionKnnScorer : public NextItemScorer {
  public:
   explicit SessionKnnScorer(const SessionKnnModel& model)
-      : model_(model), weight_(model.num_items(), 0.0f) {}
+      : index_(model.index()), sparse_(model.index().num_items()) {}
   void BeginUser(const Dataset&, const UserSpan*) override {}
   void Score(absl::Span<const int32_t> session_prefix, absl::Span<float> scores) override {
     assert(!session_prefix.empty());
-    const SessionKnnOptions& options = model_.options();
-    // Current session weights: position p (1-based) of L weighs p / L; the latest wins.
-    const double length = static_cast<double>(session_prefix.size());
-    current_.clear();
-    for (size_t p = 0; p < session_prefix.size(); ++p) {
-      const int32_t item = session_prefix[p];
-      if (weight_[item] == 0.0f) current_.push_back(item);
-      weight_[item] = static_cast<float>(static_cast<double>(p + 1) / length);
-    }
-    double norm = 0;
-    for (int32_t item : current_) norm += static_cast<double>(weight_[item]) * weight_[item];
-    norm = std::sqrt(norm);
-
-    // Candidates: the sample_size most recent sessions containing any current item. Each
-    // item's list is in recency order, so its first sample_size entries suffice.
-    const size_t sample = static_cast<size_t>(options.sample_size);
-    candidates_.clear();
-    for (int32_t item : current_) {
-      const std::vector<int64_t>& list = model_.item_sessions(item);
-      candidates_.insert(candidates_.end(), list.begin(),
-                         list.begin() + static_cast<std::ptrdiff_t>(std::min(sample, list.size())));
-    }
-    auto more_recent = [&](int64_t a, int64_t b) {
-      return model_.recency_rank(a) < model_.recency_rank(b);
-    };
-    std::sort(candidates_.begin(), candidates_.end(), more_recent);
-    candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
-    if (candidates_.size() > sample) candidates_.resize(sample);
-
-    neighbors_.clear();
-    for (int64_t s : candidates_) {
-      const std::vector<int32_t>& items = model_.session_items(s);
-      double dot = 0;
-      for (int32_t item : items) dot += weight_[item];
-      const double sim = dot / (norm * std::sqrt(static_cast<double>(items.size())));
-      neighbors_.push_back({s, sim});
-    }
-    // Most similar first, ties by recency (candidates_ are in recency order).
-    std::stable_sort(neighbors_.begin(), neighbors_.end(),
-                     [](const Scored& a, const Scored& b) { return a.sim > b.sim; });
-    if (neighbors_.size() > static_cast<size_t>(options.k)) neighbors_.resize(options.k);
-
-    sums_.assign(scores.size(), 0.0);
-    for (const Scored& neighbor : neighbors_) {
-      for (int32_t item : model_.session_items(neighbor.session)) sums_[item] += neighbor.sim;
-    }
-    for (size_t i = 0; i < scores.size(); ++i) scores[i] = static_cast<float>(sums_[i]);
-    for (int32_t item : current_) weight_[item] = 0.0f;
+    sparse_.Clear();
+    const absl::Status status = index_.Score(session_prefix, &scratch_, &sparse_);
+    assert(status.ok());  // The evaluator passes training-vocabulary items only.
+    (void)status;
+    std::fill(scores.begin(), scores.end(), 0.0f);
+    sparse_.AddTo(scores, 1.0f);
   }
 
  private:
-  struct Scored {
-    int64_t session;
-    double sim;
-  };
-  const SessionKnnModel& model_;
-  std::vector<float> weight_;  // Zero except at current_.
-  std::vector<int32_t> current_;
-  std::vector<int64_t> candidates_;
-  std::vector<Scored> neighbors_;
-  std::vector<double> sums_;
+  const SessionKnnIndex& index_;
+  SessionKnnScratch scratch_;
+  SparseScores sparse_;
 };
 
 std::unique_ptr<NextItemScorer> SessionKnnModel::NewScorer() const {
   return std::make_unique<SessionKnnScorer>(*this);
+}
+
+// ---- Sequential rules (the sr recipe) ----
+
+class SequentialRulesModel : public BaselineModel {
+ public:
+  explicit SequentialRulesModel(std::unique_ptr<const SequentialRules> rules)
+      : rules_(std::move(rules)) {}
+  std::unique_ptr<NextItemScorer> NewScorer() const override;
+  std::string name() const override { return "sr"; }
+  int64_t num_items() const override { return rules_->num_items(); }
+  const SequentialRules& rules() const { return *rules_; }
+
+ private:
+  std::unique_ptr<const SequentialRules> rules_;
+};
+
+class SequentialRulesScorer : public NextItemScorer {
+ public:
+  explicit SequentialRulesScorer(const SequentialRulesModel& model)
+      : rules_(model.rules()), sparse_(model.rules().num_items()) {}
+  void BeginUser(const Dataset&, const UserSpan*) override {}
+  void Score(absl::Span<const int32_t> session_prefix, absl::Span<float> scores) override {
+    assert(!session_prefix.empty());
+    sparse_.Clear();
+    const absl::Status status = rules_.Score(session_prefix, &sparse_);
+    assert(status.ok());  // The evaluator passes training-vocabulary items only.
+    (void)status;
+    std::fill(scores.begin(), scores.end(), 0.0f);
+    sparse_.AddTo(scores, 1.0f);
+  }
+
+ private:
+  const SequentialRules& rules_;
+  SparseScores sparse_;
+};
+
+std::unique_ptr<NextItemScorer> SequentialRulesModel::NewScorer() const {
+  return std::make_unique<SequentialRulesScorer>(*this);
 }
 
 }  // namespace
@@ -318,14 +292,6 @@ absl::Status ItemKnnOptions::Validate() const {
   if (neighbors < 1) {
     return absl::InvalidArgumentError(absl::StrCat("neighbors must be >= 1, got ", neighbors));
   }
-  return absl::OkStatus();
-}
-
-absl::Status SessionKnnOptions::Validate() const {
-  if (sample_size < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("sample_size must be >= 1, got ", sample_size));
-  }
-  if (k < 1) return absl::InvalidArgumentError(absl::StrCat("k must be >= 1, got ", k));
   return absl::OkStatus();
 }
 
@@ -345,8 +311,24 @@ absl::StatusOr<std::unique_ptr<BaselineModel>> NewItemKnnModel(const Dataset& tr
 
 absl::StatusOr<std::unique_ptr<BaselineModel>> NewSessionKnnModel(
     const Dataset& train, const SessionKnnOptions& options) {
-  if (absl::Status status = options.Validate(); !status.ok()) return status;
-  return std::unique_ptr<BaselineModel>(std::make_unique<SessionKnnModel>(train, options));
+  const std::vector<absl::Span<const int32_t>> spans = SessionSpans(train);
+  std::vector<IndexedSession> sessions(spans.size());
+  for (size_t s = 0; s < spans.size(); ++s) {
+    const SessionSpan& span = train.sessions[s];
+    sessions[s] = {spans[s], span.length() > 0 ? train.timestamps[span.end - 1] : int64_t{0}};
+  }
+  absl::StatusOr<std::unique_ptr<const SessionKnnIndex>> index =
+      SessionKnnIndex::Build(static_cast<int32_t>(train.num_items()), sessions, options);
+  if (!index.ok()) return index.status();
+  return std::unique_ptr<BaselineModel>(std::make_unique<SessionKnnModel>(*std::move(index)));
+}
+
+absl::StatusOr<std::unique_ptr<BaselineModel>> NewSequentialRulesModel(
+    const Dataset& train, const SequentialRulesOptions& options) {
+  absl::StatusOr<std::unique_ptr<const SequentialRules>> rules =
+      SequentialRules::Build(static_cast<int32_t>(train.num_items()), SessionSpans(train), options);
+  if (!rules.ok()) return rules.status();
+  return std::unique_ptr<BaselineModel>(std::make_unique<SequentialRulesModel>(*std::move(rules)));
 }
 
 }  // namespace hrnn

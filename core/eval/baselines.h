@@ -1,7 +1,8 @@
-// Non-neural next-item baselines for hrnn-eval (DESIGN §3): Pop, user-personal Pop, Item-KNN
-// and V-SKNN, each scoring every item of the Dataset's vocabulary. A BaselineModel is built once
-// from the training Dataset and is immutable (safe to share across threads); each thread takes
-// its own NextItemScorer from NewScorer(), which is not thread-safe.
+// Non-neural next-item baselines for hrnn-eval (DESIGN §3): Pop, user-personal Pop, Item-KNN,
+// V-SKNN and sequential rules (the last two call the recipes' code in core/recipes/), each
+// scoring every item of the Dataset's vocabulary. A BaselineModel is built once from the training
+// Dataset and is immutable (thread-safe); each thread takes its own, non-thread-safe
+// NextItemScorer from NewScorer().
 #ifndef HRNN_CORE_EVAL_BASELINES_H_
 #define HRNN_CORE_EVAL_BASELINES_H_
 
@@ -13,6 +14,8 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "core/data/dataset.h"
+#include "core/recipes/sequential_rules.h"
+#include "core/recipes/session_knn.h"
 
 namespace hrnn {
 
@@ -72,29 +75,19 @@ struct ItemKnnOptions {
 absl::StatusOr<std::unique_ptr<BaselineModel>> NewItemKnnModel(const Dataset& train,
                                                                const ItemKnnOptions& options);
 
-struct SessionKnnOptions {
-  // Candidate neighbours: the most recent training sessions (by last click time, ties by later
-  // session index) containing any item of the current session. Default: 1000.
-  int sample_size = 1000;
-  // Neighbours kept: the most similar candidates (ties by recency). Default: 100.
-  int k = 100;
-
-  // InvalidArgument naming the field if sample_size < 1 or k < 1.
-  absl::Status Validate() const;
-};
-
-// V-SKNN (Ludewig & Jannach 2018). Choices made here:
-// - The current session is a weight vector over its distinct items with linear decay: the click
-//   at 1-based position p of a prefix of length L weighs p / L (the latest weighs 1); an item
-//   clicked more than once keeps its latest (largest) weight.
-// - A training session is a binary vector over its distinct items.
-// - sim(current, n) = dot(w, n) / (||w||_2 * sqrt(|n|)), the cosine of the two vectors.
-//   (session-rec's `vec` divides by the current session length only; the cosine also discounts
-//   long neighbours. The ||w|| factor is the same for all neighbours and never changes ranks.)
-// - score(i) = sum of sim over the k neighbours containing i; the current items are not
-//   excluded here (see NextItemEvalOptions::exclude_seen_items). The user is ignored.
+// V-SKNN: the `sknn` recipe's SessionKnnIndex (core/recipes/session_knn.h, where the
+// definition and SessionKnnOptions are) built from the training sessions (each with the time of
+// its last click), scoring the current session prefix; the user is ignored. The current items
+// are not excluded here (see NextItemEvalOptions::exclude_seen_items). Name "v-sknn". Fails only
+// if options are invalid.
 absl::StatusOr<std::unique_ptr<BaselineModel>> NewSessionKnnModel(const Dataset& train,
                                                                   const SessionKnnOptions& options);
+
+// Sequential rules: the `sr` recipe's SequentialRules (core/recipes/sequential_rules.h, where
+// the definition is) mined from the training sessions; score(i) = rule(last click -> i).
+// Name "sr". Fails only if options are invalid.
+absl::StatusOr<std::unique_ptr<BaselineModel>> NewSequentialRulesModel(
+    const Dataset& train, const SequentialRulesOptions& options);
 
 }  // namespace hrnn
 

@@ -23,7 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kBaselineNames[] = {"pop", "ppop", "iknn", "iknn-self", "vsknn"};
+constexpr const char* kBaselineNames[] = {"pop", "ppop", "iknn", "iknn-self", "vsknn", "sr"};
 
 void Log(const EvaluationRunOptions& options, const std::string& line) {
   if (options.log) options.log(line);
@@ -90,7 +90,7 @@ absl::StatusOr<LoadedData> LoadSplit(const EvaluationRunOptions& options) {
   return loaded;
 }
 
-std::string BaselineDescription(const std::string& name) {
+std::string BaselineDescription(const std::string& name, const EvaluationRunOptions& options) {
   if (name == "pop") return "training click counts; ignores user and session";
   if (name == "ppop") {
     return "clicks in the user's own training history, Pop as tie-break; ignores the session";
@@ -102,7 +102,18 @@ std::string BaselineDescription(const std::string& name) {
   if (name == "iknn-self") {
     return "Item-KNN as iknn but sim(i, i) = 1: the current item is recommended first";
   }
-  return "V-SKNN, session kNN with linear position decay; current items are not excluded";
+  if (name == "sr") {
+    return absl::StrCat(
+        "sequential rules: a click a before b adds 1/distance to the rule a -> b (up to ",
+        options.sequential_rules.max_distance, " clicks apart; the ",
+        options.sequential_rules.max_rules_per_item,
+        " strongest rules per item kept); scores are the rules from the current item");
+  }
+  return absl::StrCat("V-SKNN, session kNN with linear position decay, ",
+                      options.session_knn.similarity == SessionSimilarity::kVec
+                          ? "session-rec's vec similarity"
+                          : "cosine similarity",
+                      "; current items are not excluded");
 }
 
 absl::StatusOr<std::unique_ptr<BaselineModel>> NewBaseline(const std::string& name,
@@ -116,8 +127,9 @@ absl::StatusOr<std::unique_ptr<BaselineModel>> NewBaseline(const std::string& na
     return NewItemKnnModel(train, knn);
   }
   if (name == "vsknn") return NewSessionKnnModel(train, options.session_knn);
+  if (name == "sr") return NewSequentialRulesModel(train, options.sequential_rules);
   return absl::InvalidArgumentError(absl::StrCat("--baselines: unknown baseline \"", name,
-                                                 "\" (use pop, ppop, iknn, iknn-self, vsknn)"));
+                                                 "\" (use pop, ppop, iknn, iknn-self, vsknn, sr)"));
 }
 
 // A model directory: the directory itself when it holds config.json, else its latest version.
@@ -177,8 +189,9 @@ absl::Status EvaluationRunOptions::Validate() const {
   for (const std::string& name : baselines) {
     if (std::find(std::begin(kBaselineNames), std::end(kBaselineNames), name) ==
         std::end(kBaselineNames)) {
-      return absl::InvalidArgumentError(absl::StrCat("--baselines: unknown baseline \"", name,
-                                                     "\" (use pop, ppop, iknn, iknn-self, vsknn)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--baselines: unknown baseline \"", name,
+                       "\" (use pop, ppop, iknn, iknn-self, vsknn, sr)"));
     }
   }
   if (models.empty() && baselines.empty()) {
@@ -247,7 +260,7 @@ absl::StatusOr<EvaluationReport> RunEvaluation(const EvaluationRunOptions& optio
     method.baseline = name;
     method.result.name = name;
     method.result.kind = "baseline";
-    method.result.description = BaselineDescription(name);
+    method.result.description = BaselineDescription(name, options);
     methods.push_back(std::move(method));
   }
   for (size_t m = 0; m < options.models.size(); ++m) {

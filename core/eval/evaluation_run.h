@@ -42,11 +42,12 @@ struct EvaluationRunOptions {
   // Evaluate on a validation split carved from the training side with the same protocol
   // (the test side is not used), for tuning. Default: false.
   bool validation = false;
-  // Baselines: any of pop, ppop, iknn (no self-similarity), iknn-self, vsknn.
-  // Default: all five.
-  std::vector<std::string> baselines = {"pop", "ppop", "iknn", "iknn-self", "vsknn"};
+  // Baselines: any of pop, ppop, iknn (no self-similarity), iknn-self, vsknn, sr.
+  // Default: all six.
+  std::vector<std::string> baselines = {"pop", "ppop", "iknn", "iknn-self", "vsknn", "sr"};
   ItemKnnOptions item_knn;
   SessionKnnOptions session_knn;
+  SequentialRulesOptions sequential_rules;
   // Metric cutoffs; the headline cutoff is 20 when listed, else the largest. Default: 5, 10, 20.
   std::vector<int> cutoffs = {5, 10, 20};
   // Length of the recommended list for coverage and popularity. Default: 20.

@@ -47,13 +47,19 @@ ABSL_FLAG(bool, validation, false,
 ABSL_FLAG(std::string, write_split, "",
           "Write the evaluated split as DIR/train.csv and "
           "DIR/test.csv (Personalize CSV) so that hrnn-train can learn from the same train.");
-ABSL_FLAG(std::string, baselines, "pop,ppop,iknn,iknn-self,vsknn",
+ABSL_FLAG(std::string, baselines, "pop,ppop,iknn,iknn-self,vsknn,sr",
           "Baselines, comma-separated "
           "(empty = none): pop, ppop (user-personal pop), iknn (Item-KNN, no self-similarity), "
-          "iknn-self (an item is its own nearest neighbour), vsknn (session kNN).");
+          "iknn-self (an item is its own nearest neighbour), vsknn (session kNN), sr (sequential "
+          "rules).");
 ABSL_FLAG(int, iknn_neighbors, 200, "Item-KNN: neighbours kept per item.");
 ABSL_FLAG(int, vsknn_k, 100, "V-SKNN: neighbour sessions used.");
 ABSL_FLAG(int, vsknn_sample, 1000, "V-SKNN: most recent candidate sessions considered.");
+ABSL_FLAG(std::string, vsknn_similarity, "vec",
+          "V-SKNN: vec (session-rec's: shared position weights / distinct session items) or "
+          "cosine (also divides by ||w|| sqrt(neighbour length)).");
+ABSL_FLAG(int, sr_max_distance, 10, "Sequential rules: largest distance in clicks of a rule.");
+ABSL_FLAG(int, sr_max_rules, 20, "Sequential rules: strongest rules kept per item.");
 ABSL_FLAG(std::string, k, "5,10,20",
           "Cutoffs for Recall/MRR/NDCG, comma-separated; the "
           "headline cutoff is 20 if listed, else the largest.");
@@ -97,7 +103,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Evaluates next-item recommendation offline against baselines (DESIGN §3).\n"
       "  hrnn-eval --model=MODEL_DIR[,MODEL_DIR...] --train=FILE --test=FILE\n"
-      "            [--split=last-session|time] [--baselines=pop,ppop,iknn,iknn-self,vsknn]\n"
+      "            [--split=last-session|time] [--baselines=pop,ppop,iknn,iknn-self,vsknn,sr]\n"
       "            [--k=5,10,20] [--exclude_seen] [--json=OUT.json] [--report=DIR]\n"
       "  hrnn-eval --input=FILE --split=last-session|time [--write_split=DIR] ...\n"
       "Add --validation to evaluate on a split carved from the training side (for tuning).\n"
@@ -120,6 +126,16 @@ int main(int argc, char** argv) {
   options.item_knn.neighbors = absl::GetFlag(FLAGS_iknn_neighbors);
   options.session_knn.k = absl::GetFlag(FLAGS_vsknn_k);
   options.session_knn.sample_size = absl::GetFlag(FLAGS_vsknn_sample);
+  const std::string similarity = absl::GetFlag(FLAGS_vsknn_similarity);
+  if (similarity == "vec") {
+    options.session_knn.similarity = hrnn::SessionSimilarity::kVec;
+  } else if (similarity == "cosine") {
+    options.session_knn.similarity = hrnn::SessionSimilarity::kCosine;
+  } else {
+    return Fail("--vsknn_similarity must be vec or cosine, got \"" + similarity + "\"");
+  }
+  options.sequential_rules.max_distance = absl::GetFlag(FLAGS_sr_max_distance);
+  options.sequential_rules.max_rules_per_item = absl::GetFlag(FLAGS_sr_max_rules);
   options.cutoffs.clear();
   for (const std::string& k : List(absl::GetFlag(FLAGS_k))) {
     int value = 0;

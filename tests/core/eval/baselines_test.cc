@@ -116,31 +116,34 @@ TEST(BaselineItemKnnTest, KeepsOnlyTheBestNeighbours) {
 // n2 = [4 5] (shares nothing).
 Dataset SknnTrain() { return MakeDataset(6, {{"x", {{1, 3}, {0, 2}, {4, 5}}}}); }
 
+// V-SKNN is the sknn recipe with session-rec's `vec` similarity: sim = (sum of the prefix
+// weights of the shared items) / (number of distinct prefix items). These expectations were
+// the cosine's (divided by ||w|| sqrt(|n|)) before the recipe; the ranks asserted are unchanged.
 TEST(BaselineSessionKnnTest, CoOccurringItemsFirstWithPositionDecay) {
   const Dataset train = SknnTrain();
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<BaselineModel> sknn,
                        NewSessionKnnModel(train, SessionKnnOptions{}));
   EXPECT_EQ(sknn->name(), "v-sknn");
-  // Prefix [0 1]: weights 0 -> 1/2, 1 -> 1; ||w|| = sqrt(5/4); both neighbours have 2 items.
-  const float norm = std::sqrt(1.25f) * std::sqrt(2.0f);
+  // Prefix [0 1]: weights 0 -> 1/2, 1 -> 1; 2 distinct items.
+  // n0 = [1 3]: 1 / 2 = 1/2; n1 = [0 2]: (1/2) / 2 = 1/4.
   const std::vector<float> s01 = ScoresOf(*sknn, {0, 1});
-  const std::vector<float> expected01 = {0.5f / norm, 1 / norm, 0.5f / norm, 1 / norm, 0, 0};
+  const std::vector<float> expected01 = {0.25f, 0.5f, 0.25f, 0.5f, 0, 0};
   for (size_t i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(s01[i], expected01[i]) << "item " << i;
   // 3 co-occurs with the latest click: it beats 2 (tied with the current item 1 only).
   EXPECT_EQ(ConservativeRank(s01.data(), 6, 3), 2);
   EXPECT_EQ(ConservativeRank(s01.data(), 6, 2), 4);
   EXPECT_EQ(ConservativeRank(s01.data(), 6, 4), 6);
-  // The reverse order flips the preference: decay matters.
+  // The reverse order flips the preference: decay matters. [1 0]: n0: 1/4, n1: 1/2.
   const std::vector<float> s10 = ScoresOf(*sknn, {1, 0});
-  EXPECT_FLOAT_EQ(s10[2], 1 / norm);
-  EXPECT_FLOAT_EQ(s10[3], 0.5f / norm);
+  EXPECT_FLOAT_EQ(s10[2], 0.5f);
+  EXPECT_FLOAT_EQ(s10[3], 0.25f);
   EXPECT_EQ(ConservativeRank(s10.data(), 6, 2), 2);
   EXPECT_EQ(ConservativeRank(s10.data(), 6, 3), 4);
-  // A repeated click keeps its latest weight: [1 0 1] weighs 0 -> 2/3, 1 -> 1.
+  // A repeated click keeps its latest weight: [1 0 1] weighs 0 -> 2/3, 1 -> 1; 2 distinct.
+  // n0: 1 / 2 = 1/2; n1: (2/3) / 2 = 1/3.
   const std::vector<float> s101 = ScoresOf(*sknn, {1, 0, 1});
-  const float norm3 = std::sqrt(1.0f + 4.0f / 9) * std::sqrt(2.0f);
-  EXPECT_FLOAT_EQ(s101[3], 1 / norm3);
-  EXPECT_FLOAT_EQ(s101[2], (2.0f / 3) / norm3);
+  EXPECT_FLOAT_EQ(s101[3], 0.5f);
+  EXPECT_FLOAT_EQ(s101[2], 1.0f / 3);
 }
 
 TEST(BaselineSessionKnnTest, SampleTakesTheMostRecentAndKTheMostSimilar) {
@@ -157,10 +160,17 @@ TEST(BaselineSessionKnnTest, SampleTakesTheMostRecentAndKTheMostSimilar) {
   const std::vector<float> t = ScoresOf(*top, {0, 1});
   EXPECT_EQ(t[2], 0.0f);
   EXPECT_GT(t[3], 0.0f);
-  // Longer neighbours are discounted: [0 2] vs [0 3 4 5] for the prefix [0].
+  // [0 2] vs [0 3 4 5] for the prefix [0]: `vec` does not discount the longer neighbour (both
+  // 1 / 1 = 1); the cosine does (1/sqrt(2) vs 1/sqrt(4)).
   const Dataset long_train = MakeDataset(6, {{"y", {{0, 2}, {0, 3, 4, 5}}}});
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<BaselineModel> cos,
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<BaselineModel> vec,
                        NewSessionKnnModel(long_train, SessionKnnOptions{}));
+  const std::vector<float> v = ScoresOf(*vec, {0});
+  EXPECT_FLOAT_EQ(v[2], 1.0f);
+  EXPECT_FLOAT_EQ(v[3], 1.0f);
+  options = SessionKnnOptions{};
+  options.similarity = SessionSimilarity::kCosine;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<BaselineModel> cos, NewSessionKnnModel(long_train, options));
   const std::vector<float> c = ScoresOf(*cos, {0});
   EXPECT_FLOAT_EQ(c[2], 1 / std::sqrt(2.0f));
   EXPECT_FLOAT_EQ(c[3], 0.5f);
@@ -172,6 +182,23 @@ TEST(BaselineSessionKnnTest, SampleTakesTheMostRecentAndKTheMostSimilar) {
   options.k = 0;
   EXPECT_THAT(NewSessionKnnModel(train, options).status(),
               testing::StatusIs(absl::StatusCode::kInvalidArgument, "k must"));
+}
+
+// Sequential rules on SmallTrain (s0 [0 1 2], s1 [0 1], s2 [0 3], s3 [2 4 2]); a before b at
+// distance d adds 1/d: 0->1 = 1 + 1 = 2, 1->2 = 1, 0->2 = 1/2, 0->3 = 1, 2->4 = 1, 4->2 = 1,
+// 2->2 = 1/2 (d = 2 in s3).
+TEST(BaselineSequentialRulesTest, ScoresAreTheRulesFromTheLastClick) {
+  const Dataset train = SmallTrain();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<BaselineModel> sr,
+                       NewSequentialRulesModel(train, SequentialRulesOptions{}));
+  EXPECT_EQ(sr->name(), "sr");
+  EXPECT_EQ(ScoresOf(*sr, {3, 0}), (std::vector<float>{0, 2, 0.5f, 1, 0, 0}));
+  EXPECT_EQ(ScoresOf(*sr, {2}), (std::vector<float>{0, 0, 0.5f, 0, 1, 0}));
+  EXPECT_EQ(ScoresOf(*sr, {5}), (std::vector<float>(6, 0.0f)));
+  SequentialRulesOptions options;
+  options.max_distance = 0;
+  EXPECT_THAT(NewSequentialRulesModel(train, options).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "max_distance"));
 }
 
 // ---- EvaluateScorer ----
@@ -218,6 +245,7 @@ class EvaluateScorerTest : public ::testing::Test {
     options.sample_size = 10;
     options.k = 5;
     models_.push_back(*NewSessionKnnModel(train_, options));
+    models_.push_back(*NewSequentialRulesModel(train_, SequentialRulesOptions{}));
   }
 
   NextItemMetrics Evaluate(const BaselineModel& model, int threads, bool exclude_seen = false,

@@ -66,7 +66,7 @@ TEST_F(EvaluationRunTest, EndToEndSelfSplitThenGivenFilesWithModels) {
   options.log = [&](const std::string& line) { lines.push_back(line); };
   ASSERT_OK_AND_ASSIGN(const EvaluationReport self, RunEvaluation(options));
   EXPECT_EQ(self.split, "last-session");
-  ASSERT_EQ(self.methods.size(), 5u);
+  ASSERT_EQ(self.methods.size(), 6u);  // The six baselines, sr included.
   EXPECT_GT(self.test_predictions, 100);
   EXPECT_FALSE(lines.empty());
   for (const MethodResult& m : self.methods) {
@@ -110,18 +110,18 @@ TEST_F(EvaluationRunTest, EndToEndSelfSplitThenGivenFilesWithModels) {
   given.model_names = {"gru", "hrnn"};
   ASSERT_OK_AND_ASSIGN(const EvaluationReport report, RunEvaluation(given));
   EXPECT_EQ(report.split, "given");
-  ASSERT_EQ(report.methods.size(), 7u);
+  ASSERT_EQ(report.methods.size(), 8u);
   EXPECT_EQ(report.test_predictions, self.test_predictions);
   EXPECT_EQ(report.catalogue_items, self.catalogue_items);
-  for (size_t i = 0; i < 5; ++i) {
+  for (size_t i = 0; i < 6; ++i) {
     EXPECT_EQ(report.methods[i].metrics.ranks, self.methods[i].metrics.ranks)
         << report.methods[i].name;
   }
-  EXPECT_EQ(report.methods[5].name, "gru");
-  EXPECT_EQ(report.methods[5].kind, "session");
-  EXPECT_EQ(report.methods[6].kind, "hrnn-init");
-  EXPECT_EQ(report.methods[6].items_unknown_to_model, 0);
-  EXPECT_TRUE(fs::exists(fs::path(report.methods[6].source) / "config.json"));
+  EXPECT_EQ(report.methods[6].name, "gru");
+  EXPECT_EQ(report.methods[6].kind, "session");
+  EXPECT_EQ(report.methods[7].kind, "hrnn-init");
+  EXPECT_EQ(report.methods[7].items_unknown_to_model, 0);
+  EXPECT_TRUE(fs::exists(fs::path(report.methods[7].source) / "config.json"));
 
   // Outputs: table, JSON, markdown and chart.
   const std::string table = FormatReportTable(report);
@@ -129,14 +129,14 @@ TEST_F(EvaluationRunTest, EndToEndSelfSplitThenGivenFilesWithModels) {
   EXPECT_NE(table.find("hrnn"), std::string::npos);
   ASSERT_OK(WriteReportDirectory(report, (dir_ / "report").string()));
   const nlohmann::json json = nlohmann::json::parse(ReadText(dir_ / "report" / "report.json"));
-  EXPECT_EQ(json["methods"].size(), 7u);
+  EXPECT_EQ(json["methods"].size(), 8u);
   EXPECT_EQ(json["methods"][0]["name"], "pop");
-  EXPECT_DOUBLE_EQ(json["methods"][6]["recall"]["20"].get<double>(),
-                   report.methods[6].metrics.recall.at(20));
+  EXPECT_DOUBLE_EQ(json["methods"][7]["recall"]["20"].get<double>(),
+                   report.methods[7].metrics.recall.at(20));
   EXPECT_EQ(json["exclude_seen"], false);
   const std::string svg = ReadText(dir_ / "report" / "chart.svg");
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
-  EXPECT_EQ(Count(svg, "<polyline"), 14u);  // Two panels x seven methods.
+  EXPECT_EQ(Count(svg, "<polyline"), 16u);  // Two panels x eight methods.
   const std::string md = ReadText(dir_ / "report" / "report.md");
   EXPECT_NE(md.find("](chart.svg)"), std::string::npos);
   EXPECT_NE(md.find("may be recommended"), std::string::npos);

@@ -1,0 +1,44 @@
+#include "core/recipes/personal_history.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+
+#include "absl/strings/str_cat.h"
+
+namespace hrnn {
+
+absl::Status PersonalHistoryOptions::Validate() const {
+  if (!(half_life_seconds > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("half_life_seconds must be > 0, got ", half_life_seconds));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ScorePersonalHistory(absl::Span<const ItemInteraction> interactions, int64_t now,
+                                  const PersonalHistoryOptions& options, SparseScores* scores) {
+  if (absl::Status status = options.Validate(); !status.ok()) return status;
+  for (size_t e = 0; e < interactions.size(); ++e) {
+    const ItemInteraction& entry = interactions[e];
+    if (entry.item < 0 || entry.item >= scores->num_items()) {
+      return absl::InvalidArgumentError(absl::StrCat("interactions[", e, "].item = ", entry.item,
+                                                     " is outside [0, ", scores->num_items(), ")"));
+    }
+    if (entry.count < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("interactions[", e, "].count = ", entry.count, " is negative"));
+    }
+  }
+  for (const ItemInteraction& entry : interactions) {
+    if (entry.count == 0) continue;
+    // Age in double: no overflow for any pair of int64 times.
+    const double age =
+        std::max(0.0, static_cast<double>(now) - static_cast<double>(entry.last_time));
+    const double decay = std::exp2(-age / options.half_life_seconds);
+    scores->Add(entry.item, static_cast<float>(entry.count * decay));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace hrnn

@@ -1,0 +1,48 @@
+// The `personal` recipe (DESIGN §2b): the user's own items again — repeats, "reminders" and
+// repurchase (Latifi, Mauro & Jannach 2021) — scored by count and recency decay from the
+// user's interactions. A pure function of its arguments: thread-safe.
+#ifndef HRNN_CORE_RECIPES_PERSONAL_HISTORY_H_
+#define HRNN_CORE_RECIPES_PERSONAL_HISTORY_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "core/recipes/sparse_scores.h"
+
+namespace hrnn {
+
+// Times in the recipes are int64 seconds since the epoch (hrnn-eval's Dataset timestamps; the
+// server divides its milliseconds by 1000).
+struct PersonalHistoryOptions {
+  // An interaction's weight halves every half_life_seconds of age; +infinity = plain counts.
+  // Default: 7 days.
+  double half_life_seconds = 7 * 24 * 3600.0;
+
+  // InvalidArgument naming the field unless half_life_seconds > 0 (NaN is rejected).
+  absl::Status Validate() const;
+};
+
+// `count` interactions of the user with `item`, the latest at `last_time`.
+struct ItemInteraction {
+  int32_t item = 0;
+  int32_t count = 1;
+  int64_t last_time = 0;
+};
+
+// Adds, for every entry e of `interactions`,
+//   e.count * 2^(-age / half_life) = e.count * exp(-ln 2 * age / half_life),
+//   age = max(0, now - e.last_time) (a future time counts as now),
+// into (*scores)[e.item]; entries of the same item add up. So per-event entries (count 1 at each
+// event's time) give exactly the sum over interactions of exp(-ln 2 * age / half_life), and
+// aggregated entries (count, last time) give count times the decay of the latest one. The
+// caller includes the current session's clicks (as entries at their times) with the user's
+// earlier history: they are the user's interactions too. Entries with count 0 add nothing.
+// Errors: InvalidArgument if options are invalid, or an entry has item outside
+// [0, scores->num_items()) or count < 0 (naming the entry; nothing is added then).
+absl::Status ScorePersonalHistory(absl::Span<const ItemInteraction> interactions, int64_t now,
+                                  const PersonalHistoryOptions& options, SparseScores* scores);
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_RECIPES_PERSONAL_HISTORY_H_

@@ -1,0 +1,75 @@
+#include "core/recipes/personal_history.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace hrnn {
+namespace {
+
+constexpr int64_t kDay = 24 * 3600;
+
+TEST(PersonalHistoryTest, CountTimesHalvingPerHalfLife) {
+  PersonalHistoryOptions options;
+  options.half_life_seconds = 2.0 * kDay;
+  const int64_t now = 100 * kDay;
+  // Item 0: 3 clicks, the latest 2 days ago (one half-life): 3 * 1/2 = 1.5.
+  // Item 1: 1 click 6 days ago (three half-lives): 1/8 = 0.125.
+  // Item 2: per-event entries 0 and 4 days ago: 1 + 1/4 = 1.25 (entries of an item add up).
+  // Item 3: the current session's click, now: 1. Item 4: a time after `now` counts as now: 2.
+  const std::vector<ItemInteraction> history = {{0, 3, now - 2 * kDay},
+                                                {1, 1, now - 6 * kDay},
+                                                {2, 1, now},
+                                                {2, 1, now - 4 * kDay},
+                                                {3, 1, now},
+                                                {4, 2, now + kDay}};
+  SparseScores scores(6);
+  ASSERT_OK(ScorePersonalHistory(history, now, options, &scores));
+  EXPECT_FLOAT_EQ(scores.Get(0), 1.5f);
+  EXPECT_FLOAT_EQ(scores.Get(1), 0.125f);
+  EXPECT_FLOAT_EQ(scores.Get(2), 1.25f);
+  EXPECT_FLOAT_EQ(scores.Get(3), 1.0f);
+  EXPECT_FLOAT_EQ(scores.Get(4), 2.0f);
+  EXPECT_EQ(scores.Get(5), 0.0f);
+  EXPECT_EQ(scores.touched().size(), 5u);
+  // The same as exp(-ln 2 * age / half_life).
+  EXPECT_FLOAT_EQ(scores.Get(1), std::exp(-std::log(2.0f) * 6 / 2));
+}
+
+TEST(PersonalHistoryTest, InfiniteHalfLifeIsPlainCountsAndZeroCountsAddNothing) {
+  PersonalHistoryOptions options;
+  options.half_life_seconds = std::numeric_limits<double>::infinity();
+  const std::vector<ItemInteraction> history = {{0, 3, 0}, {1, 0, 5}, {2, 4, 1000 * kDay}};
+  SparseScores scores(3);
+  ASSERT_OK(ScorePersonalHistory(history, 2000 * kDay, options, &scores));
+  EXPECT_EQ(scores.Get(0), 3.0f);
+  EXPECT_EQ(scores.Get(2), 4.0f);
+  EXPECT_EQ(scores.touched().size(), 2u);
+  SparseScores none(3);
+  ASSERT_OK(ScorePersonalHistory({}, 0, PersonalHistoryOptions{}, &none));
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(PersonalHistoryTest, ErrorsNameTheFieldAndAddNothing) {
+  SparseScores scores(3);
+  PersonalHistoryOptions options;
+  options.half_life_seconds = 0;
+  EXPECT_THAT(ScorePersonalHistory({}, 0, options, &scores),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "half_life_seconds"));
+  options.half_life_seconds = std::nan("");
+  EXPECT_THAT(ScorePersonalHistory({}, 0, options, &scores),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "half_life_seconds"));
+  const std::vector<ItemInteraction> bad_item = {{0, 1, 0}, {3, 1, 0}};
+  EXPECT_THAT(ScorePersonalHistory(bad_item, 0, PersonalHistoryOptions{}, &scores),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "interactions[1].item = 3"));
+  const std::vector<ItemInteraction> bad_count = {{1, -2, 0}};
+  EXPECT_THAT(ScorePersonalHistory(bad_count, 0, PersonalHistoryOptions{}, &scores),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "interactions[0].count = -2"));
+  EXPECT_TRUE(scores.empty());
+}
+
+}  // namespace
+}  // namespace hrnn
