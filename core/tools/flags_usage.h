@@ -45,7 +45,10 @@ inline void ShowFlagsFrom(std::initializer_list<absl::string_view> file_stems) {
 }
 
 // `main_file_stem`: e.g. "train_main" for core/tools/train_main.cc.
-inline void ShowFlagsFrom(const std::string& main_file_stem) { ShowFlagsFrom({main_file_stem}); }
+// (The list is spelled out: `{main_file_stem}` alone would pick this overload again in clang.)
+inline void ShowFlagsFrom(const std::string& main_file_stem) {
+  ShowFlagsFrom(std::initializer_list<absl::string_view>{main_file_stem});
+}
 
 }  // namespace hrnn
 
