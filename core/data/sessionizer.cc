@@ -134,6 +134,12 @@ std::string PrepareStats::ToString() const {
                         fixpoint_reached ? "fixpoint reached" : "BOUND HIT, not a fixpoint");
   absl::StrAppendFormat(&out, "kept: %d users, %d sessions, %d items, %d events\n", users, sessions,
                         items, events);
+  const auto share = [](int64_t part, int64_t whole) {
+    return whole > 0 ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+  };
+  absl::StrAppendFormat(&out, "catalogue kept: %d of %d items (%.1f%%), %d of %d events (%.1f%%)\n",
+                        items, items_before_filters, share(items, items_before_filters), events,
+                        events_before_filters, share(events, events_before_filters));
   absl::StrAppendFormat(&out, "timestamp ties within sessions: %d\n", timestamp_ties);
   return out;
 }
@@ -193,6 +199,16 @@ absl::StatusOr<PreparedData> PrepareDataset(RawLog log, const DataOptions& optio
     events[kept++] = e;
   }
   events.resize(kept);
+  stats.events_before_filters = static_cast<int64_t>(events.size());
+  {
+    std::vector<bool> seen(log.items.size(), false);
+    for (const RawEvent& e : events) {
+      if (e.item >= 0 && !seen[e.item]) {
+        seen[e.item] = true;
+        ++stats.items_before_filters;
+      }
+    }
+  }
 
   // (2) Sort: a total order, so std::sort is deterministic and stable by construction.
   std::sort(events.begin(), events.end(), [](const RawEvent& a, const RawEvent& b) {

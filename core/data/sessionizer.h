@@ -55,6 +55,8 @@ struct PrepareStats {
   int64_t malformed_rows = 0;             // From the reader (already skipped).
   int64_t dropped_event_type = 0;         // Rows dropped by the event-type allow-list.
   int64_t dropped_event_value = 0;        // Rows dropped by the value threshold.
+  int64_t items_before_filters = 0;       // Distinct items after the type/value filters ...
+  int64_t events_before_filters = 0;      // ... and their events (the catalogue's denominator).
   int64_t sessions_built = 0;             // Sessions after cutting, before filters.
   int64_t sessions_truncated = 0;         // Sessions cut to max_session_length ...
   int64_t events_dropped_truncation = 0;  // ... and the events that removed.
@@ -75,7 +77,8 @@ struct PrepareStats {
   // order (DESIGN §3).
   int64_t timestamp_ties = 0;
 
-  // A multi-line human-readable report.
+  // A multi-line human-readable report; it states the share of the catalogue (items) and of
+  // the events that survived the truncation and the filters.
   std::string ToString() const;
 };
 

@@ -157,6 +157,29 @@ TEST(SessionizerTest, FiltersRunToFixpoint) {
   EXPECT_THAT(Render(bounded.dataset), ElementsAre("u3: [d e e]"));
 }
 
+TEST(SessionizerTest, StatsStateTheShareOfTheCatalogueAndEventsKept) {
+  // The fixpoint example above: 4 items (z, c, d, e) and 7 events in; e and its 2 events kept.
+  const std::string text = std::string(kHeader) +
+                           "u1,z,0\nu1,c,1\n"
+                           "u2,c,0\nu2,d,1\n"
+                           "u3,d,0\nu3,e,1\nu3,e,2\n";
+  DataOptions options;
+  options.min_item_support = 2;
+  const PreparedData p = Prepare(text, options);
+  EXPECT_EQ(p.stats.items_before_filters, 4);
+  EXPECT_EQ(p.stats.events_before_filters, 7);
+  EXPECT_EQ(p.stats.items, 1);
+  EXPECT_EQ(p.stats.events, 2);
+  EXPECT_THAT(p.stats.ToString(),
+              ::testing::HasSubstr("catalogue kept: 1 of 4 items (25.0%), 2 of 7 events (28.6%)"));
+  // The denominators count what the event-type filter let through, not what it dropped.
+  options.event_types = {"click"};
+  const PreparedData none = Prepare(text, options);
+  EXPECT_EQ(none.stats.items_before_filters, 0);
+  EXPECT_THAT(none.stats.ToString(),
+              ::testing::HasSubstr("catalogue kept: 0 of 0 items (0.0%), 0 of 0 events (0.0%)"));
+}
+
 TEST(SessionizerTest, TruncatesLongSessionsToTheirLastEvents) {
   DataOptions options = NoFilters();
   options.max_session_length = 2;
