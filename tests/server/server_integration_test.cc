@@ -35,6 +35,33 @@ using ::grpc::health::v1::HealthCheckResponse;
 using ::hrnn::testing::HttpGet;
 using ::testing::HasSubstr;
 
+// A completion queue drained on the test thread, for the generic stub's raw calls: each
+// operation's tag is waited for in turn, and the queue is shut down and drained at the end.
+class CallQueue {
+ public:
+  ~CallQueue() {
+    queue_.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (queue_.Next(&tag, &ok)) {
+    }
+  }
+  grpc::CompletionQueue* get() { return &queue_; }
+  // Waits for the next completion, checks that it is the operation tagged `expected`, and
+  // returns whether that operation succeeded.
+  bool Next(intptr_t expected) {
+    void* tag = nullptr;
+    bool ok = false;
+    EXPECT_TRUE(queue_.Next(&tag, &ok));
+    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), expected);
+    return ok;
+  }
+  static void* Tag(intptr_t tag) { return reinterpret_cast<void*>(tag); }
+
+ private:
+  grpc::CompletionQueue queue_;
+};
+
 class ServerIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -95,20 +122,13 @@ class ServerIntegrationTest : public ::testing::Test {
     grpc::Status status;
     // A completion queue drained on this thread (not the callback API), so that the whole call
     // stays on one thread of ours: the TSan build cannot see gRPC's own hand-offs.
-    grpc::CompletionQueue queue;
+    CallQueue queue;
     auto context = Context();
     std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
-        generic.PrepareUnaryCall(context.get(), method, request, &queue);
+        generic.PrepareUnaryCall(context.get(), method, request, queue.get());
     call->StartCall();
-    call->Finish(&response, &status, /*tag=*/this);
-    void* tag = nullptr;
-    bool ok = false;
-    EXPECT_TRUE(queue.Next(&tag, &ok));
-    EXPECT_TRUE(ok);
-    EXPECT_EQ(tag, this);
-    queue.Shutdown();
-    while (queue.Next(&tag, &ok)) {
-    }
+    call->Finish(&response, &status, CallQueue::Tag(1));
+    EXPECT_TRUE(queue.Next(1));
     if (reply != nullptr && status.ok()) {
       std::vector<grpc::Slice> slices;
       EXPECT_TRUE(response.Dump(&slices).ok());
@@ -244,33 +264,24 @@ TEST_F(ServerIntegrationTest, UnparsableRequestsAreInvalidArgumentNamingTheMetho
 TEST_F(ServerIntegrationTest, AnUnparsableStreamEventEndsTheStreamAsInvalidArgument) {
   StartServer();
   grpc::GenericStub generic(channel_);
-  grpc::CompletionQueue queue;
+  CallQueue queue;
   auto context = Context();
-  auto call = generic.PrepareCall(context.get(), "/hrnn.v1.Recommender/StreamEvents", &queue);
-  void* tag = nullptr;
-  bool ok = false;
-  auto step = [&](intptr_t expected) {
-    ASSERT_TRUE(queue.Next(&tag, &ok));
-    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), expected);
-  };
-  call->StartCall(reinterpret_cast<void*>(1));
-  step(1);
+  auto call = generic.PrepareCall(context.get(), "/hrnn.v1.Recommender/StreamEvents", queue.get());
+  call->StartCall(CallQueue::Tag(1));
+  queue.Next(1);
   grpc::Slice good(Click("u", "item-1").SerializeAsString());
-  call->Write(grpc::ByteBuffer(&good, 1), reinterpret_cast<void*>(2));
-  step(2);
+  call->Write(grpc::ByteBuffer(&good, 1), CallQueue::Tag(2));
+  queue.Next(2);
   grpc::Slice bad(std::string("\x0a\x7f", 2) + "ab");
-  call->Write(grpc::ByteBuffer(&bad, 1), reinterpret_cast<void*>(3));
-  step(3);
-  call->WritesDone(reinterpret_cast<void*>(4));
-  step(4);
+  call->Write(grpc::ByteBuffer(&bad, 1), CallQueue::Tag(3));
+  queue.Next(3);
+  call->WritesDone(CallQueue::Tag(4));
+  queue.Next(4);
   grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(5));
-  step(5);
+  call->Finish(&status, CallQueue::Tag(5));
+  queue.Next(5);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   EXPECT_EQ(status.error_message(), "StreamEvents: event 1 could not be parsed as hrnn.v1.Event");
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
 }
 
 TEST_F(ServerIntegrationTest, StreamEventsAppliesEveryEventAndCountsThem) {
@@ -447,44 +458,34 @@ TEST_F(ServerIntegrationTest, NewModelVersionsAreServedAndBadOnesRefused) {
 TEST_F(ServerIntegrationTest, ReflectionListsTheServices) {
   StartServer();
   grpc::GenericStub generic(channel_);
-  grpc::CompletionQueue queue;
+  CallQueue queue;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   auto call = generic.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
-  void* tag = nullptr;
-  bool ok = false;
-  auto step = [&](intptr_t expected) {
-    ASSERT_TRUE(queue.Next(&tag, &ok));
-    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), expected);
-  };
-  call->StartCall(reinterpret_cast<void*>(1));
-  step(1);
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", queue.get());
+  call->StartCall(CallQueue::Tag(1));
+  queue.Next(1);
   // ServerReflectionRequest{list_services = "*"}: field 7, length-delimited.
   const std::string request_bytes("\x3a\x01*", 3);
   grpc::Slice slice(request_bytes);
   grpc::ByteBuffer request(&slice, 1);
-  call->Write(request, reinterpret_cast<void*>(2));
-  step(2);
+  call->Write(request, CallQueue::Tag(2));
+  queue.Next(2);
   grpc::ByteBuffer reply;
-  call->Read(&reply, reinterpret_cast<void*>(3));
-  step(3);
-  ASSERT_TRUE(ok);
+  call->Read(&reply, CallQueue::Tag(3));
+  ASSERT_TRUE(queue.Next(3));
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(reply.Dump(&slices).ok());
   std::string bytes;
   for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   EXPECT_THAT(bytes, HasSubstr("hrnn.v1.Recommender"));
   EXPECT_THAT(bytes, HasSubstr("grpc.health.v1.Health"));
-  call->WritesDone(reinterpret_cast<void*>(4));
-  step(4);
+  call->WritesDone(CallQueue::Tag(4));
+  queue.Next(4);
   grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(5));
-  step(5);
+  call->Finish(&status, CallQueue::Tag(5));
+  queue.Next(5);
   EXPECT_TRUE(status.ok()) << status.error_message();
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
 }
 
 TEST_F(ServerIntegrationTest, MetricsEndpointServesRealCounters) {

@@ -135,13 +135,16 @@ TEST(SessionizerTest, MinSessionsPerUser) {
   EXPECT_EQ(p.stats.events_dropped_user, 2);
 }
 
+// With min_item_support = 2 the filters need four rounds (FiltersRunToFixpoint).
+constexpr char kFixpointLog[] =
+    "u1,z,0\nu1,c,1\n"
+    "u2,c,0\nu2,d,1\n"
+    "u3,d,0\nu3,e,1\nu3,e,2\n";
+
 TEST(SessionizerTest, FiltersRunToFixpoint) {
   // z is rare -> [z c] shrinks to [c] and is dropped -> c becomes rare -> [c d] shrinks and
   // is dropped -> d becomes rare -> [d e e] shrinks to [e e], which stays.
-  const std::string text = std::string(kHeader) +
-                           "u1,z,0\nu1,c,1\n"
-                           "u2,c,0\nu2,d,1\n"
-                           "u3,d,0\nu3,e,1\nu3,e,2\n";
+  const std::string text = std::string(kHeader) + kFixpointLog;
   DataOptions options;
   options.min_item_support = 2;
   const PreparedData p = Prepare(text, options);
@@ -159,10 +162,7 @@ TEST(SessionizerTest, FiltersRunToFixpoint) {
 
 TEST(SessionizerTest, StatsStateTheShareOfTheCatalogueAndEventsKept) {
   // The fixpoint example above: 4 items (z, c, d, e) and 7 events in; e and its 2 events kept.
-  const std::string text = std::string(kHeader) +
-                           "u1,z,0\nu1,c,1\n"
-                           "u2,c,0\nu2,d,1\n"
-                           "u3,d,0\nu3,e,1\nu3,e,2\n";
+  const std::string text = std::string(kHeader) + kFixpointLog;
   DataOptions options;
   options.min_item_support = 2;
   const PreparedData p = Prepare(text, options);
