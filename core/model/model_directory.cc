@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/sha256.h"
+#include "core/base/status_macros.h"
 #include "core/model/config_json.h"
 #include "core/model/items_tsv.h"
 #include "core/model/safetensors.h"
@@ -134,8 +135,25 @@ absl::Status RenameNoReplace(const std::string& from, const std::string& to) {
   return ErrnoError(error, absl::StrCat("rename ", from, " to ", to));
 }
 
-absl::Status WriteVersionFiles(const Model& model, const std::string& dir) {
+bool IsPlainFileName(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
+absl::Status WriteVersionFiles(const Model& model, const std::string& dir,
+                               const std::map<std::string, std::string>& extra_files) {
   std::map<std::string, FileDigest> digests;
+  for (const auto& [name, content] : extra_files) {
+    if (!IsPlainFileName(name) || name == kConfigFileName || name == kWeightsFileName ||
+        name == kItemsFileName) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("extra model file \"", name, "\": not a plain file name of its own"));
+    }
+    if (absl::Status s = WriteFileSynced((fs::path(dir) / name).string(), content); !s.ok()) {
+      return s;
+    }
+    digests[name] = FileDigest{Sha256Hex(content), static_cast<int64_t>(content.size())};
+  }
   const std::string weights = SerializeSafetensors(
       model.tensors(),
       {{"format", "pt"}, {"hrnn_mode", std::string(ModelModeName(model.config().mode))}});
@@ -197,14 +215,10 @@ absl::StatusOr<std::vector<int64_t>> ScanVersions(const std::string& model_root,
   return versions;
 }
 
-bool IsPlainFileName(const std::string& name) {
-  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
-         name.find('\0') == std::string::npos;
-}
-
 }  // namespace
 
-absl::Status WriteModelDirectory(const Model& model, const std::string& version_dir) {
+absl::Status WriteModelDirectory(const Model& model, const std::string& version_dir,
+                                 const std::map<std::string, std::string>& extra_files) {
   static std::atomic<int64_t> counter{0};
   std::error_code ec;
   if (fs::exists(version_dir, ec)) {
@@ -223,7 +237,7 @@ absl::Status WriteModelDirectory(const Model& model, const std::string& version_
   if (::mkdir(temp.c_str(), 0755) != 0) {
     return ErrnoError(errno, absl::StrCat(temp, ": mkdir"));
   }
-  absl::Status status = WriteVersionFiles(model, temp);
+  absl::Status status = WriteVersionFiles(model, temp, extra_files);
   if (status.ok()) status = RenameNoReplace(temp, base);
   if (!status.ok()) {
     fs::remove_all(temp, ec);  // Best effort.
@@ -232,7 +246,7 @@ absl::Status WriteModelDirectory(const Model& model, const std::string& version_
   return SyncDirectory(parent.string());
 }
 
-absl::StatusOr<std::shared_ptr<const Model>> ReadModelDirectory(const std::string& version_dir) {
+absl::StatusOr<ModelDirectoryContents> ReadModelDirectoryContents(const std::string& version_dir) {
   std::error_code ec;
   if (!fs::is_directory(version_dir, ec)) {
     if (ec && ec != std::errc::no_such_file_or_directory) {
@@ -287,10 +301,16 @@ absl::StatusOr<std::shared_ptr<const Model>> ReadModelDirectory(const std::strin
   contents.erase(kWeightsFileName);  // Free the raw bytes before assembling the model.
   absl::StatusOr<ItemVocabulary> items = ParseItemsTsv(contents[kItemsFileName]);
   if (!items.ok()) return Prefixed((dir / kItemsFileName).string(), items.status());
+  contents.erase(kItemsFileName);
   absl::StatusOr<std::shared_ptr<const Model>> model =
       Model::Create(std::move(parsed->config), *std::move(tensors), *std::move(items));
   if (!model.ok()) return Prefixed(version_dir, model.status());
-  return model;
+  return ModelDirectoryContents{*std::move(model), std::move(contents)};
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ReadModelDirectory(const std::string& version_dir) {
+  HRNN_ASSIGN_OR_RETURN(ModelDirectoryContents contents, ReadModelDirectoryContents(version_dir));
+  return std::move(contents.model);
 }
 
 absl::StatusOr<std::vector<int64_t>> ListModelVersions(const std::string& model_root) {

@@ -24,15 +24,22 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
     const SessionPolicy& policy, int64_t now_ms) {
   HRNN_RETURN_IF_ERROR(policy.Validate());
   HRNN_ASSIGN_OR_RETURN(std::string version_dir, LatestModelVersionDir(model_root));
-  auto loaded = ReadModelDirectory(version_dir);
+  auto loaded = ReadModelDirectoryContents(version_dir);
   if (!loaded.ok()) {
     return absl::Status(loaded.status().code(),
                         absl::StrCat("model ", version_dir, ": ", loaded.status().message()));
   }
+  const int32_t num_items = static_cast<int32_t>(loaded->model->config().num_items);
+  auto recipes = RecipeBundle::FromModelFiles(loaded->extra_files, num_items);
+  if (!recipes.ok()) {
+    return absl::Status(recipes.status().code(),
+                        absl::StrCat("model ", version_dir, ": ", recipes.status().message()));
+  }
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const HrnnNetwork> network,
-                        HrnnNetwork::Create(*std::move(loaded), network_options));
+                        HrnnNetwork::Create(std::move(loaded->model), network_options));
 
   std::shared_ptr<ServingModel> serving = MakeServingModel(std::move(network), policy);
+  serving->recipes = *std::move(recipes);
   const std::filesystem::path version_path = std::filesystem::path(version_dir);
   serving->name = std::filesystem::absolute(model_root).lexically_normal().filename().string();
   if (serving->name.empty()) {  // A root given with a trailing slash.

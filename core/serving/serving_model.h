@@ -1,5 +1,6 @@
 // ServingModel: one loaded model version ready to answer requests — the validated model, its
-// packed network, the serving logic (Recommender) and the catalogue's availability bitmap —
+// packed network, the serving logic (Recommender), the recipes' indexes and live trending
+// (RecipeBundle) and the catalogue's availability bitmap —
 // and ServingModelHandle, the slot that requests read it from (tensorflow/serving's servable
 // handle). ServingModel is immutable apart from its thread-safe availability; the handle is
 // thread-safe, and a request keeps the shared_ptr it took for its whole duration.
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "core/base/mutex.h"
 #include "core/model/hrnn_network.h"
+#include "core/recipes/recipe_bundle.h"
 #include "core/serving/recommender.h"
 #include "core/state/item_availability.h"
 
@@ -27,6 +29,18 @@ struct ServingModel {
   std::shared_ptr<const HrnnNetwork> network;
   std::unique_ptr<Recommender> recommender;
   std::unique_ptr<ItemAvailability> availability;
+  // The recipes besides "hrnn" (recipes.json + sessions.bin); null for a version without them,
+  // which serves "hrnn" alone.
+  std::shared_ptr<const RecipeBundle> recipes;
+
+  // The recipe a request without one gets: the bundle's default, else "hrnn".
+  RecipeKind default_recipe() const {
+    return recipes != nullptr ? recipes->settings().default_recipe : RecipeKind::kHrnn;
+  }
+  // True when this version can answer with `kind`.
+  bool Serves(RecipeKind kind) const {
+    return kind == RecipeKind::kHrnn || (recipes != nullptr && recipes->settings().Serves(kind));
+  }
 
   // A new user's state, tagged with this model's version.
   UserState NewUserState() const {

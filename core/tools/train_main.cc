@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "core/tools/data_flags.h"
 #include "core/tools/flags_usage.h"
+#include "core/train/recipe_training.h"
 #include "core/train/training_run.h"
 
 ABSL_FLAG(std::string, input, "",
@@ -59,6 +60,18 @@ ABSL_FLAG(bool, validation, false,
           "Recall@20 after each epoch and keep the best epoch (early stopping).");
 ABSL_FLAG(int, patience, 3, "With --validation: stop after this many epochs without gain.");
 ABSL_FLAG(bool, checkpoints, true, "Write <root>/checkpoints/epoch-N after every epoch.");
+ABSL_FLAG(std::string, recipes, "hrnn,sknn,sr,personal,trending",
+          "Recipes of the model version (DESIGN §2b), comma-separated: hrnn, sknn, sr, personal, "
+          "trending, auto (every component and their blend); the first is the default a request "
+          "without `recipe` gets. \"hrnn\" alone writes a GRU-only version (no recipe files).");
+ABSL_FLAG(int, sknn_k, 100, "sknn: neighbour sessions kept (k).");
+ABSL_FLAG(int, sknn_sample_size, 1000,
+          "sknn: candidate sessions (the m most recent sharing an item with the session).");
+ABSL_FLAG(int, sr_max_distance, 10, "sr: largest distance between the two items of a rule.");
+ABSL_FLAG(absl::Duration, personal_half_life, absl::Hours(24 * 7),
+          "personal: an interaction's weight halves every this long.");
+ABSL_FLAG(absl::Duration, trending_half_life, absl::Hours(24),
+          "trending: an event's weight halves every this long.");
 
 namespace {
 
@@ -82,6 +95,7 @@ int main(int argc, char** argv) {
       "             [--loss=xe|bpr-max|top1-max] [--hidden=100] [--epochs=10] [--batch=32]\n"
       "             [--n_sample=2048] [--seed=42] [--threads=N] [--session_gap=30m]\n"
       "             [--format=auto|personalize|gru4rec] [--validation]\n"
+      "             [--recipes=hrnn,sknn,sr,personal,trending]\n"
       "Ctrl-C stops after the current step and writes a checkpoint (no model version).");
   hrnn::ShowFlagsFrom({"train_main", hrnn::kDataFlagsFile});
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
@@ -131,6 +145,18 @@ int main(int argc, char** argv) {
   options.validation = absl::GetFlag(FLAGS_validation);
   options.patience = absl::GetFlag(FLAGS_patience);
   options.checkpoints = absl::GetFlag(FLAGS_checkpoints);
+  absl::StatusOr<hrnn::RecipeSettings> recipes =
+      hrnn::RecipeSettingsFromList(absl::GetFlag(FLAGS_recipes));
+  if (!recipes.ok()) return Fail(absl::StrCat("--recipes: ", recipes.status().message()));
+  options.recipes = *std::move(recipes);
+  options.write_recipes = options.recipes.recipes.size() > 1;
+  options.recipes.sknn.k = absl::GetFlag(FLAGS_sknn_k);
+  options.recipes.sknn.sample_size = absl::GetFlag(FLAGS_sknn_sample_size);
+  options.recipes.sr.max_distance = absl::GetFlag(FLAGS_sr_max_distance);
+  options.recipes.personal.half_life_seconds =
+      absl::ToDoubleSeconds(absl::GetFlag(FLAGS_personal_half_life));
+  options.recipes.trending.half_life_seconds =
+      absl::ToDoubleSeconds(absl::GetFlag(FLAGS_trending_half_life));
   if (absl::Status status = options.Validate(); !status.ok()) {
     return Fail(std::string(status.message()));
   }

@@ -13,6 +13,7 @@
 #include "core/eval/next_item_evaluator.h"
 #include "core/model/hrnn_network.h"
 #include "core/model/model_directory.h"
+#include "core/train/recipe_training.h"
 
 namespace hrnn {
 namespace {
@@ -45,6 +46,11 @@ absl::Status TrainingRunOptions::Validate() const {
   if (patience < 0) return absl::InvalidArgumentError("--patience must be >= 0");
   HRNN_RETURN_IF_ERROR(reader.Validate());
   HRNN_RETURN_IF_ERROR(data.Validate());
+  if (write_recipes) {
+    if (absl::Status status = recipes.Validate(); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--recipes: ", status.message()));
+    }
+  }
   return train.Validate();
 }
 
@@ -70,6 +76,10 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   result.prepare = prepared.stats;
   log(prepared.stats.ToString());
   const std::string fingerprint = DatasetFingerprint(prepared.dataset);
+  // The recipes index every prepared session; validation sessions included (the GRU's epoch
+  // choice is the only thing validation decides here).
+  TrainingSessions all_sessions;
+  if (options.write_recipes) all_sessions = TrainingSessionsOf(prepared.dataset);
 
   Dataset train = std::move(prepared.dataset);
   Dataset validation;
@@ -171,7 +181,18 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   } else {
     HRNN_ASSIGN_OR_RETURN(result.model_dir, NextModelVersionDir(root));
   }
-  HRNN_RETURN_IF_ERROR(WriteModelDirectory(*final_model, result.model_dir));
+  std::map<std::string, std::string> extra_files;
+  if (options.write_recipes) {
+    HRNN_ASSIGN_OR_RETURN(extra_files, RecipeFiles(all_sessions, options.recipes));
+    std::string names;
+    for (RecipeKind kind : options.recipes.recipes) {
+      absl::StrAppend(&names, names.empty() ? "" : ", ", RecipeKindName(kind));
+    }
+    log(absl::StrFormat("recipes: %s (default %s); %d sessions, %d clicks indexed", names,
+                        RecipeKindName(options.recipes.default_recipe), all_sessions.num_sessions(),
+                        all_sessions.items.size()));
+  }
+  HRNN_RETURN_IF_ERROR(WriteModelDirectory(*final_model, result.model_dir, extra_files));
   log("model: " + result.model_dir);
   return result;
 }

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "core/data/interaction_reader.h"
 #include "core/data/sessionizer.h"
+#include "core/recipes/recipe_files.h"
 #include "core/train/trainer.h"
 
 namespace hrnn {
@@ -30,6 +31,13 @@ struct TrainingRunOptions {
   bool validation = false;
   // With validation: stop after this many epochs without improvement (0 = never). Default: 3.
   int patience = 3;
+  // The recipes of the version (recipes.json's "recipes", "default" and component settings;
+  // "hrnn" is always included). The training sessions (train and validation) go to
+  // sessions.bin. Default: RecipeSettings's (hrnn alone, no recipe files) — hrnn-train's
+  // --recipes flag sets the list.
+  RecipeSettings recipes;
+  // Write sessions.bin and recipes.json (false: a GRU-only version as before the recipes).
+  bool write_recipes = false;
   // Write <output root>/checkpoints/epoch-N after each epoch. Default: true.
   bool checkpoints = true;
   // Progress sink: lines to print (a TTY progress bar is drawn by the caller's sink).

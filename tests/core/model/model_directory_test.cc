@@ -158,6 +158,32 @@ TEST_F(ModelDirectoryTest, WritesThreeFilesWithMatchingDigestsAndNoTemporaries) 
   EXPECT_EQ(config["num_items"], 11);
 }
 
+TEST_F(ModelDirectoryTest, ExtraFilesAreListedCheckedAndReadBack) {
+  const std::string dir = (root_ / "2").string();
+  ASSERT_OK(WriteModelDirectory(*model_, dir, {{"recipes.json", "{}\n"}, {"sessions.bin", "xy"}}));
+  const json config = json::parse(ReadAll(fs::path(dir) / kConfigFileName));
+  EXPECT_EQ(config["files"]["sessions.bin"]["sha256"], Sha256Hex("xy"));
+  EXPECT_EQ(config["files"]["sessions.bin"]["bytes"], 2);
+  ASSERT_OK_AND_ASSIGN(ModelDirectoryContents read, ReadModelDirectoryContents(dir));
+  ExpectSameModel(*read.model, *model_);
+  EXPECT_THAT(
+      read.extra_files,
+      UnorderedElementsAre(std::pair<const std::string, std::string>("recipes.json", "{}\n"),
+                           std::pair<const std::string, std::string>("sessions.bin", "xy")));
+  WriteAll(fs::path(dir) / "sessions.bin", "xz");  // Same size, other bytes.
+  EXPECT_THAT(ReadModelDirectoryContents(dir),
+              StatusIs(absl::StatusCode::kDataLoss, "sessions.bin: checksum mismatch"));
+}
+
+TEST_F(ModelDirectoryTest, RefusesExtraFilesThatShadowTheModelsOwn) {
+  for (const char* name : {"config.json", "items.tsv", "weights.safetensors", "a/b", ""}) {
+    EXPECT_THAT(WriteModelDirectory(*model_, (root_ / "3").string(), {{name, "x"}}),
+                StatusIs(absl::StatusCode::kInvalidArgument, "extra model file"))
+        << name;
+    EXPECT_FALSE(fs::exists(root_ / "3"));
+  }
+}
+
 TEST_F(ModelDirectoryTest, AcceptsTrailingSlashAndCreatesParents) {
   const std::string dir = (root_ / "a" / "b" / "7").string() + "/";
   ASSERT_OK(WriteModelDirectory(*model_, dir));

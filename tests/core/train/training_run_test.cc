@@ -9,6 +9,8 @@
 #include "core/data/synth.h"
 #include "core/eval/next_item_evaluator.h"
 #include "core/model/model_directory.h"
+#include "core/recipes/recipe_files.h"
+#include "core/train/recipe_training.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -91,6 +93,51 @@ TEST_F(TrainingRunTest, WritesLoadableVersionsAndCheckpoints) {
   // An existing version is refused before any training.
   EXPECT_THAT(RunTraining(options, nullptr),
               StatusIs(absl::StatusCode::kAlreadyExists, "already exists"));
+}
+
+TEST_F(TrainingRunTest, WritesTheRecipesFilesOfTheVersion) {
+  TrainingRunOptions options = Options();
+  options.train.epochs = 1;
+  options.checkpoints = false;
+  options.validation = true;
+  ASSERT_OK_AND_ASSIGN(options.recipes, RecipeSettingsFromList("sknn,hrnn,sr"));
+  options.write_recipes = true;
+  ASSERT_OK_AND_ASSIGN(TrainingRunResult result, RunTraining(options, nullptr));
+  ASSERT_OK_AND_ASSIGN(ModelDirectoryContents contents,
+                       ReadModelDirectoryContents(result.model_dir));
+  ASSERT_TRUE(contents.extra_files.contains(kRecipesFileName));
+  ASSERT_OK_AND_ASSIGN(RecipeSettings settings,
+                       ParseRecipeSettingsJson(contents.extra_files.at(kRecipesFileName)));
+  EXPECT_EQ(settings.recipes,
+            (std::vector<RecipeKind>{RecipeKind::kHrnn, RecipeKind::kSknn, RecipeKind::kSr}));
+  EXPECT_EQ(settings.default_recipe, RecipeKind::kSknn);  // The first one listed.
+  const int32_t num_items = static_cast<int32_t>(contents.model->config().num_items);
+  ASSERT_OK_AND_ASSIGN(
+      TrainingSessions sessions,
+      ParseTrainingSessions(contents.extra_files.at(kSessionsFileName), num_items));
+  // Every prepared session is indexed, the validation sessions included.
+  EXPECT_EQ(sessions.num_sessions(), result.prepare.sessions);
+  EXPECT_EQ(static_cast<int64_t>(sessions.items.size()), result.prepare.events);
+
+  // Without recipes (--recipes=hrnn): a GRU-only version, as before.
+  TrainingRunOptions plain = Options();
+  plain.train.epochs = 1;
+  plain.checkpoints = false;
+  ASSERT_OK_AND_ASSIGN(TrainingRunResult gru_only, RunTraining(plain, nullptr));
+  ASSERT_OK_AND_ASSIGN(ModelDirectoryContents gru_contents,
+                       ReadModelDirectoryContents(gru_only.model_dir));
+  EXPECT_TRUE(gru_contents.extra_files.empty());
+}
+
+TEST(RecipeSettingsFromListTest, AutoMeansEveryComponentAndTheFirstIsTheDefault) {
+  ASSERT_OK_AND_ASSIGN(RecipeSettings settings, RecipeSettingsFromList("auto"));
+  EXPECT_EQ(settings.recipes, AllRecipeKinds());
+  EXPECT_EQ(settings.default_recipe, RecipeKind::kAuto);
+  ASSERT_OK_AND_ASSIGN(settings, RecipeSettingsFromList("trending"));
+  EXPECT_EQ(settings.recipes, (std::vector<RecipeKind>{RecipeKind::kHrnn, RecipeKind::kTrending}));
+  EXPECT_EQ(settings.default_recipe, RecipeKind::kTrending);
+  EXPECT_THAT(RecipeSettingsFromList("sknn,bogus"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "unknown recipe \"bogus\""));
 }
 
 TEST_F(TrainingRunTest, InterruptWritesACheckpointButNoVersion) {

@@ -1,0 +1,59 @@
+// RecipeBundle: everything one model version needs to serve its non-GRU recipes (DESIGN §2b) —
+// the settings of recipes.json, the sknn index and the sequential rules built from sessions.bin
+// at load, and the live trending counts fed by the event stream (seeded from the training
+// sessions so that a fresh server has a fallback). Immutable apart from trending(), which is
+// thread-safe; share it as std::shared_ptr<const RecipeBundle>.
+#ifndef HRNN_CORE_RECIPES_RECIPE_BUNDLE_H_
+#define HRNN_CORE_RECIPES_RECIPE_BUNDLE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/recipes/recipe_files.h"
+#include "core/recipes/sequential_rules.h"
+#include "core/recipes/session_knn.h"
+#include "core/recipes/trending.h"
+
+namespace hrnn {
+
+class RecipeBundle {
+ public:
+  // Builds the indexes `settings` asks for from `sessions` (over `num_items` items): sknn when
+  // served (or blended), sr likewise, trending always (seeded with every training click at its
+  // session's last time). Errors: InvalidArgument for invalid settings or sessions over another
+  // catalogue size.
+  static absl::StatusOr<std::unique_ptr<const RecipeBundle>> Build(RecipeSettings settings,
+                                                                   const TrainingSessions& sessions,
+                                                                   int32_t num_items);
+
+  // The bundle of a model directory from its extra files (ModelDirectoryContents::extra_files):
+  // with neither sessions.bin nor recipes.json, a version from before the recipes — it serves
+  // "hrnn" alone and has no trending fallback (a null bundle is returned). Errors: one file
+  // without the other, or either file's parse error (the message names the file).
+  static absl::StatusOr<std::unique_ptr<const RecipeBundle>> FromModelFiles(
+      const std::map<std::string, std::string>& files, int32_t num_items);
+
+  const RecipeSettings& settings() const { return settings_; }
+  int32_t num_items() const { return num_items_; }
+  // Null when neither served nor blended.
+  const SessionKnnIndex* sknn() const { return sknn_.get(); }
+  const SequentialRules* rules() const { return rules_.get(); }
+  // The live popularity; never null. Record() on it from the event path.
+  Trending* trending() const { return trending_.get(); }
+
+ private:
+  RecipeBundle() = default;
+
+  RecipeSettings settings_;
+  int32_t num_items_ = 0;
+  std::unique_ptr<const SessionKnnIndex> sknn_;
+  std::unique_ptr<const SequentialRules> rules_;
+  std::unique_ptr<Trending> trending_;
+};
+
+}  // namespace hrnn
+
+#endif  // HRNN_CORE_RECIPES_RECIPE_BUNDLE_H_

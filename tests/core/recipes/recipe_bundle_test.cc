@@ -1,0 +1,76 @@
+#include "core/recipes/recipe_bundle.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace hrnn {
+namespace {
+
+using ::hrnn::testing::StatusIs;
+
+TrainingSessions Sessions() {
+  TrainingSessions sessions;
+  sessions.num_items = 4;
+  const int32_t a[] = {0, 1};
+  const int32_t b[] = {1, 2, 1};
+  sessions.Add(a, 1000);
+  sessions.Add(b, 1000);
+  return sessions;
+}
+
+RecipeSettings Settings(std::vector<RecipeKind> recipes) {
+  RecipeSettings settings;
+  settings.recipes = std::move(recipes);
+  return settings;
+}
+
+TEST(RecipeBundleTest, BuildsOnlyWhatIsServed) {
+  ASSERT_OK_AND_ASSIGN(
+      auto bundle,
+      RecipeBundle::Build(Settings({RecipeKind::kHrnn, RecipeKind::kSr}), Sessions(), 4));
+  EXPECT_EQ(bundle->sknn(), nullptr);
+  ASSERT_NE(bundle->rules(), nullptr);
+  EXPECT_EQ(bundle->rules()->RulesFrom(0).size(), 1u);
+  ASSERT_NE(bundle->trending(), nullptr);
+  // Trending is seeded with every click at its session's time: item 1 three times.
+  EXPECT_DOUBLE_EQ(bundle->trending()->Score(1, 1000), 3.0);
+  EXPECT_DOUBLE_EQ(bundle->trending()->Score(3, 1000), 0.0);
+}
+
+TEST(RecipeBundleTest, BlendedComponentsAreBuiltToo) {
+  RecipeSettings settings = Settings({RecipeKind::kHrnn, RecipeKind::kSknn, RecipeKind::kAuto});
+  settings.blend = {{"hrnn", 1}, {"sknn", 1}};
+  ASSERT_OK_AND_ASSIGN(auto bundle, RecipeBundle::Build(settings, Sessions(), 4));
+  ASSERT_NE(bundle->sknn(), nullptr);
+  EXPECT_EQ(bundle->sknn()->num_sessions(), 2);
+  EXPECT_EQ(bundle->rules(), nullptr);
+}
+
+TEST(RecipeBundleTest, FromModelFiles) {
+  const RecipeSettings settings = Settings({RecipeKind::kHrnn, RecipeKind::kSknn});
+  std::map<std::string, std::string> files = {
+      {kSessionsFileName, SerializeTrainingSessions(Sessions())},
+      {kRecipesFileName, RecipeSettingsToJson(settings)}};
+  ASSERT_OK_AND_ASSIGN(auto bundle, RecipeBundle::FromModelFiles(files, 4));
+  ASSERT_NE(bundle, nullptr);
+  EXPECT_TRUE(bundle->settings().Serves(RecipeKind::kSknn));
+  EXPECT_NE(bundle->sknn(), nullptr);
+
+  ASSERT_OK_AND_ASSIGN(auto none, RecipeBundle::FromModelFiles({}, 4));
+  EXPECT_EQ(none, nullptr);  // A version from before the recipes.
+
+  EXPECT_THAT(RecipeBundle::FromModelFiles(files, 5),
+              StatusIs(absl::StatusCode::kInvalidArgument, "sessions.bin"));
+  files.erase(kSessionsFileName);
+  EXPECT_THAT(
+      RecipeBundle::FromModelFiles(files, 4),
+      StatusIs(absl::StatusCode::kInvalidArgument, "recipes.json is listed without sessions.bin"));
+}
+
+}  // namespace
+}  // namespace hrnn
