@@ -49,6 +49,28 @@ void CompactSessions(std::vector<RawEvent>* events, std::vector<Session>* sessio
   CompactEvents(events, sessions);
 }
 
+// Whether one more filter round would remove nothing: every item has at least min_item_support
+// events, every session min_session_length events and every user min_sessions_per_user
+// sessions. `count` is scratch space of one entry per raw item.
+bool FiltersAreStable(const std::vector<RawEvent>& events, const std::vector<Session>& sessions,
+                      const DataOptions& options, std::vector<int64_t>* count) {
+  std::fill(count->begin(), count->end(), 0);
+  for (const RawEvent& e : events) ++(*count)[e.item];
+  for (const RawEvent& e : events) {
+    if ((*count)[e.item] < options.min_item_support) return false;
+  }
+  for (const Session& s : sessions) {
+    if (s.end - s.begin < options.min_session_length) return false;
+  }
+  for (size_t b = 0; b < sessions.size();) {
+    size_t e = b;
+    while (e < sessions.size() && sessions[e].user == sessions[b].user) ++e;
+    if (static_cast<int64_t>(e - b) < options.min_sessions_per_user) return false;
+    b = e;
+  }
+  return true;
+}
+
 // Feeds little-endian integers and length-prefixed strings to a Sha256 through a buffer.
 class HashWriter {
  public:
@@ -130,8 +152,14 @@ std::string PrepareStats::ToString() const {
                         sessions_dropped_length, events_dropped_session_length);
   absl::StrAppendFormat(&out, "sessions per user: %d users, %d sessions, %d events dropped\n",
                         users_dropped_sessions, sessions_dropped_user, events_dropped_user);
-  absl::StrAppendFormat(&out, "filter rounds %d (%s)\n", filter_rounds,
-                        fixpoint_reached ? "fixpoint reached" : "BOUND HIT, not a fixpoint");
+  if (filter_fixpoint) {
+    absl::StrAppendFormat(&out, "filters to a fixpoint: %d round(s) (%s)\n", filter_rounds,
+                          fixpoint_reached ? "fixpoint reached" : "BOUND HIT, not a fixpoint");
+  } else {
+    absl::StrAppendFormat(
+        &out, "filters applied once (%s)\n",
+        fixpoint_reached ? "already a fixpoint" : "not a fixpoint: more rounds would remove more");
+  }
   absl::StrAppendFormat(&out, "kept: %d users, %d sessions, %d items, %d events\n", users, sessions,
                         items, events);
   const auto share = [](int64_t part, int64_t whole) {
@@ -249,11 +277,13 @@ absl::StatusOr<PreparedData> PrepareDataset(RawLog log, const DataOptions& optio
     CompactEvents(&events, &sessions);
   }
 
-  // (5) Filters to a fixpoint.
+  // (5) Filters: item support, session length, sessions per user; once, or to a fixpoint.
   std::vector<int64_t> count(log.items.size());
   std::vector<bool> item_dropped(log.items.size(), false);
+  stats.filter_fixpoint = options.filter_fixpoint;
+  const int64_t max_rounds = options.filter_fixpoint ? options.max_filter_rounds : 1;
   bool changed = true;
-  while (changed && stats.filter_rounds < options.max_filter_rounds) {
+  while (changed && stats.filter_rounds < max_rounds) {
     changed = false;
     ++stats.filter_rounds;
     std::fill(count.begin(), count.end(), 0);
@@ -293,7 +323,7 @@ absl::StatusOr<PreparedData> PrepareDataset(RawLog log, const DataOptions& optio
     }
     CompactSessions(&events, &sessions);
   }
-  stats.fixpoint_reached = !changed;
+  stats.fixpoint_reached = !changed || FiltersAreStable(events, sessions, options, &count);
 
   // (6) The Dataset, with the vocabulary re-indexed by popularity.
   Dataset& data = result.dataset;

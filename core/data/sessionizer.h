@@ -1,6 +1,8 @@
 // Data preparation (DESIGN §2): turns a RawLog into a Dataset — event filters, a stable sort by
-// (user, time), sessions cut at an inactivity gap or an explicit session id, and the item /
-// session / user filters applied to a fixpoint. Stateless functions; thread-safe.
+// (user, time), sessions cut at an inactivity gap or an explicit session id, and the item
+// support, session length and sessions-per-user filters applied once each, in that order (as
+// hgru4rec and Personalize do; DataOptions::filter_fixpoint repeats them until nothing changes).
+// Stateless functions; thread-safe.
 #ifndef HRNN_CORE_DATA_SESSIONIZER_H_
 #define HRNN_CORE_DATA_SESSIONIZER_H_
 
@@ -40,8 +42,14 @@ struct DataOptions {
   int64_t max_session_length = 0;
   // Users with fewer sessions are removed. Default: 1.
   int64_t min_sessions_per_user = 1;
-  // Bound on the filter fixpoint's rounds (item support, session length, sessions per user);
-  // PrepareStats says whether the fixpoint was reached. Default: 100.
+  // false: the filters (item support, then session length, then sessions per user) run once
+  // each, so a kept item may end with fewer than min_item_support events once short sessions
+  // and users are gone (on a sparse log the fixpoint can remove most of the catalogue).
+  // true: the three are repeated until a round removes nothing (at most max_filter_rounds
+  // rounds), the behaviour before issue 13. Default: false.
+  bool filter_fixpoint = false;
+  // Bound on the rounds when filter_fixpoint is true (ignored otherwise); PrepareStats says
+  // whether the fixpoint was reached. Default: 100.
   int64_t max_filter_rounds = 100;
 
   // Errors: InvalidArgument naming the field (negative values, a finite but absurd gap,
@@ -67,7 +75,9 @@ struct PrepareStats {
   int64_t users_dropped_sessions = 0;  // Users with < min_sessions_per_user sessions ...
   int64_t sessions_dropped_user = 0;   // ... their sessions ...
   int64_t events_dropped_user = 0;     // ... and events.
-  int64_t filter_rounds = 0;
+  bool filter_fixpoint = false;        // DataOptions::filter_fixpoint of the run.
+  int64_t filter_rounds = 0;           // Filter rounds run: 1 unless filter_fixpoint.
+  // Whether another round would remove nothing (checked after the last round, in both modes).
   bool fixpoint_reached = true;
   int64_t users = 0;  // Kept.
   int64_t sessions = 0;
@@ -77,8 +87,9 @@ struct PrepareStats {
   // order (DESIGN §3).
   int64_t timestamp_ties = 0;
 
-  // A multi-line human-readable report; it states the share of the catalogue (items) and of
-  // the events that survived the truncation and the filters.
+  // A multi-line human-readable report; it says whether the filters ran once or to a fixpoint
+  // (and in how many rounds), and states the share of the catalogue (items) and of the events
+  // that survived the truncation and the filters.
   std::string ToString() const;
 };
 
@@ -90,8 +101,9 @@ struct PreparedData {
 // Prepares `log` (consumed) into a Dataset: (1) event-type and value filters; (2) stable sort by
 // (user, timestamp), equal timestamps keep input order; (3) sessions cut at user changes,
 // session-id changes (see use_session_ids) and gaps; (4) truncation to max_session_length;
-// (5) item support, session length and sessions-per-user filters repeated until nothing
-// changes (at most max_filter_rounds rounds); (6) the vocabulary indexed by descending click
+// (5) item support, session length and sessions-per-user filters, in that order, once each
+// (repeated until nothing changes, at most max_filter_rounds rounds, with filter_fixpoint);
+// (6) the vocabulary indexed by descending click
 // count, ties by first appearance in the Dataset's event order. Dataset timestamps are whole
 // seconds (floor of the log's milliseconds). Errors: InvalidArgument from options.Validate().
 // An empty result is not an error (stats say what removed everything).

@@ -43,6 +43,13 @@ ABSL_FLAG(int64_t, max_session_length, 0,
 ABSL_FLAG(int64_t, min_sessions_per_user, 1,
           HRNN_DATA_FLAG_HELP("Drop users with fewer sessions (train side).",
                               "Drop users with fewer sessions."));
+ABSL_FLAG(bool, filter_fixpoint, false,
+          HRNN_DATA_FLAG_HELP("Repeat the item support, session length and sessions-per-user "
+                              "filters until nothing changes (train side; default: once each, "
+                              "in that order), as hrnn-train.",
+                              "Repeat the item support, session length and sessions-per-user "
+                              "filters until nothing changes (default: once each, in that "
+                              "order; the fixpoint can remove most of a sparse catalogue)."));
 
 namespace hrnn {
 
@@ -68,6 +75,7 @@ DataOptions DataOptionsFromFlags() {
   data.min_session_length = absl::GetFlag(FLAGS_min_session_length);
   data.max_session_length = absl::GetFlag(FLAGS_max_session_length);
   data.min_sessions_per_user = absl::GetFlag(FLAGS_min_sessions_per_user);
+  data.filter_fixpoint = absl::GetFlag(FLAGS_filter_fixpoint);
   return data;
 }
 

@@ -24,6 +24,7 @@ ABSL_DECLARE_FLAG(int64_t, min_item_support);
 ABSL_DECLARE_FLAG(int64_t, min_session_length);
 ABSL_DECLARE_FLAG(int64_t, max_session_length);
 ABSL_DECLARE_FLAG(int64_t, min_sessions_per_user);
+ABSL_DECLARE_FLAG(bool, filter_fixpoint);
 
 namespace hrnn {
 
@@ -35,8 +36,8 @@ inline constexpr char kDataFlagsFile[] = "data_flags";
 absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags();
 
 // DataOptions from --session_gap, --use_session_ids, --event_types (comma-separated, empty items
-// skipped), --min_event_value and the four support/length flags; other fields default. Not
-// validated: the caller's run options Validate() it.
+// skipped), --min_event_value, the four support/length flags and --filter_fixpoint; other fields
+// default. Not validated: the caller's run options Validate() it.
 DataOptions DataOptionsFromFlags();
 
 }  // namespace hrnn

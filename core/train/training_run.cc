@@ -104,6 +104,7 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   }
   provenance.training["session_gap_seconds"] = absl::StrCat(options.data.session_gap_seconds);
   provenance.training["min_item_support"] = absl::StrCat(options.data.min_item_support);
+  provenance.training["filter_fixpoint"] = options.data.filter_fixpoint ? "true" : "false";
   provenance.training["validation"] = options.validation ? "last-session" : "none";
 
   std::shared_ptr<const Model> best_model;

@@ -135,11 +135,43 @@ TEST(SessionizerTest, MinSessionsPerUser) {
   EXPECT_EQ(p.stats.events_dropped_user, 2);
 }
 
-// With min_item_support = 2 the filters need four rounds (FiltersRunToFixpoint).
+// With min_item_support = 2 the fixpoint needs four rounds (FiltersRunToFixpoint) and a single
+// pass keeps an item below support (FiltersRunOnceByDefault).
 constexpr char kFixpointLog[] =
     "u1,z,0\nu1,c,1\n"
     "u2,c,0\nu2,d,1\n"
     "u3,d,0\nu3,e,1\nu3,e,2\n";
+
+TEST(SessionizerTest, FiltersRunOnceByDefault) {
+  // z is rare -> [z c] shrinks to [c] and is dropped; c is left with one event, below support,
+  // but the item filter does not run again.
+  const std::string text = std::string(kHeader) + kFixpointLog;
+  DataOptions options;
+  options.min_item_support = 2;
+  const PreparedData p = Prepare(text, options);
+  EXPECT_THAT(Render(p.dataset), ElementsAre("u2: [c d]", "u3: [d e e]"));
+  EXPECT_THAT(p.dataset.item_ids, ElementsAre("d", "e", "c"));
+  EXPECT_THAT(p.dataset.item_counts, ElementsAre(2, 2, 1));
+  EXPECT_FALSE(p.stats.filter_fixpoint);
+  EXPECT_EQ(p.stats.filter_rounds, 1);
+  EXPECT_FALSE(p.stats.fixpoint_reached);
+  EXPECT_EQ(p.stats.items_dropped_support, 1);
+  EXPECT_EQ(p.stats.events_dropped_item_support, 1);
+  EXPECT_EQ(p.stats.sessions_dropped_length, 1);
+  EXPECT_EQ(p.stats.events_dropped_session_length, 1);
+  const std::string report = p.stats.ToString();
+  EXPECT_THAT(report, ::testing::HasSubstr(
+                          "filters applied once (not a fixpoint: more rounds would remove more)"));
+  EXPECT_THAT(report,
+              ::testing::HasSubstr("catalogue kept: 3 of 4 items (75.0%), 5 of 7 events (71.4%)"));
+  // When one pass leaves nothing to remove, the report says so.
+  options.min_item_support = 1;
+  const PreparedData stable = Prepare(text, options);
+  EXPECT_THAT(Render(stable.dataset), ElementsAre("u1: [z c]", "u2: [c d]", "u3: [d e e]"));
+  EXPECT_TRUE(stable.stats.fixpoint_reached);
+  EXPECT_THAT(stable.stats.ToString(),
+              ::testing::HasSubstr("filters applied once (already a fixpoint)"));
+}
 
 TEST(SessionizerTest, FiltersRunToFixpoint) {
   // z is rare -> [z c] shrinks to [c] and is dropped -> c becomes rare -> [c d] shrinks and
@@ -147,17 +179,30 @@ TEST(SessionizerTest, FiltersRunToFixpoint) {
   const std::string text = std::string(kHeader) + kFixpointLog;
   DataOptions options;
   options.min_item_support = 2;
+  options.filter_fixpoint = true;
   const PreparedData p = Prepare(text, options);
   EXPECT_THAT(Render(p.dataset), ElementsAre("u3: [e e]"));
+  EXPECT_TRUE(p.stats.filter_fixpoint);
   EXPECT_EQ(p.stats.filter_rounds, 4);
   EXPECT_TRUE(p.stats.fixpoint_reached);
   EXPECT_EQ(p.stats.items_dropped_support, 3);
   EXPECT_EQ(p.stats.sessions_dropped_length, 2);
+  EXPECT_THAT(p.stats.ToString(),
+              ::testing::HasSubstr("filters to a fixpoint: 4 round(s) (fixpoint reached)"));
   options.max_filter_rounds = 2;
   const PreparedData bounded = Prepare(text, options);
   EXPECT_FALSE(bounded.stats.fixpoint_reached);
   EXPECT_EQ(bounded.stats.filter_rounds, 2);
   EXPECT_THAT(Render(bounded.dataset), ElementsAre("u3: [d e e]"));
+  EXPECT_THAT(
+      bounded.stats.ToString(),
+      ::testing::HasSubstr("filters to a fixpoint: 2 round(s) (BOUND HIT, not a fixpoint)"));
+  // Three rounds remove everything there is to remove; the check after the last round sees it.
+  options.max_filter_rounds = 3;
+  const PreparedData exact = Prepare(text, options);
+  EXPECT_EQ(exact.stats.filter_rounds, 3);
+  EXPECT_TRUE(exact.stats.fixpoint_reached);
+  EXPECT_THAT(Render(exact.dataset), ElementsAre("u3: [e e]"));
 }
 
 TEST(SessionizerTest, StatsStateTheShareOfTheCatalogueAndEventsKept) {
@@ -165,6 +210,7 @@ TEST(SessionizerTest, StatsStateTheShareOfTheCatalogueAndEventsKept) {
   const std::string text = std::string(kHeader) + kFixpointLog;
   DataOptions options;
   options.min_item_support = 2;
+  options.filter_fixpoint = true;
   const PreparedData p = Prepare(text, options);
   EXPECT_EQ(p.stats.items_before_filters, 4);
   EXPECT_EQ(p.stats.events_before_filters, 7);

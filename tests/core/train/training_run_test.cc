@@ -71,6 +71,7 @@ TEST_F(TrainingRunTest, WritesLoadableVersionsAndCheckpoints) {
   EXPECT_EQ(model->config().hidden_size, 16);
   EXPECT_FALSE(model->config().data_fingerprint.empty());
   EXPECT_EQ(model->config().training.at("n_sample"), "64");
+  EXPECT_EQ(model->config().training.at("filter_fixpoint"), "false");
   EXPECT_GT(model->config().metrics.at("train_pairs_per_second"), 0);
   EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
     return line.find("epoch 2:") != std::string::npos;
