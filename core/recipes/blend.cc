@@ -1,0 +1,193 @@
+#include "core/recipes/blend.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+
+namespace hrnn {
+namespace {
+
+constexpr BlendComponent kAllComponents[kNumBlendComponents] = {
+    BlendComponent::kHrnn, BlendComponent::kSknn, BlendComponent::kSr, BlendComponent::kPersonal,
+    BlendComponent::kTrending};
+
+// Strict "better than": higher score, then lower index (top_k.h's order). Not for NaN.
+inline bool Better(const ScoredItem& a, const ScoredItem& b) {
+  return a.score > b.score || (a.score == b.score && a.index < b.index);
+}
+
+// The k best of `items` (NaN scores dropped), best first.
+std::vector<ScoredItem> BestOf(std::vector<ScoredItem> items, int k) {
+  items.erase(std::remove_if(items.begin(), items.end(),
+                             [](const ScoredItem& s) { return std::isnan(s.score); }),
+              items.end());
+  const size_t want = std::min(items.size(), static_cast<size_t>(k));
+  std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(want), items.end(),
+                    Better);
+  items.resize(want);
+  return items;
+}
+
+bool HasGruTerm(const BlendWeights& weights, const BlendInputs& inputs) {
+  return weights.Get(BlendComponent::kHrnn) > 0.0 && !inputs.gru_logits.empty();
+}
+
+// Whether sparse component c contributes: present and of positive weight.
+bool UsesSparse(const BlendWeights& weights, const BlendInputs& inputs, int c) {
+  return c != ComponentIndex(BlendComponent::kHrnn) && inputs.sparse[c] != nullptr &&
+         weights.weight[c] > 0.0;
+}
+
+}  // namespace
+
+absl::string_view BlendComponentName(BlendComponent component) {
+  switch (component) {
+    case BlendComponent::kHrnn:
+      return "hrnn";
+    case BlendComponent::kSknn:
+      return "sknn";
+    case BlendComponent::kSr:
+      return "sr";
+    case BlendComponent::kPersonal:
+      return "personal";
+    case BlendComponent::kTrending:
+      return "trending";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<BlendComponent> ParseBlendComponent(absl::string_view name) {
+  for (BlendComponent c : kAllComponents) {
+    if (name == BlendComponentName(c)) return c;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", name, "\" is not hrnn, sknn, sr, personal or trending"));
+}
+
+absl::Status BlendWeights::Validate() const {
+  bool any_positive = false;
+  for (BlendComponent c : kAllComponents) {
+    const double w = Get(c);
+    if (!std::isfinite(w) || w < 0.0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("weight[", BlendComponentName(c), "] must be finite and >= 0, got ", w));
+    }
+    any_positive = any_positive || w > 0.0;
+  }
+  if (!any_positive) {
+    return absl::InvalidArgumentError(
+        "weight: at least one of hrnn, sknn, sr, personal, trending must be > 0");
+  }
+  return absl::OkStatus();
+}
+
+float GruMaxLogit(absl::Span<const float> logits) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (float x : logits) {
+    if (x > max) max = x;  // False for NaN.
+  }
+  return max;
+}
+
+float GruBlendTerm(float logit, float max_logit) {
+  if (logit == max_logit) return 1.0f;
+  return static_cast<float>(std::exp(static_cast<double>(logit) - static_cast<double>(max_logit)));
+}
+
+float BlendedScore(const BlendWeights& weights, const BlendTerms& terms) {
+  double sum = 0.0;
+  for (int c = 0; c < kNumBlendComponents; ++c) {
+    if (weights.weight[c] > 0.0) sum += weights.weight[c] * static_cast<double>(terms[c]);
+  }
+  return static_cast<float>(sum);
+}
+
+int32_t BlendInputs::num_items() const {
+  if (!gru_logits.empty()) return static_cast<int32_t>(gru_logits.size());
+  for (const SparseScores* s : sparse) {
+    if (s != nullptr) return s->num_items();
+  }
+  return 0;
+}
+
+BlendTerms ItemBlendTerms(const BlendInputs& inputs, float max_logit, int32_t item) {
+  BlendTerms terms{};
+  if (!inputs.gru_logits.empty()) {
+    terms[ComponentIndex(BlendComponent::kHrnn)] = GruBlendTerm(inputs.gru_logits[item], max_logit);
+  }
+  for (int c = 0; c < kNumBlendComponents; ++c) {
+    if (c == ComponentIndex(BlendComponent::kHrnn) || inputs.sparse[c] == nullptr) continue;
+    terms[c] = inputs.sparse[c]->Get(item);
+  }
+  return terms;
+}
+
+void BlendDense(const BlendWeights& weights, const BlendInputs& inputs, absl::Span<float> dense) {
+  const int32_t n = inputs.num_items();
+  assert(dense.size() == static_cast<size_t>(n));
+  assert(inputs.sparse[ComponentIndex(BlendComponent::kHrnn)] == nullptr);
+  const float max_logit = GruMaxLogit(inputs.gru_logits);
+  for (int32_t i = 0; i < n; ++i) {
+    dense[i] = BlendedScore(weights, ItemBlendTerms(inputs, max_logit, i));
+  }
+}
+
+std::vector<ScoredItem> BlendTopK(const BlendWeights& weights, const BlendInputs& inputs, int k,
+                                  ItemExclusions exclusions) {
+  if (k <= 0) return {};
+  assert(inputs.sparse[ComponentIndex(BlendComponent::kHrnn)] == nullptr);
+  const int32_t n = inputs.num_items();
+  exclusions.Finalize();
+  const bool gru = HasGruTerm(weights, inputs);
+  const float max_logit = gru ? GruMaxLogit(inputs.gru_logits) : 0.0f;
+
+  // Candidates: the k best allowed items by logit, plus the allowed touched items.
+  std::vector<int32_t> candidates;
+  std::vector<ScoredItem> gru_top;
+  if (gru) {
+    gru_top = TopK(inputs.gru_logits, k, exclusions);
+    for (const ScoredItem& s : gru_top) candidates.push_back(s.index);
+  }
+  for (int c = 0; c < kNumBlendComponents; ++c) {
+    if (!UsesSparse(weights, inputs, c)) continue;
+    assert(inputs.sparse[c]->num_items() == n);
+    for (int32_t item : inputs.sparse[c]->touched()) {
+      if (!exclusions.Contains(item)) candidates.push_back(item);
+    }
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
+  std::vector<ScoredItem> scored;
+  scored.reserve(candidates.size());
+  for (int32_t item : candidates) {
+    const float score = BlendedScore(weights, ItemBlendTerms(inputs, max_logit, item));
+    if (!gru && !(score > 0.0f)) continue;  // Indistinguishable from untouched items.
+    scored.push_back({item, score});
+  }
+  std::vector<ScoredItem> best = BestOf(std::move(scored), k);
+  if (!gru || gru_top.size() < static_cast<size_t>(k)) return best;  // No outside item exists.
+
+  // T = the blended score of an untouched item at the k-th GRU candidate's logit: an upper bound
+  // on every outside item's score (see the header). Only a tie with T (or a result below it)
+  // lets an outside item in; then blend every allowed item.
+  BlendTerms bound_terms{};
+  bound_terms[ComponentIndex(BlendComponent::kHrnn)] =
+      GruBlendTerm(gru_top.back().score, max_logit);
+  const float bound = BlendedScore(weights, bound_terms);
+  if (best.size() == static_cast<size_t>(k) && best.back().score > bound) return best;
+
+  std::vector<ScoredItem> all;
+  all.reserve(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n; ++i) {
+    if (exclusions.Contains(i)) continue;
+    all.push_back({i, BlendedScore(weights, ItemBlendTerms(inputs, max_logit, i))});
+  }
+  return BestOf(std::move(all), k);
+}
+
+}  // namespace hrnn
