@@ -37,7 +37,7 @@ EventResult ApplyEventToState(const ServingModel& model, bool advances, bool pur
              : *outcome == EventOutcome::kAppliedNewSession ? EventResult::kNewSession
                                                             : EventResult::kApplied;
   }
-  if (purchase) recommender.RecordPurchase(state, item);
+  if (purchase) recommender.RecordPurchase(state, item, timestamp_ms);
   return result;
 }
 

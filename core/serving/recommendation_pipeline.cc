@@ -19,10 +19,12 @@ ItemExclusions FilterExclusions(const UserState& state, bool session_live, const
                                 const ItemAvailability::Mask* unavailable) {
   ItemExclusions exclusions(unavailable);
   if ((filter.exclude_session_items || filter.exclude_user_history) && session_live) {
-    for (int32_t item : state.session_items) exclusions.Add(item);
+    for (int i = 0; i < state.session_clicks.size(); ++i) {
+      exclusions.Add(state.session_clicks.at(i));
+    }
   }
   if (filter.exclude_user_history) {
-    for (int32_t item : state.user_items) exclusions.Add(item);
+    for (int i = 0; i < state.history.size(); ++i) exclusions.Add(state.history.item(i));
   }
   if (filter.exclude_purchased) {
     for (int32_t item : state.purchased_items) exclusions.Add(item);

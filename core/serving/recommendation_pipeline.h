@@ -35,9 +35,10 @@ absl::StatusOr<ScoringMode> ParseScoringMode(absl::string_view name);
 
 // What a request leaves out of (or restricts) the candidates, in model item indices.
 struct ItemFilter {
-  // The live session's items. Default: false.
+  // The live session's clicks (UserState::session_clicks). Default: false.
   bool exclude_session_items = false;
-  // Every item the user clicked (the recent-items ring and the live session). Default: false.
+  // Every item in the user's history (UserState::history) and the live session's clicks.
+  // Default: false.
   bool exclude_user_history = false;
   // The items the user bought. Default: false.
   bool exclude_purchased = false;

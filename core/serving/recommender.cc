@@ -8,6 +8,12 @@
 #include "absl/strings/str_cat.h"
 
 namespace hrnn {
+namespace {
+
+// Whole seconds since the epoch at or before `ms`.
+int64_t FloorSeconds(int64_t ms) { return ms / 1000 - (ms % 1000 < 0 ? 1 : 0); }
+
+}  // namespace
 
 absl::Status SessionPolicy::Validate() const {
   if (timeout_ms <= 0) {
@@ -50,7 +56,7 @@ void Recommender::EndSession(UserState& state) const {
   if (!state.user.empty()) network_->UserUpdate(state.session.data(), state.user.data());
   state.session_length = 0;
   state.session_id.clear();
-  state.session_items.Clear();
+  state.session_clicks.Clear();
   ++state.sessions_folded;
 }
 
@@ -75,15 +81,20 @@ absl::StatusOr<EventOutcome> Recommender::ApplyEvent(UserState& state,
     EndSession(state);
     network_->InitSession(user, state.session.data());
     state.session_id = std::string(event.session_id);
-    state.session_items.Clear();
+    state.session_clicks.Clear();
   }
   network_->SessionStep(event.item, user, state.session.data());
   ++state.session_length;
-  state.session_items.Push(static_cast<int32_t>(event.item));
-  state.user_items.Push(static_cast<int32_t>(event.item));
+  state.session_clicks.Push(static_cast<int32_t>(event.item));
+  state.history.Record(static_cast<int32_t>(event.item), FloorSeconds(event.timestamp_ms));
   state.last_item = event.item;
   state.last_event_ms = std::max(state.last_event_ms, event.timestamp_ms);
   return session_ended ? EventOutcome::kAppliedNewSession : EventOutcome::kApplied;
+}
+
+void Recommender::RecordPurchase(UserState& state, int64_t item, int64_t timestamp_ms) const {
+  state.purchased_items.Push(static_cast<int32_t>(item));
+  state.history.Record(static_cast<int32_t>(item), FloorSeconds(timestamp_ms));
 }
 
 bool Recommender::SessionLive(const UserState& state, int64_t now_ms,

@@ -57,7 +57,9 @@ class Recommender {
 
   // Applies one click. If a session is open and it has ended (a different explicit session id,
   // or a gap > timeout), it is first folded into c (user GRU); a new session starts
-  // from s0 = init(c); then the session GRU steps on the item.
+  // from s0 = init(c) with session_clicks cleared; then the session GRU steps on the item, which
+  // is pushed into session_clicks and recorded in history at floor(timestamp_ms / 1000) seconds.
+  // A duplicate (kDuplicate: the open session's latest event again) changes nothing.
   // An event older than the latest one is applied in arrival order to the open session (it
   // cannot end a session, and last_event_ms does not move back).
   // Errors: InvalidArgument naming "item" when out of range; FailedPrecondition when `state` does
@@ -68,11 +70,10 @@ class Recommender {
   bool SessionExpired(const UserState& state, int64_t now_ms) const;
   // Folds the open session into c and closes it. No-op when no session is open.
   void EndSession(UserState& state) const;
-  // Remembers a purchase of `item` for the exclude-purchased filter (does not step the GRU).
+  // Remembers a purchase of `item` at `timestamp_ms` (does not step the GRU): in
+  // purchased_items (the exclude-purchased filter) and, as one more interaction, in history.
   // REQUIRES: 0 <= item < num_items.
-  void RecordPurchase(UserState& state, int64_t item) const {
-    state.purchased_items.Push(static_cast<int32_t>(item));
-  }
+  void RecordPurchase(UserState& state, int64_t item, int64_t timestamp_ms) const;
 
   // True when the open session is still live at `now_ms` for a caller in session `session_id`
   // ("" = whatever session is open): a session is open, not expired, and has that id.

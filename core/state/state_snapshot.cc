@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -31,6 +32,7 @@ constexpr char kMagic[8] = {'H', 'R', 'N', 'N', 'S', 'N', 'P', '\0'};
 constexpr absl::string_view kPrefix = "snapshot-";
 constexpr absl::string_view kSnapSuffix = ".snap";
 constexpr absl::string_view kTmpSuffix = ".tmp";
+constexpr uint32_t kOldestReadableVersion = 1;
 constexpr size_t kSeqDigits = 20;
 constexpr int kSnapshotsKept = 2;
 constexpr size_t kFixedHeaderBytes = 8 + 4 + 4;            // Items 1, 2 and 3's length.
@@ -85,6 +87,24 @@ void PutRing(std::string* out, const RecentItems<kCapacity>& ring) {
   for (const int32_t item : ring) internal::PutU32(out, static_cast<uint32_t>(item));
 }
 
+template <int kCapacity>
+void PutSessionClicks(std::string* out, const SessionClicks<kCapacity>& clicks) {
+  internal::PutU8(out, static_cast<uint8_t>(clicks.size()));
+  for (int i = 0; i < clicks.size(); ++i) {
+    internal::PutU32(out, static_cast<uint32_t>(clicks.at(i)));
+  }
+}
+
+template <int kCapacity>
+void PutHistory(std::string* out, const ItemHistory<kCapacity>& history) {
+  internal::PutU8(out, static_cast<uint8_t>(history.size()));
+  for (int i = 0; i < history.size(); ++i) {
+    internal::PutU32(out, static_cast<uint32_t>(history.item(i)));
+    internal::PutU32(out, history.last_time_seconds(i));
+    internal::PutU8(out, static_cast<uint8_t>(history.count(i)));
+  }
+}
+
 void EncodeUserEntry(absl::string_view user_id, const UserState& state, std::string* out) {
   const size_t start = out->size();
   internal::PutU32(out, 0);  // Entry length, patched below.
@@ -97,8 +117,8 @@ void EncodeUserEntry(absl::string_view user_id, const UserState& state, std::str
   internal::PutU32(out, static_cast<uint32_t>(state.session_length));
   internal::PutU32(out, static_cast<uint32_t>(state.sessions_folded));
   internal::PutU64(out, state.last_log_seq);
-  PutRing(out, state.session_items);
-  PutRing(out, state.user_items);
+  PutSessionClicks(out, state.session_clicks);
+  PutHistory(out, state.history);
   PutRing(out, state.purchased_items);
   const auto length = static_cast<uint32_t>(out->size() - start - 4);
   for (int i = 0; i < 4; ++i) (*out)[start + i] = static_cast<char>(length >> (8 * i));
@@ -113,6 +133,18 @@ absl::Status ValidateUser(const SnapshotHeader& header, absl::string_view user_i
   if (state.session_id.size() > kMaxEventFieldBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("snapshot: user ", user_id, ": session_id is too long"));
+  }
+  for (int i = 0; i < state.session_clicks.size(); ++i) {
+    if (state.session_clicks.at(i) < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("snapshot: user ", user_id, ": session_clicks holds a negative item"));
+    }
+  }
+  for (int i = 0; i < state.history.size(); ++i) {
+    if (state.history.item(i) < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("snapshot: user ", user_id, ": history holds a negative item"));
+    }
   }
   if (!state.user.empty() && state.user.size() != header.user_size) {
     return absl::InvalidArgumentError(absl::StrCat("snapshot: user ", user_id, ": user vector of ",
@@ -223,8 +255,77 @@ bool GetRing(ByteDecoder& in, RecentItems<kCapacity>* ring) {
          RingNext(*ring) == next;
 }
 
-absl::Status DecodeUserEntry(absl::string_view entry, const SnapshotHeader& header,
-                             SnapshotUser* user) {
+template <int kCapacity>
+bool GetSessionClicks(ByteDecoder& in, SessionClicks<kCapacity>* clicks) {
+  uint8_t count;
+  if (!in.GetU8(&count) || count > kCapacity) return false;
+  clicks->Clear();
+  for (int i = 0; i < count; ++i) {
+    int32_t item;
+    if (!in.GetI32(&item) || item < 0) return false;
+    clicks->Push(item);
+  }
+  return true;
+}
+
+template <int kCapacity>
+bool GetHistory(ByteDecoder& in, ItemHistory<kCapacity>* history) {
+  uint8_t count;
+  if (!in.GetU8(&count) || count > kCapacity) return false;
+  history->Clear();
+  for (int i = 0; i < count; ++i) {
+    int32_t item;
+    uint32_t time;
+    uint8_t interactions;
+    if (!in.GetI32(&item) || !in.GetU32(&time) || !in.GetU8(&interactions) || item < 0 ||
+        !history->Restore(item, time, interactions)) {
+      return false;  // Restore refuses a duplicate item or 0 interactions.
+    }
+  }
+  return true;
+}
+
+// A RecentItems ring's items from the oldest pushed to the newest: slot order from the slot the
+// next item overwrites.
+template <int kCapacity>
+std::vector<int32_t> OldestFirst(const RecentItems<kCapacity>& ring) {
+  const int next = RingNext(ring) % kCapacity;
+  std::vector<int32_t> items(ring.begin() + next, ring.end());
+  items.insert(items.end(), ring.begin(), ring.begin() + next);
+  return items;
+}
+
+// Version 1's session_items and user_items rings, converted as the header's layout says.
+bool GetVersion1Rings(ByteDecoder& in, UserState* state, absl::string_view* bad_field) {
+  RecentItems<16> session_items;
+  RecentItems<32> user_items;
+  auto nonnegative = [](const auto& ring) {
+    return std::all_of(ring.begin(), ring.end(), [](int32_t item) { return item >= 0; });
+  };
+  if (!GetRing(in, &session_items) || !nonnegative(session_items)) {
+    *bad_field = "session_items";
+    return false;
+  }
+  if (!GetRing(in, &user_items) || !nonnegative(user_items)) {
+    *bad_field = "user_items";
+    return false;
+  }
+  const std::vector<int32_t> clicks = OldestFirst(session_items);
+  state->session_clicks.Clear();
+  for (const int32_t item : clicks) state->session_clicks.Push(item);
+  const int64_t ms = state->last_event_ms;
+  const uint32_t time = ItemHistory<1>::ClampTime(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  const std::vector<int32_t> items = OldestFirst(user_items);
+  const int kept = std::min<int>(static_cast<int>(items.size()), state->history.capacity());
+  state->history.Clear();
+  for (size_t i = items.size() - kept; i < items.size(); ++i) {
+    state->history.Restore(items[i], time, 1);
+  }
+  return true;
+}
+
+absl::Status DecodeUserEntry(absl::string_view entry, uint32_t version,
+                             const SnapshotHeader& header, SnapshotUser* user) {
   ByteDecoder in(entry);
   UserState& state = user->state;
   if (!in.GetString(&user->user_id, kMaxEventFieldBytes) || user->user_id.empty()) {
@@ -241,8 +342,13 @@ absl::Status DecodeUserEntry(absl::string_view entry, const SnapshotHeader& head
       !in.GetU64(&state.last_log_seq)) {
     return bad("counters (entry ends early)");
   }
-  if (!GetRing(in, &state.session_items)) return bad("session_items");
-  if (!GetRing(in, &state.user_items)) return bad("user_items");
+  if (version == 1) {
+    absl::string_view field;
+    if (!GetVersion1Rings(in, &state, &field)) return bad(field);
+  } else {
+    if (!GetSessionClicks(in, &state.session_clicks)) return bad("session_clicks");
+    if (!GetHistory(in, &state.history)) return bad("history");
+  }
   if (!GetRing(in, &state.purchased_items)) return bad("purchased_items");
   if (in.remaining() != 0) return bad("entry length (bytes left over)");
   state.model_version = header.model_version;  // Every state is the header's model's.
@@ -277,10 +383,11 @@ absl::StatusOr<LoadedSnapshot> ReadSnapshot(SequentialReader& reader) {
     return absl::DataLossError("bad magic (not a snapshot)");
   }
   const uint32_t version = internal::LoadU32(bytes.data() + 8);
-  if (version != kSnapshotFormatVersion) {
-    return absl::DataLossError(
-        absl::StrCat("format version ", version, ", this build reads ", kSnapshotFormatVersion));
+  if (version < kOldestReadableVersion || version > kSnapshotFormatVersion) {
+    return absl::DataLossError(absl::StrCat("format version ", version, ", this build reads ",
+                                            kOldestReadableVersion, "..", kSnapshotFormatVersion));
   }
+  snapshot.format_version = version;
   const uint32_t name_size = internal::LoadU32(bytes.data() + 12);
   if (name_size > kMaxSnapshotModelNameBytes ||
       static_cast<int64_t>(kFixedHeaderBytes + name_size + kHeaderTailBytes) > entries_end) {
@@ -317,7 +424,7 @@ absl::StatusOr<LoadedSnapshot> ReadSnapshot(SequentialReader& reader) {
     }
     HRNN_RETURN_IF_ERROR(ReadHashed(reader, sha, length, &bytes));
     SnapshotUser user;
-    const absl::Status decoded = DecodeUserEntry(bytes, header, &user);
+    const absl::Status decoded = DecodeUserEntry(bytes, version, header, &user);
     if (!decoded.ok()) {
       return absl::DataLossError(
           absl::StrCat("user entry at offset ", offset, ": ", decoded.message()));

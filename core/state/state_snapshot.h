@@ -28,12 +28,23 @@
 //           iv.   string: session_id, 0..kMaxEventFieldBytes bytes.
 //           v.    i64 last_event_ms, vi. i64 last_item, vii. i32 session_length,
 //           viii. i32 sessions_folded, ix. u64 last_log_seq.
-//           x.    session_items, xi. user_items, xii. purchased_items: each a RecentItems ring
-//                 as u8 count (<= capacity), u8 next (the slot the next new item overwrites:
-//                 count when not full, else < capacity), then count i32 items in slot order,
-//                 all distinct.
+//           x.    session_clicks: u8 count (<= its capacity, 16), then count i32 items >= 0,
+//                 oldest first (click order; repeats allowed).
+//           xi.   history: u8 count (<= its capacity, 24), then count entries in slot order,
+//                 each i32 item (>= 0, all distinct), u32 last_time_seconds (seconds since the
+//                 epoch), u8 interactions (1..255).
+//           xii.  purchased_items: a RecentItems ring as u8 count (<= capacity), u8 next (the
+//                 slot the next new item overwrites: count when not full, else < capacity),
+//                 then count i32 items in slot order, all distinct.
 //  10. u64: the number of user entries in 9.
 //  11. 32 bytes: SHA-256 of every byte before it (items 1-10).
+//
+// Version 1 (still read; never written) differs only in 9.b.x and 9.b.xi: each was a RecentItems
+// ring as in xii, x the open session's distinct items (session_items, capacity 16) and xi the
+// user's (user_items, capacity 32). On reading, session_items' items become session_clicks from
+// the oldest pushed to the newest (slot order starting at `next`; plain slot order when the ring
+// is not full), and the newest 24 of user_items' items (same order) history entries with 1
+// interaction and last_time_seconds floor(last_event_ms / 1000) clamped to [0, 2^32 - 1].
 #ifndef HRNN_CORE_STATE_STATE_SNAPSHOT_H_
 #define HRNN_CORE_STATE_STATE_SNAPSHOT_H_
 
@@ -49,7 +60,7 @@
 
 namespace hrnn {
 
-inline constexpr uint32_t kSnapshotFormatVersion = 1;
+inline constexpr uint32_t kSnapshotFormatVersion = 2;  // Written; 1 and 2 are read.
 inline constexpr uint32_t kMaxSnapshotModelNameBytes = 4096;
 inline constexpr uint32_t kMaxSnapshotVectorSize = 1 << 20;
 inline constexpr uint32_t kMaxSnapshotEntryBytes = 16 << 20;
@@ -72,7 +83,8 @@ struct SnapshotUser {
 };
 
 struct LoadedSnapshot {
-  std::string path;  // The file it came from.
+  std::string path;             // The file it came from.
+  uint32_t format_version = 0;  // The file's format version (1 files are converted on reading).
   SnapshotHeader header;
   std::vector<SnapshotUser> users;  // In file order.
 };
@@ -95,13 +107,15 @@ using SnapshotUserSink = absl::FunctionRef<void(absl::string_view user_id, const
 // deletes all but the newest 2 snapshots and any other leftover ".tmp" (errors while deleting
 // are ignored). Creates `dir` when absent. On error the temporary file is removed and no
 // snapshot is changed. Errors: InvalidArgument when the header's model name or sizes are out of
-// range, or a user's id is empty or too long, its session_id too long, or a vector's size is
-// neither 0 nor the header's size (naming the user); I/O errors.
+// range, or a user's id is empty or too long, its session_id too long, a vector's size is
+// neither 0 nor the header's size, or session_clicks or history holds a negative item (naming
+// the user); I/O errors.
 absl::Status WriteSnapshot(const std::string& dir, const SnapshotHeader& header,
                            absl::FunctionRef<void(SnapshotUserSink)> for_each_user);
 
-// Reads and fully validates one snapshot file (magic, version, every range and length in the
-// layout, entry and user counts, SHA-256). Memory is bounded by the file's size. Errors:
+// Reads and fully validates one snapshot file of format version 1 or 2 (magic, version, every
+// range and length in the layout, entry and user counts, SHA-256); a version 1 file is converted
+// as the layout says. Memory is bounded by the file's size. Errors:
 // DataLoss saying what is wrong and where; I/O errors.
 absl::StatusOr<LoadedSnapshot> ReadSnapshotFile(const std::string& path);
 

@@ -265,7 +265,14 @@ TEST_F(RequestHandlersTest, DuplicatesOutOfOrderAndEventTypes) {
   EXPECT_EQ(state.session_length, 2);
   EXPECT_EQ(state.last_event_ms, now - 1000);
   EXPECT_TRUE(state.purchased_items.Contains(4));
-  EXPECT_FALSE(state.session_items.Contains(3));
+  std::vector<int32_t> clicks;
+  state.session_clicks.CopyTo(&clicks);
+  EXPECT_EQ(clicks, (std::vector<int32_t>{1, 2}));  // No duplicate, no ignored type, no purchase.
+  EXPECT_FALSE(state.history.Contains(3));
+  ASSERT_GE(state.history.size(), 1);
+  EXPECT_EQ(state.history.item(0), 1);
+  EXPECT_EQ(state.history.count(0), 1);    // The duplicate is not counted.
+  EXPECT_TRUE(state.history.Contains(4));  // The purchase is.
   const std::string metrics = MetricsText();
   EXPECT_THAT(metrics, HasSubstr("outcome=\"duplicate\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("outcome=\"out_of_order\"} 1"));

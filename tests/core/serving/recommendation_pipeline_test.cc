@@ -110,7 +110,7 @@ TEST_P(RecommendationPipelineTest, HistoryFiltersExcludeWhatTheStateHolds) {
   UserState state = serving_->NewUserState();
   Apply(state, 1, kT0, "s1");
   Apply(state, 2, kT0 + 1, "s1");
-  serving_->recommender->RecordPurchase(state, 7);
+  serving_->recommender->RecordPurchase(state, 7, kT0 + 1);
   Apply(state, 4, kT0 + 2, "s2");  // A new session: items 1 and 2 are history now.
   const auto all = [&](const ItemFilter& filter) {
     RecommendationRequest request = Request(kT0 + 3, kItems);
@@ -132,6 +132,7 @@ TEST_P(RecommendationPipelineTest, HistoryFiltersExcludeWhatTheStateHolds) {
   EXPECT_FALSE(has(without_history, 1));
   EXPECT_FALSE(has(without_history, 2));
   EXPECT_FALSE(has(without_history, 4));
+  EXPECT_FALSE(has(without_history, 7)) << "a purchase is part of the history";
   ItemFilter purchased;
   purchased.exclude_purchased = true;
   const auto without_purchased = all(purchased);

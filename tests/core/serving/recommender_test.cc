@@ -193,22 +193,49 @@ TEST_P(RecommenderTest, RankOrdersCandidatesByScore) {
   EXPECT_TRUE(empty.empty());
 }
 
-TEST_P(RecommenderTest, RingsTrackSessionUserAndPurchasedItems) {
+TEST_P(RecommenderTest, StateTracksSessionClicksHistoryAndPurchases) {
   UserState state = recommender_->NewUserState();
   Apply(state, 5, kT0, "s1");
-  Apply(state, 6, kT0 + 1, "s1");
-  recommender_->RecordPurchase(state, 6);
-  EXPECT_TRUE(state.session_items.Contains(5));
-  EXPECT_TRUE(state.session_items.Contains(6));
+  Apply(state, 6, kT0 + 1500, "s1");
+  Apply(state, 5, kT0 + 2000, "s1");  // A repeat: kept in the clicks, counted in the history.
+  EXPECT_EQ(Apply(state, 5, kT0 + 2000, "s1"), EventOutcome::kDuplicate);  // Recorded nowhere.
+  std::vector<int32_t> clicks;
+  state.session_clicks.CopyTo(&clicks);
+  EXPECT_EQ(clicks, (std::vector<int32_t>{5, 6, 5}));
+  constexpr uint32_t kT0Seconds = kT0 / 1000;
+  ASSERT_EQ(state.history.size(), 2);
+  EXPECT_EQ(state.history.item(0), 5);
+  EXPECT_EQ(state.history.count(0), 2);
+  EXPECT_EQ(state.history.last_time_seconds(0), kT0Seconds + 2);
+  EXPECT_EQ(state.history.item(1), 6);
+  EXPECT_EQ(state.history.count(1), 1);
+  EXPECT_EQ(state.history.last_time_seconds(1), kT0Seconds + 1);  // Floor of 1.5 s.
+
+  recommender_->RecordPurchase(state, 6, kT0 + 9000);
   EXPECT_TRUE(state.purchased_items.Contains(6));
-  EXPECT_EQ(state.session_length, 2) << "a purchase record does not step the session";
-  Apply(state, 7, kT0 + 2, "s2");  // A new session clears the session ring only.
-  EXPECT_FALSE(state.session_items.Contains(5));
-  EXPECT_TRUE(state.session_items.Contains(7));
-  for (int item : {5, 6, 7}) EXPECT_TRUE(state.user_items.Contains(item)) << item;
+  EXPECT_EQ(state.history.count(1), 2) << "a purchase is an interaction";
+  EXPECT_EQ(state.history.last_time_seconds(1), kT0Seconds + 9);
+  EXPECT_EQ(state.session_length, 3) << "a purchase record does not step the session";
+  EXPECT_EQ(state.session_clicks.size(), 3) << "nor is it a click";
+  recommender_->RecordPurchase(state, 8, kT0 + 10000);  // Bought without a click.
+  EXPECT_TRUE(state.history.Contains(8));
+  EXPECT_FALSE(state.session_clicks.Contains(8));
+
+  Apply(state, 7, kT0 + 20000, "s2");  // A new session clears the session clicks only.
+  state.session_clicks.CopyTo(&clicks);
+  EXPECT_EQ(clicks, (std::vector<int32_t>{7}));
+  for (int item : {5, 6, 7, 8}) EXPECT_TRUE(state.history.Contains(item)) << item;
   recommender_->EndSession(state);
-  EXPECT_EQ(state.session_items.size(), 0);
+  EXPECT_EQ(state.session_clicks.size(), 0);
+  EXPECT_EQ(state.history.size(), 4);
   EXPECT_TRUE(state.purchased_items.Contains(6));
+}
+
+TEST_P(RecommenderTest, EventsBeforeTheEpochClampTheHistoryTime) {
+  UserState state = recommender_->NewUserState();
+  Apply(state, 5, -1500);
+  ASSERT_EQ(state.history.size(), 1);
+  EXPECT_EQ(state.history.last_time_seconds(0), 0u);
 }
 
 TEST_P(RecommenderTest, SessionLiveDependsOnTheCallersSessionId) {

@@ -3,12 +3,15 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/sha256.h"
+#include "core/state/internal/file_io.h"
 #include "gtest/gtest.h"
 #include "tests/testing/state_files.h"
 #include "tests/testing/status_matchers.h"
@@ -35,8 +38,8 @@ SnapshotHeader Header(uint64_t log_seq) {
   return header;
 }
 
-// Users with every field set: full and wrapped rings, partial rings, empty vectors, special
-// floats.
+// Users with every field set: full and wrapped rings and histories, partial ones, repeated
+// clicks, empty vectors, special floats.
 std::vector<SnapshotUser> Users() {
   std::vector<SnapshotUser> users(3);
   users[0].user_id = "alice";
@@ -50,9 +53,13 @@ std::vector<SnapshotUser> Users() {
   a.session_length = 4;
   a.sessions_folded = 9;
   a.last_log_seq = 0xFEDCBA9876543210ull;
-  for (int i = 0; i < 23; ++i) a.session_items.Push(i * 3);  // Full, wrapped (next slot 7).
-  for (int i = 0; i < 70; ++i) a.user_items.Push(1000 + i);  // Full, wrapped (next slot 6).
-  for (int i = 0; i < 5; ++i) a.purchased_items.Push(-i);    // Partial, includes negatives.
+  for (int i = 0; i < 23; ++i) a.session_clicks.Push(i % 5);  // Full, wrapped, repeats.
+  for (int i = 0; i < 70; ++i) {                              // Full, with evictions.
+    a.history.Record(1000 + i % 40, int64_t{1700000000} + 7 * i);
+  }
+  for (int i = 0; i < 3; ++i) a.history.Record(1001, 1700000500);          // Repeats.
+  for (int i = 0; i < 300; ++i) a.history.Record(1039, int64_t{4} << 32);  // Count 255, max time.
+  for (int i = 0; i < 5; ++i) a.purchased_items.Push(-i);  // Partial, includes negatives.
   users[1].user_id = "bob \xF0\x9F\x98\x80";
   UserState& b = users[1].state;
   b.user = {0.f, 1.f, 2.f, 3.f, 4.f};  // No open session: empty session vector.
@@ -63,7 +70,10 @@ std::vector<SnapshotUser> Users() {
   UserState& c = users[2].state;
   c.session = {9.f, 8.f, 7.f};
   c.session_length = 1;
-  c.session_items.Push(5);
+  c.session_clicks.Push(5);
+  c.session_clicks.Push(5);
+  c.history.Record(5, 1700000000);
+  c.history.Record(5, 1600000000);
   return users;
 }
 
@@ -105,8 +115,16 @@ void ExpectSameUser(const SnapshotUser& actual, const SnapshotUser& expected) {
   EXPECT_EQ(a.session_length, e.session_length);
   EXPECT_EQ(a.sessions_folded, e.sessions_folded);
   EXPECT_EQ(a.last_log_seq, e.last_log_seq);
-  ExpectSameRing(a.session_items, e.session_items, "session_items");
-  ExpectSameRing(a.user_items, e.user_items, "user_items");
+  std::vector<int32_t> actual_clicks, expected_clicks;
+  a.session_clicks.CopyTo(&actual_clicks);
+  e.session_clicks.CopyTo(&expected_clicks);
+  EXPECT_EQ(actual_clicks, expected_clicks);
+  ASSERT_EQ(a.history.size(), e.history.size());
+  for (int i = 0; i < e.history.size(); ++i) {  // Same slots, so the same evictions later.
+    EXPECT_EQ(a.history.item(i), e.history.item(i)) << "slot " << i;
+    EXPECT_EQ(a.history.count(i), e.history.count(i)) << "slot " << i;
+    EXPECT_EQ(a.history.last_time_seconds(i), e.history.last_time_seconds(i)) << "slot " << i;
+  }
   ExpectSameRing(a.purchased_items, e.purchased_items, "purchased_items");
 }
 
@@ -118,11 +136,19 @@ TEST(StateSnapshotTest, RoundTripsEveryField) {
   SnapshotReport report;
   ASSERT_OK_AND_ASSIGN(const LoadedSnapshot loaded, ReadLatestSnapshot(dir, &report));
   EXPECT_EQ(loaded.path, SnapshotPath(dir, 42).string());
+  EXPECT_EQ(loaded.format_version, kSnapshotFormatVersion);
   EXPECT_EQ(report.loaded, loaded.path);
   EXPECT_TRUE(report.skipped.empty());
   EXPECT_EQ(loaded.header, Header(42));
   ASSERT_EQ(loaded.users.size(), users.size());
   for (size_t i = 0; i < users.size(); ++i) ExpectSameUser(loaded.users[i], users[i]);
+}
+
+TEST(StateSnapshotTest, FixtureCoversFullAndSaturatedEntries) {
+  const std::vector<SnapshotUser> users = Users();
+  EXPECT_EQ(users[0].state.session_clicks.size(), 16);
+  EXPECT_EQ(users[0].state.history.size(), users[0].state.history.capacity());
+  EXPECT_EQ(users[2].state.session_clicks.size(), 2);
 }
 
 TEST(StateSnapshotTest, EmptySnapshotRoundTrips) {
@@ -285,7 +311,7 @@ TEST(StateSnapshotTest, ManyUsersSpanningWriteBuffers) {
       state.user.assign(100, static_cast<float>(i));
       state.session.assign(100, static_cast<float>(-i));
       state.last_log_seq = i;
-      state.user_items.Push(i);
+      state.history.Record(i, i);
       sink(absl::StrCat("user-", i), state);
     }
   }));
@@ -294,7 +320,269 @@ TEST(StateSnapshotTest, ManyUsersSpanningWriteBuffers) {
   EXPECT_EQ(loaded.users[4321].user_id, "user-4321");
   EXPECT_EQ(loaded.users[4321].state.user[99], 4321.f);
   EXPECT_EQ(loaded.users[4321].state.last_log_seq, 4321u);
-  EXPECT_EQ(loaded.users[4321].state.user_items.size(), 32);
+  EXPECT_EQ(loaded.users[4321].state.history.size(), UserState().history.capacity());
+}
+
+// A snapshot file written by hand: the header of Header(log_seq) with format `version`, then
+// `entries` (each an entry body, framed here), the count and the digest.
+std::string HandWrittenSnapshot(uint32_t version, uint64_t log_seq,
+                                const std::vector<std::string>& entries) {
+  const SnapshotHeader header = Header(log_seq);
+  std::string bytes("HRNNSNP\0", 8);
+  internal::PutU32(&bytes, version);
+  internal::PutString(&bytes, header.model_name);
+  internal::PutI64(&bytes, header.model_version);
+  internal::PutU64(&bytes, header.log_seq);
+  internal::PutI64(&bytes, header.created_at_ms);
+  internal::PutU32(&bytes, header.user_size);
+  internal::PutU32(&bytes, header.session_size);
+  for (const std::string& entry : entries) {
+    internal::PutU32(&bytes, static_cast<uint32_t>(entry.size()));
+    bytes += entry;
+  }
+  internal::PutU64(&bytes, entries.size());
+  Sha256 sha;
+  sha.Update(bytes);
+  const Sha256::Digest digest = sha.Final();
+  bytes.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  return bytes;
+}
+
+// Items 9.b.i-ix of an entry: user `id`, no vectors, the given last_event_ms.
+std::string EntryStart(absl::string_view id, int64_t last_event_ms) {
+  std::string entry;
+  internal::PutString(&entry, id);
+  internal::PutU32(&entry, 0);  // No user vector.
+  internal::PutU32(&entry, 0);  // No session vector.
+  internal::PutString(&entry, "s1");
+  internal::PutI64(&entry, last_event_ms);
+  internal::PutI64(&entry, 8);   // last_item.
+  internal::PutU32(&entry, 3);   // session_length.
+  internal::PutU32(&entry, 2);   // sessions_folded.
+  internal::PutU64(&entry, 77);  // last_log_seq.
+  return entry;
+}
+
+// A RecentItems ring as formats 1 and 2 store it.
+void PutRing(std::string* out, const std::vector<int32_t>& slots, int next) {
+  internal::PutU8(out, static_cast<uint8_t>(slots.size()));
+  internal::PutU8(out, static_cast<uint8_t>(next));
+  for (int32_t item : slots) internal::PutU32(out, static_cast<uint32_t>(item));
+}
+
+void PutClicks(std::string* out, const std::vector<int32_t>& clicks) {
+  internal::PutU8(out, static_cast<uint8_t>(clicks.size()));
+  for (int32_t item : clicks) internal::PutU32(out, static_cast<uint32_t>(item));
+}
+
+struct HistoryEntry {
+  int32_t item;
+  uint32_t time;
+  uint8_t count;
+};
+void PutHistory(std::string* out, const std::vector<HistoryEntry>& entries) {
+  internal::PutU8(out, static_cast<uint8_t>(entries.size()));
+  for (const HistoryEntry& e : entries) {
+    internal::PutU32(out, static_cast<uint32_t>(e.item));
+    internal::PutU32(out, e.time);
+    internal::PutU8(out, e.count);
+  }
+}
+
+TEST(StateSnapshotTest, HandWrittenVersion2IsRead) {
+  const fs::path dir = FreshTestDir();
+  std::string entry = EntryStart("dave", 1700000000999);
+  PutClicks(&entry, {4, 2, 4});
+  PutHistory(&entry, {{4, 1700000000, 2}, {2, 1699999999, 1}});
+  PutRing(&entry, {6}, 1);
+  WriteBytes(SnapshotPath(dir, 9), HandWrittenSnapshot(2, 9, {entry}));
+  ASSERT_OK_AND_ASSIGN(const LoadedSnapshot loaded, ReadSnapshotFile(SnapshotPath(dir, 9)));
+  EXPECT_EQ(loaded.format_version, 2u);
+  ASSERT_EQ(loaded.users.size(), 1u);
+  const UserState& state = loaded.users[0].state;
+  std::vector<int32_t> clicks;
+  state.session_clicks.CopyTo(&clicks);
+  EXPECT_EQ(clicks, (std::vector<int32_t>{4, 2, 4}));
+  ASSERT_EQ(state.history.size(), 2);
+  EXPECT_EQ(state.history.item(0), 4);
+  EXPECT_EQ(state.history.count(0), 2);
+  EXPECT_EQ(state.history.last_time_seconds(0), 1700000000u);
+  EXPECT_EQ(state.history.item(1), 2);
+  EXPECT_TRUE(state.purchased_items.Contains(6));
+}
+
+TEST(StateSnapshotTest, Version1IsReadAndConverted) {
+  const fs::path dir = FreshTestDir();
+  std::string full = EntryStart("erin", 1700000000999);
+  // Full rings: slots 100..115 with next slot 3 (oldest first: 103..115, 100..102), and slots
+  // 200..231 with next slot 5 (oldest first: 205..231, 200..204).
+  std::vector<int32_t> session_slots(16), user_slots(32);
+  for (int i = 0; i < 16; ++i) session_slots[i] = 100 + i;
+  for (int i = 0; i < 32; ++i) user_slots[i] = 200 + i;
+  PutRing(&full, session_slots, 3);
+  PutRing(&full, user_slots, 5);
+  PutRing(&full, {9}, 1);  // purchased_items.
+  std::string before_epoch = EntryStart("frank", -1500);
+  PutRing(&before_epoch, {4}, 1);
+  PutRing(&before_epoch, {7, 8, 9}, 3);
+  PutRing(&before_epoch, {}, 0);
+  WriteBytes(SnapshotPath(dir, 9), HandWrittenSnapshot(1, 9, {full, before_epoch}));
+  SnapshotReport report;
+  ASSERT_OK_AND_ASSIGN(const LoadedSnapshot loaded, ReadLatestSnapshot(dir, &report));
+  EXPECT_EQ(loaded.format_version, 1u);
+  ASSERT_EQ(loaded.users.size(), 2u);
+  const UserState& erin = loaded.users[0].state;
+  EXPECT_EQ(erin.last_event_ms, 1700000000999);
+  EXPECT_EQ(erin.last_log_seq, 77u);
+  EXPECT_EQ(erin.model_version, 7);
+  std::vector<int32_t> clicks;
+  erin.session_clicks.CopyTo(&clicks);
+  std::vector<int32_t> expected_clicks;
+  for (int i = 3; i < 19; ++i) expected_clicks.push_back(100 + i % 16);
+  EXPECT_EQ(clicks, expected_clicks);
+  std::vector<int32_t> user_oldest_first;
+  for (int i = 5; i < 37; ++i) user_oldest_first.push_back(200 + i % 32);
+  const int capacity = erin.history.capacity();
+  ASSERT_EQ(erin.history.size(), capacity);  // The newest of the 32.
+  for (int i = 0; i < capacity; ++i) {
+    EXPECT_EQ(erin.history.item(i), user_oldest_first[32 - capacity + i]) << i;
+    EXPECT_EQ(erin.history.count(i), 1);
+    EXPECT_EQ(erin.history.last_time_seconds(i), 1700000000u);
+  }
+  EXPECT_TRUE(erin.purchased_items.Contains(9));
+  const UserState& frank = loaded.users[1].state;
+  frank.session_clicks.CopyTo(&clicks);
+  EXPECT_EQ(clicks, (std::vector<int32_t>{4}));
+  ASSERT_EQ(frank.history.size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(frank.history.item(i), 7 + i);
+    EXPECT_EQ(frank.history.last_time_seconds(i), 0u);  // floor(-1.5 s) = -2, clamped to 0.
+  }
+
+  // Written back, it is a version 2 file with the same contents.
+  WriteUsers(dir, Header(10), loaded.users);
+  ASSERT_OK_AND_ASSIGN(const LoadedSnapshot again, ReadLatestSnapshot(dir, nullptr));
+  EXPECT_EQ(again.format_version, 2u);
+  ASSERT_EQ(again.users.size(), 2u);
+  for (size_t i = 0; i < again.users.size(); ++i) ExpectSameUser(again.users[i], loaded.users[i]);
+}
+
+TEST(StateSnapshotTest, BadCountsAndItemsAreRejectedNamingTheField) {
+  const fs::path dir = FreshTestDir();
+  struct Case {
+    std::string what;
+    uint32_t version;
+    std::function<void(std::string*)> tail;  // Items 9.b.x-xii.
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"17 clicks", 2,
+       [](std::string* e) {
+         PutClicks(e, std::vector<int32_t>(17, 1));
+         PutHistory(e, {});
+         PutRing(e, {}, 0);
+       },
+       "session_clicks"},
+      {"negative click", 2,
+       [](std::string* e) {
+         PutClicks(e, {1, -1});
+         PutHistory(e, {});
+         PutRing(e, {}, 0);
+       },
+       "session_clicks"},
+      {"history over capacity", 2,
+       [](std::string* e) {
+         PutClicks(e, {});
+         std::vector<HistoryEntry> entries;
+         for (int i = 0; i <= UserState().history.capacity(); ++i) entries.push_back({i, 1, 1});
+         PutHistory(e, entries);
+         PutRing(e, {}, 0);
+       },
+       "history"},
+      {"duplicate history item", 2,
+       [](std::string* e) {
+         PutClicks(e, {});
+         PutHistory(e, {{3, 1, 1}, {3, 2, 1}});
+         PutRing(e, {}, 0);
+       },
+       "history"},
+      {"history count 0", 2,
+       [](std::string* e) {
+         PutClicks(e, {});
+         PutHistory(e, {{3, 1, 0}});
+         PutRing(e, {}, 0);
+       },
+       "history"},
+      {"negative history item", 2,
+       [](std::string* e) {
+         PutClicks(e, {});
+         PutHistory(e, {{-3, 1, 1}});
+         PutRing(e, {}, 0);
+       },
+       "history"},
+      {"17 purchases", 2,
+       [](std::string* e) {
+         PutClicks(e, {});
+         PutHistory(e, {});
+         std::vector<int32_t> slots(17);
+         for (int i = 0; i < 17; ++i) slots[i] = i;
+         PutRing(e, slots, 0);
+       },
+       "purchased_items"},
+      {"v1 session_items count 17", 1,
+       [](std::string* e) {
+         std::vector<int32_t> slots(17);
+         for (int i = 0; i < 17; ++i) slots[i] = i;
+         PutRing(e, slots, 0);
+         PutRing(e, {}, 0);
+         PutRing(e, {}, 0);
+       },
+       "session_items"},
+      {"v1 negative user item", 1,
+       [](std::string* e) {
+         PutRing(e, {}, 0);
+         PutRing(e, {-2}, 1);
+         PutRing(e, {}, 0);
+       },
+       "user_items"},
+      {"v1 duplicate user items", 1,
+       [](std::string* e) {
+         PutRing(e, {}, 0);
+         PutRing(e, {2, 2}, 2);
+         PutRing(e, {}, 0);
+       },
+       "user_items"},
+  };
+  const fs::path path = dir / "bad.snap";
+  for (const Case& c : cases) {
+    std::string entry = EntryStart("gina", 1700000000999);
+    c.tail(&entry);
+    WriteBytes(path, HandWrittenSnapshot(c.version, 9, {entry}));
+    EXPECT_THAT(ReadSnapshotFile(path),
+                StatusIs(absl::StatusCode::kDataLoss, absl::StrCat("user gina: bad ", c.field)))
+        << c.what;
+  }
+  WriteBytes(path, HandWrittenSnapshot(3, 9, {}));
+  EXPECT_THAT(ReadSnapshotFile(path), StatusIs(absl::StatusCode::kDataLoss, "format version 3"));
+  WriteBytes(path, HandWrittenSnapshot(0, 9, {}));
+  EXPECT_THAT(ReadSnapshotFile(path), StatusIs(absl::StatusCode::kDataLoss, "format version 0"));
+}
+
+TEST(StateSnapshotTest, NegativeClickOrHistoryItemIsRefusedOnWrite) {
+  const fs::path dir = FreshTestDir();
+  for (int which = 0; which < 2; ++which) {
+    std::vector<SnapshotUser> users = Users();
+    if (which == 0) users[2].state.session_clicks.Push(-4);
+    if (which == 1) users[2].state.history.Record(-4, 1);
+    EXPECT_THAT(
+        WriteSnapshot(dir, Header(20),
+                      [&](SnapshotUserSink sink) {
+                        for (const SnapshotUser& user : users) {
+                          sink(user.user_id, user.state);
+                        }
+                      }),
+        StatusIs(absl::StatusCode::kInvalidArgument, which == 0 ? "session_clicks" : "history"));
+  }
 }
 
 }  // namespace
