@@ -37,7 +37,9 @@ EventResult ApplyEventToState(const ServingModel& model, bool advances, bool pur
              : *outcome == EventOutcome::kAppliedNewSession ? EventResult::kNewSession
                                                             : EventResult::kApplied;
   }
-  if (purchase) recommender.RecordPurchase(state, item, timestamp_ms);
+  if (purchase) {  // An event that is both a click and a purchase is one interaction.
+    recommender.RecordPurchase(state, item, timestamp_ms, /*applied_as_click=*/advances);
+  }
   return result;
 }
 

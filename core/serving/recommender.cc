@@ -92,9 +92,12 @@ absl::StatusOr<EventOutcome> Recommender::ApplyEvent(UserState& state,
   return session_ended ? EventOutcome::kAppliedNewSession : EventOutcome::kApplied;
 }
 
-void Recommender::RecordPurchase(UserState& state, int64_t item, int64_t timestamp_ms) const {
+void Recommender::RecordPurchase(UserState& state, int64_t item, int64_t timestamp_ms,
+                                 bool applied_as_click) const {
   state.purchased_items.Push(static_cast<int32_t>(item));
-  state.history.Record(static_cast<int32_t>(item), FloorSeconds(timestamp_ms));
+  if (!applied_as_click) {
+    state.history.Record(static_cast<int32_t>(item), FloorSeconds(timestamp_ms));
+  }
 }
 
 bool Recommender::SessionLive(const UserState& state, int64_t now_ms,

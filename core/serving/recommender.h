@@ -71,9 +71,12 @@ class Recommender {
   // Folds the open session into c and closes it. No-op when no session is open.
   void EndSession(UserState& state) const;
   // Remembers a purchase of `item` at `timestamp_ms` (does not step the GRU): in
-  // purchased_items (the exclude-purchased filter) and, as one more interaction, in history.
+  // purchased_items (the exclude-purchased filter) and, as one more interaction, in history —
+  // unless `applied_as_click`: the same event was also applied by ApplyEvent, which has recorded
+  // it in history already (one event is one interaction).
   // REQUIRES: 0 <= item < num_items.
-  void RecordPurchase(UserState& state, int64_t item, int64_t timestamp_ms) const;
+  void RecordPurchase(UserState& state, int64_t item, int64_t timestamp_ms,
+                      bool applied_as_click = false) const;
 
   // True when the open session is still live at `now_ms` for a caller in session `session_id`
   // ("" = whatever session is open): a session is open, not expired, and has that id.

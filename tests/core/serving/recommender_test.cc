@@ -217,6 +217,8 @@ TEST_P(RecommenderTest, StateTracksSessionClicksHistoryAndPurchases) {
   EXPECT_EQ(state.history.last_time_seconds(1), kT0Seconds + 9);
   EXPECT_EQ(state.session_length, 3) << "a purchase record does not step the session";
   EXPECT_EQ(state.session_clicks.size(), 3) << "nor is it a click";
+  recommender_->RecordPurchase(state, 6, kT0 + 9000, /*applied_as_click=*/true);
+  EXPECT_EQ(state.history.count(1), 2) << "an event both click and purchase counts once";
   recommender_->RecordPurchase(state, 8, kT0 + 10000);  // Bought without a click.
   EXPECT_TRUE(state.history.Contains(8));
   EXPECT_FALSE(state.session_clicks.Contains(8));
