@@ -43,6 +43,14 @@ EventResult ApplyEventToState(const ServingModel& model, bool advances, bool pur
   return result;
 }
 
+void RecordLiveRecipeEvent(const ServingModel& model, int64_t item, int64_t timestamp_ms) {
+  if (model.recipes == nullptr) return;
+  const absl::Status status =
+      model.recipes->trending()->Record(static_cast<int32_t>(item), timestamp_ms / 1000);
+  assert(status.ok());  // The item is the model's; the weight is 1.
+  (void)status;
+}
+
 std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model, const ServerConfig& config,
                                               const EventRecord& record) {
   const std::optional<int64_t> item = model.items().Find(record.item_id);
@@ -63,6 +71,7 @@ bool ReplayLoggedEvent(const ServingModel& model, const LoggedEvent& event,
     return false;
   }
   state.last_log_seq = record.seq;
+  RecordLiveRecipeEvent(model, event.item, record.timestamp_ms);
   return true;
 }
 

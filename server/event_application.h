@@ -34,6 +34,13 @@ StateForUpdate ReadStateForUpdate(UserStateStore& store, const ServingModel& mod
 EventResult ApplyEventToState(const ServingModel& model, bool advances, bool purchase, int64_t item,
                               int64_t timestamp_ms, absl::string_view session_id, UserState& state);
 
+// Feeds one applied event of `item` (a click or a purchase) to the model's live recipe state:
+// today the trending counts (no-op for a model without recipes). Called once per event that
+// changed a state — after the live path's commit, and by ReplayLoggedEvent — so that a
+// restarted server's trending holds the training seed plus the events it replayed.
+// REQUIRES: 0 <= item < num_items. Thread-safe.
+void RecordLiveRecipeEvent(const ServingModel& model, int64_t item, int64_t timestamp_ms);
+
 // A logged event (EventRecord::Kind::kEvent) as `model` applies it.
 struct LoggedEvent {
   int64_t item = 0;

@@ -100,7 +100,10 @@ EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Eve
         event.user_id(), version, std::move(state), now_ms, [&](UserState& stored) {
           if (log_ != nullptr) stored.last_log_seq = *log_seq = log_->Append(&record);
         });
-    if (committed != 0) return result;
+    if (committed != 0) {
+      RecordLiveRecipeEvent(model, *item, record.timestamp_ms);
+      return result;
+    }
   }
   *reason = "user_id: too many concurrent updates of this user; retry";
   return EventResult::kRejected;

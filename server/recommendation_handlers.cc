@@ -120,9 +120,17 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareRecommendat
       BeginRecommendationCall(request.user_id(), request.session_id(), request.filter(),
                               request.context(), std::move(num_results_status)));
   call.request.num_results = num_results;
+  if (!request.recipe().empty()) {
+    absl::StatusOr<RecipeKind> kind = ParseRecipeKind(request.recipe());
+    if (!kind.ok())
+      return absl::InvalidArgumentError(absl::StrCat("recipe: ", kind.status().message()));
+    HRNN_ASSIGN_OR_RETURN(call.request.recipe, ResolveRecipe(*call.model, *kind));
+  }
   PreparedRecommendation prepared =
       PrepareRecommendation(call.model, call.state, call.known, call.request, config_.scoring);
   StampResponse(*call.model, prepared.answer_state, response);
+  response->set_recipe(std::string(RecipeKindName(prepared.recipe)));
+  response->set_backfilled(prepared.backfilled);
   if (prepared.items.has_value()) {
     AppendItems(*call.model, *prepared.items, response);
     return std::nullopt;

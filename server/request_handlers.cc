@@ -108,6 +108,22 @@ absl::Status RequestHandlers::GetModelInfo(const v1::GetModelInfoRequest& /*requ
   response->set_item_table(std::string(ElementTypeName(model->network->options().item_table_type)));
   response->set_unavailable_items(model->availability->unavailable_count());
   for (const auto& [name, value] : config.metrics) (*response->mutable_metrics())[name] = value;
+  for (RecipeKind kind : AllRecipeKinds()) {
+    if (model->Serves(kind)) response->add_recipes(std::string(RecipeKindName(kind)));
+  }
+  response->set_default_recipe(std::string(RecipeKindName(model->default_recipe())));
+  if (model->recipes != nullptr) {
+    const RecipeSettings& settings = model->recipes->settings();
+    for (const auto& [name, weight] : settings.blend) {
+      (*response->mutable_blend_weights())[name] = weight;
+    }
+    for (const auto& [name, figures] : settings.validation) {
+      (*response->mutable_metrics())[absl::StrCat("validation.", name, ".recall@20")] =
+          figures.recall_at_20;
+      (*response->mutable_metrics())[absl::StrCat("validation.", name, ".mrr@20")] =
+          figures.mrr_at_20;
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -30,6 +30,11 @@ class NextItemScorer {
   // session so far. REQUIRES: session_prefix.size() >= 1, every click < num_items,
   // scores.size() == num_items of the training Dataset.
   virtual void Score(absl::Span<const int32_t> session_prefix, absl::Span<float> scores) = 0;
+  // Called before each Score() and before EndSession() with the times (seconds since the
+  // epoch) of the prefix's (the session's) clicks (same length; the span stays valid until the
+  // next call). Default: ignored — only
+  // the served recipes (recipe_scorer.h), whose sessions and decays follow the clock, use it.
+  virtual void SetPrefixTimes(absl::Span<const int64_t> times) { (void)times; }
   // Called after the last prediction of each test session with all of its clicks, before the
   // next session's Score() calls (a model with a user state folds the session in here).
   // Default: nothing.

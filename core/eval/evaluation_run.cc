@@ -15,8 +15,10 @@
 #include "core/data/tie_shuffle.h"
 #include "core/eval/list_metrics.h"
 #include "core/eval/network_scorer.h"
+#include "core/eval/recipe_scorer.h"
 #include "core/eval/scorer_evaluator.h"
 #include "core/model/model_directory.h"
+#include "core/serving/serving_model.h"
 
 namespace hrnn {
 namespace {
@@ -202,6 +204,9 @@ absl::Status EvaluationRunOptions::Validate() const {
     if (k < 1) return absl::InvalidArgumentError("--k: every cutoff must be >= 1");
   }
   if (list_size < 1) return absl::InvalidArgumentError("--list_size must be >= 1");
+  if ((all_recipes || !recipes.empty()) && models.empty()) {
+    return absl::InvalidArgumentError("--recipes needs --model (the recipes are a model's)");
+  }
   if (threads < 1) return absl::InvalidArgumentError("--threads must be >= 1");
   if (max_predictions < 0) return absl::InvalidArgumentError("--max_predictions must be >= 0");
   HRNN_RETURN_IF_ERROR(bootstrap.Validate());
@@ -286,6 +291,35 @@ absl::StatusOr<EvaluationReport> RunEvaluation(const EvaluationRunOptions& optio
                                    dir, info.items_unknown_to_model, info.catalogue_items));
     }
     methods.push_back(std::move(method));
+
+    if (options.recipes.empty() && !options.all_recipes) continue;
+    HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> serving,
+                          LoadServingModel(dir, NetworkOptions(), SessionPolicy(), 0));
+    for (RecipeKind kind : options.all_recipes ? AllRecipeKinds() : options.recipes) {
+      if (options.all_recipes && !serving->Serves(kind)) continue;
+      Method recipe;
+      MethodResult& row = recipe.result;
+      row.kind = "recipe";
+      row.source = dir;
+      row.name = options.models.size() == 1
+                     ? std::string(RecipeKindName(kind))
+                     : absl::StrCat(RecipeKindName(kind), " (", methods.back().result.name, ")");
+      row.description = absl::StrFormat(
+          "the %s recipe as served (recommendation pipeline, list of %d; ties by popularity as "
+          "served)",
+          RecipeKindName(kind), options.list_size);
+      absl::StatusOr<std::unique_ptr<BaselineModel>> scorer = NewRecipeModel(
+          serving, kind, train,
+          std::max(options.list_size,
+                   *std::max_element(options.cutoffs.begin(), options.cutoffs.end())),
+          row.name);
+      if (!scorer.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--recipes: ", dir, ": ", scorer.status().message()));
+      }
+      recipe.model = *std::move(scorer);
+      methods.push_back(std::move(recipe));
+    }
   }
 
   const int k = report.headline_k;

@@ -20,6 +20,7 @@
 #include "core/eval/baselines.h"
 #include "core/eval/bootstrap.h"
 #include "core/eval/next_item_evaluator.h"
+#include "core/recipes/recipe_kind.h"
 
 namespace hrnn {
 
@@ -28,6 +29,12 @@ struct EvaluationRunOptions {
   std::vector<std::string> models;
   // Display names of the models, one per model; empty = "<mode> (<directory>)". Default: empty.
   std::vector<std::string> model_names;
+  // Also evaluate these recipes of every model (core/eval/recipe_scorer.h: through the serving
+  // pipeline), one row each named by the recipe ("<recipe> (<model name>)" with several
+  // models); all_recipes = every recipe the model serves. A recipe a model does not serve is
+  // an error unless all_recipes. Default: none (the GRU row only).
+  std::vector<RecipeKind> recipes;
+  bool all_recipes = false;
   // Either given train and test files (both non-empty) ...
   std::vector<std::string> train_inputs;
   std::vector<std::string> test_inputs;

@@ -41,6 +41,8 @@ NextItemMetrics EvaluateScorer(const BaselineModel& model, const Dataset& histor
         for (int64_t e = span.begin; e + 1 < span.end && out < total; ++e) {
           const int64_t length = e + 1 - span.begin;
           const int32_t target = test.items[e + 1];
+          scorer->SetPrefixTimes(
+              absl::MakeConstSpan(&test.timestamps[span.begin], static_cast<size_t>(length)));
           scorer->Score(absl::MakeConstSpan(prefix, static_cast<size_t>(length)),
                         absl::MakeSpan(scores));
           if (options.list_size > 0) {
@@ -55,6 +57,8 @@ NextItemMetrics EvaluateScorer(const BaselineModel& model, const Dataset& histor
           if (options.exclude_seen_items) MaskSeenItems(prefix, length, target, scores.data());
           ranks[out++] = ConservativeRank(scores.data(), num_items, target);
         }
+        scorer->SetPrefixTimes(
+            absl::MakeConstSpan(&test.timestamps[span.begin], static_cast<size_t>(span.length())));
         scorer->EndSession(absl::MakeConstSpan(prefix, static_cast<size_t>(span.length())));
       }
       done.fetch_add(offset[u + 1] - offset[u], std::memory_order_relaxed);

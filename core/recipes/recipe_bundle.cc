@@ -42,6 +42,10 @@ absl::StatusOr<std::unique_ptr<const RecipeBundle>> RecipeBundle::Build(
       HRNN_RETURN_IF_ERROR(bundle->trending_->Record(item, sessions.last_time[s]));
     }
   }
+  for (const auto& [name, weight] : settings.blend) {
+    HRNN_ASSIGN_OR_RETURN(BlendComponent component, ParseBlendComponent(name));
+    bundle->blend_weights_.Set(component, weight);
+  }
   bundle->settings_ = std::move(settings);
   return std::unique_ptr<const RecipeBundle>(std::move(bundle));
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "core/recipes/blend.h"
 #include "core/recipes/recipe_files.h"
 #include "core/recipes/sequential_rules.h"
 #include "core/recipes/session_knn.h"
@@ -43,6 +44,9 @@ class RecipeBundle {
   const SequentialRules* rules() const { return rules_.get(); }
   // The live popularity; never null. Record() on it from the event path.
   Trending* trending() const { return trending_.get(); }
+  // The auto recipe's weights (settings().blend as BlendWeights; all 0 when auto is not
+  // served).
+  const BlendWeights& blend_weights() const { return blend_weights_; }
 
  private:
   RecipeBundle() = default;
@@ -52,6 +56,7 @@ class RecipeBundle {
   std::unique_ptr<const SessionKnnIndex> sknn_;
   std::unique_ptr<const SequentialRules> rules_;
   std::unique_ptr<Trending> trending_;
+  BlendWeights blend_weights_;
 };
 
 }  // namespace hrnn

@@ -5,6 +5,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/serving/recipe_scoring.h"
 
 namespace hrnn {
 namespace {
@@ -45,6 +47,39 @@ std::vector<int64_t> Candidates(absl::Span<const int64_t> items, const ItemExclu
   return candidates;
 }
 
+// The auto recipe's top-k: the components rebuilt in this thread's scratch, then BlendTopK;
+// a blend that returns fewer than k items (no GRU weight) is back-filled in popularity order.
+std::vector<ScoredItem> FinishBlend(CataloguePass& pass, absl::Span<const float> scores) {
+  const RecipeBundle& bundle = *pass.model->recipes;
+  thread_local std::vector<std::unique_ptr<SparseScores>> components;
+  if (components.empty() || components[0]->num_items() != bundle.num_items()) {
+    components.clear();
+    for (int c = 0; c < kNumBlendComponents; ++c) {
+      components.push_back(std::make_unique<SparseScores>(bundle.num_items()));
+    }
+  }
+  const BlendWeights& weights = bundle.blend_weights();
+  BlendInputs inputs;
+  if (weights.Get(BlendComponent::kHrnn) > 0) inputs.gru_logits = scores;
+  for (int c = 0; c < kNumBlendComponents; ++c) {
+    if (c == ComponentIndex(BlendComponent::kHrnn) || pass.blend_sparse[c].empty()) continue;
+    for (const ScoredItem& item : pass.blend_sparse[c]) components[c]->Add(item.index, item.score);
+    inputs.sparse[c] = components[c].get();
+  }
+  pass.exclusions.Finalize();
+  std::vector<ScoredItem> top = BlendTopK(weights, inputs, pass.num_results, pass.exclusions);
+  for (int c = 0; c < kNumBlendComponents; ++c) components[c]->Clear();
+  if (static_cast<int>(top.size()) < pass.num_results) {
+    absl::flat_hash_set<int32_t> chosen;
+    for (const ScoredItem& item : top) chosen.insert(item.index);
+    for (int32_t item = 0;
+         static_cast<int>(top.size()) < pass.num_results && item < bundle.num_items(); ++item) {
+      if (!pass.exclusions.Contains(item) && !chosen.contains(item)) top.push_back({item, 0.0f});
+    }
+  }
+  return top;
+}
+
 }  // namespace
 
 absl::string_view ScoringModeName(ScoringMode mode) {
@@ -64,6 +99,19 @@ absl::StatusOr<ScoringMode> ParseScoringMode(absl::string_view name) {
     if (name == ScoringModeName(mode)) return mode;
   }
   return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is not batched, single or naive"));
+}
+
+absl::StatusOr<RecipeKind> ResolveRecipe(const ServingModel& model,
+                                         std::optional<RecipeKind> requested) {
+  if (!requested.has_value()) return model.default_recipe();
+  if (model.Serves(*requested)) return *requested;
+  std::vector<std::string> served;
+  for (RecipeKind kind : AllRecipeKinds()) {
+    if (model.Serves(kind)) served.emplace_back(RecipeKindName(kind));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("recipe: model version ", model.version, " does not serve \"",
+                   RecipeKindName(*requested), "\" (it serves ", absl::StrJoin(served, ", "), ")"));
 }
 
 absl::string_view AnswerStateName(AnswerState state) {
@@ -105,6 +153,38 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
     prepared.items = std::move(top);
     return prepared;
   }
+  RecipeKind recipe = request.recipe.value_or(model->default_recipe());
+  if (!model->Serves(recipe)) recipe = model->default_recipe();
+  if (model->recipes != nullptr && !known &&
+      (recipe == RecipeKind::kHrnn || recipe == RecipeKind::kAuto)) {
+    recipe = RecipeKind::kTrending;  // No history: the fallback, not the GRU's empty state.
+  }
+  prepared.recipe = recipe;
+  if (recipe != RecipeKind::kHrnn && recipe != RecipeKind::kAuto) {
+    SparseAnswer answer = AnswerSparseRecipe(*model->recipes, recipe, state, session_live,
+                                             request.now_ms, pass.exclusions, request.num_results);
+    prepared.recipe = answer.answered;
+    prepared.backfilled = answer.backfilled;
+    prepared.items = std::move(answer.items);
+    return prepared;
+  }
+  pass.recipe = recipe;
+  if (recipe == RecipeKind::kAuto) {
+    const RecipeBundle& bundle = *model->recipes;
+    RecipeScratch& scratch = ThreadRecipeScratch(bundle.num_items());
+    for (RecipeKind kind :
+         {RecipeKind::kSknn, RecipeKind::kSr, RecipeKind::kPersonal, RecipeKind::kTrending}) {
+      const int c = ComponentIndex(*ParseBlendComponent(RecipeKindName(kind)));
+      if (!(bundle.blend_weights().weight[c] > 0)) continue;
+      ScoreSparseRecipe(bundle, kind, state, session_live, request.now_ms, &scratch,
+                        &scratch.scores);
+      scratch.scores.NormalizeByMax();
+      std::vector<ScoredItem>& out = pass.blend_sparse[c];
+      out.reserve(scratch.scores.touched().size());
+      for (int32_t item : scratch.scores.touched()) out.push_back({item, scratch.scores.Get(item)});
+    }
+    scratch.scores.Clear();
+  }
   pass.query.resize(model->network->hidden_size());
   recommender.QueryState(state, request.now_ms, request.session_id, pass.query.data());
   pass.model = std::move(model);
@@ -112,6 +192,7 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
 }
 
 std::vector<ScoredItem> FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores) {
+  if (pass.recipe == RecipeKind::kAuto) return FinishBlend(pass, scores);
   return pass.mode == ScoringMode::kNaive
              ? TopKReference(scores, pass.num_results, std::move(pass.exclusions))
              : TopK(scores, pass.num_results, std::move(pass.exclusions));
@@ -132,6 +213,8 @@ Recommendation Recommend(std::shared_ptr<const ServingModel> model, const UserSt
       PrepareRecommendation(std::move(model), state, known, request, mode);
   Recommendation result;
   result.answer_state = prepared.answer_state;
+  result.recipe = prepared.recipe;
+  result.backfilled = prepared.backfilled;
   if (prepared.items.has_value()) {
     result.items = *std::move(prepared.items);
     return result;

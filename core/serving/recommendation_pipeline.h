@@ -8,6 +8,7 @@
 #ifndef HRNN_CORE_SERVING_RECOMMENDATION_PIPELINE_H_
 #define HRNN_CORE_SERVING_RECOMMENDATION_PIPELINE_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +19,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/kernels/top_k.h"
+#include "core/recipes/blend.h"
+#include "core/recipes/recipe_kind.h"
 #include "core/serving/serving_model.h"
 #include "core/state/user_state.h"
 
@@ -59,7 +62,16 @@ struct RecommendationRequest {
   // How many items to return. REQUIRES: >= 1.
   int num_results = 25;
   ItemFilter filter;
+  // The recipe to answer with; unset = the model's default (ServingModel::default_recipe). A
+  // recipe the model does not serve is answered by the default (callers check with
+  // ResolveRecipe first).
+  std::optional<RecipeKind> recipe;
 };
+
+// The recipe a request for `requested` gets from `model`. Errors: InvalidArgument naming
+// "recipe" when the model version does not serve it (listing what it serves).
+absl::StatusOr<RecipeKind> ResolveRecipe(const ServingModel& model,
+                                         std::optional<RecipeKind> requested);
 
 // Which of the user's states answered (the response's `state` field): no usable state, the live
 // session's vector, or the session-start prediction from the user vector.
@@ -75,25 +87,43 @@ struct CataloguePass {
   ScoringMode mode = ScoringMode::kBatched;
   std::shared_ptr<const ItemAvailability::Mask> unavailable;  // Keeps `exclusions`' mask alive.
   ItemExclusions exclusions;
+  // kHrnn: the top-k of the GRU scores; kAuto: of the blend (blend.h) of the GRU scores with
+  // the sparse components below, computed when the pass was prepared (on the request's thread)
+  // and max-normalised: per component, its touched items with their normalised scores.
+  RecipeKind recipe = RecipeKind::kHrnn;
+  std::array<std::vector<ScoredItem>, kNumBlendComponents> blend_sparse;
 };
 
 struct PreparedRecommendation {
   AnswerState answer_state = AnswerState::kNewUser;
+  // The recipe that answers (see Recommendation::recipe) and how many trailing items were
+  // back-filled from trending.
+  RecipeKind recipe = RecipeKind::kHrnn;
+  int backfilled = 0;
   // Set when the answer needed no catalogue pass (an include list): the items, best first.
   std::optional<std::vector<ScoredItem>> items;
   // Otherwise, the pass still to do (then FinishRecommendation).
   CataloguePass pass;
 };
 
-// The first half of the pipeline: the query vector and the exclusions for `state` (a usable
-// state of `model`, or model->NewUserState() for a user without one; `known` says which).
+// The first half of the pipeline: the recipe, the exclusions for `state` (a usable state of
+// `model`, or model->NewUserState() for a user without one; `known` says which) and either the
+// answer (sparse recipes, include lists) or the query vector of the catalogue pass (hrnn).
+// Recipes: "hrnn" scores the catalogue with the GRU — except for a user without state when
+// the model has recipes, who gets "trending" (the fallback for users with no history, instead
+// of the GRU's empty-history state); "sknn", "sr", "personal" and "trending" are answered here
+// (recipe_scoring.h: their scores, then back-fill); "auto" scores the sparse components it
+// blends here and the GRU in the catalogue pass, and FinishRecommendation blends them
+// (BlendTopK: exact, without an exp per catalogue item). An include list is always ranked by
+// the GRU ("hrnn").
 // REQUIRES: model != nullptr, model->Owns(state) or a new state of it, request.num_results >= 1.
 PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel> model,
                                              const UserState& state, bool known,
                                              const RecommendationRequest& request,
                                              ScoringMode mode);
 
-// The second half: the top items from `scores` (every item's score for pass.query), best first.
+// The second half: the top items from `scores` (every item's GRU score for pass.query) — or,
+// for kAuto, of their blend with pass.blend_sparse — best first.
 // REQUIRES: scores.size() == pass.model->network->num_items().
 std::vector<ScoredItem> FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores);
 
@@ -103,6 +133,9 @@ void ScoreCatalogue(const CataloguePass& pass, absl::Span<float> scores);
 
 struct Recommendation {
   AnswerState answer_state = AnswerState::kNewUser;
+  // The recipe that answered: the one asked for, or kTrending when it had nothing to go on.
+  RecipeKind recipe = RecipeKind::kHrnn;
+  int backfilled = 0;             // Trailing items back-filled from trending / popularity.
   std::vector<ScoredItem> items;  // Best first.
 };
 

@@ -19,11 +19,10 @@ std::shared_ptr<ServingModel> MakeServingModel(std::shared_ptr<const HrnnNetwork
   return serving;
 }
 
-absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
-    const std::string& model_root, const NetworkOptions& network_options,
+absl::StatusOr<std::shared_ptr<const ServingModel>> LoadServingModel(
+    const std::string& version_dir, const NetworkOptions& network_options,
     const SessionPolicy& policy, int64_t now_ms) {
   HRNN_RETURN_IF_ERROR(policy.Validate());
-  HRNN_ASSIGN_OR_RETURN(std::string version_dir, LatestModelVersionDir(model_root));
   auto loaded = ReadModelDirectoryContents(version_dir);
   if (!loaded.ok()) {
     return absl::Status(loaded.status().code(),
@@ -40,19 +39,24 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
 
   std::shared_ptr<ServingModel> serving = MakeServingModel(std::move(network), policy);
   serving->recipes = *std::move(recipes);
-  const std::filesystem::path version_path = std::filesystem::path(version_dir);
-  serving->name = std::filesystem::absolute(model_root).lexically_normal().filename().string();
-  if (serving->name.empty()) {  // A root given with a trailing slash.
-    serving->name =
-        std::filesystem::absolute(model_root).lexically_normal().parent_path().filename();
-  }
+  std::filesystem::path version_path = std::filesystem::absolute(version_dir).lexically_normal();
+  if (version_path.filename().empty()) version_path = version_path.parent_path();
+  serving->name = version_path.parent_path().filename().string();
   if (!absl::SimpleAtoi(version_path.filename().string(), &serving->version)) {
-    return absl::InternalError(
+    return absl::InvalidArgumentError(
         absl::StrCat("model version folder ", version_dir, " is not an integer"));
   }
   serving->version_dir = version_dir;
   serving->loaded_at_ms = now_ms;
   return std::shared_ptr<const ServingModel>(std::move(serving));
+}
+
+absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
+    const std::string& model_root, const NetworkOptions& network_options,
+    const SessionPolicy& policy, int64_t now_ms) {
+  HRNN_RETURN_IF_ERROR(policy.Validate());
+  HRNN_ASSIGN_OR_RETURN(std::string version_dir, LatestModelVersionDir(model_root));
+  return LoadServingModel(version_dir, network_options, policy, now_ms);
 }
 
 }  // namespace hrnn

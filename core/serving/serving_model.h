@@ -63,6 +63,14 @@ struct ServingModel {
 std::shared_ptr<ServingModel> MakeServingModel(std::shared_ptr<const HrnnNetwork> network,
                                                const SessionPolicy& policy);
 
+// Reads and validates the version directory `version_dir` (models/<name>/<version>/: the name
+// and version come from the path) and builds everything needed to serve it, the recipes'
+// indexes included. Errors: the loader's refusal (bad header, shapes, checksums, non-finite
+// values, bad recipe files...), with the directory named in the message.
+absl::StatusOr<std::shared_ptr<const ServingModel>> LoadServingModel(
+    const std::string& version_dir, const NetworkOptions& network_options,
+    const SessionPolicy& policy, int64_t now_ms);
+
 // Reads and validates the highest complete version under `model_root` (models/<name>/) and
 // builds everything needed to serve it. Errors: no version, or the loader's refusal (bad
 // header, shapes, checksums, non-finite values...), with the directory named in the message.

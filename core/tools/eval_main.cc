@@ -26,6 +26,10 @@ ABSL_FLAG(std::string, model, "",
 ABSL_FLAG(std::string, model_names, "",
           "Display names for --model, comma-separated, same "
           "order (default: \"<mode> (<directory>)\").");
+ABSL_FLAG(std::string, recipes, "",
+          "Also evaluate recipes of each --model through the serving pipeline, one row each "
+          "named by the recipe: all (every recipe the model serves) or a comma-separated list "
+          "of hrnn, sknn, sr, personal, trending, auto. Default: none.");
 ABSL_FLAG(std::string, train, "",
           "Given split: training log(s), comma-separated (the history "
           "replayed for each user, and what baselines are fitted on).");
@@ -105,6 +109,7 @@ int main(int argc, char** argv) {
       "  hrnn-eval --model=MODEL_DIR[,MODEL_DIR...] --train=FILE --test=FILE\n"
       "            [--split=last-session|time] [--baselines=pop,ppop,iknn,iknn-self,vsknn,sr]\n"
       "            [--k=5,10,20] [--exclude_seen] [--json=OUT.json] [--report=DIR]\n"
+      "            [--recipes=all|hrnn,sknn,...]\n"
       "  hrnn-eval --input=FILE --split=last-session|time [--write_split=DIR] ...\n"
       "Add --validation to evaluate on a split carved from the training side (for tuning).\n"
       "Prints a table on stdout; progress goes to stderr.");
@@ -115,6 +120,13 @@ int main(int argc, char** argv) {
   hrnn::EvaluationRunOptions options;
   options.models = List(absl::GetFlag(FLAGS_model));
   options.model_names = List(absl::GetFlag(FLAGS_model_names));
+  if (const std::string recipes = absl::GetFlag(FLAGS_recipes); recipes == "all") {
+    options.all_recipes = true;
+  } else if (!recipes.empty()) {
+    absl::StatusOr<std::vector<hrnn::RecipeKind>> kinds = hrnn::ParseRecipeList(recipes);
+    if (!kinds.ok()) return Fail(absl::StrCat("--recipes: ", kinds.status().message()));
+    options.recipes = *std::move(kinds);
+  }
   options.train_inputs = List(absl::GetFlag(FLAGS_train));
   options.test_inputs = List(absl::GetFlag(FLAGS_test));
   options.inputs = List(absl::GetFlag(FLAGS_input));

@@ -64,6 +64,9 @@ ABSL_FLAG(std::string, recipes, "hrnn,sknn,sr,personal,trending",
           "Recipes of the model version (DESIGN §2b), comma-separated: hrnn, sknn, sr, personal, "
           "trending, auto (every component and their blend); the first is the default a request "
           "without `recipe` gets. \"hrnn\" alone writes a GRU-only version (no recipe files).");
+ABSL_FLAG(bool, allow_worse, false,
+          "Keep an auto blend that is worse on validation than its best component (warns) "
+          "instead of refusing to write the version.");
 ABSL_FLAG(int, sknn_k, 100, "sknn: neighbour sessions kept (k).");
 ABSL_FLAG(int, sknn_sample_size, 1000,
           "sknn: candidate sessions (the m most recent sharing an item with the session).");
@@ -150,6 +153,12 @@ int main(int argc, char** argv) {
   if (!recipes.ok()) return Fail(absl::StrCat("--recipes: ", recipes.status().message()));
   options.recipes = *std::move(recipes);
   options.write_recipes = options.recipes.recipes.size() > 1;
+  options.allow_worse = absl::GetFlag(FLAGS_allow_worse);
+  if (options.recipes.Serves(hrnn::RecipeKind::kAuto) && !options.validation) {
+    std::cerr << "hrnn-train: --recipes=auto fits its blend on a validation split: "
+                 "holding out each user's last session (--validation)\n";
+    options.validation = true;
+  }
   options.recipes.sknn.k = absl::GetFlag(FLAGS_sknn_k);
   options.recipes.sknn.sample_size = absl::GetFlag(FLAGS_sknn_sample_size);
   options.recipes.sr.max_distance = absl::GetFlag(FLAGS_sr_max_distance);

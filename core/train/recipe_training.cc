@@ -1,6 +1,16 @@
 #include "core/train/recipe_training.h"
 
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/base/status_macros.h"
+#include "core/eval/blend_predictions.h"
+#include "core/eval/recipe_scorer.h"
+#include "core/eval/scorer_evaluator.h"
+#include "core/recipes/blend_fit.h"
+#include "core/serving/serving_model.h"
 
 namespace hrnn {
 
@@ -39,6 +49,113 @@ absl::StatusOr<std::map<std::string, std::string>> RecipeFiles(const TrainingSes
   return std::map<std::string, std::string>{
       {kSessionsFileName, SerializeTrainingSessions(sessions)},
       {kRecipesFileName, RecipeSettingsToJson(settings)}};
+}
+
+namespace {
+
+void Log(const RecipeFitOptions& options, const std::string& line) {
+  if (options.log) options.log(line);
+}
+
+// A train-time ServingModel over `network` with a bundle of `settings` built from `sessions`.
+absl::StatusOr<std::shared_ptr<const ServingModel>> FitModel(
+    std::shared_ptr<const HrnnNetwork> network, const RecipeSettings& settings,
+    const TrainingSessions& sessions) {
+  const int32_t num_items = static_cast<int32_t>(network->num_items());
+  std::shared_ptr<ServingModel> model = MakeServingModel(std::move(network), SessionPolicy());
+  HRNN_ASSIGN_OR_RETURN(model->recipes, RecipeBundle::Build(settings, sessions, num_items));
+  return std::shared_ptr<const ServingModel>(std::move(model));
+}
+
+}  // namespace
+
+absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
+                                          std::shared_ptr<const HrnnNetwork> network,
+                                          const Dataset& train, const Dataset& validation,
+                                          const RecipeFitOptions& options) {
+  const TrainingSessions sessions = TrainingSessionsOf(train);
+  const bool blend = settings.Serves(RecipeKind::kAuto);
+  if (blend) {
+    // Every served component is available to the blend; start from the GRU alone.
+    RecipeSettings provisional = settings;
+    provisional.blend = {{"hrnn", 1.0}};
+    HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model,
+                          FitModel(network, provisional, sessions));
+    BlendPredictionOptions collect;
+    collect.max_predictions = options.max_fit_predictions;
+    const std::vector<BlendPrediction> predictions =
+        CollectBlendPredictions(*model, train, validation, collect);
+    std::array<bool, kNumBlendComponents> available{};
+    for (int c = 0; c < kNumBlendComponents; ++c) {
+      const absl::string_view name = BlendComponentName(static_cast<BlendComponent>(c));
+      available[c] = settings.Serves(*ParseRecipeKind(name));
+    }
+    if (predictions.empty()) {
+      return absl::FailedPreconditionError(
+          "--recipes=auto: the validation split has no prediction to fit the blend on");
+    }
+    HRNN_ASSIGN_OR_RETURN(BlendFitResult fit,
+                          FitBlendWeights(predictions, available, BlendFitOptions()));
+    settings.blend.clear();
+    std::string weights;
+    for (int c = 0; c < kNumBlendComponents; ++c) {
+      if (!available[c]) continue;
+      const std::string name(BlendComponentName(static_cast<BlendComponent>(c)));
+      settings.blend[name] = fit.weights.weight[c];
+      absl::StrAppendFormat(&weights, "%s%s %g", weights.empty() ? "" : ", ", name,
+                            fit.weights.weight[c]);
+    }
+    Log(options, absl::StrFormat("auto blend fit on %d validation predictions (%d settings "
+                                 "tried): %s",
+                                 predictions.size(), fit.evaluations, weights));
+  }
+
+  // The exact validation figures of every recipe, as hrnn-eval's recipe rows compute them.
+  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model,
+                        FitModel(network, settings, sessions));
+  NextItemEvalOptions eval;
+  eval.cutoffs = {20};
+  eval.threads = std::max(1, options.threads);
+  Log(options, "validation (the split hrnn-train held out; never test):");
+  Log(options, absl::StrFormat("  %-9s %10s %8s", "recipe", "Recall@20", "MRR@20"));
+  settings.validation.clear();
+  for (RecipeKind kind : settings.recipes) {
+    HRNN_ASSIGN_OR_RETURN(
+        std::unique_ptr<BaselineModel> scorer,
+        NewRecipeModel(model, kind, train, 20, std::string(RecipeKindName(kind))));
+    const NextItemMetrics metrics = EvaluateScorer(*scorer, train, validation, eval);
+    RecipeValidation& figures = settings.validation[std::string(RecipeKindName(kind))];
+    figures.recall_at_20 = metrics.recall.at(20);
+    figures.mrr_at_20 = metrics.mrr.at(20);
+    figures.predictions = metrics.predictions;
+    Log(options, absl::StrFormat("  %-9s %10.4f %8.4f", RecipeKindName(kind), figures.recall_at_20,
+                                 figures.mrr_at_20));
+  }
+  if (blend) {
+    const RecipeValidation& auto_figures = settings.validation.at("auto");
+    std::string best;
+    for (const auto& [name, figures] : settings.validation) {
+      if (name == "auto") continue;
+      if (figures.mrr_at_20 > auto_figures.mrr_at_20 ||
+          figures.recall_at_20 > auto_figures.recall_at_20) {
+        absl::StrAppendFormat(&best, "%s%s (Recall@20 %.4f, MRR@20 %.4f)", best.empty() ? "" : ", ",
+                              name, figures.recall_at_20, figures.mrr_at_20);
+      }
+    }
+    if (!best.empty()) {
+      const std::string message = absl::StrFormat(
+          "the auto blend (Recall@20 %.4f, MRR@20 %.4f on validation) is worse there than %s",
+          auto_figures.recall_at_20, auto_figures.mrr_at_20, best);
+      if (!options.allow_worse) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(message,
+                         "; no version written. Serve a single recipe (--recipes=<it>,...) or pass "
+                         "--allow_worse to keep the blend"));
+      }
+      Log(options, absl::StrCat("WARNING: ", message, " (--allow_worse: kept)"));
+    }
+  }
+  return settings;
 }
 
 }  // namespace hrnn

@@ -4,13 +4,16 @@
 #ifndef HRNN_CORE_TRAIN_RECIPE_TRAINING_H_
 #define HRNN_CORE_TRAIN_RECIPE_TRAINING_H_
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/data/dataset.h"
+#include "core/model/hrnn_network.h"
 #include "core/recipes/recipe_files.h"
 
 namespace hrnn {
@@ -29,6 +32,31 @@ TrainingSessions TrainingSessionsOf(const Dataset& dataset);
 // `settings`. Errors: InvalidArgument when settings are invalid.
 absl::StatusOr<std::map<std::string, std::string>> RecipeFiles(const TrainingSessions& sessions,
                                                                const RecipeSettings& settings);
+
+struct RecipeFitOptions {
+  // Evaluation threads. Default: 1.
+  int threads = 1;
+  // Validation predictions the weights are fit on (0 = all; the figures reported use all).
+  // Default: 20,000.
+  int64_t max_fit_predictions = 20000;
+  // Keep a blend that is worse on validation than its best component (with a loud warning)
+  // instead of refusing the version. Default: false.
+  bool allow_worse = false;
+  // Lines to print. Default: none.
+  std::function<void(const std::string&)> log = nullptr;
+};
+
+// Measures the recipes of `settings` on `validation` (never test) through the serving code,
+// with the indexes built from `train` only and the GRU `network`, and — when "auto" is served —
+// fits its blend weights there (blend_fit.h over CollectBlendPredictions). Returns `settings`
+// with "blend" set and "validation" holding every recipe's Recall@20 / MRR@20 (the exact
+// evaluator, hrnn-eval's recipe rows). Errors: FailedPrecondition when the blend's MRR@20 or
+// Recall@20 is below the best single component's and !allow_worse (the message has the
+// table); InvalidArgument for bad settings.
+absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
+                                          std::shared_ptr<const HrnnNetwork> network,
+                                          const Dataset& train, const Dataset& validation,
+                                          const RecipeFitOptions& options);
 
 }  // namespace hrnn
 

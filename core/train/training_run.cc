@@ -47,8 +47,14 @@ absl::Status TrainingRunOptions::Validate() const {
   HRNN_RETURN_IF_ERROR(reader.Validate());
   HRNN_RETURN_IF_ERROR(data.Validate());
   if (write_recipes) {
-    if (absl::Status status = recipes.Validate(); !status.ok()) {
+    RecipeSettings check = recipes;
+    if (check.Serves(RecipeKind::kAuto) && check.blend.empty()) check.blend = {{"hrnn", 1.0}};
+    if (absl::Status status = check.Validate(); !status.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--recipes: ", status.message()));
+    }
+    if (recipes.Serves(RecipeKind::kAuto) && !validation) {
+      return absl::InvalidArgumentError(
+          "--recipes=auto: the blend is fit on a validation split; add --validation");
     }
   }
   return train.Validate();
@@ -184,12 +190,22 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   }
   std::map<std::string, std::string> extra_files;
   if (options.write_recipes) {
-    HRNN_ASSIGN_OR_RETURN(extra_files, RecipeFiles(all_sessions, options.recipes));
+    RecipeSettings recipes = options.recipes;
+    if (options.validation) {
+      HRNN_ASSIGN_OR_RETURN(auto network, HrnnNetwork::Create(final_model));
+      RecipeFitOptions fit;
+      fit.threads = options.train.threads;
+      fit.allow_worse = options.allow_worse;
+      fit.log = options.log;
+      HRNN_ASSIGN_OR_RETURN(recipes,
+                            FitRecipes(std::move(recipes), network, train, validation, fit));
+    }
+    HRNN_ASSIGN_OR_RETURN(extra_files, RecipeFiles(all_sessions, recipes));
     std::string names;
     for (RecipeKind kind : options.recipes.recipes) {
       absl::StrAppend(&names, names.empty() ? "" : ", ", RecipeKindName(kind));
     }
-    log(absl::StrFormat("recipes: %s (default %s); %d sessions, %d clicks indexed", names,
+    log(absl::StrFormat("recipes: %s (default %s); %d sessions, %d clicks in sessions.bin", names,
                         RecipeKindName(options.recipes.default_recipe), all_sessions.num_sessions(),
                         all_sessions.items.size()));
   }

@@ -38,6 +38,10 @@ struct TrainingRunOptions {
   RecipeSettings recipes;
   // Write sessions.bin and recipes.json (false: a GRU-only version as before the recipes).
   bool write_recipes = false;
+  // With validation, the recipes' figures (and the auto blend's weights) are measured on the
+  // validation split (recipe_training.h: FitRecipes); a blend worse than its best component is
+  // refused unless allow_worse. "auto" requires validation. Default: false.
+  bool allow_worse = false;
   // Write <output root>/checkpoints/epoch-N after each epoch. Default: true.
   bool checkpoints = true;
   // Progress sink: lines to print (a TTY progress bar is drawn by the caller's sink).

@@ -1,6 +1,8 @@
 // libFuzzer target: the request handlers behind every RPC, on arbitrary serialized requests (the
-// first byte picks the RPC) against a small random model, with an event log. Every input must be
-// answered with a status or a response — never a crash — and the state store must stay usable.
+// first byte picks the RPC) against a small random model that serves every sparse recipe
+// (sessions.bin + recipes.json; the request's `recipe` field is fuzzed too), with an event log.
+// Every input must be answered with a status or a response — never a crash — and the state store
+// must stay usable.
 #include <unistd.h>
 
 #include <cstddef>
@@ -12,6 +14,7 @@
 #include "core/base/clock.h"
 #include "core/model/model.h"
 #include "core/model/model_directory.h"
+#include "core/recipes/recipe_files.h"
 #include "server/request_handlers.h"
 
 namespace {
@@ -29,7 +32,22 @@ struct Fixture {
     const auto model = hrnn::Model::CreateRandom(model_config, 1);
     const std::string root = (dir / "models" / "fuzz").string();
     std::filesystem::create_directories(root);
-    if (!hrnn::WriteModelDirectory(*model, root + "/1").ok()) std::abort();
+    hrnn::TrainingSessions sessions;
+    sessions.num_items = 64;
+    for (int32_t s = 0; s < 32; ++s) {
+      const int32_t clicks[] = {s, (s * 7 + 3) % 64, (s * 5 + 1) % 64, s};
+      sessions.Add(clicks, 1700000000 + s);
+    }
+    hrnn::RecipeSettings recipes;
+    recipes.recipes = {hrnn::RecipeKind::kHrnn, hrnn::RecipeKind::kSknn, hrnn::RecipeKind::kSr,
+                       hrnn::RecipeKind::kPersonal, hrnn::RecipeKind::kTrending};
+    recipes.default_recipe = hrnn::RecipeKind::kSknn;
+    if (!hrnn::WriteModelDirectory(*model, root + "/1",
+                                   {{hrnn::kSessionsFileName, SerializeTrainingSessions(sessions)},
+                                    {hrnn::kRecipesFileName, RecipeSettingsToJson(recipes)}})
+             .ok()) {
+      std::abort();
+    }
     auto serving = hrnn::LoadLatestServingModel(root, hrnn::NetworkOptions(), hrnn::SessionPolicy(),
                                                 clock.NowMs());
     if (!serving.ok()) std::abort();

@@ -33,6 +33,7 @@ namespace {
 using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::hrnn::testing::HttpGet;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // A completion queue drained on the test thread, for the generic stub's raw calls: each
@@ -205,6 +206,96 @@ TEST_F(ServerIntegrationTest, EveryRpcOverTheWire) {
   v1::DeleteUserResponse forgotten;
   ASSERT_TRUE(stub_->DeleteUser(Context().get(), forget, &forgotten).ok());
   EXPECT_TRUE(forgotten.deleted());
+}
+
+TEST_F(ServerIntegrationTest, RecipesAreServedLiveAndNamedInTheResponse) {
+  RecipeSettings settings;
+  settings.recipes = {RecipeKind::kHrnn,     RecipeKind::kSknn,     RecipeKind::kSr,
+                      RecipeKind::kPersonal, RecipeKind::kTrending, RecipeKind::kAuto};
+  settings.default_recipe = RecipeKind::kAuto;
+  settings.blend = {{"hrnn", 0.5}, {"sknn", 1}, {"sr", 0}, {"personal", 0.25}, {"trending", 0}};
+  settings.validation["auto"] = RecipeValidation{0.5, 0.25, 10};
+  testing::WriteRandomModelWithRecipes(config_.model_dir, 1, settings);
+  StartServer(/*with_model=*/false);
+
+  v1::ModelInfo info;
+  ASSERT_TRUE(stub_->GetModelInfo(Context().get(), v1::GetModelInfoRequest(), &info).ok());
+  EXPECT_THAT(info.recipes(), ElementsAre("hrnn", "sknn", "sr", "personal", "trending", "auto"));
+  EXPECT_EQ(info.default_recipe(), "auto");
+  EXPECT_EQ(info.blend_weights().at("sknn"), 1.0);
+  EXPECT_EQ(info.metrics().at("validation.auto.mrr@20"), 0.25);
+
+  // A user without state gets the trending fallback, whatever the recipe.
+  v1::GetRecommendationsResponse fresh;
+  ASSERT_TRUE(Recommend("bob", &fresh).ok());
+  EXPECT_EQ(fresh.recipe(), "trending");
+  EXPECT_EQ(fresh.state(), "new_user");
+  ASSERT_EQ(fresh.items_size(), 5);
+
+  v1::PutEventsRequest put;
+  *put.add_events() = Click("ann", "item-3");
+  v1::PutEventsResponse put_response;
+  ASSERT_TRUE(stub_->PutEvents(Context().get(), put, &put_response).ok());
+  ASSERT_EQ(put_response.accepted(), 1);
+
+  auto ask = [&](const std::string& recipe, v1::GetRecommendationsResponse* response) {
+    v1::GetRecommendationsRequest request;
+    request.set_user_id("ann");
+    request.set_num_results(3);
+    request.set_recipe(recipe);
+    return stub_->GetRecommendations(Context().get(), request, response);
+  };
+  v1::GetRecommendationsResponse sknn;
+  ASSERT_TRUE(ask("sknn", &sknn).ok());
+  EXPECT_EQ(sknn.recipe(), "sknn");
+  EXPECT_EQ(sknn.state(), "session");
+  // Sessions with item-3 hold item-3, item-23 and item-43, equally similar: ties by index.
+  ASSERT_EQ(sknn.items_size(), 3);
+  EXPECT_EQ(sknn.items(0).item_id(), "item-3");
+  EXPECT_EQ(sknn.items(1).item_id(), "item-23");
+  EXPECT_EQ(sknn.items(2).item_id(), "item-43");
+  EXPECT_EQ(sknn.backfilled(), 0);
+
+  v1::GetRecommendationsResponse sr;
+  ASSERT_TRUE(ask("sr", &sr).ok());
+  EXPECT_EQ(sr.recipe(), "sr");
+  EXPECT_EQ(sr.items(0).item_id(), "item-23");  // 3 -> 23 at distance 1 weighs most.
+  EXPECT_EQ(sr.items(1).item_id(), "item-43");
+  EXPECT_EQ(sr.backfilled(), 1);
+
+  v1::GetRecommendationsResponse blended;
+  ASSERT_TRUE(ask("", &blended).ok());
+  EXPECT_EQ(blended.recipe(), "auto");
+  EXPECT_EQ(blended.items_size(), 3);
+
+  v1::GetRecommendationsResponse bad;
+  grpc::Status status = ask("knn", &bad);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("recipe: unknown recipe \"knn\""));
+
+  // Live trending: a burst of clicks on item-150 by other users makes it the fallback's top.
+  v1::PutEventsRequest burst;
+  for (int i = 0; i < 30; ++i) *burst.add_events() = Click(absl::StrCat("u", i), "item-150");
+  ASSERT_TRUE(stub_->PutEvents(Context().get(), burst, &put_response).ok());
+  v1::GetRecommendationsResponse trending;
+  ASSERT_TRUE(Recommend("carol", &trending).ok());
+  EXPECT_EQ(trending.recipe(), "trending");
+  EXPECT_EQ(trending.items(0).item_id(), "item-150");
+}
+
+TEST_F(ServerIntegrationTest, ARecipeTheVersionDoesNotServeIsInvalidArgument) {
+  StartServer();  // A version without recipe files: hrnn only.
+  v1::GetRecommendationsRequest request;
+  request.set_user_id("ann");
+  request.set_recipe("sknn");
+  v1::GetRecommendationsResponse response;
+  const grpc::Status status = stub_->GetRecommendations(Context().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("recipe: model version 1 does not serve \"sknn\" (it serves hrnn)"));
+  v1::GetRecommendationsResponse plain;
+  ASSERT_TRUE(Recommend("ann", &plain).ok());
+  EXPECT_EQ(plain.recipe(), "hrnn");  // No trending fallback without recipes.
 }
 
 TEST_F(ServerIntegrationTest, ValidationErrorsArriveAsInvalidArgumentNamingTheField) {

@@ -9,6 +9,7 @@
 
 #include "core/model/model.h"
 #include "core/model/model_directory.h"
+#include "core/recipes/recipe_files.h"
 #include "gtest/gtest.h"
 
 namespace hrnn::testing {
@@ -28,6 +29,41 @@ inline std::string WriteRandomModel(const std::filesystem::path& root, int64_t v
   const std::string dir = (root / std::to_string(version)).string();
   std::filesystem::create_directories(root);
   const absl::Status written = WriteModelDirectory(*model, dir);
+  EXPECT_TRUE(written.ok()) << written;
+  return dir;
+}
+
+// The past sessions WriteRandomModelWithRecipes indexes: session s (0 <= s < 40) is
+// [item-(s % 20), item-(20 + s % 20), item-(40 + s % 20)], all ending at 1.7e9 s; so in sknn and
+// sr item-i (i < 20) leads to item-(20 + i) and item-(40 + i).
+inline TrainingSessions TestSessions(int32_t num_items) {
+  TrainingSessions sessions;
+  sessions.num_items = num_items;
+  for (int32_t s = 0; s < 40; ++s) {
+    const int32_t clicks[] = {s % 20, 20 + s % 20, 40 + s % 20};
+    sessions.Add(clicks, 1'700'000'000);
+  }
+  return sessions;
+}
+
+// WriteRandomModel plus the recipes' files: TestSessions and `settings`.
+inline std::string WriteRandomModelWithRecipes(const std::filesystem::path& root, int64_t version,
+                                               const RecipeSettings& settings,
+                                               int64_t num_items = 200, uint64_t seed = 5) {
+  ModelConfig config;
+  config.mode = ModelMode::kHrnnInit;
+  config.num_items = num_items;
+  config.hidden_size = 16;
+  config.user_hidden_size = 12;
+  config.loss = "xe";
+  std::shared_ptr<const Model> model = Model::CreateRandom(config, seed);
+  const std::string dir = (root / std::to_string(version)).string();
+  std::filesystem::create_directories(root);
+  const absl::Status written = WriteModelDirectory(
+      *model, dir,
+      {{kSessionsFileName,
+        SerializeTrainingSessions(TestSessions(static_cast<int32_t>(num_items)))},
+       {kRecipesFileName, RecipeSettingsToJson(settings)}});
   EXPECT_TRUE(written.ok()) << written;
   return dir;
 }
