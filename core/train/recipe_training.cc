@@ -1,6 +1,7 @@
 #include "core/train/recipe_training.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -41,6 +42,28 @@ TrainingSessions TrainingSessionsOf(const Dataset& dataset) {
                  dataset.timestamps[span.end - 1]);
   }
   return sessions;
+}
+
+TrainingSessions MapToVocabulary(const TrainingSessions& sessions,
+                                 const std::vector<std::string>& item_ids,
+                                 const ItemVocabulary& vocabulary) {
+  std::vector<int32_t> to_model(item_ids.size(), -1);
+  for (size_t i = 0; i < item_ids.size(); ++i) {
+    if (std::optional<int64_t> index = vocabulary.Find(item_ids[i])) {
+      to_model[i] = static_cast<int32_t>(*index);
+    }
+  }
+  TrainingSessions mapped;
+  mapped.num_items = static_cast<int32_t>(vocabulary.size());
+  std::vector<int32_t> clicks;
+  for (int64_t s = 0; s < sessions.num_sessions(); ++s) {
+    clicks.clear();
+    for (int32_t item : sessions.session(s)) {
+      if (to_model[item] >= 0) clicks.push_back(to_model[item]);
+    }
+    if (!clicks.empty()) mapped.Add(clicks, sessions.last_time[s]);
+  }
+  return mapped;
 }
 
 absl::StatusOr<std::map<std::string, std::string>> RecipeFiles(const TrainingSessions& sessions,

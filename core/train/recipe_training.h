@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "core/data/dataset.h"
 #include "core/model/hrnn_network.h"
+#include "core/model/item_vocabulary.h"
 #include "core/recipes/recipe_files.h"
 
 namespace hrnn {
@@ -27,6 +28,14 @@ absl::StatusOr<RecipeSettings> RecipeSettingsFromList(absl::string_view list);
 // Every session of `dataset` (users in order, sessions in time order), each with the time of
 // its last click; sessions without clicks are skipped.
 TrainingSessions TrainingSessionsOf(const Dataset& dataset);
+
+// `sessions`, whose items index `item_ids`, re-indexed to `vocabulary` (the model's) by item id:
+// clicks of items the vocabulary lacks are dropped, and sessions left empty with them. (A split
+// re-indexes its training side, so the sessions of the whole prepared log must be mapped to the
+// model's items before they go to sessions.bin.)
+TrainingSessions MapToVocabulary(const TrainingSessions& sessions,
+                                 const std::vector<std::string>& item_ids,
+                                 const ItemVocabulary& vocabulary);
 
 // The extra files of a model version: sessions.bin from `sessions` and recipes.json from
 // `settings`. Errors: InvalidArgument when settings are invalid.

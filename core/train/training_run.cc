@@ -85,7 +85,11 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   // The recipes index every prepared session; validation sessions included (the GRU's epoch
   // choice is the only thing validation decides here).
   TrainingSessions all_sessions;
-  if (options.write_recipes) all_sessions = TrainingSessionsOf(prepared.dataset);
+  std::vector<std::string> all_item_ids;  // The indexing of all_sessions (the split re-indexes).
+  if (options.write_recipes) {
+    all_sessions = TrainingSessionsOf(prepared.dataset);
+    all_item_ids = prepared.dataset.item_ids;
+  }
 
   Dataset train = std::move(prepared.dataset);
   Dataset validation;
@@ -200,6 +204,7 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
       HRNN_ASSIGN_OR_RETURN(recipes,
                             FitRecipes(std::move(recipes), network, train, validation, fit));
     }
+    all_sessions = MapToVocabulary(all_sessions, all_item_ids, final_model->items());
     HRNN_ASSIGN_OR_RETURN(extra_files, RecipeFiles(all_sessions, recipes));
     std::string names;
     for (RecipeKind kind : options.recipes.recipes) {

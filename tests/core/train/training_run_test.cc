@@ -116,9 +116,14 @@ TEST_F(TrainingRunTest, WritesTheRecipesFilesOfTheVersion) {
   ASSERT_OK_AND_ASSIGN(
       TrainingSessions sessions,
       ParseTrainingSessions(contents.extra_files.at(kSessionsFileName), num_items));
-  // Every prepared session is indexed, the validation sessions included.
-  EXPECT_EQ(sessions.num_sessions(), result.prepare.sessions);
-  EXPECT_EQ(static_cast<int64_t>(sessions.items.size()), result.prepare.events);
+  // Every prepared session is indexed, the validation sessions included (in the model's item
+  // indexing: clicks of items only the validation side has are dropped).
+  EXPECT_LE(sessions.num_sessions(), result.prepare.sessions);
+  EXPECT_GE(sessions.num_sessions(), result.prepare.sessions * 9 / 10);
+  EXPECT_LE(static_cast<int64_t>(sessions.items.size()), result.prepare.events);
+  EXPECT_GE(static_cast<int64_t>(sessions.items.size()), result.prepare.events * 9 / 10);
+  ASSERT_TRUE(settings.validation.contains("sknn"));
+  EXPECT_GT(settings.validation.at("sknn").predictions, 0);
 
   // Without recipes (--recipes=hrnn): a GRU-only version, as before.
   TrainingRunOptions plain = Options();
@@ -128,6 +133,21 @@ TEST_F(TrainingRunTest, WritesTheRecipesFilesOfTheVersion) {
   ASSERT_OK_AND_ASSIGN(ModelDirectoryContents gru_contents,
                        ReadModelDirectoryContents(gru_only.model_dir));
   EXPECT_TRUE(gru_contents.extra_files.empty());
+}
+
+TEST(MapToVocabularyTest, ReindexesByIdAndDropsUnknownItems) {
+  TrainingSessions sessions;
+  sessions.num_items = 3;  // Ids a, b, c.
+  const int32_t first[] = {0, 1, 2};
+  const int32_t second[] = {2};
+  sessions.Add(first, 10);
+  sessions.Add(second, 20);
+  ASSERT_OK_AND_ASSIGN(ItemVocabulary vocabulary, ItemVocabulary::Create({"b", "a"}, {5, 4}));
+  const TrainingSessions mapped = MapToVocabulary(sessions, {"a", "b", "c"}, vocabulary);
+  EXPECT_EQ(mapped.num_items, 2);
+  ASSERT_EQ(mapped.num_sessions(), 1);  // The second session held only c.
+  EXPECT_EQ(mapped.items, (std::vector<int32_t>{1, 0}));
+  EXPECT_EQ(mapped.last_time, (std::vector<int64_t>{10}));
 }
 
 TEST(RecipeSettingsFromListTest, AutoMeansEveryComponentAndTheFirstIsTheDefault) {
