@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -45,6 +46,12 @@ std::string FormatRecommendations(const hrnn::v1::GetRecommendationsResponse& re
   const int width = ItemColumnWidth(response.items());
   std::string out = Summary(response.state(), response.model_version(),
                             response.recommendation_id(), response.items_size());
+  if (!response.recipe().empty()) {
+    std::string recipe = absl::StrCat(", recipe ", response.recipe());
+    if (response.backfilled() > 0)
+      absl::StrAppend(&recipe, " (", response.backfilled(), " back-filled)");
+    out.insert(out.find(", model "), recipe);
+  }
   absl::StrAppendFormat(&out, "%4s  %-*s  %10s\n", "rank", width, "item_id", "score");
   for (int i = 0; i < response.items_size(); ++i) {
     const hrnn::v1::ScoredItem& item = response.items(i);
@@ -103,6 +110,15 @@ std::string FormatModelInfo(const hrnn::v1::ModelInfo& info) {
   row("user_hidden_size", absl::StrCat(info.user_hidden_size()));
   row("item_table", info.item_table());
   row("unavailable_items", absl::StrCat(info.unavailable_items()));
+  row("recipes", absl::StrJoin(info.recipes(), ", "));
+  row("default_recipe", info.default_recipe());
+  const std::map<std::string, double> blend(info.blend_weights().begin(),
+                                            info.blend_weights().end());
+  std::string weights;
+  for (const auto& [name, weight] : blend) {
+    absl::StrAppendFormat(&weights, "%s%s %g", weights.empty() ? "" : ", ", name, weight);
+  }
+  row("blend_weights", weights);
   row("data_fingerprint", info.data_fingerprint());
   row("created_at", info.created_at());
   row("loaded_at",

@@ -61,10 +61,13 @@ awk -F, 'NR == FNR { skip[$1] = 1; next } !(FNR in skip)' "$WORK/held_out.csv" "
 echo "held out: user $USER_ID's last session, $(wc -l < "$WORK/held_out.csv") events;" \
      "replaying the other $(($(wc -l < "$WORK/replay.csv") - 1))"
 
-say "train (hrnn-init, H=64, 3 epochs) on the log minus the held-out session"
+say "train (hrnn-init, H=64, 3 epochs; recipes: auto = the blend of hrnn, sknn, sr, personal, trending fit on validation) on the log minus the held-out session"
+# --allow_worse: the demo shows the blend even when validation prefers a single recipe (the
+# table below says so); a production run would serve that recipe instead.
 "$BIN/hrnn-train" --input="$WORK/replay.csv" --output="$WORK/models/demo" --mode=hrnn-init --hidden=64 \
-  --user_hidden=64 --epochs=3 --threads="$JOBS" 2>"$WORK/train.log" \
+  --user_hidden=64 --epochs=3 --threads="$JOBS" --recipes=auto --allow_worse 2>"$WORK/train.log" \
   || { cat "$WORK/train.log" >&2; fail "hrnn-train failed"; }
+sed -n '/auto blend fit/,/^model:/p' "$WORK/train.log" | grep -v '^model:' 
 
 say "start hrnn-server"
 "$BIN/hrnn-server" --model_dir="$WORK/models/demo" --host=127.0.0.1 --port=0 --metrics_port=0 \
@@ -94,29 +97,39 @@ echo "health: $("${CLI[@]}" health)"
 say "replay the log through StreamEvents"
 "${CLI[@]}" replay --input="$WORK/replay.csv" --batch=2000
 
-# One line per recommendation: "state: i1 i2 i3 i4 i5" (from the table: summary, header, rows).
+# The top 5 of recipe $1 as "i1 i2 i3 i4 i5" (from the table: summary, header, rows); the
+# answering recipe in brackets when it differs (the trending fallback).
 top5() {
-  "${CLI[@]}" recommend --user="$USER_ID" --session="$SESSION" --n=5 | awk '
-    NR == 1 { sub(/.*state /, ""); sub(/,.*/, ""); state = $0 }
-    NR > 2 { items = items " " $2 }
-    END { printf "%-8s%s\n", state ":", items }'
+  "${CLI[@]}" recommend --user="$USER_ID" --session="$SESSION" --n=5 --recipe="$1" | awk -v asked="$1" '
+    NR == 1 { state = $0; sub(/.*state /, "", state); sub(/,.*/, "", state)
+              recipe = $0; sub(/.*recipe /, "", recipe); sub(/[ ,].*/, "", recipe) }
+    NR > 2 { items = items (items == "" ? "" : " ") $2 }
+    END { printf "%s%s", items, (recipe != asked ? " [" recipe "]" : "") }'
+}
+# One line: the state, then auto, hrnn and sknn side by side.
+line() {
+  local state
+  state=$("${CLI[@]}" recommend --user="$USER_ID" --session="$SESSION" --n=1 | awk 'NR == 1 {
+    sub(/.*state /, ""); sub(/,.*/, ""); print }')
+  printf '%-8s | %-34s | %-34s | %s\n' "$state" "$(top5 auto)" "$(top5 hrnn)" "$(top5 sknn)"
 }
 
 # The held-out session goes in as a new session, now: its own session id, the server's clock.
 SESSION="demo-$USER_ID-last"
-say "user $USER_ID, top 5 before and after each click of the held-out session"
+say "user $USER_ID, top 5 of auto, hrnn and sknn before and after each click of the held-out session"
 "${CLI[@]}" recommend --user="$USER_ID" --session="$SESSION" --n=5
 echo
-TOP=$(top5)
-printf '%-30s %s\n' "before the session" "$TOP"
+printf '%-36s %-8s | %-34s | %-34s | %s\n' "" "state" "auto" "hrnn" "sknn"
+TOP=$(top5 auto)
+printf '%-36s %s\n' "before the session" "$(line)"
 while IFS=, read -r _ _ ITEM _ TYPE _ <&3; do
   TYPE="${TYPE:-click}"
   HIT=no
-  case " ${TOP#*:} " in *" $ITEM "*) HIT=yes ;; esac
+  case " ${TOP%% \[*} " in *" $ITEM "*) HIT=yes ;; esac
   "${CLI[@]}" event --user="$USER_ID" --item="$ITEM" --type="$TYPE" --session="$SESSION" \
     >/dev/null
-  TOP=$(top5)
-  printf '%-30s %s\n' "$TYPE $ITEM (was in top 5: $HIT)" "$TOP"
+  TOP=$(top5 auto)
+  printf '%-36s %s\n' "$TYPE $ITEM (in auto's top 5: $HIT)" "$(line)"
 done 3< "$WORK/held_out.csv"
 
 say "model info"

@@ -39,6 +39,9 @@ ABSL_FLAG(std::string, session, "", "recommend, rank, event: the storefront's se
 
 // recommend, rank: the filter.
 ABSL_FLAG(int, n, 10, "recommend: how many items (1..500).");
+ABSL_FLAG(std::string, recipe, "",
+          "recommend: the recipe (hrnn, sknn, sr, personal, trending, auto; empty: the model's "
+          "default).");
 ABSL_FLAG(bool, exclude_session_items, false,
           "recommend, rank: leave out items clicked in the current session.");
 ABSL_FLAG(bool, exclude_history, false,
@@ -97,7 +100,8 @@ constexpr char kUsage[] =
     "A command-line client of the hrnn recommendation service.\n"
     "Usage: hrnn-cli --target=HOST:PORT [--deadline=2s] [--json] COMMAND [flags]\n"
     "Commands:\n"
-    "  recommend --user=U [--session=S] [--n=10] [--exclude_session_items] [--exclude_history]\n"
+    "  recommend --user=U [--session=S] [--n=10] [--recipe=R] [--exclude_session_items]\n"
+    "            [--exclude_history]\n"
     "            [--exclude_purchased] [--exclude=I1,I2] [--include=I1,I2]\n"
     "  rank --user=U --items=I1,I2,... [--session=S] [filter flags as recommend]\n"
     "  event --user=U --item=I [--type=T] [--session=S] [--value=V] [--timestamp_ms=T]\n"
@@ -116,8 +120,8 @@ constexpr char kUsage[] =
 const std::map<std::string, std::set<std::string>>& CommandFlags() {
   static const auto* const kFlags = new std::map<std::string, std::set<std::string>>{
       {"recommend",
-       {"user", "session", "n", "exclude_session_items", "exclude_history", "exclude_purchased",
-        "exclude", "include"}},
+       {"user", "session", "n", "recipe", "exclude_session_items", "exclude_history",
+        "exclude_purchased", "exclude", "include"}},
       {"rank",
        {"user", "session", "items", "exclude_session_items", "exclude_history", "exclude_purchased",
         "exclude", "include"}},
@@ -178,6 +182,7 @@ int Recommend(RecommenderClient& client) {
   request.set_user_id(absl::GetFlag(FLAGS_user));
   request.set_session_id(absl::GetFlag(FLAGS_session));
   request.set_num_results(n);
+  request.set_recipe(absl::GetFlag(FLAGS_recipe));
   *request.mutable_filter() = FilterFromFlags();
   absl::StatusOr<hrnn::v1::GetRecommendationsResponse> response =
       client.GetRecommendations(request);

@@ -29,6 +29,20 @@ TEST(ResponseFormatTest, RecommendationsTable) {
             "   2  a-very-long-item-id     -0.2500\n");
 }
 
+TEST(ResponseFormatTest, RecommendationsNameTheRecipeAndTheBackFill) {
+  hrnn::v1::GetRecommendationsResponse response;
+  response.set_state("user");
+  response.set_model_version(2);
+  response.set_recommendation_id("r2");
+  response.set_recipe("sknn");
+  response.set_backfilled(3);
+  EXPECT_THAT(FormatRecommendations(response),
+              HasSubstr("0 item(s), state user, recipe sknn (3 back-filled), model 2, "
+                        "recommendation r2\n"));
+  response.set_backfilled(0);
+  EXPECT_THAT(FormatRecommendations(response), HasSubstr("state user, recipe sknn, model 2"));
+}
+
 TEST(ResponseFormatTest, RankingMarksUnknownItems) {
   hrnn::v1::GetPersonalizedRankingResponse response;
   response.add_items()->set_item_id("x");
@@ -52,7 +66,15 @@ TEST(ResponseFormatTest, ModelInfoRowsAndSortedMetrics) {
   info.set_loaded_at_ms(1700000000000);
   (*info.mutable_metrics())["z"] = 2;
   (*info.mutable_metrics())["a"] = 0.5;
+  info.add_recipes("hrnn");
+  info.add_recipes("auto");
+  info.set_default_recipe("auto");
+  (*info.mutable_blend_weights())["sknn"] = 0.25;
+  (*info.mutable_blend_weights())["hrnn"] = 1;
   const std::string text = FormatModelInfo(info);
+  EXPECT_THAT(text, HasSubstr("recipes            hrnn, auto\n"));
+  EXPECT_THAT(text, HasSubstr("default_recipe     auto\n"));
+  EXPECT_THAT(text, HasSubstr("blend_weights      hrnn 1, sknn 0.25\n"));
   EXPECT_THAT(text, HasSubstr("name               demo\n"));
   EXPECT_THAT(text, HasSubstr("version            4\n"));
   EXPECT_THAT(text, HasSubstr("loaded_at          2023-11-14T22:13:20+00:00\n"));
