@@ -304,6 +304,11 @@ absl::StatusOr<EvaluationReport> RunEvaluation(const EvaluationRunOptions& optio
       row.name = options.models.size() == 1
                      ? std::string(RecipeKindName(kind))
                      : absl::StrCat(RecipeKindName(kind), " (", methods.back().result.name, ")");
+      // "sr" is also a baseline's name: the served recipe's row says so.
+      if (std::find(options.baselines.begin(), options.baselines.end(), row.name) !=
+          options.baselines.end()) {
+        row.name += " (served)";
+      }
       row.description = absl::StrFormat(
           "the %s recipe as served (recommendation pipeline, list of %d; ties by popularity as "
           "served)",
