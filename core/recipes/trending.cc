@@ -66,6 +66,7 @@ absl::Status Trending::Record(int32_t item, int64_t time, double weight) {
   }
   amount_[item] += weight * std::exp2(exponent);
   has_events_[item] = 1;
+  ++events_;
   return absl::OkStatus();
 }
 
@@ -93,6 +94,35 @@ void Trending::AddScores(int64_t now, SparseScores* scores) const {
   const double factor = FactorLocked(now);
   for (int32_t item = 0; item < num_items_; ++item) {
     if (has_events_[item] == 0) continue;
+    const double score =
+        Decayed(amount_[item], factor, static_cast<double>(std::numeric_limits<float>::max()));
+    scores->Add(item, static_cast<float>(score));
+  }
+}
+
+void Trending::AddTopScores(int64_t now, int m, SparseScores* scores) const {
+  MutexLock lock(&mutex_);
+  if (!has_reference_) return;
+  const bool stale =
+      top_m_ != m || (top_events_ != events_ && (now >= top_time_ + 1 || now <= top_time_ - 1));
+  if (stale) {
+    top_items_.clear();
+    for (int32_t item = 0; item < num_items_; ++item) {
+      if (has_events_[item] != 0) top_items_.push_back(item);
+    }
+    const double* amount = amount_.data();
+    auto better = [amount](int32_t a, int32_t b) {
+      return amount[a] != amount[b] ? amount[a] > amount[b] : a < b;
+    };
+    const size_t keep = std::min(top_items_.size(), static_cast<size_t>(m));
+    std::partial_sort(top_items_.begin(), top_items_.begin() + keep, top_items_.end(), better);
+    top_items_.resize(keep);
+    top_m_ = m;
+    top_time_ = now;
+    top_events_ = events_;
+  }
+  const double factor = FactorLocked(now);
+  for (int32_t item : top_items_) {
     const double score =
         Decayed(amount_[item], factor, static_cast<double>(std::numeric_limits<float>::max()));
     scores->Add(item, static_cast<float>(score));

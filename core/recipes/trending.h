@@ -62,6 +62,14 @@ class Trending {
   // scores->num_items() == num_items().
   void AddScores(int64_t now, SparseScores* scores) const ABSL_LOCKS_EXCLUDED(mutex_);
 
+  // Adds score(i, now) into *scores for the (at most) m items with the highest scores (ties by
+  // the lower index; items without events never): what a request needs, in O(m) instead of
+  // O(items). The list of those items is cached and recomputed (O(items), under the lock) only
+  // when events were recorded since and `now` is at least a second from the time it was made,
+  // or m changed; so the membership may be up to a second of events stale, while the scores are
+  // always the current ones. REQUIRES: m >= 0, scores->num_items() == num_items().
+  void AddTopScores(int64_t now, int m, SparseScores* scores) const ABSL_LOCKS_EXCLUDED(mutex_);
+
   int32_t num_items() const { return num_items_; }
 
  private:
@@ -76,6 +84,13 @@ class Trending {
   int64_t reference_ ABSL_GUARDED_BY(mutex_) = 0;       // t0.
   std::vector<double> amount_ ABSL_GUARDED_BY(mutex_);  // a(i); 0 for items without events.
   std::vector<uint8_t> has_events_ ABSL_GUARDED_BY(mutex_);
+  uint64_t events_ ABSL_GUARDED_BY(mutex_) = 0;  // Record() calls so far.
+  // AddTopScores' cache: the top items by amount, for top_m_, made at top_time_ after
+  // top_events_ events.
+  mutable std::vector<int32_t> top_items_ ABSL_GUARDED_BY(mutex_);
+  mutable int top_m_ ABSL_GUARDED_BY(mutex_) = -1;
+  mutable int64_t top_time_ ABSL_GUARDED_BY(mutex_) = 0;
+  mutable uint64_t top_events_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace hrnn

@@ -70,7 +70,7 @@ void ScoreSparseRecipe(const RecipeBundle& bundle, RecipeKind kind, const UserSt
       return;
     }
     case RecipeKind::kTrending:
-      bundle.trending()->AddScores(now_seconds, scores);
+      bundle.trending()->AddTopScores(now_seconds, kTrendingItems, scores);
       return;
     case RecipeKind::kHrnn:
     case RecipeKind::kAuto:

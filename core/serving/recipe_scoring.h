@@ -18,6 +18,9 @@
 
 namespace hrnn {
 
+// How many of trending's best items a request scores.
+inline constexpr int kTrendingItems = 1000;
+
 // Per-thread working memory of the sparse recipes over one catalogue. Not thread-safe.
 struct RecipeScratch {
   explicit RecipeScratch(int32_t num_items) : scores(num_items), fill(num_items) {}
@@ -36,7 +39,9 @@ RecipeScratch& ThreadRecipeScratch(int32_t num_items);
 //   is false: these recipes need a session to continue);
 // - personal: the user's item history (counts and last times; the live session's clicks are in
 //   it: Personal Pop counts the current session);
-// - trending: nothing from the user, the bundle's live counts at `now_ms`.
+// - trending: nothing from the user, the bundle's live counts at `now_ms`, for its
+//   kTrendingItems best items (Trending::AddTopScores; the others score 0, in the blend too),
+//   so that a request costs O(kTrendingItems), not O(catalogue).
 // Clears `*scores` and adds the recipe's scores. REQUIRES: kind is one of the four and the
 // bundle has what it needs (the settings serve or blend it); scores->num_items() ==
 // bundle.num_items(); the state's items are in range.

@@ -47,6 +47,36 @@ TEST(TrendingTest, HalvesPerHalfLife) {
   EXPECT_GT(trending->Score(2, 1500), trending->Score(1, 1500));
 }
 
+TEST(TrendingTest, TopScoresAreTheBestItemsWithCurrentScores) {
+  std::unique_ptr<Trending> trending = Make(6, 100);
+  ASSERT_NE(trending, nullptr);
+  for (int32_t item : {4, 4, 4, 1, 1, 5, 5}) ASSERT_OK(trending->Record(item, 1000));
+  SparseScores scores(6);
+  trending->AddTopScores(1000, 2, &scores);
+  // 4 (3 events), then 1 and 5 tie at 2: the lower index.
+  EXPECT_EQ(scores.touched(), (std::vector<int32_t>{4, 1}));
+  EXPECT_FLOAT_EQ(scores.Get(4), 3.0f);
+  scores.Clear();
+  // Half a second later (same second): a new event does not change the cached membership,
+  // but the scores are current (item 5 is not listed, item 1 keeps its decayed score).
+  ASSERT_OK(trending->Record(5, 1000));
+  ASSERT_OK(trending->Record(5, 1000));
+  trending->AddTopScores(1000, 2, &scores);
+  EXPECT_EQ(scores.touched(), (std::vector<int32_t>{4, 1}));
+  scores.Clear();
+  // A second on, the list is rebuilt: 5 now leads with 4 events. Scores decay by 2^(-1/100).
+  trending->AddTopScores(1001, 2, &scores);
+  EXPECT_EQ(scores.touched(), (std::vector<int32_t>{5, 4}));
+  EXPECT_FLOAT_EQ(scores.Get(5), static_cast<float>(4 * std::exp2(-0.01)));
+  scores.Clear();
+  // A different m rebuilds at once; more than the items with events lists them all.
+  trending->AddTopScores(1001, 10, &scores);
+  EXPECT_EQ(scores.touched(), (std::vector<int32_t>{5, 4, 1}));
+  scores.Clear();
+  trending->AddTopScores(1001, 0, &scores);
+  EXPECT_TRUE(scores.empty());
+}
+
 TEST(TrendingTest, RebasesFarAheadWithoutOverflow) {
   std::unique_ptr<Trending> trending = Make(2, 1);
   ASSERT_NE(trending, nullptr);

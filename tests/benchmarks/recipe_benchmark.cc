@@ -1,0 +1,114 @@
+// One GetRecommendations' compute per recipe at 100k items, H = 100 (issue 13's serving-cost
+// target): the whole pipeline (Recommend, one SIMD catalogue pass of its own, kSingle) for a
+// user with a 5-click live session, over a random model and 200k synthetic past sessions with
+// Zipf-skewed items. Each recipe is timed interleaved with the `hrnn` recipe in the same
+// iteration (the machine is shared and noisy) and the ratio is reported as a counter:
+//   Recipe/<name>    time of one <name> request / time of one hrnn request (ratio_to_hrnn).
+// This is compute per request on one thread; the server's batched passes amortise the table
+// read over concurrent requests, which this does not show.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "core/model/hrnn_network.h"
+#include "core/model/model.h"
+#include "core/recipes/recipe_bundle.h"
+#include "core/serving/recommendation_pipeline.h"
+#include "core/serving/serving_model.h"
+
+namespace hrnn {
+namespace {
+
+constexpr int32_t kItems = 100'000;
+constexpr int64_t kNowMs = 1'700'000'000'000;
+
+struct Fixture {
+  std::shared_ptr<const ServingModel> model;
+  UserState state;
+};
+
+const Fixture& TheFixture() {
+  static const Fixture* fixture = [] {
+    ModelConfig config;
+    config.mode = ModelMode::kHrnnInit;
+    config.num_items = kItems;
+    config.hidden_size = 100;
+    config.user_hidden_size = 100;
+    auto network = HrnnNetwork::Create(Model::CreateRandom(config, 1));
+    if (!network.ok()) std::abort();
+    std::shared_ptr<ServingModel> serving = MakeServingModel(*network, SessionPolicy());
+    serving->version = 1;
+    TrainingSessions sessions;
+    sessions.num_items = kItems;
+    std::mt19937_64 rng(7);
+    std::vector<double> weights(kItems);
+    for (int32_t i = 0; i < kItems; ++i) weights[i] = 1.0 / std::pow(i + 1.0, 0.8);
+    std::discrete_distribution<int32_t> zipf(weights.begin(), weights.end());
+    std::vector<int32_t> clicks;
+    for (int s = 0; s < 200'000; ++s) {
+      clicks.clear();
+      for (int c = 0; c < 5; ++c) clicks.push_back(zipf(rng));
+      sessions.Add(clicks, kNowMs / 1000 - 200'000 + s);
+    }
+    RecipeSettings settings;
+    settings.recipes = AllRecipeKinds();
+    settings.default_recipe = RecipeKind::kAuto;
+    settings.blend = {
+        {"hrnn", 0.25}, {"sknn", 0.1}, {"sr", 0.25}, {"personal", 0.1}, {"trending", 0.1}};
+    auto bundle = RecipeBundle::Build(settings, sessions, kItems);
+    if (!bundle.ok()) std::abort();
+    serving->recipes = *std::move(bundle);
+    auto* out = new Fixture{serving, serving->NewUserState()};
+    for (int c = 0; c < 5; ++c) {
+      const int64_t item = zipf(rng);
+      if (!serving->recommender->ApplyEvent(out->state, {item, kNowMs - 60'000 + c * 1000, "s"})
+               .ok()) {
+        std::abort();
+      }
+    }
+    return out;
+  }();
+  return *fixture;
+}
+
+double Seconds(RecipeKind kind) {
+  const Fixture& f = TheFixture();
+  RecommendationRequest request;
+  request.now_ms = kNowMs;
+  request.session_id = "s";
+  request.num_results = 25;
+  request.recipe = kind;
+  const auto start = std::chrono::steady_clock::now();
+  const Recommendation answer = Recommend(f.model, f.state, true, request, ScoringMode::kSingle);
+  benchmark::DoNotOptimize(answer.items.data());
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void BM_Recipe(benchmark::State& state) {
+  const RecipeKind kind = static_cast<RecipeKind>(state.range(0));
+  double recipe = 0, hrnn = 0;
+  for (auto _ : state) {
+    recipe += Seconds(kind);
+    hrnn += Seconds(RecipeKind::kHrnn);
+  }
+  state.SetLabel(std::string(RecipeKindName(kind)));
+  state.counters["us_per_request"] = recipe / state.iterations() * 1e6;
+  state.counters["hrnn_us_per_request"] = hrnn / state.iterations() * 1e6;
+  state.counters["ratio_to_hrnn"] = recipe / hrnn;
+}
+BENCHMARK(BM_Recipe)
+    ->Arg(static_cast<int>(RecipeKind::kAuto))
+    ->Arg(static_cast<int>(RecipeKind::kSknn))
+    ->Arg(static_cast<int>(RecipeKind::kSr))
+    ->Arg(static_cast<int>(RecipeKind::kPersonal))
+    ->Arg(static_cast<int>(RecipeKind::kTrending))
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace hrnn
+
+BENCHMARK_MAIN();
