@@ -16,16 +16,21 @@ namespace hrnn::testing {
 
 // Writes a random model of `num_items` items (hidden 16, user hidden 12) to
 // `root`/`version` and returns that version directory.
-inline std::string WriteRandomModel(const std::filesystem::path& root, int64_t version,
-                                    ModelMode mode = ModelMode::kHrnnInit, int64_t num_items = 200,
-                                    uint64_t seed = 5) {
+// The small test model's config: hidden 16, user hidden 12, loss xe.
+inline ModelConfig SmallModelConfig(ModelMode mode, int64_t num_items) {
   ModelConfig config;
   config.mode = mode;
   config.num_items = num_items;
   config.hidden_size = 16;
   config.user_hidden_size = 12;
   config.loss = "xe";
-  std::shared_ptr<const Model> model = Model::CreateRandom(config, seed);
+  return config;
+}
+
+inline std::string WriteRandomModel(const std::filesystem::path& root, int64_t version,
+                                    ModelMode mode = ModelMode::kHrnnInit, int64_t num_items = 200,
+                                    uint64_t seed = 5) {
+  std::shared_ptr<const Model> model = Model::CreateRandom(SmallModelConfig(mode, num_items), seed);
   const std::string dir = (root / std::to_string(version)).string();
   std::filesystem::create_directories(root);
   const absl::Status written = WriteModelDirectory(*model, dir);
@@ -50,13 +55,8 @@ inline TrainingSessions TestSessions(int32_t num_items) {
 inline std::string WriteRandomModelWithRecipes(const std::filesystem::path& root, int64_t version,
                                                const RecipeSettings& settings,
                                                int64_t num_items = 200, uint64_t seed = 5) {
-  ModelConfig config;
-  config.mode = ModelMode::kHrnnInit;
-  config.num_items = num_items;
-  config.hidden_size = 16;
-  config.user_hidden_size = 12;
-  config.loss = "xe";
-  std::shared_ptr<const Model> model = Model::CreateRandom(config, seed);
+  std::shared_ptr<const Model> model =
+      Model::CreateRandom(SmallModelConfig(ModelMode::kHrnnInit, num_items), seed);
   const std::string dir = (root / std::to_string(version)).string();
   std::filesystem::create_directories(root);
   const absl::Status written = WriteModelDirectory(
