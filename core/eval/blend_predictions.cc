@@ -13,13 +13,6 @@
 namespace hrnn {
 namespace {
 
-// The sparse components and the recipes that compute them.
-constexpr std::pair<BlendComponent, RecipeKind> kSparse[] = {
-    {BlendComponent::kSknn, RecipeKind::kSknn},
-    {BlendComponent::kSr, RecipeKind::kSr},
-    {BlendComponent::kPersonal, RecipeKind::kPersonal},
-    {BlendComponent::kTrending, RecipeKind::kTrending}};
-
 bool HasIndex(const RecipeBundle& bundle, RecipeKind kind) {
   switch (kind) {
     case RecipeKind::kSknn:
@@ -95,7 +88,7 @@ std::vector<BlendPrediction> CollectBlendPredictions(const ServingModel& model,
         inputs.gru_logits = logits;
         candidates.clear();
         for (const ScoredItem& item : TopK(logits, options.top_m)) candidates.insert(item.index);
-        for (const auto& [component, kind] : kSparse) {
+        for (const auto& [component, kind] : kSparseBlendComponents) {
           if (!HasIndex(bundle, kind)) continue;
           SparseScores* scores = components[ComponentIndex(component)].get();
           ScoreSparseRecipe(bundle, kind, state, live, now_ms, &scratch, scores);

@@ -6,9 +6,11 @@
 #define HRNN_CORE_SERVING_RECIPE_SCORING_H_
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "core/kernels/top_k.h"
+#include "core/recipes/blend.h"
 #include "core/recipes/personal_history.h"
 #include "core/recipes/recipe_bundle.h"
 #include "core/recipes/recipe_kind.h"
@@ -17,6 +19,13 @@
 #include "core/state/user_state.h"
 
 namespace hrnn {
+
+// The sparse recipes and the blend component (blend.h) each one is in `auto`.
+inline constexpr std::pair<BlendComponent, RecipeKind> kSparseBlendComponents[] = {
+    {BlendComponent::kSknn, RecipeKind::kSknn},
+    {BlendComponent::kSr, RecipeKind::kSr},
+    {BlendComponent::kPersonal, RecipeKind::kPersonal},
+    {BlendComponent::kTrending, RecipeKind::kTrending}};
 
 // How many of trending's best items a request scores.
 inline constexpr int kTrendingItems = 1000;

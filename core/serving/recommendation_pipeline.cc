@@ -172,9 +172,8 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
   if (recipe == RecipeKind::kAuto) {
     const RecipeBundle& bundle = *model->recipes;
     RecipeScratch& scratch = ThreadRecipeScratch(bundle.num_items());
-    for (RecipeKind kind :
-         {RecipeKind::kSknn, RecipeKind::kSr, RecipeKind::kPersonal, RecipeKind::kTrending}) {
-      const int c = ComponentIndex(*ParseBlendComponent(RecipeKindName(kind)));
+    for (const auto& [component, kind] : kSparseBlendComponents) {
+      const int c = ComponentIndex(component);
       if (!(bundle.blend_weights().weight[c] > 0)) continue;
       ScoreSparseRecipe(bundle, kind, state, session_live, request.now_ms, &scratch,
                         &scratch.scores);
