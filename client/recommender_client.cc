@@ -80,6 +80,14 @@ absl::StatusOr<hrnn::v1::GetRecommendationsResponse> RecommenderClient::GetRecom
       });
 }
 
+absl::StatusOr<hrnn::v1::GetSimilarItemsResponse> RecommenderClient::GetSimilarItems(
+    const hrnn::v1::GetSimilarItemsRequest& request) {
+  return CallWithRetries<hrnn::v1::GetSimilarItemsResponse>(
+      request.user_id(), [&](grpc::ClientContext* context, auto* response) {
+        return stub_->GetSimilarItems(context, request, response);
+      });
+}
+
 absl::StatusOr<hrnn::v1::GetPersonalizedRankingResponse> RecommenderClient::GetPersonalizedRanking(
     const hrnn::v1::GetPersonalizedRankingRequest& request) {
   return CallWithRetries<hrnn::v1::GetPersonalizedRankingResponse>(

@@ -41,6 +41,9 @@ class RecommenderClient {
   // has the same user id.
   absl::StatusOr<hrnn::v1::GetRecommendationsResponse> GetRecommendations(
       const hrnn::v1::GetRecommendationsRequest& request);
+  // user_id is optional here (only the filter's user-based options read it).
+  absl::StatusOr<hrnn::v1::GetSimilarItemsResponse> GetSimilarItems(
+      const hrnn::v1::GetSimilarItemsRequest& request);
   absl::StatusOr<hrnn::v1::GetPersonalizedRankingResponse> GetPersonalizedRanking(
       const hrnn::v1::GetPersonalizedRankingRequest& request);
   absl::StatusOr<hrnn::v1::PutEventsResponse> PutEvents(const hrnn::v1::PutEventsRequest& request);

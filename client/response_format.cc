@@ -60,6 +60,22 @@ std::string FormatRecommendations(const hrnn::v1::GetRecommendationsResponse& re
   return out;
 }
 
+std::string FormatSimilarItems(const hrnn::v1::GetSimilarItemsResponse& response) {
+  const int width = ItemColumnWidth(response.items());
+  std::string out = absl::StrFormat("%d item(s), recipe %s", response.items_size(),
+                                    response.recipe().empty() ? "-" : response.recipe());
+  if (response.backfilled() > 0)
+    absl::StrAppend(&out, " (", response.backfilled(), " back-filled)");
+  absl::StrAppendFormat(&out, ", model %d, recommendation %s\n", response.model_version(),
+                        response.recommendation_id().empty() ? "-" : response.recommendation_id());
+  absl::StrAppendFormat(&out, "%4s  %-*s  %10s\n", "rank", width, "item_id", "score");
+  for (int i = 0; i < response.items_size(); ++i) {
+    const hrnn::v1::ScoredItem& item = response.items(i);
+    absl::StrAppendFormat(&out, "%4d  %-*s  %10.4f\n", i + 1, width, item.item_id(), item.score());
+  }
+  return out;
+}
+
 std::string FormatRanking(const hrnn::v1::GetPersonalizedRankingResponse& response) {
   const int width = ItemColumnWidth(response.items());
   std::string out = Summary(response.state(), response.model_version(),

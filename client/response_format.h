@@ -22,6 +22,8 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 //   "<rank> <item_id> <score>" (ranking: plus "known" or "unknown"). Model info is one
 // "<field> <value>" row per field ("-" for an empty value), then "metric <name> <value>" rows.
 std::string FormatRecommendations(const hrnn::v1::GetRecommendationsResponse& response);
+// Similar items: "<n> item(s), recipe <r>[ (<b> back-filled)], model <v>, recommendation <id>".
+std::string FormatSimilarItems(const hrnn::v1::GetSimilarItemsResponse& response);
 std::string FormatRanking(const hrnn::v1::GetPersonalizedRankingResponse& response);
 std::string FormatPutEvents(const hrnn::v1::PutEventsResponse& response);
 std::string FormatPutItems(const hrnn::v1::PutItemsResponse& response);

@@ -2,7 +2,8 @@
 # The hrnn demo, end to end in a few minutes: installs packages, builds the four tools, makes a
 # synthetic click log, trains a small HRNN, serves it, replays the log (minus one user's last
 # session) through hrnn-cli, then sends that session click by click and prints how the user's
-# top 5 change; finally shows the model info and some /metrics, and stops the server with
+# top 5 of auto, hrnn and sknn change and the items similar to each clicked product
+# (GetSimilarItems); finally shows the model info and some /metrics, and stops the server with
 # SIGTERM, checking that it exits 0. Everything temporary lives in one mktemp -d folder.
 # Usage: scripts/demo.sh        (JOBS=N sets the build parallelism; KEEP=1 keeps the folder)
 set -euo pipefail
@@ -114,9 +115,17 @@ line() {
   printf '%-8s | %-34s | %-34s | %s\n' "$state" "$(top5 auto)" "$(top5 hrnn)" "$(top5 sknn)"
 }
 
+# The 5 items most similar to product $1 (GetSimilarItems), as "i1 i2 i3 i4 i5 (recipe R)".
+similar5() {
+  "${CLI[@]}" similar --item="$1" --n=5 | awk '
+    NR == 1 { recipe = $0; sub(/.*recipe /, "", recipe); sub(/[ ,].*/, "", recipe) }
+    NR > 2 { items = items (items == "" ? "" : " ") $2 }
+    END { printf "%s (recipe %s)", items, recipe }'
+}
+
 # The held-out session goes in as a new session, now: its own session id, the server's clock.
 SESSION="demo-$USER_ID-last"
-say "user $USER_ID, top 5 of auto, hrnn and sknn before and after each click of the held-out session"
+say "user $USER_ID, top 5 of auto, hrnn and sknn before and after each click of the held-out session, and the products similar to each one clicked"
 "${CLI[@]}" recommend --user="$USER_ID" --session="$SESSION" --n=5
 echo
 printf '%-36s %-8s | %-34s | %-34s | %s\n' "" "state" "auto" "hrnn" "sknn"
@@ -130,6 +139,7 @@ while IFS=, read -r _ _ ITEM _ TYPE _ <&3; do
     >/dev/null
   TOP=$(top5 auto)
   printf '%-36s %s\n' "$TYPE $ITEM (in auto's top 5: $HIT)" "$(line)"
+  printf '%-36s %s\n' "  similar to $ITEM:" "$(similar5 "$ITEM")"
 done 3< "$WORK/held_out.csv"
 
 say "model info"

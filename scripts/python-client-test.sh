@@ -95,7 +95,9 @@ OUT=$(PYTHONPATH="$GEN" "$PYTHON" client/python/example.py --target="$TARGET" \
 echo "$OUT"
 grep -q '^health: SERVING$' <<<"$OUT" || fail "no SERVING health"
 grep -q '^events: accepted 3, rejected 0$' <<<"$OUT" || fail "events were not all accepted"
-grep -q 'state session' <<<"$OUT" || fail "recommendations not from the live session"
+grep -q 'state session, recipe ' <<<"$OUT" || fail "recommendations not from the live session"
+grep -Eq "^similar to ${ITEMS##*,} \(recipe (auto|hrnn), 5 items\): [^ ]+( [^ ]+){4}$" <<<"$OUT" \
+  || fail "expected 5 similar items of the last item clicked"
 [ "$(grep -c '^ *[0-9]*\. ' <<<"$OUT")" -eq 5 ] || fail "expected 5 recommendations"
 grep -q 'not-an-item(unknown)$' <<<"$OUT" || fail "ranking did not put the unknown id last"
 grep -q '^num_results=900: INVALID_ARGUMENT' <<<"$OUT" || fail "num_results=900 not rejected"

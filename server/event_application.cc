@@ -3,6 +3,7 @@
 #include <cassert>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace hrnn {
 
@@ -43,12 +44,25 @@ EventResult ApplyEventToState(const ServingModel& model, bool advances, bool pur
   return result;
 }
 
-void RecordLiveRecipeEvent(const ServingModel& model, int64_t item, int64_t timestamp_ms) {
+void RecordLiveRecipeEvent(const ServingModel& model, absl::string_view user_id, EventResult result,
+                           absl::Span<const int32_t> session_clicks, int64_t item,
+                           int64_t timestamp_ms) {
   if (model.recipes == nullptr) return;
   const absl::Status status =
       model.recipes->trending()->Record(static_cast<int32_t>(item), timestamp_ms / 1000);
   assert(status.ok());  // The item is the model's; the weight is 1.
   (void)status;
+  LiveSessions* live = model.recipes->live_sessions();
+  const bool click = result == EventResult::kApplied || result == EventResult::kNewSession ||
+                     result == EventResult::kOutOfOrder;
+  if (live == nullptr || !click) return;
+  live->RecordClick(user_id, result == EventResult::kNewSession, session_clicks, timestamp_ms);
+}
+
+void ForgetLiveRecipeUser(const ServingModel& model, absl::string_view user_id) {
+  if (model.recipes != nullptr && model.recipes->live_sessions() != nullptr) {
+    model.recipes->live_sessions()->Forget(user_id);
+  }
 }
 
 std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model, const ServerConfig& config,
@@ -66,12 +80,13 @@ std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model, const S
 bool ReplayLoggedEvent(const ServingModel& model, const LoggedEvent& event,
                        const EventRecord& record, UserState& state) {
   if (state.last_log_seq >= record.seq) return false;
-  if (ApplyEventToState(model, event.advances, event.purchase, event.item, record.timestamp_ms,
-                        record.session_id, state) == EventResult::kDuplicate) {
-    return false;
-  }
+  const EventResult result = ApplyEventToState(model, event.advances, event.purchase, event.item,
+                                               record.timestamp_ms, record.session_id, state);
+  if (result == EventResult::kDuplicate) return false;
   state.last_log_seq = record.seq;
-  RecordLiveRecipeEvent(model, event.item, record.timestamp_ms);
+  thread_local std::vector<int32_t> clicks;
+  state.session_clicks.CopyTo(&clicks);
+  RecordLiveRecipeEvent(model, record.user_id, result, clicks, event.item, record.timestamp_ms);
   return true;
 }
 

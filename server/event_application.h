@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/serving/serving_model.h"
 #include "core/state/event_record.h"
 #include "core/state/user_state_store.h"
@@ -34,12 +35,20 @@ StateForUpdate ReadStateForUpdate(UserStateStore& store, const ServingModel& mod
 EventResult ApplyEventToState(const ServingModel& model, bool advances, bool purchase, int64_t item,
                               int64_t timestamp_ms, absl::string_view session_id, UserState& state);
 
-// Feeds one applied event of `item` (a click or a purchase) to the model's live recipe state:
-// today the trending counts (no-op for a model without recipes). Called once per event that
-// changed a state — after the live path's commit, and by ReplayLoggedEvent — so that a
-// restarted server's trending holds the training seed plus the events it replayed.
-// REQUIRES: 0 <= item < num_items. Thread-safe.
-void RecordLiveRecipeEvent(const ServingModel& model, int64_t item, int64_t timestamp_ms);
+// Feeds one applied event of `item` (a click or a purchase; `result` as ApplyEventToState
+// returned it) by `user_id` to the model's live recipe state: the trending counts, and for a
+// click the user's open session in LiveSessions (`session_clicks`: the state's
+// session_clicks after the event; a kNewSession result finishes the previous session). A no-op for
+// a model without recipes. Called once per event that changed a state — after the live path's
+// commit, and by ReplayLoggedEvent — so that a restarted server's trending and live sessions hold
+// what it replayed. REQUIRES: 0 <= item < num_items. Thread-safe.
+void RecordLiveRecipeEvent(const ServingModel& model, absl::string_view user_id, EventResult result,
+                           absl::Span<const int32_t> session_clicks, int64_t item,
+                           int64_t timestamp_ms);
+
+// Drops the user's open session from the model's live sessions (DeleteUser, and a tombstone
+// replayed at recovery). Thread-safe.
+void ForgetLiveRecipeUser(const ServingModel& model, absl::string_view user_id);
 
 // A logged event (EventRecord::Kind::kEvent) as `model` applies it.
 struct LoggedEvent {
@@ -52,10 +61,10 @@ struct LoggedEvent {
 std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model, const ServerConfig& config,
                                               const EventRecord& record);
 
-// Replays `record` (resolved as `event`) on `state` exactly as the live path applied it, and
-// sets state.last_log_seq. Returns false, leaving `state` unchanged, when the state already
-// reflects it (record.seq <= state.last_log_seq) or it is a duplicate. REQUIRES:
-// model.Owns(state).
+// Replays `record` (resolved as `event`) on `state` exactly as the live path applied it
+// (RecordLiveRecipeEvent included), and sets state.last_log_seq. Returns false, leaving `state`
+// unchanged, when the state already reflects it (record.seq <= state.last_log_seq) or it is a
+// duplicate. REQUIRES: model.Owns(state).
 bool ReplayLoggedEvent(const ServingModel& model, const LoggedEvent& event,
                        const EventRecord& record, UserState& state);
 

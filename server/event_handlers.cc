@@ -94,6 +94,9 @@ EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Eve
     const EventResult result = ApplyEventToState(model, advances, purchase, *item,
                                                  record.timestamp_ms, event.session_id(), state);
     if (result == EventResult::kDuplicate) return log_only(result);
+    // What the live recipes need of the new state, before the store takes it.
+    thread_local std::vector<int32_t> clicks;
+    state.session_clicks.CopyTo(&clicks);
     // The log append happens under the user's shard lock, so the log holds each user's events
     // in the order they were applied, and recovery replays them in that order.
     const uint64_t committed = store_.CompareAndSet(
@@ -101,7 +104,7 @@ EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Eve
           if (log_ != nullptr) stored.last_log_seq = *log_seq = log_->Append(&record);
         });
     if (committed != 0) {
-      RecordLiveRecipeEvent(model, *item, record.timestamp_ms);
+      RecordLiveRecipeEvent(model, event.user_id(), result, clicks, *item, record.timestamp_ms);
       return result;
     }
   }

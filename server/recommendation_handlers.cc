@@ -1,6 +1,6 @@
-// RequestHandlers::GetRecommendations and GetPersonalizedRanking: validate, read the user's
-// state (a copy; no lock is held while scoring), map the request to the core pipeline
-// (core/serving/recommendation_pipeline.h), map its items back.
+// RequestHandlers::GetRecommendations, GetSimilarItems and GetPersonalizedRanking: validate,
+// read the user's state (a copy; no lock is held while scoring), map the request to the core
+// pipeline (core/serving/recommendation_pipeline.h, similar_items.h), map its items back.
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
+#include "core/serving/similar_items.h"
 #include "server/internal/request_validation.h"
 #include "server/request_handlers.h"
 
@@ -49,8 +50,19 @@ ItemFilter ToItemFilter(const ServingModel& model, const v1::Filter& filter) {
   return out;
 }
 
+// `requested` (0: the default) within 1..kMaxNumResults, or INVALID_ARGUMENT naming num_results.
+absl::StatusOr<int> NumResults(int32_t requested) {
+  const int num_results = requested == 0 ? kDefaultNumResults : requested;
+  if (num_results < 1 || num_results > kMaxNumResults) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_results: ", requested, " is outside 1..", kMaxNumResults));
+  }
+  return num_results;
+}
+
+template <typename Response>
 void AppendItems(const ServingModel& model, const std::vector<ScoredItem>& top,
-                 v1::GetRecommendationsResponse* response) {
+                 Response* response) {
   response->mutable_items()->Reserve(static_cast<int>(top.size()));
   for (const ScoredItem& item : top) {
     v1::ScoredItem* out = response->add_items();
@@ -109,17 +121,12 @@ absl::StatusOr<RequestHandlers::RecommendationCall> RequestHandlers::BeginRecomm
 
 absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareRecommendations(
     const v1::GetRecommendationsRequest& request, v1::GetRecommendationsResponse* response) const {
-  const int num_results = request.num_results() == 0 ? kDefaultNumResults : request.num_results();
-  absl::Status num_results_status;
-  if (num_results < 1 || num_results > kMaxNumResults) {
-    num_results_status = absl::InvalidArgumentError(
-        absl::StrCat("num_results: ", request.num_results(), " is outside 1..", kMaxNumResults));
-  }
+  const absl::StatusOr<int> num_results = NumResults(request.num_results());
   HRNN_ASSIGN_OR_RETURN(
       RecommendationCall call,
       BeginRecommendationCall(request.user_id(), request.session_id(), request.filter(),
-                              request.context(), std::move(num_results_status)));
-  call.request.num_results = num_results;
+                              request.context(), num_results.status()));
+  call.request.num_results = *num_results;
   if (!request.recipe().empty()) {
     absl::StatusOr<RecipeKind> kind = ParseRecipeKind(request.recipe());
     if (!kind.ok())
@@ -140,7 +147,9 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareRecommendat
 
 void RequestHandlers::CompleteRecommendations(CataloguePass& pass, absl::Span<const float> scores,
                                               v1::GetRecommendationsResponse* response) const {
-  AppendItems(*pass.model, FinishRecommendation(pass, scores), response);
+  int backfilled = 0;
+  AppendItems(*pass.model, FinishRecommendation(pass, scores, &backfilled), response);
+  response->set_backfilled(response->backfilled() + backfilled);
 }
 
 absl::Status RequestHandlers::GetRecommendations(const v1::GetRecommendationsRequest& request,
@@ -152,6 +161,80 @@ absl::Status RequestHandlers::GetRecommendations(const v1::GetRecommendationsReq
   std::vector<float> scores(pass->model->network->num_items());
   ScoreCatalogue(*pass, absl::MakeSpan(scores));
   CompleteRecommendations(*pass, scores, response);
+  if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
+  return absl::OkStatus();
+}
+
+absl::Status RequestHandlers::ValidateSimilarItemsRequest(
+    const v1::GetSimilarItemsRequest& request) const {
+  HRNN_RETURN_IF_ERROR(internal::ValidateId("item_id", request.item_id(), config_.max_id_bytes,
+                                            /*required=*/true));
+  const bool has_user = !request.user_id().empty();
+  if (has_user) {
+    HRNN_RETURN_IF_ERROR(
+        internal::ValidateCaller(request.user_id(), request.session_id(), config_.max_id_bytes));
+  } else if (!request.session_id().empty()) {
+    return absl::InvalidArgumentError("session_id: needs user_id (whose session it is)");
+  }
+  HRNN_RETURN_IF_ERROR(NumResults(request.num_results()).status());
+  HRNN_RETURN_IF_ERROR(internal::ValidateFilter(request.filter(), config_.max_id_bytes));
+  if (!has_user) {
+    const v1::Filter& filter = request.filter();
+    for (auto [name, on] :
+         {std::pair<const char*, bool>{"exclude_session_items", filter.exclude_session_items()},
+          {"exclude_user_history", filter.exclude_user_history()},
+          {"exclude_purchased", filter.exclude_purchased()}}) {
+      if (on) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("filter.", name, ": needs user_id (whose items to exclude)"));
+      }
+    }
+  }
+  return internal::ValidateContext(request.context(), config_.max_id_bytes);
+}
+
+absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareSimilarItems(
+    const v1::GetSimilarItemsRequest& request, v1::GetSimilarItemsResponse* response) const {
+  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
+  HRNN_RETURN_IF_ERROR(ValidateSimilarItemsRequest(request));
+  const std::optional<int64_t> item = model->items().Find(request.item_id());
+  if (!item.has_value()) {
+    return absl::NotFoundError(absl::StrCat("item_id: \"", request.item_id(),
+                                            "\" is not in the catalogue of model version ",
+                                            model->version));
+  }
+  SimilarItemsRequest similar;
+  similar.item = *item;
+  similar.num_results = *NumResults(request.num_results());
+  similar.now_ms = clock_.NowMs();
+  similar.session_id = request.session_id();
+  similar.filter = ToItemFilter(*model, request.filter());
+  bool known = false;
+  const UserState state = request.user_id().empty()
+                              ? model->NewUserState()
+                              : ReadState(*model, request.user_id(), similar.now_ms, &known);
+  PreparedRecommendation prepared =
+      ::hrnn::PrepareSimilarItems(model, state, known, similar, config_.scoring);
+  response->set_recommendation_id(NewRecommendationId());
+  response->set_model_version(model->version);
+  response->set_recipe(std::string(RecipeKindName(prepared.pass.recipe)));
+  return std::move(prepared.pass);
+}
+
+void RequestHandlers::CompleteSimilarItems(CataloguePass& pass, absl::Span<const float> scores,
+                                           v1::GetSimilarItemsResponse* response) const {
+  int backfilled = 0;
+  AppendItems(*pass.model, FinishRecommendation(pass, scores, &backfilled), response);
+  response->set_backfilled(backfilled);
+}
+
+absl::Status RequestHandlers::GetSimilarItems(const v1::GetSimilarItemsRequest& request,
+                                              v1::GetSimilarItemsResponse* response) const {
+  HRNN_ASSIGN_OR_RETURN(std::optional<CataloguePass> pass, PrepareSimilarItems(request, response));
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<float> scores(pass->model->network->num_items());
+  ScoreCatalogue(*pass, absl::MakeSpan(scores));
+  CompleteSimilarItems(*pass, scores, response);
   if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
   return absl::OkStatus();
 }

@@ -183,6 +183,7 @@ bool RecommenderServer::PollModel() {
   network_options.item_table_type = config_.item_table;
   SessionPolicy policy;
   policy.timeout_ms = config_.session_timeout_ms;
+  policy.live_sessions = static_cast<int32_t>(config_.live_sessions);
   absl::StatusOr<std::shared_ptr<const ServingModel>> model =
       LoadLatestServingModel(config_.model_dir, network_options, policy, clock_.NowMs());
   if (!model.ok()) {
@@ -317,6 +318,13 @@ void RecommenderServer::MaintenanceLoop() {
   while (!stop_maintenance_.WaitForNotificationWithTimeout(absl::Milliseconds(500))) {
     store_->EvictIdle(clock_.NowMs());
     metrics_.UpdateStore(store_->stats());
+    if (const std::shared_ptr<const ServingModel> model = model_.Get();
+        model != nullptr && model->recipes != nullptr &&
+        model->recipes->live_sessions() != nullptr) {
+      LiveSessions& live = *model->recipes->live_sessions();
+      live.FinishIdle(clock_.NowMs());
+      metrics_.UpdateLiveSessions(live.stats());
+    }
     if (log_ != nullptr) metrics_.UpdateLog(log_->next_seq() - 1, log_->durable_seq());
     RebuildPending();  // Logs a rebuild that has just finished.
     if (log_ != nullptr && config_.snapshot_interval_ms > 0 && absl::Now() >= next_snapshot) {

@@ -149,31 +149,28 @@ grpc::ServerUnaryReactor* RecommenderService::RunUnary(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* wire_request,
-    grpc::ByteBuffer* wire_response) {
-  if (batcher_ == nullptr) {
-    return RunUnary(context, "GetRecommendations", wire_request, wire_response,
-                    &RequestHandlers::GetRecommendations);
-  }
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* RecommenderService::RunScored(
+    grpc::CallbackServerContext* context, const char* method, const grpc::ByteBuffer* wire_request,
+    grpc::ByteBuffer* wire_response,
+    absl::Status (RequestHandlers::*whole)(const Request&, Response*) const,
+    absl::StatusOr<std::optional<CataloguePass>> (RequestHandlers::*prepare)(const Request&,
+                                                                             Response*) const,
+    void (RequestHandlers::*complete)(CataloguePass&, absl::Span<const float>, Response*) const) {
+  if (batcher_ == nullptr) return RunUnary(context, method, wire_request, wire_response, whole);
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto call =
-      std::make_shared<UnaryCall<v1::GetRecommendationsRequest, v1::GetRecommendationsResponse>>();
+  auto call = std::make_shared<UnaryCall<Request, Response>>();
   absl::Status status = Authenticate(*context);
-  if (status.ok()) {
-    status = Parse("GetRecommendations", "the request", *wire_request, &call->request);
-  }
+  if (status.ok()) status = Parse(method, "the request", *wire_request, &call->request);
   absl::StatusOr<std::optional<CataloguePass>> prepared =
-      status.ok() ? handlers_.PrepareRecommendations(call->request, &call->response)
+      status.ok() ? (handlers_.*prepare)(call->request, &call->response)
                   : absl::StatusOr<std::optional<CataloguePass>>(status);
   if (!prepared.ok() || !prepared->has_value()) {
     status = prepared.status();
-    if (status.ok()) status = Serialize("GetRecommendations", call->response, wire_response);
+    if (status.ok()) status = Serialize(method, call->response, wire_response);
     reactor->Finish(ToGrpcStatus(status));
-    if (metrics_ != nullptr) {
-      metrics_->RecordRequest("GetRecommendations", status.code(), SecondsSince(start));
-    }
+    if (metrics_ != nullptr) metrics_->RecordRequest(method, status.code(), SecondsSince(start));
     return reactor;
   }
   // The scoring pass runs on a batcher thread, which finishes the call.
@@ -182,20 +179,33 @@ grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
   job.model = pending->model;
   job.query = std::move(pending->query);
   job.deadline = context->deadline();
-  job.done = [this, reactor, call, wire_response, pending, start](absl::Status scored,
-                                                                  absl::Span<const float> scores) {
+  job.done = [this, method, complete, reactor, call, wire_response, pending, start](
+                 absl::Status scored, absl::Span<const float> scores) {
     if (scored.ok()) {
-      handlers_.CompleteRecommendations(*pending, scores, &call->response);
+      (handlers_.*complete)(*pending, scores, &call->response);
       if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
-      scored = Serialize("GetRecommendations", call->response, wire_response);
+      scored = Serialize(method, call->response, wire_response);
     }
     reactor->Finish(ToGrpcStatus(scored));
-    if (metrics_ != nullptr) {
-      metrics_->RecordRequest("GetRecommendations", scored.code(), SecondsSince(start));
-    }
+    if (metrics_ != nullptr) metrics_->RecordRequest(method, scored.code(), SecondsSince(start));
   };
   batcher_->Submit(std::move(job));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return RunScored(context, "GetRecommendations", request, response,
+                   &RequestHandlers::GetRecommendations, &RequestHandlers::PrepareRecommendations,
+                   &RequestHandlers::CompleteRecommendations);
+}
+
+grpc::ServerUnaryReactor* RecommenderService::GetSimilarItems(grpc::CallbackServerContext* context,
+                                                              const grpc::ByteBuffer* request,
+                                                              grpc::ByteBuffer* response) {
+  return RunScored(context, "GetSimilarItems", request, response, &RequestHandlers::GetSimilarItems,
+                   &RequestHandlers::PrepareSimilarItems, &RequestHandlers::CompleteSimilarItems);
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetPersonalizedRanking(

@@ -18,17 +18,19 @@ namespace hrnn {
 
 // The generated callback service with every method raw (ByteBuffer in, ByteBuffer out).
 using RawRecommenderService = v1::Recommender::WithRawCallbackMethod_GetRecommendations<
-    v1::Recommender::WithRawCallbackMethod_GetPersonalizedRanking<
-        v1::Recommender::WithRawCallbackMethod_PutEvents<
-            v1::Recommender::WithRawCallbackMethod_StreamEvents<
-                v1::Recommender::WithRawCallbackMethod_PutItems<
-                    v1::Recommender::WithRawCallbackMethod_DeleteUser<
-                        v1::Recommender::WithRawCallbackMethod_GetModelInfo<
-                            v1::Recommender::Service>>>>>>>;
+    v1::Recommender::WithRawCallbackMethod_GetSimilarItems<
+        v1::Recommender::WithRawCallbackMethod_GetPersonalizedRanking<
+            v1::Recommender::WithRawCallbackMethod_PutEvents<
+                v1::Recommender::WithRawCallbackMethod_StreamEvents<
+                    v1::Recommender::WithRawCallbackMethod_PutItems<
+                        v1::Recommender::WithRawCallbackMethod_DeleteUser<
+                            v1::Recommender::WithRawCallbackMethod_GetModelInfo<
+                                v1::Recommender::Service>>>>>>>>;
 
 // Each method runs its RequestHandlers function inline (CPU-bound, never blocking), converts the
 // status with ToGrpcStatus, and records the call in the metrics; with a ScoringBatcher,
-// GetRecommendations hands its catalogue pass to the batcher, whose thread finishes the call.
+// GetRecommendations and GetSimilarItems hand their catalogue pass to the batcher, whose thread
+// finishes the call.
 // StreamEvents applies events as they arrive. With a TokenAuthenticator, every call must carry an
 // accepted bearer token first (UNAUTHENTICATED otherwise).
 class RecommenderService final : public RawRecommenderService {
@@ -49,6 +51,9 @@ class RecommenderService final : public RawRecommenderService {
   grpc::ServerUnaryReactor* GetRecommendations(grpc::CallbackServerContext* context,
                                                const grpc::ByteBuffer* request,
                                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetSimilarItems(grpc::CallbackServerContext* context,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetPersonalizedRanking(grpc::CallbackServerContext* context,
                                                    const grpc::ByteBuffer* request,
                                                    grpc::ByteBuffer* response) override;
@@ -69,10 +74,9 @@ class RecommenderService final : public RawRecommenderService {
 
   // The method names recorded in the metrics.
   static std::vector<std::string> MethodNames() {
-    return {"GetRecommendations", "GetPersonalizedRanking",
-            "PutEvents",          "StreamEvents",
-            "PutItems",           "DeleteUser",
-            "GetModelInfo"};
+    return {"GetRecommendations", "GetSimilarItems", "GetPersonalizedRanking",
+            "PutEvents",          "StreamEvents",    "PutItems",
+            "DeleteUser",         "GetModelInfo"};
   }
 
   // StreamEvents calls open now.
@@ -89,6 +93,17 @@ class RecommenderService final : public RawRecommenderService {
                                      grpc::ByteBuffer* wire_response,
                                      absl::Status (RequestHandlers::*handler)(const Request&,
                                                                               Response*) const);
+
+  // A call with a catalogue pass: without a batcher, RunUnary(whole); with one, `prepare` on
+  // this thread, the pass on a batcher thread, then `complete` there, which finishes the call.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* RunScored(
+      grpc::CallbackServerContext* context, const char* method,
+      const grpc::ByteBuffer* wire_request, grpc::ByteBuffer* wire_response,
+      absl::Status (RequestHandlers::*whole)(const Request&, Response*) const,
+      absl::StatusOr<std::optional<CataloguePass>> (RequestHandlers::*prepare)(const Request&,
+                                                                               Response*) const,
+      void (RequestHandlers::*complete)(CataloguePass&, absl::Span<const float>, Response*) const);
 
   // As RunUnary, but finishes the call once the log holds what `handler` acknowledges (on the
   // waiter's thread).

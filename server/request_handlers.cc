@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
+#include "server/event_application.h"
 #include "server/internal/request_validation.h"
 
 namespace hrnn {
@@ -81,6 +82,9 @@ absl::StatusOr<uint64_t> RequestHandlers::ForgetUser(const v1::DeleteUserRequest
     tombstone.user_id = request.user_id();
     seq = log_->Append(&tombstone);
   }));
+  if (const std::shared_ptr<const ServingModel> model = model_.Get(); model != nullptr) {
+    ForgetLiveRecipeUser(*model, request.user_id());
+  }
   return seq;
 }
 

@@ -48,6 +48,17 @@ class RequestHandlers {
   // Selects the top items from `scores` (every item's) and appends them to the response.
   void CompleteRecommendations(CataloguePass& pass, absl::Span<const float> scores,
                                v1::GetRecommendationsResponse* response) const;
+  // GetSimilarItems, split the same way: Prepare validates (the item must be in the model's
+  // catalogue: NOT_FOUND otherwise; the filter's user-based options need user_id), reads the
+  // user's state when one is named and fills the response's id, model version and recipe;
+  // every answer needs the catalogue pass (never nullopt, the type is GetRecommendations' for
+  // the batched path). Complete selects the top items and appends them.
+  absl::Status GetSimilarItems(const v1::GetSimilarItemsRequest& request,
+                               v1::GetSimilarItemsResponse* response) const;
+  absl::StatusOr<std::optional<CataloguePass>> PrepareSimilarItems(
+      const v1::GetSimilarItemsRequest& request, v1::GetSimilarItemsResponse* response) const;
+  void CompleteSimilarItems(CataloguePass& pass, absl::Span<const float> scores,
+                            v1::GetSimilarItemsResponse* response) const;
   absl::Status GetPersonalizedRanking(const v1::GetPersonalizedRankingRequest& request,
                                       v1::GetPersonalizedRankingResponse* response) const;
   // Applies the events (in order) and fills `response`; returns the event-log seq that must be
@@ -93,6 +104,10 @@ class RequestHandlers {
       const std::string& user_id, const std::string& session_id, const v1::Filter& filter,
       const google::protobuf::Map<std::string, std::string>& context,
       absl::Status call_fields) const;
+  // GetSimilarItems' fields before the item lookup, in order: item_id, the caller's ids (both
+  // optional; session_id needs user_id), num_results, the filter (its user-based options need
+  // user_id), the context.
+  absl::Status ValidateSimilarItemsRequest(const v1::GetSimilarItemsRequest& request) const;
   // GetPersonalizedRanking's input_item_ids: 1..kMaxListedItems valid ids.
   absl::Status ValidateRankingInput(const v1::GetPersonalizedRankingRequest& request) const;
   // The model to answer with, or UNAVAILABLE.

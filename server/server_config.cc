@@ -1,6 +1,7 @@
 #include "server/server_config.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -41,6 +42,9 @@ absl::Status ServerConfig::Validate() const {
     return Invalid("max_batch", absl::StrCat(max_batch, " is outside 1..32"));
   }
   if (session_timeout_ms <= 0) return Invalid("session_timeout", "must be positive");
+  if (live_sessions < 0 || live_sessions > std::numeric_limits<int32_t>::max()) {
+    return Invalid("live_sessions", "must be in 0..2147483647");
+  }
   for (const auto* list : {&session_event_types, &purchase_event_types}) {
     for (const std::string& type : *list) {
       if (type.empty() || type.size() > 64) {

@@ -51,6 +51,9 @@ struct ServerConfig {
 
   // A gap longer than this between a user's events ends the session. Default: 30 min.
   int64_t session_timeout_ms = 30 * 60 * 1000;
+  // Sessions finished on the server kept for sknn and GetSimilarItems (0 = none; a version
+  // without the sknn index keeps none). Default: 100,000.
+  int64_t live_sessions = 100'000;
   // Event types that step the session GRU; empty = every type. Default: empty.
   std::vector<std::string> session_event_types;
   // Event types that record a purchase (the exclude_purchased filter). Default: {"purchase"}.

@@ -119,6 +119,20 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types, std::vector<s
                         .Register(registry);
   evicted_capacity_ = &evictions.Add({{"reason", "capacity"}});
   evicted_idle_ = &evictions.Add({{"reason", "idle"}});
+  auto& live_sessions = prometheus::BuildGauge()
+                            .Name("hrnn_live_sessions")
+                            .Help(
+                                "Sessions on the server for sknn and GetSimilarItems, by state "
+                                "(open: a user's session still running; finished: in the ring "
+                                "the recipes read).")
+                            .Register(registry);
+  live_sessions_open_ = &live_sessions.Add({{"state", "open"}});
+  live_sessions_finished_ = &live_sessions.Add({{"state", "finished"}});
+  live_sessions_bytes_ = &prometheus::BuildGauge()
+                              .Name("hrnn_live_sessions_bytes")
+                              .Help("Bytes held by the finished live sessions and their postings.")
+                              .Register(registry)
+                              .Add({});
   model_version_ = &prometheus::BuildGauge()
                         .Name("hrnn_model_version")
                         .Help("Version of the model being served (0: none).")
@@ -228,6 +242,12 @@ void ServerMetrics::RecordEvent(absl::string_view event_type, EventResult result
   size_t type = 0;
   while (type < event_types_.size() && event_types_[type] != event_type) ++type;
   events_by_type_[type][static_cast<int>(result)]->Increment();
+}
+
+void ServerMetrics::UpdateLiveSessions(const LiveSessionsStats& stats) {
+  live_sessions_open_->Set(static_cast<double>(stats.open));
+  live_sessions_finished_->Set(static_cast<double>(stats.finished));
+  live_sessions_bytes_->Set(static_cast<double>(stats.bytes));
 }
 
 void ServerMetrics::UpdateStore(const UserStateStoreStats& stats) {

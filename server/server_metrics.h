@@ -62,6 +62,9 @@ class ServerMetrics {
 
   // Copies the store's counters (users, bytes; evictions as increments since the last call).
   void UpdateStore(const UserStateStoreStats& stats);
+  // The served version's live sessions (LiveSessions::stats): open, finished in the ring, and
+  // the ring's bytes.
+  void UpdateLiveSessions(const LiveSessionsStats& stats);
   // The model now served (version, items, load time), or none.
   void UpdateModel(const ServingModel* model);
   // The event log: the last seq appended and the last one durable (their difference is the
@@ -108,6 +111,9 @@ class ServerMetrics {
   prometheus::Gauge* state_bytes_;
   prometheus::Counter* evicted_capacity_;
   prometheus::Counter* evicted_idle_;
+  prometheus::Gauge* live_sessions_open_;
+  prometheus::Gauge* live_sessions_finished_;
+  prometheus::Gauge* live_sessions_bytes_;
   prometheus::Gauge* model_version_;
   prometheus::Gauge* model_items_;
   prometheus::Gauge* model_loaded_;

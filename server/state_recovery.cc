@@ -49,6 +49,7 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
   absl::Status read = log.Read(stats.replay_from_seq, [&](const EventRecord& record) {
     if (record.kind == EventRecord::Kind::kDeleteUser) {
       if (store.Erase(record.user_id)) ++stats.users_forgotten;
+      ForgetLiveRecipeUser(model, record.user_id);
       return true;
     }
     const std::optional<LoggedEvent> event = ResolveLoggedEvent(model, config, record);

@@ -2,7 +2,9 @@
 """An example Python client of the hrnn recommendation service (hrnn.v1.Recommender).
 
 It checks the server's health, reads the model info, sends a user's clicks as events and reads
-the user's recommendations and a personalized ranking. Every call about a user carries the
+the user's recommendations (from a recipe, when --recipe names one), the items similar to the
+last item clicked (GetSimilarItems, the product page's "people who looked at this also looked
+at") and a personalized ranking. Every call about a user carries the
 user's id as the `hrnn-user-id` gRPC metadata, exactly as the C++ client library does, so the
 calls work through the user-affinity proxies in deploy/ (Envoy, nginx): a client that leaves it
 out gets its users' state scattered over the replicas.
@@ -53,6 +55,9 @@ def main(argv):
     parser.add_argument("--items", required=True, help="comma-separated item ids the user clicks")
     parser.add_argument("--session", default="", help="the storefront's session id (optional)")
     parser.add_argument("--n", type=int, default=5, help="how many recommendations")
+    parser.add_argument("--recipe", default="",
+                        help="hrnn, sknn, sr, personal, trending or auto (empty: the model's "
+                             "default)")
     parser.add_argument("--deadline", type=float, default=5.0, help="seconds per call")
     args = parser.parse_args(argv)
     items = [item for item in args.items.split(",") if item]
@@ -91,12 +96,24 @@ def main(argv):
 
         request = recommender_pb2.GetRecommendationsRequest(
             user_id=args.user, session_id=args.session, num_results=args.n,
-            filter=recommender_pb2.Filter(exclude_session_items=True))
+            filter=recommender_pb2.Filter(exclude_session_items=True), recipe=args.recipe)
         recs = stub.GetRecommendations(request, timeout=args.deadline, metadata=routing)
-        print(f"recommendations for {args.user} (state {recs.state}, model version "
-              f"{recs.model_version}, recommendation_id {recs.recommendation_id}):")
+        print(f"recommendations for {args.user} (state {recs.state}, recipe {recs.recipe}, "
+              f"model version {recs.model_version}, recommendation_id "
+              f"{recs.recommendation_id}):")
         for rank, item in enumerate(recs.items, 1):
             print(f"  {rank:2d}. {item.item_id}  {item.score:.4f}")
+
+        # Similar items need no user; with one (and its routing metadata) the user-based
+        # filter options apply: here, leave out what the user clicked in this session.
+        similar = stub.GetSimilarItems(
+            recommender_pb2.GetSimilarItemsRequest(
+                item_id=items[-1], num_results=args.n, user_id=args.user,
+                session_id=args.session,
+                filter=recommender_pb2.Filter(exclude_session_items=True)),
+            timeout=args.deadline, metadata=routing)
+        print(f"similar to {items[-1]} (recipe {similar.recipe}, {len(similar.items)} items): " +
+              " ".join(item.item_id for item in similar.items))
 
         candidates = [item.item_id for item in reversed(recs.items)] + ["not-an-item"]
         ranking = stub.GetPersonalizedRanking(

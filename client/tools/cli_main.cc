@@ -1,6 +1,7 @@
 // hrnn-cli: a command-line client of the hrnn.v1 Recommender service (DESIGN §10): ask for
-// recommendations and rankings, send and replay events, manage items and users, read the model
-// info and health. Flags are parsed here only; the calls go through client/RecommenderClient.
+// recommendations, similar items and rankings, send and replay events, manage items and users, read
+// the model info and health. Flags are parsed here only; the calls go through
+// client/RecommenderClient.
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -33,24 +34,28 @@ ABSL_FLAG(absl::Duration, deadline, absl::Seconds(2),
 ABSL_FLAG(int, max_attempts, 3, "Attempts per call when the server answers UNAVAILABLE (1..10).");
 ABSL_FLAG(bool, json, false, "Print the response as one line of JSON (proto field names).");
 
-// recommend, rank, event, delete-user.
-ABSL_FLAG(std::string, user, "", "recommend, rank, event, delete-user: the user id. Required.");
-ABSL_FLAG(std::string, session, "", "recommend, rank, event: the storefront's session id.");
+// recommend, rank, event, delete-user, similar.
+ABSL_FLAG(std::string, user, "",
+          "recommend, rank, event, delete-user: the user id. Required. similar: optional, the "
+          "user whose items the user-based filter flags leave out.");
+ABSL_FLAG(std::string, session, "",
+          "recommend, rank, event, similar: the storefront's session id.");
 
-// recommend, rank: the filter.
-ABSL_FLAG(int, n, 10, "recommend: how many items (1..500).");
+// recommend, rank, similar: the filter.
+ABSL_FLAG(int, n, 10, "recommend, similar: how many items (1..500).");
 ABSL_FLAG(std::string, recipe, "",
           "recommend: the recipe (hrnn, sknn, sr, personal, trending, auto; empty: the model's "
           "default).");
 ABSL_FLAG(bool, exclude_session_items, false,
-          "recommend, rank: leave out items clicked in the current session.");
+          "recommend, rank, similar: leave out items clicked in the current session.");
 ABSL_FLAG(bool, exclude_history, false,
-          "recommend, rank: leave out items the user clicked in any session.");
-ABSL_FLAG(bool, exclude_purchased, false, "recommend, rank: leave out items the user bought.");
+          "recommend, rank, similar: leave out items the user clicked in any session.");
+ABSL_FLAG(bool, exclude_purchased, false,
+          "recommend, rank, similar: leave out items the user bought.");
 ABSL_FLAG(std::vector<std::string>, exclude, {},
-          "recommend, rank: item ids never to return, comma-separated.");
+          "recommend, rank, similar: item ids never to return, comma-separated.");
 ABSL_FLAG(std::vector<std::string>, include, {},
-          "recommend, rank: return only among these item ids, comma-separated.");
+          "recommend, rank, similar: return only among these item ids, comma-separated.");
 
 // rank, put-items.
 ABSL_FLAG(std::vector<std::string>, items, {},
@@ -58,8 +63,9 @@ ABSL_FLAG(std::vector<std::string>, items, {},
           "required.");
 ABSL_FLAG(bool, available, true, "put-items: mark the items available (true) or out of stock.");
 
-// event.
-ABSL_FLAG(std::string, item, "", "event: the item id. Required.");
+// event, similar.
+ABSL_FLAG(std::string, item, "",
+          "event: the item id; similar: the item to find similar items for. Required.");
 ABSL_FLAG(std::string, type, "", "event: the event type (empty: the server's default, click).");
 ABSL_FLAG(double, value, std::numeric_limits<double>::quiet_NaN(),
           "event: the event value (unset: none).");
@@ -103,6 +109,9 @@ constexpr char kUsage[] =
     "  recommend --user=U [--session=S] [--n=10] [--recipe=R] [--exclude_session_items]\n"
     "            [--exclude_history]\n"
     "            [--exclude_purchased] [--exclude=I1,I2] [--include=I1,I2]\n"
+    "  similar --item=I [--n=10] [--user=U [--session=S]] [filter flags as recommend]\n"
+    "        items like I (\"people who looked at this also looked at\"); the user-based\n"
+    "        filter flags need --user\n"
     "  rank --user=U --items=I1,I2,... [--session=S] [filter flags as recommend]\n"
     "  event --user=U --item=I [--type=T] [--session=S] [--value=V] [--timestamp_ms=T]\n"
     "        [--recommendation_id=R]     (exit 1 when the server rejects the event)\n"
@@ -121,6 +130,9 @@ const std::map<std::string, std::set<std::string>>& CommandFlags() {
   static const auto* const kFlags = new std::map<std::string, std::set<std::string>>{
       {"recommend",
        {"user", "session", "n", "recipe", "exclude_session_items", "exclude_history",
+        "exclude_purchased", "exclude", "include"}},
+      {"similar",
+       {"item", "user", "session", "n", "exclude_session_items", "exclude_history",
         "exclude_purchased", "exclude", "include"}},
       {"rank",
        {"user", "session", "items", "exclude_session_items", "exclude_history", "exclude_purchased",
@@ -188,6 +200,21 @@ int Recommend(RecommenderClient& client) {
       client.GetRecommendations(request);
   if (!response.ok()) return CallError(response.status());
   return Print(*response, hrnn::client::FormatRecommendations(*response));
+}
+
+int Similar(RecommenderClient& client) {
+  if (absl::GetFlag(FLAGS_item).empty()) return UsageError("similar needs --item=I");
+  const int n = absl::GetFlag(FLAGS_n);
+  if (n < 1 || n > 500) return UsageError(absl::StrCat("--n=", n, " is outside 1..500"));
+  hrnn::v1::GetSimilarItemsRequest request;
+  request.set_item_id(absl::GetFlag(FLAGS_item));
+  request.set_num_results(n);
+  request.set_user_id(absl::GetFlag(FLAGS_user));
+  request.set_session_id(absl::GetFlag(FLAGS_session));
+  *request.mutable_filter() = FilterFromFlags();
+  absl::StatusOr<hrnn::v1::GetSimilarItemsResponse> response = client.GetSimilarItems(request);
+  if (!response.ok()) return CallError(response.status());
+  return Print(*response, hrnn::client::FormatSimilarItems(*response));
 }
 
 int Rank(RecommenderClient& client) {
@@ -368,7 +395,9 @@ int main(int argc, char** argv) {
   }
   if (command_flags->second.count("user") > 0) {
     const std::string user = absl::GetFlag(FLAGS_user);
-    if (user.empty()) return UsageError(absl::StrCat(command, " needs --user=U"));
+    if (user.empty() && command != "similar") {
+      return UsageError(absl::StrCat(command, " needs --user=U"));
+    }
     if (user.size() > kMaxUserIdBytes) {
       return UsageError(absl::StrCat("--user is ", user.size(), " bytes, over the ",
                                      kMaxUserIdBytes, " a server can accept"));
@@ -394,6 +423,7 @@ int main(int argc, char** argv) {
 
   if (command == "recommend") return Recommend(**client);
   if (command == "rank") return Rank(**client);
+  if (command == "similar") return Similar(**client);
   if (command == "event") return Event(**client);
   if (command == "replay") return Replay(**client, input);
   if (command == "model-info") return ModelInfo(**client);

@@ -19,18 +19,22 @@ bool Needs(const RecipeSettings& settings, RecipeKind kind) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<const RecipeBundle>> RecipeBundle::Build(
-    RecipeSettings settings, const TrainingSessions& sessions, int32_t num_items) {
+    RecipeSettings settings, const TrainingSessions& sessions, int32_t num_items,
+    const LiveSessionsOptions& live) {
   HRNN_RETURN_IF_ERROR(settings.Validate());
+  HRNN_RETURN_IF_ERROR(live.Validate());
   if (sessions.num_items != num_items) {
     return absl::InvalidArgumentError(absl::StrCat("the sessions are over ", sessions.num_items,
                                                    " items, the model has ", num_items));
   }
   std::unique_ptr<RecipeBundle> bundle(new RecipeBundle());
   bundle->num_items_ = num_items;
-  if (Needs(settings, RecipeKind::kSknn)) {
+  // GetSimilarItems' co-occurrence reads the sknn index too.
+  if (Needs(settings, RecipeKind::kSknn) || settings.similar_items.cooccurrence_weight > 0) {
     HRNN_ASSIGN_OR_RETURN(
         bundle->sknn_,
         SessionKnnIndex::Build(num_items, IndexedSessionsOf(sessions), settings.sknn));
+    HRNN_ASSIGN_OR_RETURN(bundle->live_sessions_, LiveSessions::Create(num_items, live));
   }
   if (Needs(settings, RecipeKind::kSr)) {
     HRNN_ASSIGN_OR_RETURN(bundle->rules_,
@@ -51,7 +55,8 @@ absl::StatusOr<std::unique_ptr<const RecipeBundle>> RecipeBundle::Build(
 }
 
 absl::StatusOr<std::unique_ptr<const RecipeBundle>> RecipeBundle::FromModelFiles(
-    const std::map<std::string, std::string>& files, int32_t num_items) {
+    const std::map<std::string, std::string>& files, int32_t num_items,
+    const LiveSessionsOptions& live) {
   const auto sessions_file = files.find(kSessionsFileName);
   const auto recipes_file = files.find(kRecipesFileName);
   const bool has_sessions = sessions_file != files.end();
@@ -65,7 +70,7 @@ absl::StatusOr<std::unique_ptr<const RecipeBundle>> RecipeBundle::FromModelFiles
   HRNN_ASSIGN_OR_RETURN(RecipeSettings settings, ParseRecipeSettingsJson(recipes_file->second));
   HRNN_ASSIGN_OR_RETURN(TrainingSessions sessions,
                         ParseTrainingSessions(sessions_file->second, num_items));
-  return Build(std::move(settings), sessions, num_items);
+  return Build(std::move(settings), sessions, num_items, live);
 }
 
 }  // namespace hrnn

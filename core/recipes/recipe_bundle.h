@@ -1,8 +1,9 @@
 // RecipeBundle: everything one model version needs to serve its non-GRU recipes (DESIGN §2b) —
 // the settings of recipes.json, the sknn index and the sequential rules built from sessions.bin
-// at load, and the live trending counts fed by the event stream (seeded from the training
-// sessions so that a fresh server has a fallback). Immutable apart from trending(), which is
-// thread-safe; share it as std::shared_ptr<const RecipeBundle>.
+// at load, the live trending counts fed by the event stream (seeded from the training sessions
+// so that a fresh server has a fallback), and the sessions that finish on the server, which
+// sknn and GetSimilarItems read with the index. Immutable apart from trending() and
+// live_sessions(), which are thread-safe; share it as std::shared_ptr<const RecipeBundle>.
 #ifndef HRNN_CORE_RECIPES_RECIPE_BUNDLE_H_
 #define HRNN_CORE_RECIPES_RECIPE_BUNDLE_H_
 
@@ -13,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/recipes/blend.h"
+#include "core/recipes/live_sessions.h"
 #include "core/recipes/recipe_files.h"
 #include "core/recipes/sequential_rules.h"
 #include "core/recipes/session_knn.h"
@@ -23,27 +25,32 @@ namespace hrnn {
 class RecipeBundle {
  public:
   // Builds the indexes `settings` asks for from `sessions` (over `num_items` items): sknn when
-  // served (or blended), sr likewise, trending always (seeded with every training click at its
-  // session's last time). Errors: InvalidArgument for invalid settings or sessions over another
-  // catalogue size.
-  static absl::StatusOr<std::unique_ptr<const RecipeBundle>> Build(RecipeSettings settings,
-                                                                   const TrainingSessions& sessions,
-                                                                   int32_t num_items);
+  // served, blended or read by GetSimilarItems (similar_items.cooccurrence_weight > 0), sr when
+  // served or blended, trending always (seeded with every training click at its
+  // session's last time), and live sessions (`live`) with the sknn index. Errors:
+  // InvalidArgument for invalid settings or options, or sessions over another catalogue size.
+  static absl::StatusOr<std::unique_ptr<const RecipeBundle>> Build(
+      RecipeSettings settings, const TrainingSessions& sessions, int32_t num_items,
+      const LiveSessionsOptions& live = LiveSessionsOptions());
 
   // The bundle of a model directory from its extra files (ModelDirectoryContents::extra_files):
   // with neither sessions.bin nor recipes.json, a version from before the recipes — it serves
   // "hrnn" alone and has no trending fallback (a null bundle is returned). Errors: one file
   // without the other, or either file's parse error (the message names the file).
   static absl::StatusOr<std::unique_ptr<const RecipeBundle>> FromModelFiles(
-      const std::map<std::string, std::string>& files, int32_t num_items);
+      const std::map<std::string, std::string>& files, int32_t num_items,
+      const LiveSessionsOptions& live = LiveSessionsOptions());
 
   const RecipeSettings& settings() const { return settings_; }
   int32_t num_items() const { return num_items_; }
-  // Null when neither served nor blended.
+  // Null when neither served, blended nor used for similar items.
   const SessionKnnIndex* sknn() const { return sknn_.get(); }
   const SequentialRules* rules() const { return rules_.get(); }
   // The live popularity; never null. Record() on it from the event path.
   Trending* trending() const { return trending_.get(); }
+  // The sessions finished on the server; null exactly when sknn() is. RecordClick() on it from
+  // the event path, FinishIdle() from a timer.
+  LiveSessions* live_sessions() const { return live_sessions_.get(); }
   // The auto recipe's weights (settings().blend as BlendWeights; all 0 when auto is not
   // served).
   const BlendWeights& blend_weights() const { return blend_weights_; }
@@ -56,6 +63,7 @@ class RecipeBundle {
   std::unique_ptr<const SessionKnnIndex> sknn_;
   std::unique_ptr<const SequentialRules> rules_;
   std::unique_ptr<Trending> trending_;
+  std::unique_ptr<LiveSessions> live_sessions_;
   BlendWeights blend_weights_;
 };
 

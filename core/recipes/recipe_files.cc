@@ -195,6 +195,7 @@ absl::Status RecipeSettings::Validate() const {
   HRNN_RETURN_IF_ERROR(sr.Validate());
   HRNN_RETURN_IF_ERROR(personal.Validate());
   HRNN_RETURN_IF_ERROR(trending.Validate());
+  HRNN_RETURN_IF_ERROR(similar_items.Validate());
   double total = 0;
   for (const auto& [name, weight] : blend) {
     if (!BlendComponentNames().contains(name)) {
@@ -238,6 +239,8 @@ std::string RecipeSettingsToJson(const RecipeSettings& settings) {
     for (const auto& [name, weight] : settings.blend) blend[name] = weight;
     json["blend"] = blend;
   }
+  json["similar_items"] = {{"cooccurrence", settings.similar_items.cooccurrence_weight},
+                           {"hrnn", settings.similar_items.hrnn_weight}};
   nlohmann::ordered_json validation = nlohmann::ordered_json::object();
   for (const auto& [name, figures] : settings.validation) {
     validation[name] = {{"recall@20", figures.recall_at_20},
@@ -256,7 +259,7 @@ absl::StatusOr<RecipeSettings> ParseRecipeSettingsJson(absl::string_view text) {
   }
   HRNN_RETURN_IF_ERROR(CheckKeys(json, "(top level)",
                                  {"format_version", "recipes", "default", "sknn", "sr", "personal",
-                                  "trending", "blend", "validation"}));
+                                  "trending", "blend", "similar_items", "validation"}));
   if (!json.contains("format_version") || json["format_version"] != 1) {
     return JsonError("format_version", "must be 1");
   }
@@ -315,6 +318,14 @@ absl::StatusOr<RecipeSettings> ParseRecipeSettingsJson(absl::string_view text) {
       if (!weight.is_number()) return JsonError(absl::StrCat("blend.", name), "is not a number");
       settings.blend[name] = weight.get<double>();
     }
+  }
+  if (json.contains("similar_items")) {
+    const nlohmann::json& similar = json["similar_items"];
+    HRNN_RETURN_IF_ERROR(CheckKeys(similar, "similar_items", {"cooccurrence", "hrnn"}));
+    HRNN_RETURN_IF_ERROR(ReadNumber(similar, "similar_items", "cooccurrence",
+                                    &settings.similar_items.cooccurrence_weight));
+    HRNN_RETURN_IF_ERROR(
+        ReadNumber(similar, "similar_items", "hrnn", &settings.similar_items.hrnn_weight));
   }
   if (json.contains("validation")) {
     if (!json["validation"].is_object()) return JsonError("validation", "is not an object");

@@ -28,6 +28,8 @@
 //   "trending": {"half_life_seconds": 86400},
 //   "blend": {"hrnn": w, "sknn": w, "sr": w, "personal": w, "trending": w}   weights >= 0 of
 //            the auto recipe's normalised components (present when "auto" is served),
+//   "similar_items": {"cooccurrence": w, "hrnn": w}   GetSimilarItems' blend weights
+//            (item_cooccurrence.h); optional, default 1 and 1,
 //   "validation": {"<recipe>": {"recall@20": r, "mrr@20": m, "predictions": n}, ...}   the
 //            figures hrnn-train measured on its validation split (may be empty).
 #ifndef HRNN_CORE_RECIPES_RECIPE_FILES_H_
@@ -41,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "core/recipes/item_cooccurrence.h"
 #include "core/recipes/personal_history.h"
 #include "core/recipes/recipe_kind.h"
 #include "core/recipes/sequential_rules.h"
@@ -101,12 +104,13 @@ struct RecipeSettings {
   TrendingOptions trending;
   // Component name (RecipeKindName of hrnn, sknn, sr, personal, trending) -> weight.
   std::map<std::string, double> blend;
+  SimilarItemsOptions similar_items;
   std::map<std::string, RecipeValidation> validation;  // Recipe name -> figures.
 
   bool Serves(RecipeKind kind) const;
   // InvalidArgument naming the field: no "hrnn", the default not among the recipes, invalid
   // component options, a blend weight negative, not finite or not a component, a blend without
-  // auto or auto without a positive weight.
+  // auto or auto without a positive weight, invalid similar_items weights.
   absl::Status Validate() const;
 };
 

@@ -92,7 +92,7 @@ absl::Span<const int32_t> SessionKnnIndex::Postings(int32_t item) const {
 }
 
 absl::Status SessionKnnIndex::Score(absl::Span<const int32_t> prefix, SessionKnnScratch* scratch,
-                                    SparseScores* scores) const {
+                                    SparseScores* scores, const LiveSessions* live) const {
   for (size_t p = 0; p < prefix.size(); ++p) {
     if (prefix[p] < 0 || prefix[p] >= num_items_) {
       return absl::InvalidArgumentError(
@@ -118,30 +118,62 @@ absl::Status SessionKnnIndex::Score(absl::Span<const int32_t> prefix, SessionKnn
   }
   const double norm = std::sqrt(norm_squared);
 
-  // Candidates: the sample_size most recent sessions holding any prefix item. Each postings list
-  // is in recency order, so its first sample_size entries are the only ones that can qualify.
+  // Candidates: the sample_size most recent sessions holding any prefix item — live ones first
+  // (copied out of the ring under its lock), then indexed ones. Each postings list is in recency
+  // order, so its first sample_size entries are the only ones that can qualify.
   const size_t sample = static_cast<size_t>(options_.sample_size);
+  std::vector<int64_t>& live_ages = scratch->live_ages_;
+  std::vector<int32_t>& live_items = scratch->live_items_;
+  std::vector<size_t>& live_begin = scratch->live_begin_;
+  live_ages.clear();
+  live_items.clear();
+  live_begin.assign(1, 0);
+  if (live != nullptr) {
+    MutexLock lock(&live->ring_mutex_);
+    for (int32_t item : distinct) live->AppendRecent(item, sample, &live_ages);
+    std::sort(live_ages.begin(), live_ages.end());
+    live_ages.erase(std::unique(live_ages.begin(), live_ages.end()), live_ages.end());
+    if (live_ages.size() > sample) live_ages.resize(sample);
+    for (int64_t age : live_ages) {
+      const absl::Span<const int32_t> items = live->ItemsOfAge(age);
+      live_items.insert(live_items.end(), items.begin(), items.end());
+      live_begin.push_back(live_items.size());
+    }
+  }
+  const int64_t num_live = static_cast<int64_t>(live_ages.size());
+  const size_t indexed_sample = sample - live_ages.size();
   std::vector<int32_t>& candidates = scratch->candidates_;
   candidates.clear();
   for (int32_t item : distinct) {
     const absl::Span<const int32_t> list = Postings(item);
-    candidates.insert(candidates.end(), list.begin(), list.begin() + std::min(sample, list.size()));
+    candidates.insert(candidates.end(), list.begin(),
+                      list.begin() + std::min(indexed_sample, list.size()));
   }
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  if (candidates.size() > sample) candidates.resize(sample);
+  if (candidates.size() > indexed_sample) candidates.resize(indexed_sample);
 
+  // A candidate's items: key < num_live is the key-th live one, else indexed rank key - num_live.
+  auto items_of = [&](int64_t key) {
+    if (key < num_live) {
+      return absl::MakeConstSpan(live_items.data() + live_begin[key],
+                                 live_begin[key + 1] - live_begin[key]);
+    }
+    return SessionItems(static_cast<int32_t>(key - num_live));
+  };
   std::vector<SessionKnnScratch::Neighbor>& neighbors = scratch->neighbors_;
   neighbors.clear();
-  for (int32_t r : candidates) {
-    const absl::Span<const int32_t> items = SessionItems(r);
+  auto add_neighbor = [&](int64_t key) {
+    const absl::Span<const int32_t> items = items_of(key);
     double dot = 0;
     for (int32_t item : items) dot += position[item] / length;  // 0 for items not in the prefix.
     const double denominator = options_.similarity == SessionSimilarity::kVec
                                    ? static_cast<double>(distinct.size())
                                    : norm * std::sqrt(static_cast<double>(items.size()));
-    neighbors.push_back({r, dot / denominator});
-  }
+    neighbors.push_back({key, dot / denominator});
+  };
+  for (int64_t key = 0; key < num_live; ++key) add_neighbor(key);
+  for (int32_t r : candidates) add_neighbor(num_live + r);
   const size_t keep = std::min(neighbors.size(), static_cast<size_t>(options_.k));
   std::partial_sort(neighbors.begin(), neighbors.begin() + keep, neighbors.end(),
                     [](const SessionKnnScratch::Neighbor& a, const SessionKnnScratch::Neighbor& b) {
@@ -150,7 +182,7 @@ absl::Status SessionKnnIndex::Score(absl::Span<const int32_t> prefix, SessionKnn
                     });
   for (size_t n = 0; n < keep; ++n) {
     const float similarity = static_cast<float>(neighbors[n].similarity);
-    for (int32_t item : SessionItems(neighbors[n].session)) scores->Add(item, similarity);
+    for (int32_t item : items_of(neighbors[n].session)) scores->Add(item, similarity);
   }
   for (int32_t item : distinct) position[item] = 0;
   return absl::OkStatus();

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "core/recipes/live_sessions.h"
 #include "core/recipes/sparse_scores.h"
 
 namespace hrnn {
@@ -53,24 +54,30 @@ class SessionKnnScratch {
  private:
   friend class SessionKnnIndex;
   struct Neighbor {
-    int32_t session;  // Recency rank.
+    int64_t session;  // Recency rank over the live candidates, then the index.
     double similarity;
   };
   std::vector<int32_t> position_;  // Item -> latest 1-based position in the prefix; 0 = absent.
   std::vector<int32_t> distinct_;  // The prefix's distinct items (where position_ != 0).
   std::vector<int32_t> candidates_;
   std::vector<Neighbor> neighbors_;
+  // The live candidates (LiveSessions), copied out of the ring: their ages, then their items
+  // (CSR: live_begin_[j]..live_begin_[j + 1] for the j-th most recent).
+  std::vector<int64_t> live_ages_;
+  std::vector<int32_t> live_items_;
+  std::vector<size_t> live_begin_;
 };
 
-// V-SKNN, exactly:
+// V-SKNN, exactly (over the indexed sessions, and the live ones when Score is given them):
 // - Current session (a prefix of L clicks): the click at 1-based position p weighs p / L, so
 //   the latest click weighs 1 (session-rec's `div` weighting); an item clicked more than once
 //   keeps the weight of its latest click. w(i) = 0 for items not in the prefix.
 // - An indexed session is the set of its distinct items (binary vector).
-// - Candidates: the sample_size most recent indexed sessions (by last_time, ties by the later
-//   position in the Build() input) that contain at least one item of the prefix. The index keeps
-//   item -> sessions postings in recency order, so only the first sample_size postings of each
-//   prefix item are read: no scan of the log.
+// - Candidates: the sample_size most recent sessions that contain at least one item of the
+//   prefix. Recency: the live sessions (finished on the server, live_sessions.h) are more recent
+//   than every indexed one, latest finished first; indexed sessions by last_time, ties by the
+//   later position in the Build() input. Both keep item -> sessions postings in recency order,
+//   so only the first sample_size postings of each prefix item are read: no scan of the log.
 // - Neighbours: the k candidates of highest similarity (options.similarity), ties by recency.
 // - score(i) = sum of the similarities of the neighbours containing i. Items of the prefix are
 //   not excluded (session-rec's remind=True; exclusion is the pipeline's filter).
@@ -87,12 +94,15 @@ class SessionKnnIndex {
       int32_t num_items, absl::Span<const IndexedSession> sessions,
       const SessionKnnOptions& options);
 
-  // Adds score(i) (above) for the current session `prefix` into *scores; an empty prefix, or one
-  // sharing no item with the index, adds nothing. Errors: InvalidArgument if a prefix item is
-  // outside [0, num_items()) (nothing is added then).
-  // REQUIRES: scores->num_items() == num_items(); `scratch` used by one thread at a time.
+  // Adds score(i) (above) for the current session `prefix` into *scores, the candidates drawn
+  // from `live`'s finished sessions (when not null) and the index; an empty prefix, or one
+  // sharing no item with either, adds nothing. Holds live's ring lock only while it copies its
+  // candidates out. Errors: InvalidArgument if a prefix item is outside [0, num_items())
+  // (nothing is added then).
+  // REQUIRES: scores->num_items() == num_items(); live->num_items() == num_items(); `scratch`
+  // used by one thread at a time.
   absl::Status Score(absl::Span<const int32_t> prefix, SessionKnnScratch* scratch,
-                     SparseScores* scores) const;
+                     SparseScores* scores, const LiveSessions* live = nullptr) const;
 
   int32_t num_items() const { return num_items_; }
   int32_t num_sessions() const { return static_cast<int32_t>(session_begin_.size()) - 1; }

@@ -50,9 +50,10 @@ void ScoreSparseRecipe(const RecipeBundle& bundle, RecipeKind kind, const UserSt
     case RecipeKind::kSr: {
       if (!session_live) return;
       state.session_clicks.CopyTo(&scratch->prefix);
-      const absl::Status status =
-          kind == RecipeKind::kSknn ? bundle.sknn()->Score(scratch->prefix, &scratch->sknn, scores)
-                                    : bundle.rules()->Score(scratch->prefix, scores);
+      const absl::Status status = kind == RecipeKind::kSknn
+                                      ? bundle.sknn()->Score(scratch->prefix, &scratch->sknn,
+                                                             scores, bundle.live_sessions())
+                                      : bundle.rules()->Score(scratch->prefix, scores);
       assert(status.ok());  // The state's items are the model's.
       (void)status;
       return;

@@ -16,7 +16,57 @@ AnswerState AnswerStateOf(bool known, bool session_live) {
   return session_live ? AnswerState::kSession : AnswerState::kUser;
 }
 
-// The exclusions `filter` asks for, over `unavailable` (may be null).
+// The candidates in order, without duplicates and without excluded items.
+std::vector<int64_t> Candidates(absl::Span<const int64_t> items, const ItemExclusions& exclusions) {
+  std::vector<int64_t> candidates;
+  candidates.reserve(items.size());
+  absl::flat_hash_set<int64_t> seen;
+  for (int64_t item : items) {
+    if (!exclusions.Contains(item) && seen.insert(item).second) candidates.push_back(item);
+  }
+  return candidates;
+}
+
+// A blended pass's top-k: the components rebuilt in this thread's scratch, then BlendTopK;
+// a blend that returns fewer than k items (no GRU weight) is back-filled in popularity order
+// (item index order), counted in *backfilled.
+std::vector<ScoredItem> FinishBlend(CataloguePass& pass, absl::Span<const float> scores,
+                                    int* backfilled) {
+  const int32_t num_items = static_cast<int32_t>(pass.model->network->num_items());
+  thread_local std::vector<std::unique_ptr<SparseScores>> components;
+  if (components.empty() || components[0]->num_items() != num_items) {
+    components.clear();
+    for (int c = 0; c < kNumBlendComponents; ++c) {
+      components.push_back(std::make_unique<SparseScores>(num_items));
+    }
+  }
+  const BlendWeights& weights = pass.blend_weights;
+  BlendInputs inputs;
+  if (weights.Get(BlendComponent::kHrnn) > 0) inputs.gru_logits = scores;
+  for (int c = 0; c < kNumBlendComponents; ++c) {
+    if (c == ComponentIndex(BlendComponent::kHrnn) || pass.blend_sparse[c].empty()) continue;
+    for (const ScoredItem& item : pass.blend_sparse[c]) components[c]->Add(item.index, item.score);
+    inputs.sparse[c] = components[c].get();
+  }
+  pass.exclusions.Finalize();
+  std::vector<ScoredItem> top = BlendTopK(weights, inputs, pass.num_results, pass.exclusions);
+  for (int c = 0; c < kNumBlendComponents; ++c) components[c]->Clear();
+  if (static_cast<int>(top.size()) < pass.num_results) {
+    absl::flat_hash_set<int32_t> chosen;
+    for (const ScoredItem& item : top) chosen.insert(item.index);
+    for (int32_t item = 0; static_cast<int>(top.size()) < pass.num_results && item < num_items;
+         ++item) {
+      if (!pass.exclusions.Contains(item) && !chosen.contains(item)) {
+        top.push_back({item, 0.0f});
+        ++*backfilled;
+      }
+    }
+  }
+  return top;
+}
+
+}  // namespace
+
 ItemExclusions FilterExclusions(const UserState& state, bool session_live, const ItemFilter& filter,
                                 const ItemAvailability::Mask* unavailable) {
   ItemExclusions exclusions(unavailable);
@@ -35,52 +85,6 @@ ItemExclusions FilterExclusions(const UserState& state, bool session_live, const
   exclusions.Finalize();
   return exclusions;
 }
-
-// The candidates in order, without duplicates and without excluded items.
-std::vector<int64_t> Candidates(absl::Span<const int64_t> items, const ItemExclusions& exclusions) {
-  std::vector<int64_t> candidates;
-  candidates.reserve(items.size());
-  absl::flat_hash_set<int64_t> seen;
-  for (int64_t item : items) {
-    if (!exclusions.Contains(item) && seen.insert(item).second) candidates.push_back(item);
-  }
-  return candidates;
-}
-
-// The auto recipe's top-k: the components rebuilt in this thread's scratch, then BlendTopK;
-// a blend that returns fewer than k items (no GRU weight) is back-filled in popularity order.
-std::vector<ScoredItem> FinishBlend(CataloguePass& pass, absl::Span<const float> scores) {
-  const RecipeBundle& bundle = *pass.model->recipes;
-  thread_local std::vector<std::unique_ptr<SparseScores>> components;
-  if (components.empty() || components[0]->num_items() != bundle.num_items()) {
-    components.clear();
-    for (int c = 0; c < kNumBlendComponents; ++c) {
-      components.push_back(std::make_unique<SparseScores>(bundle.num_items()));
-    }
-  }
-  const BlendWeights& weights = bundle.blend_weights();
-  BlendInputs inputs;
-  if (weights.Get(BlendComponent::kHrnn) > 0) inputs.gru_logits = scores;
-  for (int c = 0; c < kNumBlendComponents; ++c) {
-    if (c == ComponentIndex(BlendComponent::kHrnn) || pass.blend_sparse[c].empty()) continue;
-    for (const ScoredItem& item : pass.blend_sparse[c]) components[c]->Add(item.index, item.score);
-    inputs.sparse[c] = components[c].get();
-  }
-  pass.exclusions.Finalize();
-  std::vector<ScoredItem> top = BlendTopK(weights, inputs, pass.num_results, pass.exclusions);
-  for (int c = 0; c < kNumBlendComponents; ++c) components[c]->Clear();
-  if (static_cast<int>(top.size()) < pass.num_results) {
-    absl::flat_hash_set<int32_t> chosen;
-    for (const ScoredItem& item : top) chosen.insert(item.index);
-    for (int32_t item = 0;
-         static_cast<int>(top.size()) < pass.num_results && item < bundle.num_items(); ++item) {
-      if (!pass.exclusions.Contains(item) && !chosen.contains(item)) top.push_back({item, 0.0f});
-    }
-  }
-  return top;
-}
-
-}  // namespace
 
 absl::string_view ScoringModeName(ScoringMode mode) {
   switch (mode) {
@@ -171,6 +175,7 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
   pass.recipe = recipe;
   if (recipe == RecipeKind::kAuto) {
     const RecipeBundle& bundle = *model->recipes;
+    pass.blend_weights = bundle.blend_weights();
     RecipeScratch& scratch = ThreadRecipeScratch(bundle.num_items());
     for (const auto& [component, kind] : kSparseBlendComponents) {
       const int c = ComponentIndex(component);
@@ -190,8 +195,12 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
   return prepared;
 }
 
-std::vector<ScoredItem> FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores) {
-  if (pass.recipe == RecipeKind::kAuto) return FinishBlend(pass, scores);
+std::vector<ScoredItem> FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores,
+                                             int* backfilled) {
+  int ignored = 0;
+  if (backfilled == nullptr) backfilled = &ignored;
+  *backfilled = 0;
+  if (pass.recipe == RecipeKind::kAuto) return FinishBlend(pass, scores, backfilled);
   return pass.mode == ScoringMode::kNaive
              ? TopKReference(scores, pass.num_results, std::move(pass.exclusions))
              : TopK(scores, pass.num_results, std::move(pass.exclusions));
@@ -220,7 +229,9 @@ Recommendation Recommend(std::shared_ptr<const ServingModel> model, const UserSt
   }
   std::vector<float> scores(prepared.pass.model->network->num_items());
   ScoreCatalogue(prepared.pass, absl::MakeSpan(scores));
-  result.items = FinishRecommendation(prepared.pass, scores);
+  int backfilled = 0;
+  result.items = FinishRecommendation(prepared.pass, scores, &backfilled);
+  result.backfilled += backfilled;
   return result;
 }
 

@@ -54,6 +54,11 @@ struct ItemFilter {
   std::optional<std::vector<int64_t>> include_items;
 };
 
+// The exclusions `filter` asks for on `state` (its session's clicks only when `session_live`),
+// over the catalogue mask `unavailable` (may be null), finalised.
+ItemExclusions FilterExclusions(const UserState& state, bool session_live, const ItemFilter& filter,
+                                const ItemAvailability::Mask* unavailable);
+
 struct RecommendationRequest {
   // The request's time (ms since the epoch): decides whether the open session is still live.
   int64_t now_ms = 0;
@@ -87,10 +92,12 @@ struct CataloguePass {
   ScoringMode mode = ScoringMode::kBatched;
   std::shared_ptr<const ItemAvailability::Mask> unavailable;  // Keeps `exclusions`' mask alive.
   ItemExclusions exclusions;
-  // kHrnn: the top-k of the GRU scores; kAuto: of the blend (blend.h) of the GRU scores with
-  // the sparse components below, computed when the pass was prepared (on the request's thread)
-  // and max-normalised: per component, its touched items with their normalised scores.
+  // kHrnn: the top-k of the GRU scores; kAuto: of the blend (blend.h, with `blend_weights`) of
+  // the GRU scores with the sparse components below, computed when the pass was prepared (on
+  // the request's thread) and max-normalised: per component, its touched items with their
+  // normalised scores. GetSimilarItems (similar_items.h) blends the same way.
   RecipeKind recipe = RecipeKind::kHrnn;
+  BlendWeights blend_weights;
   std::array<std::vector<ScoredItem>, kNumBlendComponents> blend_sparse;
 };
 
@@ -123,9 +130,12 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
                                              ScoringMode mode);
 
 // The second half: the top items from `scores` (every item's GRU score for pass.query) — or,
-// for kAuto, of their blend with pass.blend_sparse — best first.
+// for kAuto, of their blend with pass.blend_sparse — best first. A blend without a GRU term
+// that finds fewer than pass.num_results items is back-filled in popularity order (item index
+// order, score 0); `backfilled`, when not null, is set to how many (0 for kHrnn).
 // REQUIRES: scores.size() == pass.model->network->num_items().
-std::vector<ScoredItem> FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores);
+std::vector<ScoredItem> FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores,
+                                             int* backfilled = nullptr);
 
 // Scores the catalogue for `pass` with one pass of its own (kNaive: Eigen; otherwise the SIMD
 // kernels) into `scores` (num_items() floats).

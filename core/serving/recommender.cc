@@ -20,6 +20,10 @@ absl::Status SessionPolicy::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("session timeout must be positive, got ", timeout_ms, " ms"));
   }
+  if (live_sessions < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("live sessions must be >= 0, got ", live_sessions));
+  }
   return absl::OkStatus();
 }
 

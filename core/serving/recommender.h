@@ -24,8 +24,11 @@ struct SessionPolicy {
   // A gap longer than this between two events of a user ends the session, whatever the session
   // ids say. Default: 30 minutes.
   int64_t timeout_ms = 30 * 60 * 1000;
+  // Sessions finished on the server that a version with the sknn index keeps for sknn and
+  // GetSimilarItems (LiveSessionsOptions::capacity; 0 = none). Default: 100,000.
+  int32_t live_sessions = 100'000;
 
-  // OK when timeout_ms is positive.
+  // OK when timeout_ms is positive and live_sessions is not negative.
   absl::Status Validate() const;
 };
 

@@ -29,7 +29,10 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> LoadServingModel(
                         absl::StrCat("model ", version_dir, ": ", loaded.status().message()));
   }
   const int32_t num_items = static_cast<int32_t>(loaded->model->config().num_items);
-  auto recipes = RecipeBundle::FromModelFiles(loaded->extra_files, num_items);
+  LiveSessionsOptions live;
+  live.capacity = policy.live_sessions;
+  live.timeout_ms = policy.timeout_ms;
+  auto recipes = RecipeBundle::FromModelFiles(loaded->extra_files, num_items, live);
   if (!recipes.ok()) {
     return absl::Status(recipes.status().code(),
                         absl::StrCat("model ", version_dir, ": ", recipes.status().message()));

@@ -47,6 +47,9 @@ ABSL_FLAG(hrnn::ElementType, item_table, hrnn::ElementType::kFloat32,
           "exact).");
 ABSL_FLAG(absl::Duration, session_timeout, absl::Minutes(30),
           "Inactivity gap that ends a user's session (e.g. 30m).");
+ABSL_FLAG(int64_t, live_sessions, 100000,
+          "Sessions finished on the server kept for the sknn recipe and GetSimilarItems, so that "
+          "new co-occurrences count without retraining (0 = none).");
 ABSL_FLAG(std::vector<std::string>, session_event_types, {},
           "Comma-separated event types that step the session; empty = every type.");
 ABSL_FLAG(std::vector<std::string>, purchase_event_types, {"purchase"},
@@ -104,6 +107,7 @@ const std::vector<std::string> kFlagNames = {"model_dir",
                                              "max_batch",
                                              "item_table",
                                              "session_timeout",
+                                             "live_sessions",
                                              "session_event_types",
                                              "purchase_event_types",
                                              "max_users",
@@ -164,6 +168,7 @@ int main(int argc, char** argv) {
   config.max_batch = absl::GetFlag(FLAGS_max_batch);
   config.item_table = absl::GetFlag(FLAGS_item_table);
   config.session_timeout_ms = Millis(absl::GetFlag(FLAGS_session_timeout));
+  config.live_sessions = absl::GetFlag(FLAGS_live_sessions);
   config.session_event_types = absl::GetFlag(FLAGS_session_event_types);
   config.purchase_event_types = absl::GetFlag(FLAGS_purchase_event_types);
   config.max_users = absl::GetFlag(FLAGS_max_users);

@@ -100,6 +100,30 @@ class FakeRecommenderServer {
       return grpc::Status::OK;
     }
 
+    grpc::Status GetSimilarItems(grpc::ServerContext* context,
+                                 const hrnn::v1::GetSimilarItemsRequest* request,
+                                 hrnn::v1::GetSimilarItemsResponse* response) override {
+      if (auto status = fake_->Begin("GetSimilarItems", context); !status.ok()) return status;
+      if (request->item_id().empty()) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "item_id: must not be empty");
+      }
+      if (request->item_id().starts_with("x")) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            absl::StrCat("item_id: \"", request->item_id(), "\" is unknown"));
+      }
+      // "<item>-like-<i>" for i in [0, n), with falling scores.
+      const int n = request->num_results() == 0 ? 25 : request->num_results();
+      for (int i = 0; i < n; ++i) {
+        hrnn::v1::ScoredItem& item = *response->add_items();
+        item.set_item_id(absl::StrCat(request->item_id(), "-like-", i));
+        item.set_score(static_cast<float>(n - i) / 4);
+      }
+      response->set_recommendation_id("sim-1");
+      response->set_model_version(7);
+      response->set_recipe("auto");
+      return grpc::Status::OK;
+    }
+
     grpc::Status GetPersonalizedRanking(
         grpc::ServerContext* context, const hrnn::v1::GetPersonalizedRankingRequest* request,
         hrnn::v1::GetPersonalizedRankingResponse* response) override {

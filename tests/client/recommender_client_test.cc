@@ -111,6 +111,21 @@ TEST_F(RecommenderClientTest, EveryUserCallSendsMetadataAndOthersDoNot) {
   EXPECT_FALSE(ranked.items(2).known());
   EXPECT_THAT(LastUserIdMetadata(), Optional(Eq("u2")));
 
+  hrnn::v1::GetSimilarItemsRequest similar;
+  similar.set_item_id("a");
+  similar.set_num_results(2);
+  ASSERT_OK_AND_ASSIGN(auto like_a, client->GetSimilarItems(similar));
+  ASSERT_EQ(like_a.items_size(), 2);
+  EXPECT_EQ(like_a.items(1).item_id(), "a-like-1");
+  EXPECT_EQ(like_a.recipe(), "auto");
+  EXPECT_EQ(LastUserIdMetadata(), std::nullopt);  // No user: nothing to route by.
+  similar.set_user_id("u5");
+  ASSERT_OK(client->GetSimilarItems(similar));
+  EXPECT_THAT(LastUserIdMetadata(), Optional(Eq("u5")));
+  similar.set_item_id("x-unknown");
+  EXPECT_THAT(client->GetSimilarItems(similar),
+              StatusIs(absl::StatusCode::kNotFound, "item_id: \"x-unknown\""));
+
   hrnn::v1::DeleteUserRequest remove;
   remove.set_user_id("known");
   ASSERT_OK_AND_ASSIGN(auto deleted, client->DeleteUser(remove));

@@ -43,6 +43,21 @@ TEST(ResponseFormatTest, RecommendationsNameTheRecipeAndTheBackFill) {
   EXPECT_THAT(FormatRecommendations(response), HasSubstr("state user, recipe sknn, model 2"));
 }
 
+TEST(ResponseFormatTest, SimilarItemsNameTheRecipeAndTheBackFill) {
+  hrnn::v1::GetSimilarItemsResponse response;
+  response.set_model_version(3);
+  response.set_recommendation_id("s1");
+  response.set_recipe("auto");
+  response.set_backfilled(1);
+  hrnn::v1::ScoredItem* item = response.add_items();
+  item->set_item_id("dress-9");
+  item->set_score(1.25f);
+  EXPECT_EQ(FormatSimilarItems(response),
+            "1 item(s), recipe auto (1 back-filled), model 3, recommendation s1\n"
+            "rank  item_id       score\n"
+            "   1  dress-9      1.2500\n");
+}
+
 TEST(ResponseFormatTest, RankingMarksUnknownItems) {
   hrnn::v1::GetPersonalizedRankingResponse response;
   response.add_items()->set_item_id("x");

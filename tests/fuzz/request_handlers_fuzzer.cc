@@ -1,6 +1,7 @@
 // libFuzzer target: the request handlers behind every RPC, on arbitrary serialized requests (the
 // first byte picks the RPC) against a small random model that serves every sparse recipe
-// (sessions.bin + recipes.json; the request's `recipe` field is fuzzed too), with an event log.
+// (sessions.bin + recipes.json; the request's `recipe` field is fuzzed too, and GetSimilarItems
+// blends co-occurrence with the GRU), with an event log.
 // Every input must be answered with a status or a response — never a crash — and the state store
 // must stay usable.
 #include <unistd.h>
@@ -91,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t* body = data + 1;
   const size_t n = size - 1;
   namespace v1 = hrnn::v1;
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0:
       Run<v1::PutEventsRequest, v1::PutEventsResponse>(
           body, n, [&](const auto& r, auto* out) { return h.PutEvents(r, out); });
@@ -112,7 +113,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Run<v1::DeleteUserRequest, v1::DeleteUserResponse>(
           body, n, [&](const auto& r, auto* out) { return h.DeleteUser(r, out); });
       break;
-    default: {
+    case 6:
+      Run<v1::GetSimilarItemsRequest, v1::GetSimilarItemsResponse>(
+          body, n, [&](const auto& r, auto* out) { return h.GetSimilarItems(r, out); });
+      break;
+    default: {  // 5
       v1::Event event;
       if (!event.ParseFromArray(body, static_cast<int>(n))) break;
       v1::PutEventsResponse response;

@@ -1,6 +1,7 @@
 #include "server/request_handlers.h"
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
 #include "server/recommender_service.h"
+#include "server/state_recovery.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/model_dir.h"
 #include "tests/testing/status_matchers.h"
@@ -111,6 +113,11 @@ TEST_F(RequestHandlersTest, EveryCallIsUnavailableWithoutAModel) {
   v1::ModelInfo info;
   EXPECT_THAT(handlers_->GetModelInfo(v1::GetModelInfoRequest(), &info),
               StatusIs(absl::StatusCode::kUnavailable, "no model"));
+  v1::GetSimilarItemsRequest similar;
+  similar.set_item_id("item-1");
+  v1::GetSimilarItemsResponse similar_response;
+  EXPECT_THAT(handlers_->GetSimilarItems(similar, &similar_response),
+              StatusIs(absl::StatusCode::kUnavailable, "no model"));
   EXPECT_EQ(put_response.accepted(), 0);
 }
 
@@ -149,6 +156,193 @@ TEST_F(RequestHandlersTest, RecommendationRequestValidationNamesTheField) {
                 StatusIs(absl::StatusCode::kInvalidArgument, c.field))
         << c.name;
   }
+}
+
+TEST_F(RequestHandlersTest, SimilarItemsValidationNamesTheField) {
+  LoadModel();
+  struct Case {
+    std::string name;
+    std::function<void(v1::GetSimilarItemsRequest&)> edit;
+    absl::StatusCode code;
+    std::string message;
+  };
+  const auto invalid = absl::StatusCode::kInvalidArgument;
+  const std::vector<Case> cases = {
+      {"no item", [](auto& r) { r.clear_item_id(); }, invalid, "item_id: must not be empty"},
+      {"long item", [](auto& r) { r.set_item_id(std::string(257, 'i')); }, invalid,
+       "item_id: 257 bytes"},
+      {"long user", [](auto& r) { r.set_user_id(std::string(257, 'u')); }, invalid,
+       "user_id: 257 bytes"},
+      {"session without user", [](auto& r) { r.set_session_id("s1"); }, invalid,
+       "session_id: needs user_id"},
+      {"too many", [](auto& r) { r.set_num_results(501); }, invalid, "num_results: 501"},
+      {"empty include id", [](auto& r) { r.mutable_filter()->add_include_item_ids(""); }, invalid,
+       "filter.include_item_ids[0]: must not be empty"},
+      {"session filter without user",
+       [](auto& r) { r.mutable_filter()->set_exclude_session_items(true); }, invalid,
+       "filter.exclude_session_items: needs user_id"},
+      {"purchase filter without user",
+       [](auto& r) { r.mutable_filter()->set_exclude_purchased(true); }, invalid,
+       "filter.exclude_purchased: needs user_id"},
+      {"context",
+       [](auto& r) {
+         for (int i = 0; i < 33; ++i) (*r.mutable_context())[absl::StrCat("k", i)] = "v";
+       },
+       invalid, "context: 33 entries"},
+      {"unknown item", [](auto& r) { r.set_item_id("no-such-item"); }, absl::StatusCode::kNotFound,
+       "item_id: \"no-such-item\" is not in the catalogue of model version 3"},
+  };
+  for (const Case& c : cases) {
+    v1::GetSimilarItemsRequest request;
+    request.set_item_id("item-4");
+    c.edit(request);
+    v1::GetSimilarItemsResponse response;
+    EXPECT_THAT(handlers_->GetSimilarItems(request, &response), StatusIs(c.code, c.message))
+        << c.name;
+    EXPECT_EQ(response.items_size(), 0) << c.name;
+  }
+}
+
+TEST_F(RequestHandlersTest, SimilarItemsWithoutRecipesAreTheGrusNextClicksAfterTheItem) {
+  LoadModel();
+  v1::GetSimilarItemsRequest request;
+  request.set_item_id("item-7");
+  v1::GetSimilarItemsResponse similar;
+  ASSERT_OK(handlers_->GetSimilarItems(request, &similar));
+  EXPECT_EQ(similar.items_size(), 25);
+  EXPECT_EQ(similar.recipe(), "hrnn");
+  EXPECT_EQ(similar.model_version(), 3);
+  EXPECT_EQ(similar.recommendation_id().size(), 32u);
+  EXPECT_EQ(similar.backfilled(), 0);
+  // The same as GetRecommendations for a user whose only click is item-7, without item-7.
+  Put({Click("one-click", "item-7", clock_.NowMs())});
+  v1::Filter without_the_item;
+  without_the_item.add_exclude_item_ids("item-7");
+  const v1::GetRecommendationsResponse reference = Recommend("one-click", 25, without_the_item);
+  ASSERT_EQ(reference.items_size(), 25);
+  for (int i = 0; i < 25; ++i) {
+    EXPECT_EQ(similar.items(i).item_id(), reference.items(i).item_id()) << i;
+    EXPECT_FLOAT_EQ(similar.items(i).score(), reference.items(i).score()) << i;
+  }
+  EXPECT_THAT(MetricsText(), HasSubstr("method=\"GetSimilarItems\""));
+}
+
+TEST_F(RequestHandlersTest, SimilarItemsBlendCooccurrenceWithTheGruAndHonourTheFilter) {
+  RecipeSettings settings;
+  settings.recipes = {RecipeKind::kHrnn, RecipeKind::kTrending};
+  settings.default_recipe = RecipeKind::kHrnn;
+  settings.similar_items.cooccurrence_weight = 1;
+  settings.similar_items.hrnn_weight = 0.5;
+  testing::WriteRandomModelWithRecipes(config_.model_dir, 4, settings);
+  LoadModel();
+  // testing::TestSessions: item-5 shares two sessions with item-25 and item-45 (normalised
+  // co-occurrence 1), which outrank every other item (GRU term at most 0.5).
+  v1::GetSimilarItemsRequest request;
+  request.set_item_id("item-5");
+  request.set_num_results(5);
+  v1::GetSimilarItemsResponse similar;
+  ASSERT_OK(handlers_->GetSimilarItems(request, &similar));
+  EXPECT_EQ(similar.recipe(), "auto");
+  ASSERT_EQ(similar.items_size(), 5);
+  EXPECT_THAT((std::vector<std::string>{similar.items(0).item_id(), similar.items(1).item_id()}),
+              ::testing::UnorderedElementsAre("item-25", "item-45"));
+  EXPECT_GE(similar.items(1).score(), 1.0f);
+  EXPECT_LE(similar.items(2).score(), 0.5f);
+
+  // A shopper who clicked item-25 in this session, excluding session items.
+  Put({Click("ann", "item-25", clock_.NowMs())});
+  request.set_user_id("ann");
+  request.mutable_filter()->set_exclude_session_items(true);
+  request.mutable_filter()->add_exclude_item_ids("item-45");
+  similar.Clear();
+  ASSERT_OK(handlers_->GetSimilarItems(request, &similar));
+  for (const auto& item : similar.items()) {
+    EXPECT_NE(item.item_id(), "item-5");
+    EXPECT_NE(item.item_id(), "item-25");
+    EXPECT_NE(item.item_id(), "item-45");
+  }
+  // An include list keeps only the listed items (unknown ids are ignored).
+  request.clear_user_id();
+  request.clear_filter();
+  request.mutable_filter()->add_include_item_ids("item-45");
+  request.mutable_filter()->add_include_item_ids("item-9");
+  request.mutable_filter()->add_include_item_ids("unknown");
+  similar.Clear();
+  ASSERT_OK(handlers_->GetSimilarItems(request, &similar));
+  ASSERT_EQ(similar.items_size(), 2);
+  EXPECT_EQ(similar.items(0).item_id(), "item-45");
+  EXPECT_EQ(similar.items(1).item_id(), "item-9");
+}
+
+TEST_F(RequestHandlersTest, FinishedSessionsJoinSknnAndSimilarItemsLiveAndAfterARestart) {
+  RecipeSettings settings;
+  settings.recipes = {RecipeKind::kHrnn, RecipeKind::kSknn, RecipeKind::kTrending};
+  settings.default_recipe = RecipeKind::kSknn;
+  settings.similar_items.hrnn_weight = 0.5;
+  testing::WriteRandomModelWithRecipes(config_.model_dir, 4, settings);
+  // The test's folder (FreshTestDir would empty it, models included).
+  const std::filesystem::path root =
+      std::filesystem::path(config_.model_dir).parent_path().parent_path();
+  EventLogOptions log_options;
+  log_options.dir = (root / "log").string();
+  log_options.fsync = FsyncPolicy::kNone;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EventLog> log, EventLog::Open(log_options, nullptr));
+  handlers_ = std::make_unique<RequestHandlers>(&config_, &handle_, store_.get(), &clock_,
+                                                metrics_.get(), log.get());
+  LoadModel();
+  // item-150 and item-160 are in no training session (testing::TestSessions: items 0..59).
+  const int64_t now = clock_.NowMs();
+  v1::Event first = Click("ann", "item-150", now);
+  first.set_session_id("s1");
+  v1::Event second = Click("ann", "item-160", now + 1000);
+  second.set_session_id("s1");
+  v1::Event next = Click("ann", "item-170", now + 2000);
+  next.set_session_id("s2");  // s1 has finished.
+  Put({first, second});
+  LiveSessions& live = *handle_.Get()->recipes->live_sessions();
+  EXPECT_EQ(live.stats().finished, 0);
+  Put({next});
+  EXPECT_EQ(live.stats().finished, 1);
+
+  // Another shopper's sknn and the product page now see 150 -> 160.
+  Put({Click("bob", "item-150", now + 3000)});
+  v1::GetRecommendationsResponse sknn = Recommend("bob", 2);
+  EXPECT_EQ(sknn.recipe(), "sknn");
+  ASSERT_EQ(sknn.items_size(), 2);
+  EXPECT_EQ(sknn.items(0).item_id(), "item-150");
+  EXPECT_EQ(sknn.items(1).item_id(), "item-160");
+  EXPECT_EQ(sknn.backfilled(), 0);
+  v1::GetSimilarItemsRequest similar_request;
+  similar_request.set_item_id("item-150");
+  similar_request.set_num_results(1);
+  v1::GetSimilarItemsResponse similar;
+  ASSERT_OK(handlers_->GetSimilarItems(similar_request, &similar));
+  ASSERT_EQ(similar.items_size(), 1);
+  EXPECT_EQ(similar.items(0).item_id(), "item-160");
+
+  // A deleted user's open session never joins.
+  Put({Click("carl", "item-180", now), Click("carl", "item-190", now + 1)});
+  v1::DeleteUserRequest forget;
+  forget.set_user_id("carl");
+  v1::DeleteUserResponse forgotten;
+  ASSERT_OK(handlers_->DeleteUser(forget, &forgotten));
+  EXPECT_EQ(live.stats().open, 2);  // ann's s2 and bob's.
+  // They finish a day later, but one click makes no co-occurrence: nothing joins.
+  EXPECT_EQ(live.FinishIdle(now + 24 * 60 * kMinute), 0);
+  EXPECT_EQ(live.stats().open, 0);
+  EXPECT_EQ(live.stats().finished, 1);
+
+  // A restart: the log replayed into a fresh model rebuilds the finished session.
+  ServingModelHandle restarted;
+  SessionPolicy policy;
+  policy.timeout_ms = config_.session_timeout_ms;
+  ASSERT_OK_AND_ASSIGN(auto model,
+                       LoadLatestServingModel(config_.model_dir, NetworkOptions(), policy, 1));
+  UserStateStore store{UserStateStoreOptions()};
+  ASSERT_OK(log->Flush());
+  ASSERT_OK(RecoverState(*model, config_, (root / "snapshots").string(), *log, store).status());
+  EXPECT_EQ(model->recipes->live_sessions()->stats().finished, 1);
+  EXPECT_EQ(model->recipes->live_sessions()->stats().open, 2);  // ann's s2, bob's; not carl.
 }
 
 TEST_F(RequestHandlersTest, NewUserGetsTheEmptyHistoryPredictionWithDefaultCount) {

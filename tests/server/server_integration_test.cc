@@ -288,6 +288,78 @@ TEST_F(ServerIntegrationTest, RecipesAreServedLiveAndNamedInTheResponse) {
   EXPECT_EQ(trending.items(0).item_id(), "item-150");
 }
 
+TEST_F(ServerIntegrationTest, SimilarItemsAreServedThroughTheBatcherWithFiltersAndMetrics) {
+  RecipeSettings settings;
+  settings.recipes = {RecipeKind::kHrnn, RecipeKind::kSknn, RecipeKind::kTrending};
+  settings.default_recipe = RecipeKind::kHrnn;
+  settings.similar_items.cooccurrence_weight = 1;
+  settings.similar_items.hrnn_weight = 0.5;
+  testing::WriteRandomModelWithRecipes(config_.model_dir, 1, settings);
+  StartServer(/*with_model=*/false);
+
+  auto similar = [&](const std::string& item, int n, v1::GetSimilarItemsResponse* response,
+                     const std::string& user = "") {
+    v1::GetSimilarItemsRequest request;
+    request.set_item_id(item);
+    request.set_num_results(n);
+    request.set_user_id(user);
+    if (!user.empty()) request.mutable_filter()->set_exclude_session_items(true);
+    return stub_->GetSimilarItems(Context().get(), request, response);
+  };
+  // testing::TestSessions: item-3 shares its sessions with item-23 and item-43.
+  v1::GetSimilarItemsResponse answer;
+  ASSERT_TRUE(similar("item-3", 4, &answer).ok());
+  EXPECT_EQ(answer.recipe(), "auto");
+  EXPECT_EQ(answer.model_version(), 1);
+  ASSERT_EQ(answer.items_size(), 4);
+  EXPECT_THAT((std::vector<std::string>{answer.items(0).item_id(), answer.items(1).item_id()}),
+              ::testing::UnorderedElementsAre("item-23", "item-43"));
+
+  // Concurrent callers share the batcher's passes with GetRecommendations and get the same
+  // answer.
+  std::vector<std::thread> callers;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        v1::GetSimilarItemsResponse again;
+        v1::GetRecommendationsResponse other;
+        if (!similar("item-3", 4, &again).ok() ||
+            again.items(0).item_id() != answer.items(0).item_id() ||
+            again.items(3).item_id() != answer.items(3).item_id() ||
+            !Recommend(absl::StrCat("caller-", t), &other).ok()) {
+          ++mismatches;
+        }
+      }
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_EQ(mismatches.load(), 0);
+
+  // A shopper's session items are left out when asked.
+  v1::PutEventsRequest put;
+  *put.add_events() = Click("ann", "item-23");
+  v1::PutEventsResponse put_response;
+  ASSERT_TRUE(stub_->PutEvents(Context().get(), put, &put_response).ok());
+  v1::GetSimilarItemsResponse filtered;
+  ASSERT_TRUE(similar("item-3", 4, &filtered, "ann").ok());
+  EXPECT_EQ(filtered.items(0).item_id(), "item-43");
+  for (const auto& item : filtered.items()) EXPECT_NE(item.item_id(), "item-23");
+
+  v1::GetSimilarItemsResponse missing;
+  grpc::Status status = similar("no-such-item", 4, &missing);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("item_id: \"no-such-item\""));
+  status = similar("item-3", 501, &missing);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("num_results: 501"));
+
+  const std::string page = HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(page, HasSubstr("hrnn_requests_total{code=\"OK\",method=\"GetSimilarItems\"} 42"));
+  EXPECT_THAT(page,
+              HasSubstr("hrnn_requests_total{code=\"NOT_FOUND\",method=\"GetSimilarItems\"} 1"));
+}
+
 TEST_F(ServerIntegrationTest, ARecipeTheVersionDoesNotServeIsInvalidArgument) {
   StartServer();  // A version without recipe files: hrnn only.
   v1::GetRecommendationsRequest request;

@@ -103,6 +103,25 @@ TEST_F(CliTest, RankEventDeleteUserPutItemsModelInfo) {
   EXPECT_THAT(result.out, HasSubstr("metric recall@20   0.25\n"));
 }
 
+TEST_F(CliTest, SimilarNeedsAnItemAndTakesAnOptionalUser) {
+  CliResult result = Run("similar --item=dress-1 --n=2");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, StartsWith("2 item(s), recipe auto, model 7, recommendation sim-1\n"));
+  EXPECT_THAT(result.out, HasSubstr("   2  dress-1-like-1 "));
+  ASSERT_FALSE(server_.calls().empty());
+  EXPECT_EQ(server_.calls().back().method, "GetSimilarItems");
+  EXPECT_EQ(server_.calls().back().user_id_md, std::nullopt);
+
+  result = Run("--json similar --item=dress-1 --n=1 --user=u7 --exclude_session_items");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, StartsWith("{\"items\":[{\"item_id\":\"dress-1-like-0\""));
+  EXPECT_EQ(server_.calls().back().user_id_md, "u7");
+
+  result = Run("similar --item=x-gone");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, StartsWith("error: NOT_FOUND: item_id: \"x-gone\""));
+}
+
 TEST_F(CliTest, Health) {
   CliResult result = Run("health");
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -194,7 +213,8 @@ TEST_F(CliTest, ReplayStopsOnAFailedStream) {
 TEST_F(CliTest, BadUsageExitsTwoWithOneLine) {
   for (const std::string args :
        {"", "frobnicate", "recommend", "recommend --user=u --items=a", "recommend --user=u --n=0",
-        "rank --user=u", "event --user=u", "replay", "replay a b", "delete-user", "put-items",
+        "rank --user=u", "event --user=u", "similar", "similar --item=i --n=501",
+        "similar --item=i --recipe=auto", "replay", "replay a b", "delete-user", "put-items",
         "--deadline=0s model-info", "--max_attempts=0 model-info"}) {
     const CliResult result = Run(args);
     EXPECT_EQ(result.exit_code, 2) << args;
@@ -228,8 +248,9 @@ TEST_F(CliTest, OverLongUserIdsFailBeforeAnyCallNamingTheFlag) {
 
 TEST_F(CliTest, HelpDocumentsEveryCommand) {
   const CliResult result = Run("--help", /*with_target=*/false);
-  for (const char* command : {"recommend", "rank", "event", "replay", "model-info", "health",
-                              "delete-user", "put-items", "--stream_deadline", "--json"}) {
+  for (const char* command :
+       {"recommend", "similar", "rank", "event", "replay", "model-info", "health", "delete-user",
+        "put-items", "--stream_deadline", "--json"}) {
     EXPECT_THAT(result.out + result.err, HasSubstr(command));
   }
   // The flags are listed by their path in the source tree, not the build machine's.

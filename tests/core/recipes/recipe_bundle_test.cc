@@ -30,10 +30,16 @@ RecipeSettings Settings(std::vector<RecipeKind> recipes) {
 }
 
 TEST(RecipeBundleTest, BuildsOnlyWhatIsServed) {
-  ASSERT_OK_AND_ASSIGN(
-      auto bundle,
-      RecipeBundle::Build(Settings({RecipeKind::kHrnn, RecipeKind::kSr}), Sessions(), 4));
+  RecipeSettings settings = Settings({RecipeKind::kHrnn, RecipeKind::kSr});
+  // GetSimilarItems' co-occurrence reads the sknn index (and live sessions) unless its weight
+  // is 0.
+  ASSERT_OK_AND_ASSIGN(auto similar, RecipeBundle::Build(settings, Sessions(), 4));
+  EXPECT_NE(similar->sknn(), nullptr);
+  EXPECT_NE(similar->live_sessions(), nullptr);
+  settings.similar_items.cooccurrence_weight = 0;
+  ASSERT_OK_AND_ASSIGN(auto bundle, RecipeBundle::Build(settings, Sessions(), 4));
   EXPECT_EQ(bundle->sknn(), nullptr);
+  EXPECT_EQ(bundle->live_sessions(), nullptr);
   ASSERT_NE(bundle->rules(), nullptr);
   EXPECT_EQ(bundle->rules()->RulesFrom(0).size(), 1u);
   ASSERT_NE(bundle->trending(), nullptr);
