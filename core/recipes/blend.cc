@@ -86,10 +86,21 @@ absl::Status BlendWeights::Validate() const {
 }
 
 float GruMaxLogit(absl::Span<const float> logits) {
-  float max = -std::numeric_limits<float>::infinity();
-  for (float x : logits) {
-    if (x > max) max = x;  // False for NaN.
+  // Eight independent lanes: no loop-carried dependency through one value, and the compiler
+  // vectorises the select (a single running max ran at one element per ~5 cycles, 20 µs for
+  // 10k items, a tenth of an auto request's CPU). `x > m` is false for NaN: NaNs never win.
+  constexpr size_t kLanes = 8;
+  constexpr float kNone = -std::numeric_limits<float>::infinity();
+  float lane[kLanes] = {kNone, kNone, kNone, kNone, kNone, kNone, kNone, kNone};
+  const float* x = logits.data();
+  const size_t n = logits.size();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t l = 0; l < kLanes; ++l) lane[l] = x[i + l] > lane[l] ? x[i + l] : lane[l];
   }
+  float max = kNone;
+  for (; i < n; ++i) max = x[i] > max ? x[i] : max;
+  for (size_t l = 0; l < kLanes; ++l) max = lane[l] > max ? lane[l] : max;
   return max;
 }
 
@@ -181,13 +192,23 @@ std::vector<ScoredItem> BlendTopK(const BlendWeights& weights, const BlendInputs
   const float bound = BlendedScore(weights, bound_terms);
   if (best.size() == static_cast<size_t>(k) && best.back().score > bound) return best;
 
-  std::vector<ScoredItem> all;
-  all.reserve(static_cast<size_t>(n));
+  // A tie with T (the common case: the k-th result is the k-th GRU candidate itself). Only an
+  // outside item whose own score B(x_j) equals T could enter. When T is a normal float well
+  // above underflow, B(x_j) < T for every x_j < x_K - 1e-5: exp(-1e-5) is 1e-5 below 1 in
+  // relative terms, far more than the two roundings to float (2^-24 each) can undo. So only
+  // the outside items within 1e-5 of x_K are blended (no exp for the rest); otherwise (T tiny
+  // or 0: underflowed terms tie) every allowed item is.
+  const bool near_only = bound >= 1e-30f;
+  const double near = static_cast<double>(gru_top.back().score) - 1e-5;
+  std::vector<ScoredItem> pool = std::move(best);
   for (int32_t i = 0; i < n; ++i) {
-    if (exclusions.Contains(i)) continue;
-    all.push_back({i, BlendedScore(weights, ItemBlendTerms(inputs, max_logit, i))});
+    if (near_only && !(static_cast<double>(inputs.gru_logits[i]) >= near)) continue;
+    if (exclusions.Contains(i) || std::binary_search(candidates.begin(), candidates.end(), i)) {
+      continue;
+    }
+    pool.push_back({i, BlendedScore(weights, ItemBlendTerms(inputs, max_logit, i))});
   }
-  return BestOf(std::move(all), k);
+  return BestOf(std::move(pool), k);
 }
 
 }  // namespace hrnn

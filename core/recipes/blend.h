@@ -104,10 +104,13 @@ void BlendDense(const BlendWeights& weights, const BlendInputs& inputs, absl::Sp
 // g = GruBlendTerm; x_j <= x_K (the K-th GRU candidate's logit) and B is monotone in x, so
 // B(x_j) <= B(x_K) =: T. Each GRU candidate i scores w_hrnn * g(x_i) + (sparse terms >= 0)
 // >= T. Hence if the final K-th score s_K is > T, no outside item can enter the top K. When
-// s_K <= T (a tie with T, e.g. every remaining g underflowing to 0, or negative sparse values),
-// an outside item of lower index might tie in; then it falls back to blending every allowed
-// item, so the result stays exact, ties included. O(num_items) for the logit max and the GRU
-// top-k, plus O((K + touched) log) for the candidates.
+// s_K <= T (a tie with T: usually the K-th GRU candidate itself, untouched, is the K-th
+// result; or every remaining g underflows to 0; or negative sparse values), an outside item of
+// lower index might tie in. Then, when T >= 1e-30, it also blends the outside items whose logit
+// is within 1e-5 of x_K (any other scores strictly below T: exp(-1e-5) is further below 1 than
+// the roundings to float reach); otherwise every allowed item. The result stays exact, ties
+// included. O(num_items) for the logit max, the GRU top-k and the tie scan (compares, no exp),
+// plus O((K + touched + near) log) for the candidates.
 std::vector<ScoredItem> BlendTopK(const BlendWeights& weights, const BlendInputs& inputs, int k,
                                   ItemExclusions exclusions = ItemExclusions());
 

@@ -6,6 +6,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "core/recipes/internal/sorted_merge.h"
 
 namespace hrnn {
 namespace {
@@ -149,14 +150,34 @@ bool LiveSessions::AddFinished(absl::Span<const int32_t> clicks) {
   return true;
 }
 
-void LiveSessions::AppendRecent(int32_t item, size_t limit, std::vector<int64_t>* ages) const {
-  auto found = postings_.find(item);
-  if (found == postings_.end()) return;
-  const Postings& list = found->second;
+namespace {
+
+// One item's ring postings read from the latest (age = newest - seq, ascending).
+struct AgeCursor {
+  const uint64_t* seqs;
+  size_t head;
+  size_t next;  // One past the entry read next.
+  uint64_t newest;
+  bool Done() const { return next == head; }
+  int64_t Value() const { return static_cast<int64_t>(newest - seqs[next - 1]); }
+  void Advance() { --next; }
+};
+
+}  // namespace
+
+void LiveSessions::MostRecent(absl::Span<const int32_t> items, size_t limit,
+                              std::vector<int64_t>* ages,
+                              std::vector<std::pair<int64_t, size_t>>* heap) const {
+  thread_local std::vector<AgeCursor> cursors;
+  cursors.clear();
   const uint64_t newest = next_seq_ - 1;
-  for (size_t i = list.seqs.size(); i > list.head && limit > 0; --i, --limit) {
-    ages->push_back(static_cast<int64_t>(newest - list.seqs[i - 1]));
+  for (int32_t item : items) {
+    auto found = postings_.find(item);
+    if (found == postings_.end()) continue;
+    const Postings& list = found->second;
+    cursors.push_back({list.seqs.data(), list.head, list.seqs.size(), newest});
   }
+  internal::SmallestDistinct(cursors, limit, ages, heap);
 }
 
 absl::Span<const int32_t> LiveSessions::ItemsOfAge(int64_t age) const {

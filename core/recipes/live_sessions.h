@@ -106,10 +106,12 @@ class LiveSessions {
   // fewer than 2 clicks or no item in the catalogue (nothing added).
   bool AddFinished(absl::Span<const int32_t> clicks) ABSL_LOCKS_EXCLUDED(ring_mutex_);
 
-  // For SessionKnnIndex::Score, under ring_mutex_: the ring sessions holding `item`, most
-  // recent first, as their age (0 = the latest added), at most `limit` of them, appended to
-  // *ages; and the distinct sorted items of the session of age `age`.
-  void AppendRecent(int32_t item, size_t limit, std::vector<int64_t>* ages) const
+  // For SessionKnnIndex::Score, under ring_mutex_: the `limit` most recent ring sessions
+  // holding any of `items`, as their ages (0 = the latest added), ascending, appended to
+  // *ages (a merge of the items' postings: O(limit log items)); and the distinct sorted items
+  // of the session of age `age`. `heap` is the caller's scratch.
+  void MostRecent(absl::Span<const int32_t> items, size_t limit, std::vector<int64_t>* ages,
+                  std::vector<std::pair<int64_t, size_t>>* heap) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(ring_mutex_);
   absl::Span<const int32_t> ItemsOfAge(int64_t age) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(ring_mutex_);

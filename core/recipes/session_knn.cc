@@ -8,8 +8,21 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/recipes/internal/sorted_merge.h"
 
 namespace hrnn {
+namespace {
+
+// One item's postings (recency ranks, ascending).
+struct RankCursor {
+  absl::Span<const int32_t> ranks;
+  size_t next = 0;
+  bool Done() const { return next == ranks.size(); }
+  int64_t Value() const { return ranks[next]; }
+  void Advance() { ++next; }
+};
+
+}  // namespace
 
 absl::Status SessionKnnOptions::Validate() const {
   if (k < 1) return absl::InvalidArgumentError(absl::StrCat("k must be >= 1, got ", k));
@@ -120,7 +133,8 @@ absl::Status SessionKnnIndex::Score(absl::Span<const int32_t> prefix, SessionKnn
 
   // Candidates: the sample_size most recent sessions holding any prefix item — live ones first
   // (copied out of the ring under its lock), then indexed ones. Each postings list is in recency
-  // order, so its first sample_size entries are the only ones that can qualify.
+  // order, so a merge of the prefix items' lists yields them most recent first and stops after
+  // sample_size: O(sample_size log L), nothing sorted.
   const size_t sample = static_cast<size_t>(options_.sample_size);
   std::vector<int64_t>& live_ages = scratch->live_ages_;
   std::vector<int32_t>& live_items = scratch->live_items_;
@@ -130,10 +144,7 @@ absl::Status SessionKnnIndex::Score(absl::Span<const int32_t> prefix, SessionKnn
   live_begin.assign(1, 0);
   if (live != nullptr) {
     MutexLock lock(&live->ring_mutex_);
-    for (int32_t item : distinct) live->AppendRecent(item, sample, &live_ages);
-    std::sort(live_ages.begin(), live_ages.end());
-    live_ages.erase(std::unique(live_ages.begin(), live_ages.end()), live_ages.end());
-    if (live_ages.size() > sample) live_ages.resize(sample);
+    live->MostRecent(distinct, sample, &live_ages, &scratch->heap_);
     for (int64_t age : live_ages) {
       const absl::Span<const int32_t> items = live->ItemsOfAge(age);
       live_items.insert(live_items.end(), items.begin(), items.end());
@@ -142,16 +153,12 @@ absl::Status SessionKnnIndex::Score(absl::Span<const int32_t> prefix, SessionKnn
   }
   const int64_t num_live = static_cast<int64_t>(live_ages.size());
   const size_t indexed_sample = sample - live_ages.size();
-  std::vector<int32_t>& candidates = scratch->candidates_;
+  std::vector<int64_t>& candidates = scratch->candidates_;
   candidates.clear();
-  for (int32_t item : distinct) {
-    const absl::Span<const int32_t> list = Postings(item);
-    candidates.insert(candidates.end(), list.begin(),
-                      list.begin() + std::min(indexed_sample, list.size()));
-  }
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  if (candidates.size() > indexed_sample) candidates.resize(indexed_sample);
+  thread_local std::vector<RankCursor> cursors;
+  cursors.clear();
+  for (int32_t item : distinct) cursors.push_back({Postings(item)});
+  internal::SmallestDistinct(cursors, indexed_sample, &candidates, &scratch->heap_);
 
   // A candidate's items: key < num_live is the key-th live one, else indexed rank key - num_live.
   auto items_of = [&](int64_t key) {
@@ -173,7 +180,7 @@ absl::Status SessionKnnIndex::Score(absl::Span<const int32_t> prefix, SessionKnn
     neighbors.push_back({key, dot / denominator});
   };
   for (int64_t key = 0; key < num_live; ++key) add_neighbor(key);
-  for (int32_t r : candidates) add_neighbor(num_live + r);
+  for (int64_t r : candidates) add_neighbor(num_live + r);
   const size_t keep = std::min(neighbors.size(), static_cast<size_t>(options_.k));
   std::partial_sort(neighbors.begin(), neighbors.begin() + keep, neighbors.end(),
                     [](const SessionKnnScratch::Neighbor& a, const SessionKnnScratch::Neighbor& b) {

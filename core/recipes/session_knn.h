@@ -59,7 +59,8 @@ class SessionKnnScratch {
   };
   std::vector<int32_t> position_;  // Item -> latest 1-based position in the prefix; 0 = absent.
   std::vector<int32_t> distinct_;  // The prefix's distinct items (where position_ != 0).
-  std::vector<int32_t> candidates_;
+  std::vector<int64_t> candidates_;
+  std::vector<std::pair<int64_t, size_t>> heap_;
   std::vector<Neighbor> neighbors_;
   // The live candidates (LiveSessions), copied out of the ring: their ages, then their items
   // (CSR: live_begin_[j]..live_begin_[j + 1] for the j-th most recent).

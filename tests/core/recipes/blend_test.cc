@@ -70,6 +70,16 @@ TEST(BlendTest, GruBlendTermIsOneAtTheMaxAndMonotone) {
   EXPECT_EQ(GruMaxLogit({}), -inf);
   const std::vector<float> logits = {1.0f, std::nanf(""), 4.0f, -2.0f};
   EXPECT_EQ(GruMaxLogit(logits), 4.0f);
+  // Every length and position (the lanes and the tail), NaNs anywhere.
+  for (size_t n = 1; n <= 37; ++n) {
+    for (size_t at = 0; at < n; ++at) {
+      std::vector<float> values(n, -1.0f);
+      for (size_t i = 0; i < n; i += 3) values[i] = std::nanf("");
+      values[at] = 7.5f;
+      EXPECT_EQ(GruMaxLogit(values), 7.5f) << "n=" << n << " at=" << at;
+    }
+    EXPECT_EQ(GruMaxLogit(std::vector<float>(n, std::nanf(""))), -inf) << n;
+  }
 }
 
 TEST(BlendTest, BlendedScoreIsTheWeightedSumAndSkipsZeroWeights) {
@@ -221,6 +231,39 @@ TEST(BlendTest, TopKIsExactWhenUnderflowedTermsTie) {
   const std::vector<ScoredItem> top = BlendTopK(weights, inputs, 150);
   // About 105 items have a term > 0 (or are item 5); the rest are the lowest-index zero items.
   EXPECT_LT(top.back().index, 100);
+}
+
+TEST(BlendTest, TopKIsExactWhenLogitsTieAtTheKthCandidate) {
+  // Most logits are equal, and every 7th is 1e-9 below them (a different float near 0.001,
+  // the same blended score): the k-th GRU candidate's score ties with outside items of lower
+  // index, which must enter; items far below never do.
+  const int32_t n = 2000;
+  std::vector<float> logits(n, 0.001f);
+  for (int32_t i = 0; i < n; i += 7) logits[i] = 0.001f - 1e-9f;
+  for (int32_t i = 3; i < n; i += 11) logits[i] = -3.0f;
+  logits[1500] = 4.0f;
+  SparseScores sr(n);
+  sr.Add(1900, 1.0f);
+  sr.Add(40, 0.25f);
+  sr.NormalizeByMax();
+  BlendInputs inputs;
+  inputs.gru_logits = logits;
+  inputs.sparse[kSr] = &sr;
+  for (const BlendWeights& weights : {Weights(1, 0, 0.5, 0, 0), Weights(0.25, 0, 4, 0, 0)}) {
+    std::vector<float> dense(n);
+    BlendDense(weights, inputs, absl::MakeSpan(dense));
+    for (int k : {1, 10, 100, 1000}) {
+      ItemExclusions exclusions;
+      exclusions.Add(2);
+      exclusions.Add(1500);
+      const std::vector<ScoredItem> expected = TopKReference(dense, k, exclusions);
+      EXPECT_EQ(BlendTopK(weights, inputs, k, exclusions), expected) << "k=" << k;
+    }
+  }
+  ASSERT_LT(logits[0], logits[1]);                                          // Distinct logits...
+  EXPECT_EQ(GruBlendTerm(logits[0], 4.0f), GruBlendTerm(logits[1], 4.0f));  // ...one score.
+  const std::vector<ScoredItem> top = BlendTopK(Weights(1, 0, 0.5, 0, 0), inputs, 10);
+  EXPECT_EQ(top[3].index, 0);  // After 1500, 1900 and 40: item 0, outside the GRU's top 10.
 }
 
 TEST(BlendTest, ExclusionsDoNotChangeOtherItemsScores) {
