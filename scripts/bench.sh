@@ -14,9 +14,21 @@
 #   5. state:   (first config only) 1M users loaded, one StreamEvents event each, then
 #               hrnn_user_state_bytes / hrnn_active_users from /metrics.
 #
+# With --recipes, instead (issue 13's targets): per config, one model trained with
+# --recipes=auto and the same model without recipe files (--recipes=hrnn, same seed and
+# split: the same GRU weights), then
+#   1. events:  StreamEvents on each (without recipes: no live trending or live sessions; with
+#               them: both fed by every event) -> events/s, and their ratio;
+#   2. closed:  closed-loop GetRecommendations with --recipe=hrnn and --recipe=auto on the auto
+#               server, and GetSimilarItems -> saturation of each;
+#   3. open:    open loop at half of the hrnn saturation for hrnn, auto and GetSimilarItems
+#               -> p99 of each.
+#   Recommendations carry no session id, so users answer from the sessions the events run left
+#   open (sknn and sr have a session to continue).
+#
 # Usage: scripts/bench.sh [--quick] [--out=DIR] [--configs=S,M,L] [--duration=10s]
 #                         [--variants='NAME=SERVER FLAGS;NAME=SERVER FLAGS'] [--build=DIR]
-#                         [--no_build] [--state_users=N]
+#                         [--no_build] [--state_users=N] [--recipes]
 #   --quick      S only, a small model, 2 s runs, 20k users for state: under a minute (smoke).
 #   --variants   servers to compare in the same run, each started with its extra flags, e.g.
 #                --variants='batched=;naive=--scoring=naive' (default: batched, single and
@@ -37,6 +49,7 @@ VARIANTS="batched=;single=--scoring=single;naive=--scoring=naive"
 BUILD=build-release
 DO_BUILD=1
 STATE_USERS=""
+RECIPES=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
@@ -47,7 +60,8 @@ for arg in "$@"; do
     --build=*) BUILD="${arg#*=}" ;;
     --no_build) DO_BUILD=0 ;;
     --state_users=*) STATE_USERS="${arg#*=}" ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --recipes) RECIPES=1 ;;
+    -h|--help) sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -87,19 +101,25 @@ if [ "$QUICK" = 1 ]; then
   RATES[S]="1000"
 fi
 
-make_model() {  # config -> prints the model root
-  local cfg="$1" users items events zipf
+make_model() {  # config [recipes] -> prints the model root (recipes: hrnn-train --recipes)
+  local cfg="$1" recipes="${2:-}" users items events zipf
   read -r users items events zipf <<<"${SYNTH[$cfg]}"
   local tag="$cfg-$users-$items-$events-$zipf"
-  local root="$OUT/models/$tag"
+  local root="$OUT/models/$tag${recipes:+-$recipes}"
   if ! ls "$root"/*/config.json >/dev/null 2>&1; then
-    log "config $cfg: synthesising $events events over $items items, training H=100"
-    "$BIN/hrnn-synth" --out="$OUT/data/$tag.csv" --users="$users" --items="$items" \
-      --events="$events" --zipf="$zipf" --seed=7 >"$OUT/logs/synth-$cfg.log"
-    "$BIN/hrnn-train" --input="$OUT/data/$tag.csv" --output="$root" --hidden=100 --epochs=1 \
+    local csv="$OUT/data/$tag.csv"
+    if [ ! -f "$csv" ]; then
+      log "config $cfg: synthesising $events events over $items items"
+      "$BIN/hrnn-synth" --out="$csv" --users="$users" --items="$items" \
+        --events="$events" --zipf="$zipf" --seed=7 >"$OUT/logs/synth-$cfg.log"
+    fi
+    log "config $cfg: training H=100${recipes:+ with --recipes=$recipes}"
+    local recipe_flags=()
+    [ -n "$recipes" ] && recipe_flags=(--recipes="$recipes" --validation --allow_worse)
+    "$BIN/hrnn-train" --input="$csv" --output="$root" --hidden=100 --epochs=1 \
       --batch=64 --n_sample=64 --threads=2 --min_item_support=1 --checkpoints=false \
-      --seed=7 >"$OUT/logs/train-$cfg.log" 2>&1
-    rm -f "$OUT/data/$tag.csv"
+      --seed=7 "${recipe_flags[@]}" >"$OUT/logs/train-$cfg${recipes:+-$recipes}.log" 2>&1
+    [ -n "$recipes" ] || rm -f "$csv"
   fi
   echo "$root"
 }
@@ -163,8 +183,10 @@ STATE_LINE=""
 FIRST=1
 IFS=',' read -r -a CONFIG_LIST <<<"$CONFIGS"
 IFS=';' read -r -a VARIANT_LIST <<<"$VARIANTS"
+RECIPE_LINES=()  # "cfg events_plain events_auto sat_hrnn sat_auto sat_similar"
 for cfg in "${CONFIG_LIST[@]}"; do
   [ -n "${SYNTH[$cfg]:-}" ] || { log "unknown config $cfg (S, M or L)"; exit 2; }
+  [ "$RECIPES" = 1 ] && continue
   root=$(make_model "$cfg")
   for variant in "${VARIANT_LIST[@]}"; do
     vname="${variant%%=*}"
@@ -207,6 +229,39 @@ for cfg in "${CONFIG_LIST[@]}"; do
       FIRST=0
     fi
   done
+done
+
+# --- The recipes sweep (--recipes) ---
+achieved() { sed -n 's/^ *"achieved_rps": \([^,]*\),\{0,1\}$/\1/p' "$OUT/runs/$1.json" | head -1; }
+for cfg in "${CONFIG_LIST[@]}"; do
+  [ "$RECIPES" = 1 ] || break
+  plain=$(make_model "$cfg" hrnn)
+  auto=$(make_model "$cfg" auto)
+  users=100000
+  start_server "$plain" "server-$cfg-plain"
+  loadgen "$cfg-plain-events" "$plain" --workload=events --mode=closed --concurrency=2 \
+    --connections=2 --users=$users --duration="$DURATION"
+  stop_server "server-$cfg-plain"
+  start_server "$auto" "server-$cfg-auto"
+  loadgen "$cfg-auto-events" "$auto" --workload=events --mode=closed --concurrency=2 \
+    --connections=2 --users=$users --duration="$DURATION"
+  for recipe in hrnn auto; do
+    loadgen "$cfg-recipe-$recipe-closed-32" "$auto" --workload=recommend --recipe=$recipe \
+      --session_ids=false --mode=closed --concurrency=32 --connections=2 --users=$users \
+      --duration="$DURATION"
+  done
+  loadgen "$cfg-similar-closed-32" "$auto" --workload=similar --mode=closed --concurrency=32 \
+    --connections=2 --duration="$DURATION"
+  half=$(awk -v r="$(achieved "$cfg-recipe-hrnn-closed-32")" 'BEGIN { printf "%d", r / 2 }')
+  for recipe in hrnn auto; do
+    loadgen "$cfg-recipe-$recipe-open-half" "$auto" --workload=recommend --recipe=$recipe \
+      --session_ids=false --mode=open --rate="$half" --users=$users --duration="$DURATION"
+  done
+  loadgen "$cfg-similar-open-half" "$auto" --workload=similar --mode=open --rate="$half" \
+    --duration="$DURATION"
+  curl -fsS "http://$SERVER_METRICS/metrics" -o "$OUT/logs/metrics-$cfg-auto.txt"
+  stop_server "server-$cfg-auto"
+  RECIPE_LINES+=("$cfg $half")
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -263,8 +318,22 @@ now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     [ "$errs" != 0 ] && verdict="$verdict ($errs failed calls)"
     printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$verdict"
   }
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+  for line in "${RECIPE_LINES[@]}"; do
+    read -r rcfg rhalf <<<"$line"
+    check "$rcfg: auto saturation >= 0.75x hrnn's (ratio)" "$rcfg-recipe-auto-closed-32" \
+      "$(ratio "$(field "$rcfg-recipe-auto-closed-32" achieved_rps)" \
+                "$(field "$rcfg-recipe-hrnn-closed-32" achieved_rps)")" ">=" 0.75
+    check "$rcfg: auto p99 <= 1.5x hrnn's at $rhalf req/s (ratio)" "$rcfg-recipe-auto-open-half" \
+      "$(ratio "$(field "$rcfg-recipe-auto-open-half" p99)" \
+                "$(field "$rcfg-recipe-hrnn-open-half" p99)")" "<=" 1.5
+    check "$rcfg: StreamEvents with live recipes >= 0.8x without (ratio)" "$rcfg-auto-events" \
+      "$(ratio "$(field "$rcfg-auto-events" achieved_rps)" \
+                "$(field "$rcfg-plain-events" achieved_rps)")" ">=" 0.8
+  done
   for id in "${RUNS[@]}"; do
     case "$id" in
+      *-recipe-*|*-similar-*|*-plain-events|*-auto-events) ;;
       S-*-open-5000) check "S: p99 <= 1 ms at 5,000 req/s" "$id" "$(field "$id" p99)" "<=" 1 ;;
       M-*-open-1000) check "M: p99 <= 2 ms at 1,000 req/s" "$id" "$(field "$id" p99)" "<=" 2 ;;
       M-*-closed-*) check "M: >= 3,000 req/s at saturation" "$id" "$(field "$id" achieved_rps)" ">=" 3000 ;;

@@ -25,7 +25,7 @@ struct LoadReport {
   // The run's settings.
   std::string target;
   std::string mode;       // "open" or "closed".
-  std::string workload;   // "recommend", "events" or "mix".
+  std::string workload;   // "recommend", "events", "mix" or "similar".
   std::string unit;       // What achieved_rps counts: "requests", or "events" (events workload).
   double target_rps = 0;  // Open loop; 0 in closed loop.
   int concurrency = 0;    // Closed loop callers, or event streams.

@@ -28,6 +28,7 @@ namespace hrnn::client::loadgen {
 namespace {
 
 constexpr char kRecommend[] = "GetRecommendations";
+constexpr char kSimilar[] = "GetSimilarItems";
 constexpr char kPutEvents[] = "PutEvents";
 constexpr char kStreamEvents[] = "StreamEvents";
 constexpr int64_t kLateNs = 1'000'000;  // A send this late counts in late_sends.
@@ -56,6 +57,8 @@ struct UnaryCall {
   grpc::ClientContext context;
   hrnn::v1::GetRecommendationsRequest recommend_request;
   hrnn::v1::GetRecommendationsResponse recommend_response;
+  hrnn::v1::GetSimilarItemsRequest similar_request;
+  hrnn::v1::GetSimilarItemsResponse similar_response;
   hrnn::v1::PutEventsRequest events_request;
   hrnn::v1::PutEventsResponse events_response;
   int64_t intended_ns = 0;
@@ -151,8 +154,12 @@ class Runner {
     call->measured = intended_ns >= measure_start_ns_ && intended_ns < end_ns_;
     call->context.set_deadline(std::chrono::system_clock::now() +
                                absl::ToChronoNanoseconds(config_.deadline));
-    call->context.AddMetadata(kUserIdMetadataKey, UserIdMetadataValue(action.user_id));
-    const char* method = action.type == Action::Type::kRecommend ? kRecommend : kPutEvents;
+    if (!action.user_id.empty()) {
+      call->context.AddMetadata(kUserIdMetadataKey, UserIdMetadataValue(action.user_id));
+    }
+    const char* method = action.type == Action::Type::kRecommend ? kRecommend
+                         : action.type == Action::Type::kSimilar ? kSimilar
+                                                                 : kPutEvents;
     in_flight_.fetch_add(1, std::memory_order_relaxed);
     if (call->measured) {
       absl::MutexLock lock(&mu_);
@@ -164,14 +171,24 @@ class Runner {
     if (action.type == Action::Type::kRecommend) {
       hrnn::v1::GetRecommendationsRequest& request = call->recommend_request;
       request.set_user_id(action.user_id);
-      request.set_session_id(action.session_id);
+      if (config_.session_ids) request.set_session_id(action.session_id);
       request.set_num_results(config_.num_results);
       if (config_.exclude_session_items) request.mutable_filter()->set_exclude_session_items(true);
+      request.set_recipe(config_.recipe);
       stub->async()->GetRecommendations(&call->context, &call->recommend_request,
                                         &call->recommend_response,
                                         [self, call, closed](grpc::Status status) {
                                           self->Complete(kRecommend, status, call, 0, closed);
                                         });
+    } else if (action.type == Action::Type::kSimilar) {
+      hrnn::v1::GetSimilarItemsRequest& request = call->similar_request;
+      request.set_item_id(items_.ids[action.item]);
+      request.set_num_results(config_.num_results);
+      stub->async()->GetSimilarItems(&call->context, &call->similar_request,
+                                     &call->similar_response,
+                                     [self, call, closed](grpc::Status status) {
+                                       self->Complete(kSimilar, status, call, 0, closed);
+                                     });
     } else {
       FillEvent(action, call->events_request.add_events());
       stub->async()->PutEvents(&call->context, &call->events_request, &call->events_response,

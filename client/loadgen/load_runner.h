@@ -4,7 +4,8 @@
 //   request's intended send time (coordinated omission is not hidden).
 // - Closed loop: `concurrency` callers, each sending its next request when the previous one
 //   completes; latency from the actual send.
-// - Workloads: GetRecommendations; events on long-lived StreamEvents streams (`concurrency`
+// - Workloads: GetRecommendations (of one recipe, or the model's default); GetSimilarItems of
+//   popularity-drawn items; events on long-lived StreamEvents streams (`concurrency`
 //   streams, written as fast as flow control allows, or at `rate` in total in open loop;
 //   latency is then the time until Write() handed the event to the transport, and an event
 //   counts as ok once the stream's final response accepted it); or the storefront mix of unary
@@ -52,6 +53,12 @@ struct LoadConfig {
   int num_results = 25;
   // Ask for Filter.exclude_session_items. Default: false.
   bool exclude_session_items = false;
+  // GetRecommendations' recipe ("" = the model's default). Default: "".
+  std::string recipe;
+  // Send the generated session id with each GetRecommendations. Without it the server answers
+  // from the user's open session while it is live (e.g. the one an earlier events run left).
+  // Default: true.
+  bool session_ids = true;
   // Ask GetModelInfo before the run (the run fails when the server does not answer it).
   // Default: true.
   bool check_model = true;

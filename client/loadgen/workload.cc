@@ -12,8 +12,9 @@ absl::StatusOr<WorkloadKind> ParseWorkloadKind(const std::string& name) {
   if (name == "recommend") return WorkloadKind::kRecommend;
   if (name == "events") return WorkloadKind::kEvents;
   if (name == "mix") return WorkloadKind::kMix;
+  if (name == "similar") return WorkloadKind::kSimilar;
   return absl::InvalidArgumentError(
-      absl::StrCat("workload: \"", name, "\" is not recommend, events or mix"));
+      absl::StrCat("workload: \"", name, "\" is not recommend, events, mix or similar"));
 }
 
 const char* WorkloadKindName(WorkloadKind kind) {
@@ -24,6 +25,8 @@ const char* WorkloadKindName(WorkloadKind kind) {
       return "events";
     case WorkloadKind::kMix:
       return "mix";
+    case WorkloadKind::kSimilar:
+      return "similar";
   }
   return "?";
 }
@@ -85,6 +88,13 @@ int64_t WorkloadGenerator::SessionLength() {
 }
 
 Action WorkloadGenerator::Next() {
+  if (options_.kind == WorkloadKind::kSimilar) {
+    ++actions_;
+    Action action;
+    action.type = Action::Type::kSimilar;
+    action.item = items_.Sample(gen_);
+    return action;
+  }
   const int64_t index = actions_;
   const int64_t user = NextUser();
   ++actions_;

@@ -1,7 +1,8 @@
 // WorkloadGenerator: the storefront traffic the load generator sends, one action at a time:
 // users drawn from a Zipf distribution (or in turn), each visit a session with its own id in
 // which the user clicks a few popularity-drawn items in a row and then leaves; recommendation
-// requests carry the user's open session id. Not thread-safe: one caller at a time.
+// requests carry the user's open session id; product pages ask for the items similar to a
+// popularity-drawn item. Not thread-safe: one caller at a time.
 #ifndef HRNN_CLIENT_LOADGEN_WORKLOAD_H_
 #define HRNN_CLIENT_LOADGEN_WORKLOAD_H_
 
@@ -23,9 +24,10 @@ enum class WorkloadKind {
   kRecommend,  // GetRecommendations only.
   kEvents,     // Events only (StreamEvents).
   kMix,        // events_per_recommend events (PutEvents) per GetRecommendations.
+  kSimilar,    // GetSimilarItems only (no user: a product page).
 };
 
-// "recommend", "events", "mix"; InvalidArgument otherwise.
+// "recommend", "events", "mix", "similar"; InvalidArgument otherwise.
 absl::StatusOr<WorkloadKind> ParseWorkloadKind(const std::string& name);
 const char* WorkloadKindName(WorkloadKind kind);
 
@@ -56,11 +58,11 @@ struct WorkloadOptions {
 
 // One thing to send.
 struct Action {
-  enum class Type { kRecommend, kEvent };
+  enum class Type { kRecommend, kEvent, kSimilar };
   Type type = Type::kRecommend;
-  std::string user_id;
+  std::string user_id;     // Empty for kSimilar.
   std::string session_id;  // Empty for a recommendation to a user between sessions.
-  int64_t item = -1;       // kEvent: index into the item list.
+  int64_t item = -1;       // kEvent, kSimilar: index into the item list.
 };
 
 class WorkloadGenerator {
@@ -72,7 +74,8 @@ class WorkloadGenerator {
 
   // The next action: kRecommend workloads give only recommendations (with the session id of
   // the user's current visit; each visit makes session_length requests on average), kEvents
-  // only events, kMix both in the events_per_recommend ratio.
+  // only events, kMix both in the events_per_recommend ratio, kSimilar only GetSimilarItems of
+  // an item drawn by popularity (as events are).
   Action Next();
 
   // Sessions started so far.

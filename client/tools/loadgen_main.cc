@@ -32,8 +32,9 @@ ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Load sent before the window
 ABSL_FLAG(int64_t, max_requests, 0,
           "Stop after this many requests (events), warm-up included; 0 = bounded by time only.");
 ABSL_FLAG(std::string, workload, "recommend",
-          "recommend (GetRecommendations), events (StreamEvents streams) or mix (unary PutEvents "
-          "and GetRecommendations, --mix_events_per_recommend to 1).");
+          "recommend (GetRecommendations), events (StreamEvents streams), mix (unary PutEvents "
+          "and GetRecommendations, --mix_events_per_recommend to 1) or similar (GetSimilarItems "
+          "of popularity-drawn items, no user).");
 ABSL_FLAG(int, mix_events_per_recommend, 10, "mix: events per GetRecommendations.");
 ABSL_FLAG(int64_t, users, 10000, "User population size (ids <user_prefix>0..N-1).");
 ABSL_FLAG(double, zipf, 1.0, "Zipf exponent of user popularity (0 = uniform).");
@@ -48,7 +49,13 @@ ABSL_FLAG(std::string, items_from, "",
 ABSL_FLAG(int64_t, synthetic_items, 0,
           "Instead of --items_from: item ids i0..i<N-1> (hrnn-synth's ids), Zipf popularity.");
 ABSL_FLAG(double, item_skew, 1.0, "Items are drawn with probability ∝ popularity^item_skew.");
-ABSL_FLAG(int, num_results, 25, "GetRecommendations num_results (1..500).");
+ABSL_FLAG(int, num_results, 25, "GetRecommendations and GetSimilarItems num_results (1..500).");
+ABSL_FLAG(bool, session_ids, true,
+          "Send the generated session id with each GetRecommendations (false: the server uses "
+          "the user's open session while it is live, e.g. one an events run left).");
+ABSL_FLAG(std::string, recipe, "",
+          "GetRecommendations recipe (hrnn, sknn, sr, personal, trending, auto; empty: the "
+          "model's default).");
 ABSL_FLAG(bool, exclude_session_items, false,
           "GetRecommendations: ask to exclude the session's items.");
 ABSL_FLAG(int, connections, 1, "gRPC channels (TCP connections), used round-robin (1..64).");
@@ -65,7 +72,8 @@ namespace lg = hrnn::client::loadgen;
 constexpr char kUsage[] =
     "A load generator for the hrnn recommendation service.\n"
     "Usage: hrnn-loadgen --target=HOST:PORT --mode=open|closed --rate=RPS|--concurrency=N\n"
-    "         --duration=10s --workload=recommend|events|mix --users=N --items_from=MODEL_DIR\n"
+    "         --duration=10s --workload=recommend|events|mix|similar --users=N\n"
+    "         --items_from=MODEL_DIR [--recipe=R]\n"
     "         [--json=OUT.json] [--warmup=1s] [--max_requests=N] [--connections=N] ...\n"
     "Prints achieved rate, errors by status code and latency p50/p90/p99/p99.9/max (ms).\n"
     "Exit status: 0 the run completed (failed calls are counted, not fatal), 1 the target could\n"
@@ -104,6 +112,8 @@ int main(int argc, char** argv) {
   config.connections = absl::GetFlag(FLAGS_connections);
   config.num_results = absl::GetFlag(FLAGS_num_results);
   config.exclude_session_items = absl::GetFlag(FLAGS_exclude_session_items);
+  config.recipe = absl::GetFlag(FLAGS_recipe);
+  config.session_ids = absl::GetFlag(FLAGS_session_ids);
   config.deadline = absl::GetFlag(FLAGS_deadline);
   config.check_model = absl::GetFlag(FLAGS_check_model);
   absl::StatusOr<lg::WorkloadKind> kind = lg::ParseWorkloadKind(absl::GetFlag(FLAGS_workload));

@@ -97,6 +97,13 @@ class FakeRecommenderServer {
       response->set_recommendation_id("rec-1");
       response->set_model_version(7);
       response->set_state(request->session_id().empty() ? "new_user" : "session");
+      // Serves "hrnn" (the default) and "sknn".
+      if (!request->recipe().empty() && request->recipe() != "hrnn" &&
+          request->recipe() != "sknn") {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat("recipe: \"", request->recipe(), "\" is not served"));
+      }
+      response->set_recipe(request->recipe().empty() ? "hrnn" : request->recipe());
       return grpc::Status::OK;
     }
 

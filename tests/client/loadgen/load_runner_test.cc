@@ -93,6 +93,32 @@ TEST_F(LoadRunnerTest, OpenLoopCountsErrorsByCode) {
   EXPECT_EQ(report.latency_ns().count(), 35);  // Successful calls only.
 }
 
+TEST_F(LoadRunnerTest, SimilarItemsAreAskedWithoutAUser) {
+  LoadConfig config = Config(LoadMode::kClosed, WorkloadKind::kSimilar);
+  config.max_requests = 30;
+  ASSERT_OK_AND_ASSIGN(const LoadReport report, RunLoad(config, items_));
+  EXPECT_EQ(report.ok(), 30);
+  EXPECT_EQ(report.workload, "similar");
+  EXPECT_EQ(CallsOf("GetSimilarItems"), 30);
+  for (const FakeRecommenderServer::Call& call : server_.calls()) {
+    if (call.method == "GetSimilarItems") {
+      EXPECT_FALSE(call.user_id_md.has_value());
+    }
+  }
+}
+
+TEST_F(LoadRunnerTest, TheRecipeIsSentWithEveryRecommendation) {
+  LoadConfig config = Config(LoadMode::kClosed, WorkloadKind::kRecommend);
+  config.max_requests = 20;
+  config.recipe = "sknn";
+  ASSERT_OK_AND_ASSIGN(LoadReport report, RunLoad(config, items_));
+  EXPECT_EQ(report.ok(), 20);
+  config.recipe = "auto";  // Not served by the fake: every call fails, naming the recipe.
+  ASSERT_OK_AND_ASSIGN(report, RunLoad(config, items_));
+  EXPECT_EQ(report.ok(), 0);
+  EXPECT_THAT(report.errors(), ElementsAre(Pair("INVALID_ARGUMENT", 20)));
+}
+
 TEST_F(LoadRunnerTest, OpenLoopLatencyIncludesTheServerDelay) {
   LoadConfig config = Config(LoadMode::kOpen, WorkloadKind::kRecommend);
   config.rate = 200;

@@ -26,8 +26,27 @@ TEST(WorkloadTest, ParsesKinds) {
   ASSERT_OK_AND_ASSIGN(const WorkloadKind kind, ParseWorkloadKind("mix"));
   EXPECT_EQ(kind, WorkloadKind::kMix);
   EXPECT_STREQ(WorkloadKindName(WorkloadKind::kEvents), "events");
+  ASSERT_OK_AND_ASSIGN(const WorkloadKind similar, ParseWorkloadKind("similar"));
+  EXPECT_EQ(similar, WorkloadKind::kSimilar);
+  EXPECT_STREQ(WorkloadKindName(similar), "similar");
   EXPECT_THAT(ParseWorkloadKind("burst").status(),
               StatusIs(absl::StatusCode::kInvalidArgument, "\"burst\""));
+}
+
+TEST(WorkloadTest, SimilarAsksAboutPopularItemsWithoutAUser) {
+  WorkloadOptions options;
+  options.kind = WorkloadKind::kSimilar;
+  auto generator = Make(options, {90, 10});
+  int first = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const Action action = generator->Next();
+    ASSERT_EQ(action.type, Action::Type::kSimilar);
+    EXPECT_TRUE(action.user_id.empty());
+    ASSERT_TRUE(action.item == 0 || action.item == 1);
+    first += action.item == 0;
+  }
+  EXPECT_GT(first, 850);  // Item 0 has 90% of the popularity.
+  EXPECT_LT(first, 950);
 }
 
 TEST(WorkloadTest, ValidatesOptions) {

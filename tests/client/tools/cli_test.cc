@@ -62,10 +62,19 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, RecommendPrintsATable) {
   const CliResult result = Run("recommend --user=u1 --n=3 --session=s1");
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_THAT(result.out, StartsWith("3 item(s), state session, model 7"));
+  EXPECT_THAT(result.out, StartsWith("3 item(s), state session, recipe hrnn, model 7"));
   EXPECT_THAT(result.out, HasSubstr("   3  i2 "));
   ASSERT_FALSE(server_.calls().empty());
   EXPECT_EQ(server_.calls().back().user_id_md, "u1");
+}
+
+TEST_F(CliTest, RecommendSendsTheRecipe) {
+  CliResult result = Run("recommend --user=u1 --n=1 --recipe=sknn");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, StartsWith("1 item(s), state new_user, recipe sknn, model 7"));
+  result = Run("recommend --user=u1 --recipe=knn");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, StartsWith("error: INVALID_ARGUMENT: recipe: \"knn\""));
 }
 
 TEST_F(CliTest, RecommendJson) {
