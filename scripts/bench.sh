@@ -238,13 +238,15 @@ for cfg in "${CONFIG_LIST[@]}"; do
   plain=$(make_model "$cfg" hrnn)
   auto=$(make_model "$cfg" auto)
   users=100000
+  # A stream's deadline is the run plus --deadline; the server drains what the transport buffered
+  # (seconds of events at M) after the last write, so give it 30 s. The rate counts the drain.
   start_server "$plain" "server-$cfg-plain"
   loadgen "$cfg-plain-events" "$plain" --workload=events --mode=closed --concurrency=2 \
-    --connections=2 --users=$users --duration="$DURATION"
+    --connections=2 --users=$users --duration="$DURATION" --deadline=30s
   stop_server "server-$cfg-plain"
   start_server "$auto" "server-$cfg-auto"
   loadgen "$cfg-auto-events" "$auto" --workload=events --mode=closed --concurrency=2 \
-    --connections=2 --users=$users --duration="$DURATION"
+    --connections=2 --users=$users --duration="$DURATION" --deadline=30s
   for recipe in hrnn auto; do
     loadgen "$cfg-recipe-$recipe-closed-32" "$auto" --workload=recommend --recipe=$recipe \
       --session_ids=false --mode=closed --concurrency=32 --connections=2 --users=$users \

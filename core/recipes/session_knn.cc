@@ -94,6 +94,12 @@ absl::StatusOr<std::unique_ptr<const SessionKnnIndex>> SessionKnnIndex::Build(
   return std::unique_ptr<const SessionKnnIndex>(std::move(index));
 }
 
+int64_t SessionKnnIndex::bytes() const {
+  return static_cast<int64_t>(
+      session_begin_.capacity() * sizeof(int64_t) + session_items_.capacity() * sizeof(int32_t) +
+      posting_begin_.capacity() * sizeof(int64_t) + postings_.capacity() * sizeof(int32_t));
+}
+
 absl::Span<const int32_t> SessionKnnIndex::SessionItems(int32_t r) const {
   return absl::MakeConstSpan(session_items_.data() + session_begin_[r],
                              static_cast<size_t>(session_begin_[r + 1] - session_begin_[r]));

@@ -107,6 +107,9 @@ class SessionKnnIndex {
 
   int32_t num_items() const { return num_items_; }
   int32_t num_sessions() const { return static_cast<int32_t>(session_begin_.size()) - 1; }
+  // Heap bytes held: per session 8 (its offset) + 8 per distinct item (its entry and its
+  // posting), plus 8 per catalogue item.
+  int64_t bytes() const;
   const SessionKnnOptions& options() const { return options_; }
 
  private:
