@@ -215,10 +215,7 @@ void ScoreCatalogue(const CataloguePass& pass, absl::Span<float> scores) {
   }
 }
 
-Recommendation Recommend(std::shared_ptr<const ServingModel> model, const UserState& state,
-                         bool known, const RecommendationRequest& request, ScoringMode mode) {
-  PreparedRecommendation prepared =
-      PrepareRecommendation(std::move(model), state, known, request, mode);
+Recommendation CompleteWithOwnPass(PreparedRecommendation prepared) {
   Recommendation result;
   result.answer_state = prepared.answer_state;
   result.recipe = prepared.recipe;
@@ -233,6 +230,11 @@ Recommendation Recommend(std::shared_ptr<const ServingModel> model, const UserSt
   result.items = FinishRecommendation(prepared.pass, scores, &backfilled);
   result.backfilled += backfilled;
   return result;
+}
+
+Recommendation Recommend(std::shared_ptr<const ServingModel> model, const UserState& state,
+                         bool known, const RecommendationRequest& request, ScoringMode mode) {
+  return CompleteWithOwnPass(PrepareRecommendation(std::move(model), state, known, request, mode));
 }
 
 absl::StatusOr<Recommendation> RankCandidates(const ServingModel& model, const UserState& state,

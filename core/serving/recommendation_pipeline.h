@@ -149,6 +149,10 @@ struct Recommendation {
   std::vector<ScoredItem> items;  // Best first.
 };
 
+// Completes `prepared` with one catalogue pass of its own (kBatched scores as kSingle here):
+// its items when it has them, else ScoreCatalogue then FinishRecommendation.
+Recommendation CompleteWithOwnPass(PreparedRecommendation prepared);
+
 // The whole pipeline with one catalogue pass of its own (kBatched scores as kSingle here).
 // REQUIRES: as PrepareRecommendation.
 Recommendation Recommend(std::shared_ptr<const ServingModel> model, const UserState& state,

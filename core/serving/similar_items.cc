@@ -76,21 +76,14 @@ PreparedRecommendation PrepareSimilarItems(std::shared_ptr<const ServingModel> m
       scratch.scores.Clear();
     }
   }
+  prepared.recipe = pass.recipe;
   pass.model = std::move(model);
   return prepared;
 }
 
 Recommendation SimilarItems(std::shared_ptr<const ServingModel> model, const UserState& state,
                             bool known, const SimilarItemsRequest& request, ScoringMode mode) {
-  PreparedRecommendation prepared =
-      PrepareSimilarItems(std::move(model), state, known, request, mode);
-  Recommendation result;
-  result.answer_state = prepared.answer_state;
-  result.recipe = prepared.pass.recipe;
-  std::vector<float> scores(prepared.pass.model->network->num_items());
-  ScoreCatalogue(prepared.pass, absl::MakeSpan(scores));
-  result.items = FinishRecommendation(prepared.pass, scores, &result.backfilled);
-  return result;
+  return CompleteWithOwnPass(PrepareSimilarItems(std::move(model), state, known, request, mode));
 }
 
 }  // namespace hrnn

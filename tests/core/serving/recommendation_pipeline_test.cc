@@ -8,22 +8,18 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/model_modes.h"
+#include "tests/testing/scored_items.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hrnn {
 namespace {
 
+using ::hrnn::testing::Indices;
 using ::hrnn::testing::StatusIs;
 
 constexpr int64_t kMinute = 60 * 1000;
 constexpr int64_t kT0 = 1'700'000'000'000;  // Some time in 2023, in ms.
 constexpr int kItems = 300;
-
-std::vector<int32_t> Indices(const std::vector<ScoredItem>& items) {
-  std::vector<int32_t> indices;
-  for (const ScoredItem& item : items) indices.push_back(item.index);
-  return indices;
-}
 
 class RecommendationPipelineTest : public ::testing::TestWithParam<ModelMode> {
  protected:

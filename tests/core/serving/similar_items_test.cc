@@ -13,11 +13,13 @@
 #include "core/serving/recommendation_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scored_items.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hrnn {
 namespace {
 
+using ::hrnn::testing::Indices;
 using ::hrnn::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -26,12 +28,6 @@ using ::testing::Not;
 constexpr int64_t kMinute = 60 * 1000;
 constexpr int64_t kT0 = 1'700'000'000'000;  // ms.
 constexpr int kItems = 10;
-
-std::vector<int32_t> Indices(const std::vector<ScoredItem>& items) {
-  std::vector<int32_t> indices;
-  for (const ScoredItem& item : items) indices.push_back(item.index);
-  return indices;
-}
 
 class SimilarItemsTest : public ::testing::Test {
  protected:
