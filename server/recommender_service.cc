@@ -149,14 +149,14 @@ grpc::ServerUnaryReactor* RecommenderService::RunUnary(
   return reactor;
 }
 
-template <typename Request, typename Response>
+template <typename Request, typename Response, typename Complete>
 grpc::ServerUnaryReactor* RecommenderService::RunScored(
     grpc::CallbackServerContext* context, const char* method, const grpc::ByteBuffer* wire_request,
     grpc::ByteBuffer* wire_response,
     absl::Status (RequestHandlers::*whole)(const Request&, Response*) const,
     absl::StatusOr<std::optional<CataloguePass>> (RequestHandlers::*prepare)(const Request&,
                                                                              Response*) const,
-    void (RequestHandlers::*complete)(CataloguePass&, absl::Span<const float>, Response*) const) {
+    Complete complete) {
   if (batcher_ == nullptr) return RunUnary(context, method, wire_request, wire_response, whole);
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -182,7 +182,7 @@ grpc::ServerUnaryReactor* RecommenderService::RunScored(
   job.done = [this, method, complete, reactor, call, wire_response, pending, start](
                  absl::Status scored, absl::Span<const float> scores) {
     if (scored.ok()) {
-      (handlers_.*complete)(*pending, scores, &call->response);
+      complete(handlers_, *pending, scores, &call->response);
       if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
       scored = Serialize(method, call->response, wire_response);
     }
@@ -198,14 +198,20 @@ grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
     grpc::ByteBuffer* response) {
   return RunScored(context, "GetRecommendations", request, response,
                    &RequestHandlers::GetRecommendations, &RequestHandlers::PrepareRecommendations,
-                   &RequestHandlers::CompleteRecommendations);
+                   [](const RequestHandlers& handlers, CataloguePass& pass,
+                      absl::Span<const float> scores, v1::GetRecommendationsResponse* out) {
+                     handlers.CompleteRecommendations(pass, scores, out);
+                   });
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetSimilarItems(grpc::CallbackServerContext* context,
                                                               const grpc::ByteBuffer* request,
                                                               grpc::ByteBuffer* response) {
-  return RunScored(context, "GetSimilarItems", request, response, &RequestHandlers::GetSimilarItems,
-                   &RequestHandlers::PrepareSimilarItems, &RequestHandlers::CompleteSimilarItems);
+  return RunScored(
+      context, "GetSimilarItems", request, response, &RequestHandlers::GetSimilarItems,
+      &RequestHandlers::PrepareSimilarItems,
+      [](const RequestHandlers& handlers, CataloguePass& pass, absl::Span<const float> scores,
+         v1::GetSimilarItemsResponse* out) { handlers.CompleteSimilarItems(pass, scores, out); });
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetPersonalizedRanking(

@@ -95,15 +95,18 @@ class RecommenderService final : public RawRecommenderService {
                                                                               Response*) const);
 
   // A call with a catalogue pass: without a batcher, RunUnary(whole); with one, `prepare` on
-  // this thread, the pass on a batcher thread, then `complete` there, which finishes the call.
-  template <typename Request, typename Response>
+  // this thread, the pass on a batcher thread, then `complete(handlers, pass, scores,
+  // response)` there, which finishes the call. `complete` is a stateless lambda rather than a
+  // pointer to member: g++ 12 at -O1 (the ASan build) warns maybe-uninitialized on a member
+  // pointer captured by the batcher's callback.
+  template <typename Request, typename Response, typename Complete>
   grpc::ServerUnaryReactor* RunScored(
       grpc::CallbackServerContext* context, const char* method,
       const grpc::ByteBuffer* wire_request, grpc::ByteBuffer* wire_response,
       absl::Status (RequestHandlers::*whole)(const Request&, Response*) const,
       absl::StatusOr<std::optional<CataloguePass>> (RequestHandlers::*prepare)(const Request&,
                                                                                Response*) const,
-      void (RequestHandlers::*complete)(CataloguePass&, absl::Span<const float>, Response*) const);
+      Complete complete);
 
   // As RunUnary, but finishes the call once the log holds what `handler` acknowledges (on the
   // waiter's thread).
