@@ -26,7 +26,11 @@ int64_t CappedRank(const BlendPrediction& prediction, const BlendWeights& weight
 struct Scored {
   BlendWeights weights;
   BlendMetrics metrics;
+  double objective = 0.0;
 };
+
+// value / best, or 1 when best is 0 (every setting reaches it).
+double Ratio(double value, double best) { return best > 0.0 ? value / best : 1.0; }
 
 int NonZero(const BlendWeights& w) {
   int n = 0;
@@ -42,6 +46,7 @@ double Sum(const BlendWeights& w) {
 
 // Strictly better (see FitBlendWeights in the header).
 bool Better(const Scored& a, const Scored& b) {
+  if (a.objective != b.objective) return a.objective > b.objective;
   if (a.metrics.mrr != b.metrics.mrr) return a.metrics.mrr > b.metrics.mrr;
   if (a.metrics.recall != b.metrics.recall) return a.metrics.recall > b.metrics.recall;
   if (NonZero(a.weights) != NonZero(b.weights)) return NonZero(a.weights) < NonZero(b.weights);
@@ -128,9 +133,25 @@ absl::StatusOr<BlendFitResult> FitBlendWeights(
 
   BlendFitResult result;
   result.available = available;
+  // The best single figures (R*, M*) come first: the objective is relative to them.
+  double best_recall = 0.0;
+  double best_mrr = 0.0;
+  for (int c = 0; c < kNumBlendComponents; ++c) {
+    if (!available[c]) continue;
+    BlendWeights single;
+    single.weight[c] = 1.0;
+    ++result.evaluations;
+    result.single[c] = EvaluateBlend(predictions, single, options.cutoff);
+    best_recall = std::max(best_recall, result.single[c].recall);
+    best_mrr = std::max(best_mrr, result.single[c].mrr);
+  }
+  const auto score = [&](const BlendWeights& w, const BlendMetrics& metrics) {
+    return Scored{w, metrics,
+                  std::min(Ratio(metrics.recall, best_recall), Ratio(metrics.mrr, best_mrr))};
+  };
   const auto evaluate = [&](const BlendWeights& w) {
     ++result.evaluations;
-    return Scored{w, EvaluateBlend(predictions, w, options.cutoff)};
+    return score(w, EvaluateBlend(predictions, w, options.cutoff));
   };
 
   bool have_best = false;
@@ -139,8 +160,7 @@ absl::StatusOr<BlendFitResult> FitBlendWeights(
     if (!available[c]) continue;
     BlendWeights single;
     single.weight[c] = 1.0;
-    const Scored scored = evaluate(single);
-    result.single[c] = scored.metrics;
+    const Scored scored = score(single, result.single[c]);
     if (!have_best || Better(scored, current)) {
       current = scored;
       result.best_single = static_cast<BlendComponent>(c);
@@ -169,6 +189,7 @@ absl::StatusOr<BlendFitResult> FitBlendWeights(
 
   result.weights = current.weights;
   result.blend = current.metrics;
+  result.objective = current.objective;
   return result;
 }
 

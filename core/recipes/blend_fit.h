@@ -1,5 +1,7 @@
 // Fitting the `auto` recipe's blend weights (DESIGN §2b) on validation predictions: coordinate
-// ascent over a grid of weights, maximising MRR@cutoff of the blend (blend.h's BlendedScore).
+// ascent over a grid of weights, maximising the blend's worst ratio to the best single component
+// on Recall@cutoff and MRR@cutoff (blend.h's BlendedScore), since `auto` must match the best
+// component on both.
 // The caller (hrnn-train) passes validation predictions only, never test ones. Stateless
 // functions of their arguments: safe to call concurrently.
 #ifndef HRNN_CORE_RECIPES_BLEND_FIT_H_
@@ -53,7 +55,7 @@ struct BlendFitOptions {
   // Passes of coordinate ascent over the available components (it stops early after a pass that
   // changes nothing); 0 = the best single component. Default: 3.
   int rounds = 3;
-  // The k of the objective MRR@k (and of the tie-breaking Recall@k). Default: 20.
+  // The k of the objective's Recall@k and MRR@k. Default: 20.
   int cutoff = 20;
 
   // InvalidArgument naming the field: grid empty or grid[i] negative or not finite, rounds < 0,
@@ -69,16 +71,24 @@ struct BlendFitResult {
   std::array<BlendMetrics, kNumBlendComponents> single{};
   std::array<bool, kNumBlendComponents> available{};
   BlendComponent best_single = BlendComponent::kHrnn;  // The starting point of the ascent.
+  // The objective of `weights` (see FitBlendWeights): 1 = as good as the best component on the
+  // worse of the two metrics.
+  double objective = 0.0;
   int evaluations = 0;  // Weight settings evaluated (singles included).
 };
 
-// Chooses weights maximising MRR@cutoff over `predictions`:
+// Chooses weights over `predictions` maximising the objective
+//   min(Recall@cutoff / R*, MRR@cutoff / M*),
+// where R* and M* are the best Recall@cutoff and the best MRR@cutoff of any available component
+// alone (two components may hold them; a ratio whose R* or M* is 0 counts as 1). Maximising the
+// worse ratio keeps the blend at or above the best component on both metrics where it can, rather
+// than trading Recall for MRR (measured on UCI: the MRR-only fit lost Recall@20 to sknn):
 // 1. each available component alone (weight 1) is evaluated; the best is the starting point;
 // 2. for each round, for each available component c in BlendComponent order, for each grid
 //    value v (in grid order), the current weights with w_c = v are evaluated (settings with
 //    every weight 0 are skipped) and replace the current ones if strictly better.
-// "Better": higher MRR@cutoff; then higher Recall@cutoff; then simpler: fewer non-zero weights;
-// then a lower sum of weights. Exact ties keep the earlier setting, so the result is a
+// "Better": a higher objective; then higher MRR@cutoff; then higher Recall@cutoff; then simpler:
+// fewer non-zero weights; then a lower sum of weights. Exact ties keep the earlier setting, so the result is a
 // deterministic function of the inputs. Unavailable components keep weight 0 and their terms
 // are never read. Cost: (singles + rounds x available x |grid|) x the total size of `others`.
 // Errors: InvalidArgument naming the field: predictions empty; no component available;

@@ -181,8 +181,9 @@ absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
                             fit.weights.weight[c]);
     }
     Log(options, absl::StrFormat("auto blend fit on %d validation predictions (%d settings "
-                                 "tried): %s",
-                                 predictions.size(), fit.evaluations, weights));
+                                 "tried): %s; min(Recall@20, MRR@20 ratio to the best "
+                                 "component) %.3f",
+                                 predictions.size(), fit.evaluations, weights, fit.objective));
   }
 
   // The exact validation figures of every recipe, as hrnn-eval's recipe rows compute them.

@@ -1,5 +1,6 @@
 #include "core/recipes/blend_fit.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -110,6 +111,42 @@ TEST(BlendFitTest, TiesAreConservativeInTheFit) {
   EXPECT_EQ(fit.single[kSr].mrr, 1.0);
   EXPECT_EQ(fit.best_single, BlendComponent::kSr);
   EXPECT_EQ(fit.weights.weight, Only(kSr, 0.1).weight);
+}
+
+TEST(BlendFitTest, KeepsBothMetricsRatherThanTradingRecallForMrr) {
+  // At cutoff 2, sknn ranks the targets 1, 1, 1, 3 (Recall 0.75, MRR 0.75) and sr ranks them
+  // 1, 2, 2, 2 (Recall 1, MRR 0.625). So R* = 1 (sr) and M* = 0.75 (sknn); sknn's worse ratio is
+  // 0.75 / 1 (Recall), sr's 0.625 / 0.75 = 0.833 (MRR): sr is the better start, although an
+  // MRR-only objective would take sknn.
+  std::vector<BlendPrediction> predictions(4);
+  predictions[0].target = AB(1.0f, 1.0f);
+  predictions[0].others = {AB(0.5f, 0.5f)};
+  for (int p : {1, 2}) {
+    predictions[p].target = AB(1.0f, 0.5f);
+    predictions[p].others = {AB(0.5f, 1.0f)};
+  }
+  predictions[3].target = AB(0.1f, 0.5f);
+  predictions[3].others = {AB(0.5f, 1.0f), AB(0.6f, 0.1f)};
+  BlendFitOptions options;
+  options.cutoff = 2;
+  options.rounds = 0;
+  ASSERT_OK_AND_ASSIGN(BlendFitResult fit,
+                       FitBlendWeights(predictions, Available({kSknn, kSr}), options));
+  EXPECT_EQ(fit.single[kSknn].recall, 0.75);
+  EXPECT_EQ(fit.single[kSknn].mrr, 0.75);
+  EXPECT_EQ(fit.single[kSr].recall, 1.0);
+  EXPECT_EQ(fit.single[kSr].mrr, 0.625);
+  EXPECT_EQ(fit.best_single, BlendComponent::kSr);
+  EXPECT_EQ(fit.weights.weight, Only(kSr, 1.0).weight);
+  EXPECT_DOUBLE_EQ(fit.objective, 0.625 / 0.75);
+
+  // The ascent never ends below its start, on either objective term.
+  options.rounds = 3;
+  ASSERT_OK_AND_ASSIGN(BlendFitResult ascent,
+                       FitBlendWeights(predictions, Available({kSknn, kSr}), options));
+  EXPECT_GE(ascent.objective, fit.objective);
+  EXPECT_DOUBLE_EQ(ascent.objective,
+                   std::min(ascent.blend.recall / 1.0, ascent.blend.mrr / 0.75));
 }
 
 TEST(BlendFitTest, UnavailableComponentsStayZeroAndAreNotRead) {
