@@ -13,6 +13,10 @@ absl::Status PersonalHistoryOptions::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("half_life_seconds must be > 0, got ", half_life_seconds));
   }
+  if (!std::isfinite(session_weight) || session_weight < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("session_weight must be finite and >= 0, got ", session_weight));
+  }
   return absl::OkStatus();
 }
 
@@ -29,14 +33,21 @@ absl::Status ScorePersonalHistory(absl::Span<const ItemInteraction> interactions
       return absl::InvalidArgumentError(
           absl::StrCat("interactions[", e, "].count = ", entry.count, " is negative"));
     }
+    if (entry.session_count < 0 || entry.session_count > entry.count) {
+      return absl::InvalidArgumentError(absl::StrCat("interactions[", e, "].session_count = ",
+                                                     entry.session_count, " is outside [0, ",
+                                                     entry.count, "]"));
+    }
   }
   for (const ItemInteraction& entry : interactions) {
-    if (entry.count == 0) continue;
+    const double weighted = static_cast<double>(entry.count - entry.session_count) +
+                            options.session_weight * entry.session_count;
+    if (weighted == 0) continue;
     // Age in double: no overflow for any pair of int64 times.
     const double age =
         std::max(0.0, static_cast<double>(now) - static_cast<double>(entry.last_time));
     const double decay = std::exp2(-age / options.half_life_seconds);
-    scores->Add(entry.item, static_cast<float>(entry.count * decay));
+    scores->Add(entry.item, static_cast<float>(weighted * decay));
   }
   return absl::OkStatus();
 }

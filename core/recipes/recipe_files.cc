@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <utility>
 
@@ -13,6 +14,9 @@
 
 namespace hrnn {
 namespace {
+
+// personal.half_life_seconds for undecayed counts (+infinity in PersonalHistoryOptions).
+constexpr char kNoDecay[] = "none";
 
 constexpr char kSessionsMagic[8] = {'H', 'R', 'N', 'N', 'S', 'E', 'S', '\0'};
 constexpr uint64_t kMaxSessions = (uint64_t{1} << 31) - 1;
@@ -232,7 +236,12 @@ std::string RecipeSettingsToJson(const RecipeSettings& settings) {
       {"similarity", settings.sknn.similarity == SessionSimilarity::kVec ? "vec" : "cosine"}};
   json["sr"] = {{"max_distance", settings.sr.max_distance},
                 {"max_rules_per_item", settings.sr.max_rules_per_item}};
-  json["personal"] = {{"half_life_seconds", settings.personal.half_life_seconds}};
+  // JSON has no infinity: "none" is the personal recipe's undecayed counts.
+  json["personal"] = {
+      {"half_life_seconds", std::isinf(settings.personal.half_life_seconds)
+                                ? nlohmann::ordered_json(kNoDecay)
+                                : nlohmann::ordered_json(settings.personal.half_life_seconds)},
+      {"session_weight", settings.personal.session_weight}};
   json["trending"] = {{"half_life_seconds", settings.trending.half_life_seconds}};
   if (!settings.blend.empty()) {
     nlohmann::ordered_json blend = nlohmann::ordered_json::object();
@@ -305,12 +314,26 @@ absl::StatusOr<RecipeSettings> ParseRecipeSettingsJson(absl::string_view text) {
     HRNN_RETURN_IF_ERROR(
         ReadNumber(sr, "sr", "max_rules_per_item", &settings.sr.max_rules_per_item));
   }
-  for (auto [key, half_life] :
-       {std::pair<const char*, double*>{"personal", &settings.personal.half_life_seconds},
-        std::pair<const char*, double*>{"trending", &settings.trending.half_life_seconds}}) {
-    if (!json.contains(key)) continue;
-    HRNN_RETURN_IF_ERROR(CheckKeys(json[key], key, {"half_life_seconds"}));
-    HRNN_RETURN_IF_ERROR(ReadNumber(json[key], key, "half_life_seconds", half_life));
+  if (json.contains("personal")) {
+    nlohmann::json& personal = json["personal"];
+    HRNN_RETURN_IF_ERROR(CheckKeys(personal, "personal", {"half_life_seconds", "session_weight"}));
+    if (personal.contains("half_life_seconds") && personal["half_life_seconds"].is_string()) {
+      if (personal["half_life_seconds"].get<std::string>() != kNoDecay) {
+        return JsonError("personal.half_life_seconds",
+                         absl::StrCat("is neither a number nor \"", kNoDecay, "\""));
+      }
+      settings.personal.half_life_seconds = std::numeric_limits<double>::infinity();
+      personal.erase("half_life_seconds");
+    }
+    HRNN_RETURN_IF_ERROR(
+        ReadNumber(personal, "personal", "half_life_seconds", &settings.personal.half_life_seconds));
+    HRNN_RETURN_IF_ERROR(
+        ReadNumber(personal, "personal", "session_weight", &settings.personal.session_weight));
+  }
+  if (json.contains("trending")) {
+    HRNN_RETURN_IF_ERROR(CheckKeys(json["trending"], "trending", {"half_life_seconds"}));
+    HRNN_RETURN_IF_ERROR(ReadNumber(json["trending"], "trending", "half_life_seconds",
+                                    &settings.trending.half_life_seconds));
   }
   if (json.contains("blend")) {
     if (!json["blend"].is_object()) return JsonError("blend", "is not an object");

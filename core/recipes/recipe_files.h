@@ -24,7 +24,9 @@
 //   "default": "auto"                  one of "recipes": what a request without `recipe` gets;
 //   "sknn": {"k": 100, "sample_size": 1000, "similarity": "vec"|"cosine"},
 //   "sr": {"max_distance": 10, "max_rules_per_item": 20},
-//   "personal": {"half_life_seconds": 604800},
+//   "personal": {"half_life_seconds": 604800 | "none", "session_weight": 1},   "none" = plain
+//            counts (no decay); session_weight optional (default 1, what versions before it
+//            did: the open session counted like the rest of the history),
 //   "trending": {"half_life_seconds": 86400},
 //   "blend": {"hrnn": w, "sknn": w, "sr": w, "personal": w, "trending": w}   weights >= 0 of
 //            the auto recipe's normalised components (present when "auto" is served),

@@ -61,8 +61,17 @@ void ScoreSparseRecipe(const RecipeBundle& bundle, RecipeKind kind, const UserSt
     case RecipeKind::kPersonal: {
       scratch->history.clear();
       for (int i = 0; i < state.history.size(); ++i) {
-        scratch->history.push_back({state.history.item(i), state.history.count(i),
-                                    static_cast<int64_t>(state.history.last_time_seconds(i))});
+        const int32_t item = state.history.item(i);
+        const int count = state.history.count(i);
+        int in_session = 0;
+        if (session_live) {
+          for (int c = 0; c < state.session_clicks.size(); ++c) {
+            in_session += state.session_clicks.at(c) == item ? 1 : 0;
+          }
+        }
+        scratch->history.push_back({item, count,
+                                    static_cast<int64_t>(state.history.last_time_seconds(i)),
+                                    std::min(in_session, count)});
       }
       const absl::Status status =
           ScorePersonalHistory(scratch->history, now_seconds, bundle.settings().personal, scores);

@@ -47,7 +47,9 @@ RecipeScratch& ThreadRecipeScratch(int32_t num_items);
 // - sknn, sr: the live session's clicks in order (session_clicks; nothing when `session_live`
 //   is false: these recipes need a session to continue);
 // - personal: the user's item history (counts and last times; the live session's clicks are in
-//   it: Personal Pop counts the current session);
+//   it: Personal Pop counts the current session, weighted by the settings' session_weight; each
+//   entry's session part is its clicks among session_clicks while `session_live`, capped at
+//   its count; clicks of an expired session are plain history);
 // - trending: nothing from the user, the bundle's live counts at `now_ms`, for its
 //   kTrendingItems best items (Trending::AddTopScores; the others score 0, in the blend too),
 //   so that a request costs O(kTrendingItems), not O(catalogue).

@@ -1,6 +1,8 @@
 #include "core/train/recipe_training.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -106,12 +108,23 @@ absl::StatusOr<std::pair<double, double>> ValidationFigures(
   return std::make_pair(metrics.mrr.at(20), metrics.recall.at(20));
 }
 
-// The half-lives tried for personal and trending (1 day to 10 years; the flag's value too).
-std::vector<double> HalfLifeGrid(double flag_value) {
-  std::vector<double> grid = {86400.0, 7 * 86400.0, 30 * 86400.0, 365 * 86400.0, 3650 * 86400.0};
+// `grid` plus the flag's value, sorted.
+std::vector<double> WithFlagValue(std::vector<double> grid, double flag_value) {
   if (std::find(grid.begin(), grid.end(), flag_value) == grid.end()) grid.push_back(flag_value);
   std::sort(grid.begin(), grid.end());
   return grid;
+}
+
+// The half-lives tried for personal and trending: 1 day to 10 years, the flag's value, and for
+// personal no decay (plain counts, ties by popularity: on UCI Online Retail the best).
+std::vector<double> HalfLifeGrid(RecipeKind kind, double flag_value) {
+  std::vector<double> grid = {86400.0, 7 * 86400.0, 30 * 86400.0, 365 * 86400.0, 3650 * 86400.0};
+  if (kind == RecipeKind::kPersonal) grid.push_back(std::numeric_limits<double>::infinity());
+  return WithFlagValue(std::move(grid), flag_value);
+}
+
+std::string Days(double seconds) {
+  return std::isinf(seconds) ? "none" : absl::StrFormat("%gd", seconds / 86400);
 }
 
 }  // namespace
@@ -122,33 +135,49 @@ absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
                                           const RecipeFitOptions& options) {
   const TrainingSessions sessions = TrainingSessionsOf(train);
   const bool blend = settings.Serves(RecipeKind::kAuto);
-  // Each decayed component's half-life, chosen on validation (best MRR@20, then Recall@20;
-  // ties keep the shorter), with a bundle that serves only that component.
+  // Each decayed component's half-life (and personal's session weight), chosen on validation
+  // (best MRR@20, then Recall@20; ties keep the earlier: shorter half-life, lower weight), with
+  // a bundle that serves only that component.
   for (RecipeKind kind : {RecipeKind::kPersonal, RecipeKind::kTrending}) {
     if (!settings.Serves(kind)) continue;
-    double* half_life = kind == RecipeKind::kPersonal ? &settings.personal.half_life_seconds
-                                                      : &settings.trending.half_life_seconds;
+    const bool personal = kind == RecipeKind::kPersonal;
+    double* half_life = personal ? &settings.personal.half_life_seconds
+                                 : &settings.trending.half_life_seconds;
     RecipeSettings alone;
     alone.recipes = {RecipeKind::kHrnn, kind};
     alone.personal = settings.personal;
     alone.trending = settings.trending;
-    double* alone_half_life = kind == RecipeKind::kPersonal ? &alone.personal.half_life_seconds
-                                                            : &alone.trending.half_life_seconds;
+    double* alone_half_life =
+        personal ? &alone.personal.half_life_seconds : &alone.trending.half_life_seconds;
+    const std::vector<double> session_weights =
+        personal ? WithFlagValue({0.0, 0.5, 1.0}, settings.personal.session_weight)
+                 : std::vector<double>{0.0};
+    const std::vector<double> half_lives = HalfLifeGrid(kind, *half_life);
     std::pair<double, double> best = {-1, -1};
     std::string tried;
-    for (double candidate : HalfLifeGrid(*half_life)) {
-      *alone_half_life = candidate;
-      HRNN_ASSIGN_OR_RETURN(auto figures, ValidationFigures(network, alone, sessions, kind, train,
-                                                            validation, options.threads));
-      absl::StrAppendFormat(&tried, "%s%gd %.4f", tried.empty() ? "" : ", ", candidate / 86400,
-                            figures.first);
-      if (figures > best) {
-        best = figures;
-        *half_life = candidate;
+    for (double weight : session_weights) {
+      alone.personal.session_weight = weight;
+      for (double candidate : half_lives) {
+        *alone_half_life = candidate;
+        HRNN_ASSIGN_OR_RETURN(auto figures, ValidationFigures(network, alone, sessions, kind,
+                                                              train, validation, options.threads));
+        absl::StrAppendFormat(&tried, "%s%s%s %.4f", tried.empty() ? "" : ", ",
+                              personal ? absl::StrFormat("w%g/", weight) : "", Days(candidate),
+                              figures.first);
+        if (figures > best) {
+          best = figures;
+          if (personal) settings.personal.session_weight = weight;
+          *half_life = candidate;
+        }
       }
     }
-    Log(options, absl::StrFormat("%s half-life on validation (MRR@20): %s; chosen %g days",
-                                 RecipeKindName(kind), tried, *half_life / 86400));
+    Log(options, absl::StrFormat(
+                     "%s %s on validation (MRR@20): %s; chosen %s%s", RecipeKindName(kind),
+                     personal ? "session weight / half-life" : "half-life", tried,
+                     personal ? absl::StrFormat("session weight %g, half-life ",
+                                                settings.personal.session_weight)
+                              : "",
+                     Days(*half_life)));
   }
   if (blend) {
     // Every served component is available to the blend; start from the GRU alone.

@@ -53,6 +53,27 @@ TEST(PersonalHistoryTest, InfiniteHalfLifeIsPlainCountsAndZeroCountsAddNothing) 
   EXPECT_TRUE(none.empty());
 }
 
+TEST(PersonalHistoryTest, SessionClicksCountWithTheSessionWeight) {
+  PersonalHistoryOptions options;
+  options.half_life_seconds = std::numeric_limits<double>::infinity();
+  options.session_weight = 0.25;
+  // Item 0: 3 interactions, 2 of them in the open session: 1 + 0.25 * 2 = 1.5.
+  // Item 1: only in the session: 0.25. Item 2: none in the session: 2.
+  const std::vector<ItemInteraction> history = {{0, 3, 10, 2}, {1, 1, 10, 1}, {2, 2, 5, 0}};
+  SparseScores scores(3);
+  ASSERT_OK(ScorePersonalHistory(history, 10, options, &scores));
+  EXPECT_EQ(scores.Get(0), 1.5f);
+  EXPECT_EQ(scores.Get(1), 0.25f);
+  EXPECT_EQ(scores.Get(2), 2.0f);
+  // Weight 0: the session's own items score nothing from it.
+  options.session_weight = 0;
+  SparseScores without(3);
+  ASSERT_OK(ScorePersonalHistory(history, 10, options, &without));
+  EXPECT_EQ(without.Get(0), 1.0f);
+  EXPECT_EQ(without.Get(2), 2.0f);
+  EXPECT_EQ(without.touched().size(), 2u);  // Item 1 is not touched.
+}
+
 TEST(PersonalHistoryTest, ErrorsNameTheFieldAndAddNothing) {
   SparseScores scores(3);
   PersonalHistoryOptions options;
@@ -68,6 +89,14 @@ TEST(PersonalHistoryTest, ErrorsNameTheFieldAndAddNothing) {
   const std::vector<ItemInteraction> bad_count = {{1, -2, 0}};
   EXPECT_THAT(ScorePersonalHistory(bad_count, 0, PersonalHistoryOptions{}, &scores),
               testing::StatusIs(absl::StatusCode::kInvalidArgument, "interactions[0].count = -2"));
+  const std::vector<ItemInteraction> bad_session = {{1, 2, 0, 3}};
+  EXPECT_THAT(ScorePersonalHistory(bad_session, 0, PersonalHistoryOptions{}, &scores),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "interactions[0].session_count = 3 is outside [0, 2]"));
+  options = PersonalHistoryOptions();
+  options.session_weight = -1;
+  EXPECT_THAT(ScorePersonalHistory({}, 0, options, &scores),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "session_weight"));
   EXPECT_TRUE(scores.empty());
 }
 

@@ -1,6 +1,8 @@
 #include "core/recipes/recipe_files.h"
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -13,6 +15,7 @@ namespace {
 using ::hrnn::testing::StatusIs;
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 TrainingSessions Example() {
   TrainingSessions sessions;
@@ -111,6 +114,24 @@ TEST(RecipeSettingsTest, JsonRoundTrips) {
   EXPECT_EQ(read.validation.at("auto").predictions, 42);
 }
 
+TEST(RecipeSettingsTest, PersonalWithoutDecayAndItsSessionWeightRoundTrip) {
+  RecipeSettings settings = FullSettings();
+  settings.personal.half_life_seconds = std::numeric_limits<double>::infinity();
+  settings.personal.session_weight = 0.5;
+  const std::string json = RecipeSettingsToJson(settings);
+  EXPECT_THAT(json, HasSubstr(R"("half_life_seconds": "none")"));
+  ASSERT_OK_AND_ASSIGN(RecipeSettings read, ParseRecipeSettingsJson(json));
+  EXPECT_TRUE(std::isinf(read.personal.half_life_seconds));
+  EXPECT_EQ(read.personal.session_weight, 0.5);
+  // A file from before session_weight keeps what those versions did: the session counts fully.
+  ASSERT_OK_AND_ASSIGN(RecipeSettings old, ParseRecipeSettingsJson(
+                                               R"({"format_version":1,"recipes":["hrnn","personal"],
+                                                   "default":"hrnn",
+                                                   "personal":{"half_life_seconds":60}})"));
+  EXPECT_EQ(old.personal.half_life_seconds, 60);
+  EXPECT_EQ(old.personal.session_weight, 1.0);
+}
+
 TEST(RecipeSettingsTest, RejectsBadFilesNamingTheKey) {
   auto parse = [](const std::string& text) { return ParseRecipeSettingsJson(text); };
   EXPECT_THAT(parse("{"), StatusIs(absl::StatusCode::kInvalidArgument, "not valid JSON"));
@@ -146,6 +167,18 @@ TEST(RecipeSettingsTest, RejectsBadFilesNamingTheKey) {
   EXPECT_THAT(parse(R"({"format_version":1,"recipes":["hrnn"],"default":"hrnn",
                         "trending":{"half_life_seconds":0}})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "half_life_seconds"));
+  EXPECT_THAT(parse(R"({"format_version":1,"recipes":["hrnn"],"default":"hrnn",
+                        "trending":{"half_life_seconds":"none"}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "trending.half_life_seconds"));
+  EXPECT_THAT(parse(R"({"format_version":1,"recipes":["hrnn"],"default":"hrnn",
+                        "personal":{"half_life_seconds":"forever"}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "personal.half_life_seconds"));
+  EXPECT_THAT(parse(R"({"format_version":1,"recipes":["hrnn"],"default":"hrnn",
+                        "personal":{"session_weight":-1}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "session_weight"));
+  EXPECT_THAT(parse(R"({"format_version":1,"recipes":["hrnn"],"default":"hrnn",
+                        "personal":{"decay":1}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "personal.decay\" is not known"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // and recipe resolution.
 #include "core/serving/recipe_scoring.h"
 
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -123,6 +124,31 @@ TEST_F(RecipeScoringTest, PersonalCountsTheUsersOwnItemsWithDecay) {
   EXPECT_EQ(answer.recipe, RecipeKind::kPersonal);
   EXPECT_THAT(Indices(answer.items), ElementsAre(8, 7));
   EXPECT_NEAR(answer.items[1].score, 2 * std::exp2(-(7200.0 - 1) / 3600), 1e-5);
+}
+
+TEST_F(RecipeScoringTest, PersonalWeighsTheLiveSessionBySessionWeight) {
+  RecipeSettings settings = serving_->recipes->settings();
+  settings.personal.half_life_seconds = std::numeric_limits<double>::infinity();
+  settings.personal.session_weight = 0;
+  TrainingSessions none;
+  none.num_items = kItems;
+  ASSERT_OK_AND_ASSIGN(serving_->recipes, RecipeBundle::Build(settings, none, kItems));
+  UserState state = serving_->NewUserState();
+  Click(state, 7, kT0 - 120 * kMinute);  // An earlier session.
+  Click(state, 7, kT0);                   // The live session: 7 again, then 8.
+  Click(state, 8, kT0 + 1000);
+  // Weight 0: 7 counts its one earlier interaction, 8 (only in the session) nothing; the
+  // back-fill is popularity (no trending seed), which ranks 0 first.
+  Recommendation answer = Ask(state, true, RecipeKind::kPersonal, 2);
+  EXPECT_EQ(answer.recipe, RecipeKind::kPersonal);
+  EXPECT_THAT(Indices(answer.items), ElementsAre(7, 0));
+  EXPECT_EQ(answer.items[0].score, 1.0f);
+  EXPECT_EQ(answer.backfilled, 1);
+  // Once the session has expired its clicks are plain history: 7 -> 2, 8 -> 1.
+  answer = Ask(state, true, RecipeKind::kPersonal, 2, kT0 + 60 * kMinute);
+  EXPECT_THAT(Indices(answer.items), ElementsAre(7, 8));
+  EXPECT_EQ(answer.items[0].score, 2.0f);
+  EXPECT_EQ(answer.items[1].score, 1.0f);
 }
 
 TEST_F(RecipeScoringTest, FiltersApplyToEveryRecipe) {

@@ -67,7 +67,7 @@ TEST(ItemHistoryTest, CountsAndKeepsTheLatestTime) {
   EXPECT_FALSE(history.Contains(5));
 }
 
-TEST(ItemHistoryTest, NewItemWhenFullEvictsTheOldestLastTime) {
+TEST(ItemHistoryTest, EqualCountsEvictTheOldestLastTime) {
   ItemHistory<3> history;
   history.Record(1, 30);
   history.Record(2, 10);
@@ -82,6 +82,33 @@ TEST(ItemHistoryTest, NewItemWhenFullEvictsTheOldestLastTime) {
   history.Record(5, 50);  // Item 4 (time 5) goes.
   EXPECT_FALSE(history.Contains(4));
   EXPECT_EQ(history.item(2), 5);
+}
+
+TEST(ItemHistoryTest, FrequentItemsOutliveNewerOneOffs) {
+  constexpr int64_t kDay = 24 * 3600;
+  ItemHistory<3> history;
+  for (int i = 0; i < 3; ++i) history.Record(1, 100 * kDay + i);  // Bought 3 times.
+  history.Record(2, 150 * kDay);
+  history.Record(3, 160 * kDay);
+  // At day 170 item 1 is worth 3 * 2^(-70/90) ~ 1.75, item 2 2^(-20/90) ~ 0.86, item 3 ~ 0.93.
+  history.Record(4, 170 * kDay);
+  EXPECT_TRUE(history.Contains(1));
+  EXPECT_FALSE(history.Contains(2));
+  // Item 3 (0.93) and item 4 (1) are each worth less than item 1 (1.75) 69 days on...
+  history.Record(5, 170 * kDay + 1);
+  EXPECT_TRUE(history.Contains(1));
+  EXPECT_FALSE(history.Contains(3));
+  // ...but at day 400, 300 days after its last purchase, item 1 is worth 3 * 2^(-300/90) ~ 0.30
+  // and the one-offs of day 170 2^(-230/90) ~ 0.17: they go first (4, then 5), then item 1.
+  history.Record(6, 400 * kDay);
+  EXPECT_TRUE(history.Contains(1));
+  EXPECT_FALSE(history.Contains(4));
+  history.Record(7, 400 * kDay);
+  EXPECT_FALSE(history.Contains(5));
+  history.Record(8, 400 * kDay);
+  EXPECT_FALSE(history.Contains(1));
+  EXPECT_TRUE(history.Contains(6));
+  EXPECT_TRUE(history.Contains(7));
 }
 
 TEST(ItemHistoryTest, TiesEvictTheLowestSlot) {
