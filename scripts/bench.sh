@@ -114,7 +114,7 @@ make_model() {  # config [recipes] -> prints the model root (recipes: hrnn-train
         --events="$events" --zipf="$zipf" --seed=7 >"$OUT/logs/synth-$cfg.log"
     fi
     log "config $cfg: training H=100${recipes:+ with --recipes=$recipes}"
-    local recipe_flags=()
+    local recipe_flags=(--recipes=hrnn,sknn,sr,personal,trending)
     [ -n "$recipes" ] && recipe_flags=(--recipes="$recipes" --validation --allow_worse)
     "$BIN/hrnn-train" --input="$csv" --output="$root" --hidden=100 --epochs=1 \
       --batch=64 --n_sample=64 --threads=2 --min_item_support=1 --checkpoints=false \

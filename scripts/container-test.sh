@@ -208,7 +208,8 @@ fi
 build/bin/hrnn-synth --out="$WORK/log.csv" --users=200 --items=300 --events=10000 --seed=7 \
   2>"$WORK/synth.log" || { cat "$WORK/synth.log" >&2; fail "hrnn-synth failed"; }
 build/bin/hrnn-train --input="$WORK/log.csv" --output="$WORK/models/shop" --mode=hrnn-init \
-  --hidden=32 --user_hidden=32 --epochs=1 --threads="$JOBS" 2>"$WORK/train.log" \
+  --hidden=32 --user_hidden=32 --epochs=1 --threads="$JOBS" --recipes=hrnn,sknn,sr,personal,trending \
+  2>"$WORK/train.log" \
   || { cat "$WORK/train.log" >&2; fail "hrnn-train failed"; }
 chmod -R a+rX "$WORK/models"
 ls "$WORK/models/shop"/*

@@ -70,7 +70,8 @@ done
 "$BIN/hrnn-synth" --out="$WORK/log.csv" --users=100 --items=80 --events=4000 --seed=5 \
   2>"$WORK/synth.log" || { cat "$WORK/synth.log" >&2; fail "hrnn-synth failed"; }
 "$BIN/hrnn-train" --input="$WORK/log.csv" --output="$WORK/models/shop" --mode=hrnn-init \
-  --hidden=32 --user_hidden=32 --epochs=1 --threads="$JOBS" 2>"$WORK/train.log" \
+  --hidden=32 --user_hidden=32 --epochs=1 --threads="$JOBS" --recipes=hrnn,sknn,sr,personal,trending \
+  2>"$WORK/train.log" \
   || { cat "$WORK/train.log" >&2; fail "hrnn-train failed"; }
 "$BIN/hrnn-server" --model_dir="$WORK/models/shop" --host=127.0.0.1 --port=0 --metrics_port=0 \
   >"$WORK/server.out" 2>"$WORK/server.err" &

@@ -45,7 +45,7 @@ if ! ls "$MODEL"/1/config.json >/dev/null 2>&1; then
     --zipf=0.4 --seed=7 >"$OUT/synth.log"
   "$BIN/hrnn-train" --input="$OUT/synth.csv" --output="$MODEL" --hidden=100 \
     --epochs=1 --batch=64 --n_sample=64 --threads=2 --min_item_support=1 --checkpoints=false \
-    --seed=7 >"$OUT/train.log" 2>&1
+    --seed=7 --recipes=hrnn,sknn,sr,personal,trending >"$OUT/train.log" 2>&1
   rm -f "$OUT/synth.csv"
 fi
 

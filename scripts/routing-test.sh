@@ -69,7 +69,8 @@ say "model: hrnn-synth ($USERS users) + hrnn-train"
   --events=$((USERS * EVENTS_PER_USER)) --seed=11 2>"$WORK/synth.log" \
   || { cat "$WORK/synth.log" >&2; fail "hrnn-synth failed"; }
 "$BIN/hrnn-train" --input="$WORK/log.csv" --output="$WORK/models/shop" --mode=hrnn-init \
-  --hidden=32 --user_hidden=32 --epochs=1 --threads="$JOBS" 2>"$WORK/train.log" \
+  --hidden=32 --user_hidden=32 --epochs=1 --threads="$JOBS" --recipes=hrnn,sknn,sr,personal,trending \
+  2>"$WORK/train.log" \
   || { cat "$WORK/train.log" >&2; fail "hrnn-train failed"; }
 echo "$(($(wc -l < "$WORK/log.csv") - 1)) events; model in $WORK/models/shop"
 

@@ -14,7 +14,7 @@ if [ ! -x "$BUILD/bin/hrnn-train" ]; then
 fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-COMMON=(--hidden=100 --batch=32 --n_sample=2048 --loss=xe --checkpoints=false)
+COMMON=(--hidden=100 --batch=32 --n_sample=2048 --loss=xe --checkpoints=false --recipes=hrnn)
 
 # Peak RSS needs GNU time (Debian package "time"); without it the column says "n/a".
 TIME=()

@@ -59,11 +59,16 @@ ABSL_FLAG(bool, validation, false,
           "Hold out each user's last training session, evaluate "
           "Recall@20 after each epoch and keep the best epoch (early stopping).");
 ABSL_FLAG(int, patience, 3, "With --validation: stop after this many epochs without gain.");
+ABSL_FLAG(absl::Duration, validation_window, absl::Hours(24),
+          "With --validation on anonymous sessions (no user has a second session): the sessions "
+          "starting in this last stretch of the log are the validation split (GRU4Rec's "
+          "protocol; hrnn-eval --validation --split=time --test_days carves the same).");
 ABSL_FLAG(bool, checkpoints, true, "Write <root>/checkpoints/epoch-N after every epoch.");
-ABSL_FLAG(std::string, recipes, "hrnn,sknn,sr,personal,trending",
+ABSL_FLAG(std::string, recipes, "auto",
           "Recipes of the model version (DESIGN §2b), comma-separated: hrnn, sknn, sr, personal, "
-          "trending, auto (every component and their blend); the first is the default a request "
-          "without `recipe` gets. \"hrnn\" alone writes a GRU-only version (no recipe files).");
+          "trending, auto (every component and their blend, fit on a validation split: turns "
+          "--validation on); the first is the default a request without `recipe` gets. "
+          "\"hrnn\" alone writes a GRU-only version (no recipe files).");
 ABSL_FLAG(bool, allow_worse, false,
           "Keep an auto blend that is worse on validation than its best component (warns) "
           "instead of refusing to write the version.");
@@ -72,7 +77,12 @@ ABSL_FLAG(int, sknn_sample_size, 1000,
           "sknn: candidate sessions (the m most recent sharing an item with the session).");
 ABSL_FLAG(int, sr_max_distance, 10, "sr: largest distance between the two items of a rule.");
 ABSL_FLAG(absl::Duration, personal_half_life, absl::Hours(24 * 7),
-          "personal: an interaction's weight halves every this long.");
+          "personal: an interaction's weight halves every this long (inf: plain counts). With "
+          "--validation the best of 1d..3650d, inf and this is chosen there.");
+ABSL_FLAG(double, personal_session_weight, 1.0,
+          "personal: the weight of the open session's clicks relative to earlier interactions "
+          "(1: Personal Pop counting the current session; 0: ignoring it). With --validation the "
+          "best of 0, 0.5, 1 and this is chosen there.");
 ABSL_FLAG(absl::Duration, trending_half_life, absl::Hours(24),
           "trending: an event's weight halves every this long.");
 
@@ -98,7 +108,7 @@ int main(int argc, char** argv) {
       "             [--loss=xe|bpr-max|top1-max] [--hidden=100] [--epochs=10] [--batch=32]\n"
       "             [--n_sample=2048] [--seed=42] [--threads=N] [--session_gap=30m]\n"
       "             [--format=auto|personalize|gru4rec] [--validation]\n"
-      "             [--recipes=hrnn,sknn,sr,personal,trending]\n"
+      "             [--recipes=auto|hrnn,sknn,sr,personal,trending] [--allow_worse]\n"
       "Ctrl-C stops after the current step and writes a checkpoint (no model version).");
   hrnn::ShowFlagsFrom({"train_main", hrnn::kDataFlagsFile});
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
@@ -146,6 +156,8 @@ int main(int argc, char** argv) {
 
   options.data = hrnn::DataOptionsFromFlags();
   options.validation = absl::GetFlag(FLAGS_validation);
+  options.validation_window_seconds =
+      absl::ToInt64Seconds(absl::GetFlag(FLAGS_validation_window));
   options.patience = absl::GetFlag(FLAGS_patience);
   options.checkpoints = absl::GetFlag(FLAGS_checkpoints);
   absl::StatusOr<hrnn::RecipeSettings> recipes =
@@ -156,7 +168,8 @@ int main(int argc, char** argv) {
   options.allow_worse = absl::GetFlag(FLAGS_allow_worse);
   if (options.recipes.Serves(hrnn::RecipeKind::kAuto) && !options.validation) {
     std::cerr << "hrnn-train: --recipes=auto fits its blend on a validation split: "
-                 "holding out each user's last session (--validation)\n";
+                 "holding out each user's last session, or the last --validation_window of "
+                 "anonymous sessions (--validation)\n";
     options.validation = true;
   }
   options.recipes.sknn.k = absl::GetFlag(FLAGS_sknn_k);
@@ -164,6 +177,7 @@ int main(int argc, char** argv) {
   options.recipes.sr.max_distance = absl::GetFlag(FLAGS_sr_max_distance);
   options.recipes.personal.half_life_seconds =
       absl::ToDoubleSeconds(absl::GetFlag(FLAGS_personal_half_life));
+  options.recipes.personal.session_weight = absl::GetFlag(FLAGS_personal_session_weight);
   options.recipes.trending.half_life_seconds =
       absl::ToDoubleSeconds(absl::GetFlag(FLAGS_trending_half_life));
   if (absl::Status status = options.Validate(); !status.ok()) {

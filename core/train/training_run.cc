@@ -1,5 +1,6 @@
 #include "core/train/training_run.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -44,6 +45,9 @@ absl::Status TrainingRunOptions::Validate() const {
   if (inputs.empty()) return absl::InvalidArgumentError("--input names no file");
   if (output.empty()) return absl::InvalidArgumentError("--output must name a model directory");
   if (patience < 0) return absl::InvalidArgumentError("--patience must be >= 0");
+  if (validation_window_seconds <= 0) {
+    return absl::InvalidArgumentError("--validation_window must be positive");
+  }
   HRNN_RETURN_IF_ERROR(reader.Validate());
   HRNN_RETURN_IF_ERROR(data.Validate());
   if (write_recipes) {
@@ -93,12 +97,27 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
 
   Dataset train = std::move(prepared.dataset);
   Dataset validation;
+  std::string validation_kind = "none";
   if (options.validation) {
     DatasetSplit split = SplitLastSession(train);
+    validation_kind = "last-session";
+    if (split.test.num_events() == 0 && train.num_events() > 0) {
+      // Anonymous sessions: hold out the last window of the log instead.
+      const int64_t last = *std::max_element(train.timestamps.begin(), train.timestamps.end());
+      const int64_t cut = last - options.validation_window_seconds;
+      log(absl::StrFormat("validation: no user has a second session to hold out; holding out "
+                          "the sessions that start in the last %s of the log (after %d)",
+                          absl::FormatDuration(absl::Seconds(options.validation_window_seconds)),
+                          cut));
+      split = SplitByTime(train, cut);
+      validation_kind = absl::StrCat("time:", options.validation_window_seconds);
+    }
     log("validation split: " + split.stats.ToString());
     if (split.test.num_events() == 0) {
       return absl::InvalidArgumentError(
-          "--validation: no user has a second session to hold out; train without it");
+          "--validation: no user has a second session to hold out, and no session of two or "
+          "more known items starts in the last --validation_window of the log; train without "
+          "--validation (and without auto)");
     }
     train = std::move(split.train);
     validation = std::move(split.test);
@@ -115,7 +134,7 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   provenance.training["session_gap_seconds"] = absl::StrCat(options.data.session_gap_seconds);
   provenance.training["min_item_support"] = absl::StrCat(options.data.min_item_support);
   provenance.training["filter_fixpoint"] = options.data.filter_fixpoint ? "true" : "false";
-  provenance.training["validation"] = options.validation ? "last-session" : "none";
+  provenance.training["validation"] = validation_kind;
 
   std::shared_ptr<const Model> best_model;
   double best_recall = -1;

@@ -27,8 +27,13 @@ struct TrainingRunOptions {
   DataOptions data;
   TrainOptions train;
   // Hold out each training user's last session for validation, evaluate after every epoch and
-  // keep the best epoch's weights (Recall@20). Default: false.
+  // keep the best epoch's weights (Recall@20). When no user has a second session (anonymous
+  // sessions: each user is one session, as in YooChoose), the sessions that start in the last
+  // validation_window_seconds of the log are held out instead (GRU4Rec's protocol). Default:
+  // false.
   bool validation = false;
+  // The time window of the fallback above; > 0. Default: 1 day.
+  int64_t validation_window_seconds = 24 * 3600;
   // With validation: stop after this many epochs without improvement (0 = never). Default: 3.
   int patience = 3;
   // The recipes of the version (recipes.json's "recipes", "default" and component settings;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 #include <random>
 
 #include "core/data/split.h"
@@ -175,6 +178,54 @@ TEST_F(TrainingRunTest, InterruptWritesACheckpointButNoVersion) {
   EXPECT_THAT(
       ListModelVersions((dir_ / "models" / "shop").string()),
       ::testing::Property(&absl::StatusOr<std::vector<int64_t>>::value, ::testing::IsEmpty()));
+}
+
+TEST_F(TrainingRunTest, AnonymousSessionsAreValidatedOnTheLastDay) {
+  // 300 users with one session each (as in YooChoose), one an hour over 12.5 days: no user has
+  // a second session to hold out, so the sessions of the last day are the validation split.
+  const std::string log = (dir_ / "anonymous.csv").string();
+  {
+    std::ofstream out(log);
+    out << "USER_ID,ITEM_ID,TIMESTAMP\n";
+    for (int s = 0; s < 300; ++s) {
+      for (int k = 0; k < 5; ++k) {
+        out << "u" << s << ",i" << (s % 20 + k) % 40 << "," << 1'700'000'000 + s * 3600 + k * 60
+            << "\n";
+      }
+    }
+  }
+  TrainingRunOptions options = Options();
+  options.inputs = {log};
+  options.train.epochs = 1;
+  options.checkpoints = false;
+  options.validation = true;
+  ASSERT_OK_AND_ASSIGN(options.recipes, RecipeSettingsFromList("auto"));
+  options.write_recipes = true;
+  options.allow_worse = true;
+  std::vector<std::string> lines;
+  options.log = [&](const std::string& line) { lines.push_back(line); };
+  ASSERT_OK_AND_ASSIGN(TrainingRunResult result, RunTraining(options, nullptr));
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
+    return line.find("holding out the sessions that start in the last 24h") != std::string::npos;
+  }));
+  ASSERT_OK_AND_ASSIGN(ModelDirectoryContents contents,
+                       ReadModelDirectoryContents(result.model_dir));
+  EXPECT_EQ(contents.model->config().training.at("validation"), "time:86400");
+  ASSERT_OK_AND_ASSIGN(RecipeSettings settings,
+                       ParseRecipeSettingsJson(contents.extra_files.at(kRecipesFileName)));
+  // Sessions starting after the last one's start minus a day: 24 of them (4 predictions each).
+  ASSERT_TRUE(settings.validation.contains("auto"));
+  EXPECT_EQ(settings.validation.at("auto").predictions, 24 * 4);
+  EXPECT_FALSE(settings.blend.empty());
+
+  // A window in which no session starts: refused, naming the flag.
+  options.validation_window_seconds = 1;
+  options.output = (dir_ / "models" / "none").string();
+  EXPECT_THAT(RunTraining(options, nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument, "--validation_window"));
+  options.validation_window_seconds = 0;
+  EXPECT_THAT(RunTraining(options, nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument, "--validation_window"));
 }
 
 TEST_F(TrainingRunTest, ValidationKeepsTheBestEpochAndStopsEarly) {
