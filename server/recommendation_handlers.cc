@@ -113,6 +113,7 @@ absl::StatusOr<RequestHandlers::RecommendationCall> RequestHandlers::BeginRecomm
   RecommendationCall call;
   call.request.now_ms = clock_.NowMs();
   call.request.session_id = session_id;
+  call.request.user_id = user_id;
   call.request.filter = ToItemFilter(*model, filter);
   call.state = ReadState(*model, user_id, call.request.now_ms, &call.known);
   call.model = std::move(model);

@@ -64,6 +64,9 @@ std::vector<BlendPrediction> CollectBlendPredictions(const ServingModel& model,
   for (const UserSpan& user : validation.users) {
     const auto found = history_users.find(user.id);
     replay.BeginUser(history, found == history_users.end() ? nullptr : found->second);
+    // The personal recipe's training history is looked up by the id of a user with history.
+    const absl::string_view user_id =
+        found == history_users.end() ? absl::string_view() : absl::string_view(user.id);
     for (int64_t s = user.session_begin; s < user.session_end; ++s) {
       const SessionSpan& span = validation.sessions[s];
       const absl::Span<const int32_t> clicks =
@@ -91,7 +94,7 @@ std::vector<BlendPrediction> CollectBlendPredictions(const ServingModel& model,
         for (const auto& [component, kind] : kSparseBlendComponents) {
           if (!HasIndex(bundle, kind)) continue;
           SparseScores* scores = components[ComponentIndex(component)].get();
-          ScoreSparseRecipe(bundle, kind, state, live, now_ms, &scratch, scores);
+          ScoreSparseRecipe(bundle, kind, state, user_id, live, now_ms, &scratch, scores);
           scores->NormalizeByMax();
           inputs.sparse[ComponentIndex(component)] = scores;
           AddBest(*scores, options.top_m, &candidates);

@@ -56,6 +56,7 @@ class RecipeScorer : public NextItemScorer {
 
   void BeginUser(const Dataset& history, const UserSpan* history_user) override {
     replay_.BeginUser(history, history_user);
+    user_id_ = history_user != nullptr ? history_user->id : "";
   }
   void SetPrefixTimes(absl::Span<const int64_t> times) override { times_ = times; }
 
@@ -65,6 +66,7 @@ class RecipeScorer : public NextItemScorer {
     RecommendationRequest request;
     request.now_ms = replay_.now_ms();
     request.session_id = replay_.session_id();
+    request.user_id = user_id_;
     request.recipe = model_.kind();
     request.num_results = static_cast<int>(
         std::min<int64_t>(model_.list_size() + static_cast<int64_t>(distinct.size()),
@@ -87,6 +89,7 @@ class RecipeScorer : public NextItemScorer {
   const RecipeModel& model_;
   UserReplay replay_;
   absl::Span<const int64_t> times_;
+  std::string user_id_;  // The current user's id ("" without history).
 };
 
 std::unique_ptr<NextItemScorer> RecipeModel::NewScorer() const {

@@ -88,9 +88,9 @@ struct BlendFitResult {
 //    value v (in grid order), the current weights with w_c = v are evaluated (settings with
 //    every weight 0 are skipped) and replace the current ones if strictly better.
 // "Better": a higher objective; then higher MRR@cutoff; then higher Recall@cutoff; then simpler:
-// fewer non-zero weights; then a lower sum of weights. Exact ties keep the earlier setting, so the result is a
-// deterministic function of the inputs. Unavailable components keep weight 0 and their terms
-// are never read. Cost: (singles + rounds x available x |grid|) x the total size of `others`.
+// fewer non-zero weights; then a lower sum of weights. Exact ties keep the earlier setting, so the
+// result is a deterministic function of the inputs. Unavailable components keep weight 0 and their
+// terms are never read. Cost: (singles + rounds x available x |grid|) x the total size of `others`.
 // Errors: InvalidArgument naming the field: predictions empty; no component available;
 // options invalid; a term of an available component negative or not finite
 // ("predictions[3].others[7][sknn] ...").

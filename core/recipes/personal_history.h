@@ -36,6 +36,8 @@ struct ItemInteraction {
   int32_t count = 1;
   int64_t last_time = 0;
   int32_t session_count = 0;
+
+  bool operator==(const ItemInteraction&) const = default;
 };
 
 // Adds, for every entry e of `interactions`,
@@ -51,6 +53,18 @@ struct ItemInteraction {
 // [0, scores->num_items()), count < 0 or session_count outside [0, count] (naming the entry;
 // nothing is added then).
 absl::Status ScorePersonalHistory(absl::Span<const ItemInteraction> interactions, int64_t now,
+                                  const PersonalHistoryOptions& options, SparseScores* scores);
+
+// The user's training history (UserItemHistory, user_item_history.h) next to the live state:
+// raises (*scores)[e.item], for every entry e of `training`, to
+//   e.count * 2^(-age / half_life),   age = max(0, now - e.last_time),
+// where that is larger (an item untouched so far gets it). So each item scores the larger of
+// what the live state said (ScorePersonalHistory, called first) and what the training log says.
+// Not their sum: the live history may hold all, part or none of the training interactions (it
+// keeps 24 items, and a server replays only recent events into it), and adding both would count
+// some twice. session_weight does not apply (the training log has no open session).
+// Errors: as ScorePersonalHistory (session_count must be 0 here); nothing is changed then.
+absl::Status MergeTrainingHistory(absl::Span<const ItemInteraction> training, int64_t now,
                                   const PersonalHistoryOptions& options, SparseScores* scores);
 
 }  // namespace hrnn

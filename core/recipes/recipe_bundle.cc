@@ -20,15 +20,20 @@ bool Needs(const RecipeSettings& settings, RecipeKind kind) {
 
 absl::StatusOr<std::unique_ptr<const RecipeBundle>> RecipeBundle::Build(
     RecipeSettings settings, const TrainingSessions& sessions, int32_t num_items,
-    const LiveSessionsOptions& live) {
+    const LiveSessionsOptions& live, UserItemHistory user_items) {
   HRNN_RETURN_IF_ERROR(settings.Validate());
   HRNN_RETURN_IF_ERROR(live.Validate());
   if (sessions.num_items != num_items) {
     return absl::InvalidArgumentError(absl::StrCat("the sessions are over ", sessions.num_items,
                                                    " items, the model has ", num_items));
   }
+  if (user_items.num_users() > 0 && user_items.num_items() != num_items) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the user items are over ", user_items.num_items(), " items, the model has ", num_items));
+  }
   std::unique_ptr<RecipeBundle> bundle(new RecipeBundle());
   bundle->num_items_ = num_items;
+  bundle->user_items_ = std::move(user_items);
   // GetSimilarItems' co-occurrence reads the sknn index too.
   if (Needs(settings, RecipeKind::kSknn) || settings.similar_items.cooccurrence_weight > 0) {
     HRNN_ASSIGN_OR_RETURN(
@@ -70,7 +75,11 @@ absl::StatusOr<std::unique_ptr<const RecipeBundle>> RecipeBundle::FromModelFiles
   HRNN_ASSIGN_OR_RETURN(RecipeSettings settings, ParseRecipeSettingsJson(recipes_file->second));
   HRNN_ASSIGN_OR_RETURN(TrainingSessions sessions,
                         ParseTrainingSessions(sessions_file->second, num_items));
-  return Build(std::move(settings), sessions, num_items, live);
+  UserItemHistory user_items;
+  if (const auto file = files.find(kUserItemsFileName); file != files.end()) {
+    HRNN_ASSIGN_OR_RETURN(user_items, UserItemHistory::Parse(file->second, num_items));
+  }
+  return Build(std::move(settings), sessions, num_items, live, std::move(user_items));
 }
 
 }  // namespace hrnn

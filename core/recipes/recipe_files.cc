@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
+#include "core/recipes/internal/bytes.h"
 #include "nlohmann/json.hpp"
 
 namespace hrnn {
@@ -22,29 +23,8 @@ constexpr char kSessionsMagic[8] = {'H', 'R', 'N', 'N', 'S', 'E', 'S', '\0'};
 constexpr uint64_t kMaxSessions = (uint64_t{1} << 31) - 1;
 constexpr uint64_t kMaxClicks = uint64_t{1} << 40;
 
-template <typename T>
-void Put(std::string* out, T value) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, &value, sizeof(T));  // The supported targets are little-endian.
-  out->append(bytes, sizeof(T));
-}
-
-// Reads little-endian values off the front of a byte string.
-class Reader {
- public:
-  explicit Reader(absl::string_view bytes) : rest_(bytes) {}
-  template <typename T>
-  bool Get(T* value) {
-    if (rest_.size() < sizeof(T)) return false;
-    std::memcpy(value, rest_.data(), sizeof(T));
-    rest_.remove_prefix(sizeof(T));
-    return true;
-  }
-  size_t remaining() const { return rest_.size(); }
-
- private:
-  absl::string_view rest_;
-};
+using internal::BytesReader;
+using internal::Put;
 
 absl::Status Invalid(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(kSessionsFileName, ": ", what));
@@ -107,7 +87,7 @@ absl::StatusOr<TrainingSessions> ParseTrainingSessions(absl::string_view bytes,
       std::memcmp(bytes.data(), kSessionsMagic, sizeof(kSessionsMagic)) != 0) {
     return Invalid("bad magic (not a sessions file)");
   }
-  Reader reader(bytes.substr(sizeof(kSessionsMagic)));
+  BytesReader reader(bytes.substr(sizeof(kSessionsMagic)));
   uint32_t version = 0, num_items = 0;
   uint64_t num_sessions = 0, num_clicks = 0;
   if (!reader.Get(&version) || !reader.Get(&num_items) || !reader.Get(&num_sessions) ||
@@ -325,8 +305,8 @@ absl::StatusOr<RecipeSettings> ParseRecipeSettingsJson(absl::string_view text) {
       settings.personal.half_life_seconds = std::numeric_limits<double>::infinity();
       personal.erase("half_life_seconds");
     }
-    HRNN_RETURN_IF_ERROR(
-        ReadNumber(personal, "personal", "half_life_seconds", &settings.personal.half_life_seconds));
+    HRNN_RETURN_IF_ERROR(ReadNumber(personal, "personal", "half_life_seconds",
+                                    &settings.personal.half_life_seconds));
     HRNN_RETURN_IF_ERROR(
         ReadNumber(personal, "personal", "session_weight", &settings.personal.session_weight));
   }

@@ -41,8 +41,8 @@ RecipeScratch& ThreadRecipeScratch(int32_t num_items) {
 }
 
 void ScoreSparseRecipe(const RecipeBundle& bundle, RecipeKind kind, const UserState& state,
-                       bool session_live, int64_t now_ms, RecipeScratch* scratch,
-                       SparseScores* scores) {
+                       absl::string_view user_id, bool session_live, int64_t now_ms,
+                       RecipeScratch* scratch, SparseScores* scores) {
   scores->Clear();
   const int64_t now_seconds = now_ms / 1000;
   switch (kind) {
@@ -73,9 +73,14 @@ void ScoreSparseRecipe(const RecipeBundle& bundle, RecipeKind kind, const UserSt
                                     static_cast<int64_t>(state.history.last_time_seconds(i)),
                                     std::min(in_session, count)});
       }
-      const absl::Status status =
+      absl::Status status =
           ScorePersonalHistory(scratch->history, now_seconds, bundle.settings().personal, scores);
       assert(status.ok());
+      if (!user_id.empty()) {
+        status = MergeTrainingHistory(bundle.user_items().Find(user_id), now_seconds,
+                                      bundle.settings().personal, scores);
+        assert(status.ok());  // The bundle validated the file against the catalogue.
+      }
       (void)status;
       return;
     }
@@ -90,17 +95,17 @@ void ScoreSparseRecipe(const RecipeBundle& bundle, RecipeKind kind, const UserSt
 }
 
 SparseAnswer AnswerSparseRecipe(const RecipeBundle& bundle, RecipeKind kind, const UserState& state,
-                                bool session_live, int64_t now_ms, const ItemExclusions& exclusions,
-                                int k) {
+                                absl::string_view user_id, bool session_live, int64_t now_ms,
+                                const ItemExclusions& exclusions, int k) {
   RecipeScratch& scratch = ThreadRecipeScratch(bundle.num_items());
   SparseAnswer answer;
   absl::flat_hash_set<int32_t> chosen;
-  ScoreSparseRecipe(bundle, kind, state, session_live, now_ms, &scratch, &scratch.scores);
+  ScoreSparseRecipe(bundle, kind, state, user_id, session_live, now_ms, &scratch, &scratch.scores);
   AppendBest(scratch.scores, exclusions, k, &chosen, &answer.items);
   answer.answered = answer.items.empty() ? RecipeKind::kTrending : kind;
   const size_t own = answer.items.size();
   if (static_cast<int>(answer.items.size()) < k && kind != RecipeKind::kTrending) {
-    ScoreSparseRecipe(bundle, RecipeKind::kTrending, state, session_live, now_ms, &scratch,
+    ScoreSparseRecipe(bundle, RecipeKind::kTrending, state, user_id, session_live, now_ms, &scratch,
                       &scratch.fill);
     AppendBest(scratch.fill, exclusions, k, &chosen, &answer.items);
   }

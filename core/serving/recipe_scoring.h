@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "core/kernels/top_k.h"
 #include "core/recipes/blend.h"
 #include "core/recipes/personal_history.h"
@@ -49,7 +50,8 @@ RecipeScratch& ThreadRecipeScratch(int32_t num_items);
 // - personal: the user's item history (counts and last times; the live session's clicks are in
 //   it: Personal Pop counts the current session, weighted by the settings' session_weight; each
 //   entry's session part is its clicks among session_clicks while `session_live`, capped at
-//   its count; clicks of an expired session are plain history);
+//   its count; clicks of an expired session are plain history), then `user_id`'s training
+//   history from the bundle (MergeTrainingHistory: per item the larger of the two);
 // - trending: nothing from the user, the bundle's live counts at `now_ms`, for its
 //   kTrendingItems best items (Trending::AddTopScores; the others score 0, in the blend too),
 //   so that a request costs O(kTrendingItems), not O(catalogue).
@@ -57,8 +59,8 @@ RecipeScratch& ThreadRecipeScratch(int32_t num_items);
 // bundle has what it needs (the settings serve or blend it); scores->num_items() ==
 // bundle.num_items(); the state's items are in range.
 void ScoreSparseRecipe(const RecipeBundle& bundle, RecipeKind kind, const UserState& state,
-                       bool session_live, int64_t now_ms, RecipeScratch* scratch,
-                       SparseScores* scores);
+                       absl::string_view user_id, bool session_live, int64_t now_ms,
+                       RecipeScratch* scratch, SparseScores* scores);
 
 struct SparseAnswer {
   std::vector<ScoredItem> items;  // Best first.
@@ -73,8 +75,8 @@ struct SparseAnswer {
 // scores), then the most popular training items (index order; score 0), so that a request
 // gets k items whenever the catalogue allows. REQUIRES: as ScoreSparseRecipe, k >= 1.
 SparseAnswer AnswerSparseRecipe(const RecipeBundle& bundle, RecipeKind kind, const UserState& state,
-                                bool session_live, int64_t now_ms, const ItemExclusions& exclusions,
-                                int k);
+                                absl::string_view user_id, bool session_live, int64_t now_ms,
+                                const ItemExclusions& exclusions, int k);
 
 }  // namespace hrnn
 

@@ -165,8 +165,9 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
   }
   prepared.recipe = recipe;
   if (recipe != RecipeKind::kHrnn && recipe != RecipeKind::kAuto) {
-    SparseAnswer answer = AnswerSparseRecipe(*model->recipes, recipe, state, session_live,
-                                             request.now_ms, pass.exclusions, request.num_results);
+    SparseAnswer answer =
+        AnswerSparseRecipe(*model->recipes, recipe, state, request.user_id, session_live,
+                           request.now_ms, pass.exclusions, request.num_results);
     prepared.recipe = answer.answered;
     prepared.backfilled = answer.backfilled;
     prepared.items = std::move(answer.items);
@@ -180,8 +181,8 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
     for (const auto& [component, kind] : kSparseBlendComponents) {
       const int c = ComponentIndex(component);
       if (!(bundle.blend_weights().weight[c] > 0)) continue;
-      ScoreSparseRecipe(bundle, kind, state, session_live, request.now_ms, &scratch,
-                        &scratch.scores);
+      ScoreSparseRecipe(bundle, kind, state, request.user_id, session_live, request.now_ms,
+                        &scratch, &scratch.scores);
       scratch.scores.NormalizeByMax();
       std::vector<ScoredItem>& out = pass.blend_sparse[c];
       out.reserve(scratch.scores.touched().size());

@@ -64,6 +64,9 @@ struct RecommendationRequest {
   int64_t now_ms = 0;
   // The caller's session id; "" = whatever session is open.
   std::string session_id;
+  // The user's id: the personal recipe reads their training history by it
+  // (RecipeBundle::user_items); "" = none.
+  std::string user_id;
   // How many items to return. REQUIRES: >= 1.
   int num_results = 25;
   ItemFilter filter;

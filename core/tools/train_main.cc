@@ -156,8 +156,7 @@ int main(int argc, char** argv) {
 
   options.data = hrnn::DataOptionsFromFlags();
   options.validation = absl::GetFlag(FLAGS_validation);
-  options.validation_window_seconds =
-      absl::ToInt64Seconds(absl::GetFlag(FLAGS_validation_window));
+  options.validation_window_seconds = absl::ToInt64Seconds(absl::GetFlag(FLAGS_validation_window));
   options.patience = absl::GetFlag(FLAGS_patience);
   options.checkpoints = absl::GetFlag(FLAGS_checkpoints);
   absl::StatusOr<hrnn::RecipeSettings> recipes =

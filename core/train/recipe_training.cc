@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/base/status_macros.h"
@@ -68,12 +69,77 @@ TrainingSessions MapToVocabulary(const TrainingSessions& sessions,
   return mapped;
 }
 
+namespace {
+
+// A user's aggregated interactions, by item.
+std::vector<ItemInteraction> Aggregate(const absl::flat_hash_map<int32_t, ItemInteraction>& items) {
+  std::vector<ItemInteraction> out;
+  out.reserve(items.size());
+  for (const auto& [item, entry] : items) out.push_back(entry);
+  return out;
+}
+
+}  // namespace
+
+UserItemHistory UserItemHistoryOf(const Dataset& dataset, int max_items_per_user) {
+  UserItemHistory history;
+  history.set_num_items(static_cast<int32_t>(dataset.num_items()));
+  absl::flat_hash_map<int32_t, ItemInteraction> items;
+  for (const UserSpan& user : dataset.users) {
+    items.clear();
+    for (int64_t s = user.session_begin; s < user.session_end; ++s) {
+      const SessionSpan& span = dataset.sessions[s];
+      for (int64_t e = span.begin; e < span.end; ++e) {
+        const int32_t item = dataset.items[e];
+        ItemInteraction& entry =
+            items.try_emplace(item, ItemInteraction{item, 0, dataset.timestamps[e], 0})
+                .first->second;
+        ++entry.count;
+        entry.last_time = std::max(entry.last_time, dataset.timestamps[e]);
+      }
+    }
+    if (!items.empty() && !user.id.empty() && user.id.size() <= kMaxUserIdBytes) {
+      history.Add(user.id, Aggregate(items), max_items_per_user);
+    }
+  }
+  return history;
+}
+
+UserItemHistory MapToVocabulary(const UserItemHistory& history,
+                                const std::vector<std::string>& item_ids,
+                                const ItemVocabulary& vocabulary, int max_items_per_user) {
+  std::vector<int32_t> to_model(item_ids.size(), -1);
+  for (size_t i = 0; i < item_ids.size(); ++i) {
+    if (std::optional<int64_t> index = vocabulary.Find(item_ids[i])) {
+      to_model[i] = static_cast<int32_t>(*index);
+    }
+  }
+  UserItemHistory mapped;
+  mapped.set_num_items(static_cast<int32_t>(vocabulary.size()));
+  std::vector<ItemInteraction> entries;
+  for (int64_t u = 0; u < history.num_users(); ++u) {
+    entries.clear();
+    for (ItemInteraction entry : history.entries(u)) {
+      if (to_model[entry.item] < 0) continue;
+      entry.item = to_model[entry.item];
+      entries.push_back(entry);
+    }
+    if (!entries.empty()) mapped.Add(history.id(u), entries, max_items_per_user);
+  }
+  return mapped;
+}
+
 absl::StatusOr<std::map<std::string, std::string>> RecipeFiles(const TrainingSessions& sessions,
+                                                               const UserItemHistory& user_items,
                                                                const RecipeSettings& settings) {
   HRNN_RETURN_IF_ERROR(settings.Validate());
-  return std::map<std::string, std::string>{
+  std::map<std::string, std::string> files = {
       {kSessionsFileName, SerializeTrainingSessions(sessions)},
       {kRecipesFileName, RecipeSettingsToJson(settings)}};
+  if (settings.Serves(RecipeKind::kPersonal)) {
+    files[kUserItemsFileName] = user_items.Serialize();
+  }
+  return files;
 }
 
 namespace {
@@ -82,23 +148,30 @@ void Log(const RecipeFitOptions& options, const std::string& line) {
   if (options.log) options.log(line);
 }
 
-// A train-time ServingModel over `network` with a bundle of `settings` built from `sessions`.
+// What the recipes are built from at train time: the training side's sessions and users.
+struct TrainingIndexes {
+  TrainingSessions sessions;
+  UserItemHistory users;
+};
+
+// A train-time ServingModel over `network` with a bundle of `settings` built from `indexes`.
 absl::StatusOr<std::shared_ptr<const ServingModel>> FitModel(
     std::shared_ptr<const HrnnNetwork> network, const RecipeSettings& settings,
-    const TrainingSessions& sessions) {
+    const TrainingIndexes& indexes) {
   const int32_t num_items = static_cast<int32_t>(network->num_items());
   std::shared_ptr<ServingModel> model = MakeServingModel(std::move(network), SessionPolicy());
-  HRNN_ASSIGN_OR_RETURN(model->recipes, RecipeBundle::Build(settings, sessions, num_items));
+  HRNN_ASSIGN_OR_RETURN(model->recipes, RecipeBundle::Build(settings, indexes.sessions, num_items,
+                                                            LiveSessionsOptions(), indexes.users));
   return std::shared_ptr<const ServingModel>(std::move(model));
 }
 
 // MRR@20 (then Recall@20) of `kind` on validation under `settings`.
 absl::StatusOr<std::pair<double, double>> ValidationFigures(
     std::shared_ptr<const HrnnNetwork> network, const RecipeSettings& settings,
-    const TrainingSessions& sessions, RecipeKind kind, const Dataset& train,
+    const TrainingIndexes& indexes, RecipeKind kind, const Dataset& train,
     const Dataset& validation, int threads) {
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model,
-                        FitModel(std::move(network), settings, sessions));
+                        FitModel(std::move(network), settings, indexes));
   HRNN_ASSIGN_OR_RETURN(std::unique_ptr<BaselineModel> scorer,
                         NewRecipeModel(model, kind, train, 20, std::string(RecipeKindName(kind))));
   NextItemEvalOptions eval;
@@ -133,7 +206,8 @@ absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
                                           std::shared_ptr<const HrnnNetwork> network,
                                           const Dataset& train, const Dataset& validation,
                                           const RecipeFitOptions& options) {
-  const TrainingSessions sessions = TrainingSessionsOf(train);
+  const TrainingIndexes indexes = {TrainingSessionsOf(train),
+                                   UserItemHistoryOf(train, kUserItemsPerUser)};
   const bool blend = settings.Serves(RecipeKind::kAuto);
   // Each decayed component's half-life (and personal's session weight), chosen on validation
   // (best MRR@20, then Recall@20; ties keep the earlier: shorter half-life, lower weight), with
@@ -141,8 +215,8 @@ absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
   for (RecipeKind kind : {RecipeKind::kPersonal, RecipeKind::kTrending}) {
     if (!settings.Serves(kind)) continue;
     const bool personal = kind == RecipeKind::kPersonal;
-    double* half_life = personal ? &settings.personal.half_life_seconds
-                                 : &settings.trending.half_life_seconds;
+    double* half_life =
+        personal ? &settings.personal.half_life_seconds : &settings.trending.half_life_seconds;
     RecipeSettings alone;
     alone.recipes = {RecipeKind::kHrnn, kind};
     alone.personal = settings.personal;
@@ -159,8 +233,8 @@ absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
       alone.personal.session_weight = weight;
       for (double candidate : half_lives) {
         *alone_half_life = candidate;
-        HRNN_ASSIGN_OR_RETURN(auto figures, ValidationFigures(network, alone, sessions, kind,
-                                                              train, validation, options.threads));
+        HRNN_ASSIGN_OR_RETURN(auto figures, ValidationFigures(network, alone, indexes, kind, train,
+                                                              validation, options.threads));
         absl::StrAppendFormat(&tried, "%s%s%s %.4f", tried.empty() ? "" : ", ",
                               personal ? absl::StrFormat("w%g/", weight) : "", Days(candidate),
                               figures.first);
@@ -171,20 +245,20 @@ absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
         }
       }
     }
-    Log(options, absl::StrFormat(
-                     "%s %s on validation (MRR@20): %s; chosen %s%s", RecipeKindName(kind),
-                     personal ? "session weight / half-life" : "half-life", tried,
-                     personal ? absl::StrFormat("session weight %g, half-life ",
-                                                settings.personal.session_weight)
-                              : "",
-                     Days(*half_life)));
+    Log(options,
+        absl::StrFormat("%s %s on validation (MRR@20): %s; chosen %s%s", RecipeKindName(kind),
+                        personal ? "session weight / half-life" : "half-life", tried,
+                        personal ? absl::StrFormat("session weight %g, half-life ",
+                                                   settings.personal.session_weight)
+                                 : "",
+                        Days(*half_life)));
   }
   if (blend) {
     // Every served component is available to the blend; start from the GRU alone.
     RecipeSettings provisional = settings;
     provisional.blend = {{"hrnn", 1.0}};
     HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model,
-                          FitModel(network, provisional, sessions));
+                          FitModel(network, provisional, indexes));
     BlendPredictionOptions collect;
     collect.max_predictions = options.max_fit_predictions;
     const std::vector<BlendPrediction> predictions =
@@ -217,7 +291,7 @@ absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
 
   // The exact validation figures of every recipe, as hrnn-eval's recipe rows compute them.
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model,
-                        FitModel(network, settings, sessions));
+                        FitModel(network, settings, indexes));
   NextItemEvalOptions eval;
   eval.cutoffs = {20};
   eval.threads = std::max(1, options.threads);

@@ -16,6 +16,7 @@
 #include "core/model/hrnn_network.h"
 #include "core/model/item_vocabulary.h"
 #include "core/recipes/recipe_files.h"
+#include "core/recipes/user_item_history.h"
 
 namespace hrnn {
 
@@ -37,9 +38,24 @@ TrainingSessions MapToVocabulary(const TrainingSessions& sessions,
                                  const std::vector<std::string>& item_ids,
                                  const ItemVocabulary& vocabulary);
 
-// The extra files of a model version: sessions.bin from `sessions` and recipes.json from
-// `settings`. Errors: InvalidArgument when settings are invalid.
+// How many of a training user's items user_items.bin keeps: the ones with the most interactions.
+inline constexpr int kUserItemsPerUser = 100;
+
+// Each user of `dataset` with their items (count of interactions, latest time), at most
+// max_items_per_user of them (UserItemHistory::Add's choice), in the dataset's item indexing.
+UserItemHistory UserItemHistoryOf(const Dataset& dataset, int max_items_per_user);
+
+// `history`, whose items index `item_ids`, re-indexed to `vocabulary` by item id: entries of
+// items the vocabulary lacks are dropped, and users left without entries with them.
+UserItemHistory MapToVocabulary(const UserItemHistory& history,
+                                const std::vector<std::string>& item_ids,
+                                const ItemVocabulary& vocabulary, int max_items_per_user);
+
+// The extra files of a model version: sessions.bin from `sessions`, recipes.json from
+// `settings`, and user_items.bin from `user_items` when the personal recipe is served or
+// blended. Errors: InvalidArgument when settings are invalid.
 absl::StatusOr<std::map<std::string, std::string>> RecipeFiles(const TrainingSessions& sessions,
+                                                               const UserItemHistory& user_items,
                                                                const RecipeSettings& settings);
 
 struct RecipeFitOptions {

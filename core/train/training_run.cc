@@ -89,9 +89,11 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   // The recipes index every prepared session; validation sessions included (the GRU's epoch
   // choice is the only thing validation decides here).
   TrainingSessions all_sessions;
-  std::vector<std::string> all_item_ids;  // The indexing of all_sessions (the split re-indexes).
+  UserItemHistory all_users;
+  std::vector<std::string> all_item_ids;  // The indexing of all_* (the split re-indexes).
   if (options.write_recipes) {
     all_sessions = TrainingSessionsOf(prepared.dataset);
+    all_users = UserItemHistoryOf(prepared.dataset, kUserItemsPerUser);
     all_item_ids = prepared.dataset.item_ids;
   }
 
@@ -105,10 +107,10 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
       // Anonymous sessions: hold out the last window of the log instead.
       const int64_t last = *std::max_element(train.timestamps.begin(), train.timestamps.end());
       const int64_t cut = last - options.validation_window_seconds;
-      log(absl::StrFormat("validation: no user has a second session to hold out; holding out "
-                          "the sessions that start in the last %s of the log (after %d)",
-                          absl::FormatDuration(absl::Seconds(options.validation_window_seconds)),
-                          cut));
+      log(absl::StrFormat(
+          "validation: no user has a second session to hold out; holding out "
+          "the sessions that start in the last %s of the log (after %d)",
+          absl::FormatDuration(absl::Seconds(options.validation_window_seconds)), cut));
       split = SplitByTime(train, cut);
       validation_kind = absl::StrCat("time:", options.validation_window_seconds);
     }
@@ -224,14 +226,19 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
                             FitRecipes(std::move(recipes), network, train, validation, fit));
     }
     all_sessions = MapToVocabulary(all_sessions, all_item_ids, final_model->items());
-    HRNN_ASSIGN_OR_RETURN(extra_files, RecipeFiles(all_sessions, recipes));
+    all_users = MapToVocabulary(all_users, all_item_ids, final_model->items(), kUserItemsPerUser);
+    HRNN_ASSIGN_OR_RETURN(extra_files, RecipeFiles(all_sessions, all_users, recipes));
     std::string names;
     for (RecipeKind kind : options.recipes.recipes) {
       absl::StrAppend(&names, names.empty() ? "" : ", ", RecipeKindName(kind));
     }
-    log(absl::StrFormat("recipes: %s (default %s); %d sessions, %d clicks in sessions.bin", names,
+    log(absl::StrFormat("recipes: %s (default %s); %d sessions, %d clicks in sessions.bin%s", names,
                         RecipeKindName(options.recipes.default_recipe), all_sessions.num_sessions(),
-                        all_sessions.items.size()));
+                        all_sessions.items.size(),
+                        extra_files.contains(kUserItemsFileName)
+                            ? absl::StrFormat("; %d users, %d items in user_items.bin",
+                                              all_users.num_users(), all_users.num_entries())
+                            : ""));
   }
   HRNN_RETURN_IF_ERROR(WriteModelDirectory(*final_model, result.model_dir, extra_files));
   log("model: " + result.model_dir);

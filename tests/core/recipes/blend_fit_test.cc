@@ -145,8 +145,7 @@ TEST(BlendFitTest, KeepsBothMetricsRatherThanTradingRecallForMrr) {
   ASSERT_OK_AND_ASSIGN(BlendFitResult ascent,
                        FitBlendWeights(predictions, Available({kSknn, kSr}), options));
   EXPECT_GE(ascent.objective, fit.objective);
-  EXPECT_DOUBLE_EQ(ascent.objective,
-                   std::min(ascent.blend.recall / 1.0, ascent.blend.mrr / 0.75));
+  EXPECT_DOUBLE_EQ(ascent.objective, std::min(ascent.blend.recall / 1.0, ascent.blend.mrr / 0.75));
 }
 
 TEST(BlendFitTest, UnavailableComponentsStayZeroAndAreNotRead) {

@@ -74,6 +74,31 @@ TEST(PersonalHistoryTest, SessionClicksCountWithTheSessionWeight) {
   EXPECT_EQ(without.touched().size(), 2u);  // Item 1 is not touched.
 }
 
+TEST(PersonalHistoryTest, TrainingHistoryRaisesEachItemToItsTrainingPart) {
+  PersonalHistoryOptions options;
+  options.half_life_seconds = 10;
+  options.session_weight = 0;
+  SparseScores scores(5);
+  // Live: item 0 counted 4 times now (4), item 1 once now (1), item 2 only in the session (0).
+  ASSERT_OK(ScorePersonalHistory({{0, 4, 100, 0}, {1, 1, 100, 0}, {2, 1, 100, 1}}, 100, options,
+                                 &scores));
+  // Training: item 0 three times 10 s ago (1.5 < 4: stays 4), item 1 six times 10 s ago (3 > 1:
+  // raised to 3, not 4), item 3 twice 20 s ago (0.5, new). Item 2 is untouched by both.
+  ASSERT_OK(
+      MergeTrainingHistory({{0, 3, 90, 0}, {1, 6, 90, 0}, {3, 2, 80, 0}}, 100, options, &scores));
+  EXPECT_EQ(scores.Get(0), 4.0f);
+  EXPECT_EQ(scores.Get(1), 3.0f);
+  EXPECT_EQ(scores.Get(2), 0.0f);
+  EXPECT_EQ(scores.Get(3), 0.5f);
+  EXPECT_EQ(scores.touched().size(), 3u);
+  // Errors leave the scores as they were.
+  EXPECT_THAT(MergeTrainingHistory({{4, 1, 0, 1}}, 100, options, &scores),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "session_count must be 0"));
+  EXPECT_THAT(MergeTrainingHistory({{5, 1, 0, 0}}, 100, options, &scores),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "item = 5"));
+  EXPECT_EQ(scores.touched().size(), 3u);
+}
+
 TEST(PersonalHistoryTest, ErrorsNameTheFieldAndAddNothing) {
   SparseScores scores(3);
   PersonalHistoryOptions options;

@@ -67,6 +67,24 @@ TEST(RecipeBundleTest, FromModelFiles) {
   EXPECT_TRUE(bundle->settings().Serves(RecipeKind::kSknn));
   EXPECT_NE(bundle->sknn(), nullptr);
 
+  EXPECT_EQ(bundle->user_items().num_users(), 0);  // Optional: versions before it have none.
+
+  // With user_items.bin the personal recipe's training histories come along.
+  UserItemHistory users;
+  users.set_num_items(4);
+  users.Add("ann", {{2, 3, 1000, 0}}, 10);
+  files[kUserItemsFileName] = users.Serialize();
+  ASSERT_OK_AND_ASSIGN(bundle, RecipeBundle::FromModelFiles(files, 4));
+  ASSERT_EQ(bundle->user_items().Find("ann").size(), 1u);
+  EXPECT_EQ(bundle->user_items().Find("ann")[0].count, 3);
+  files[kUserItemsFileName] = "HRNNUSR";
+  EXPECT_THAT(RecipeBundle::FromModelFiles(files, 4),
+              StatusIs(absl::StatusCode::kInvalidArgument, "user_items.bin: bad magic"));
+  files.erase(kUserItemsFileName);
+  users.set_num_items(5);
+  EXPECT_THAT(RecipeBundle::Build(settings, Sessions(), 4, LiveSessionsOptions(), users),
+              StatusIs(absl::StatusCode::kInvalidArgument, "user items are over 5 items"));
+
   ASSERT_OK_AND_ASSIGN(auto none, RecipeBundle::FromModelFiles({}, 4));
   EXPECT_EQ(none, nullptr);  // A version from before the recipes.
 

@@ -135,7 +135,7 @@ TEST_F(RecipeScoringTest, PersonalWeighsTheLiveSessionBySessionWeight) {
   ASSERT_OK_AND_ASSIGN(serving_->recipes, RecipeBundle::Build(settings, none, kItems));
   UserState state = serving_->NewUserState();
   Click(state, 7, kT0 - 120 * kMinute);  // An earlier session.
-  Click(state, 7, kT0);                   // The live session: 7 again, then 8.
+  Click(state, 7, kT0);                  // The live session: 7 again, then 8.
   Click(state, 8, kT0 + 1000);
   // Weight 0: 7 counts its one earlier interaction, 8 (only in the session) nothing; the
   // back-fill is popularity (no trending seed), which ranks 0 first.
@@ -149,6 +149,39 @@ TEST_F(RecipeScoringTest, PersonalWeighsTheLiveSessionBySessionWeight) {
   EXPECT_THAT(Indices(answer.items), ElementsAre(7, 8));
   EXPECT_EQ(answer.items[0].score, 2.0f);
   EXPECT_EQ(answer.items[1].score, 1.0f);
+}
+
+TEST_F(RecipeScoringTest, PersonalReadsTheUsersTrainingHistoryById) {
+  RecipeSettings settings = serving_->recipes->settings();
+  settings.personal.half_life_seconds = std::numeric_limits<double>::infinity();
+  UserItemHistory users;
+  users.set_num_items(kItems);
+  users.Add("ann", {{4, 5, kT0 / 1000 - 86400, 0}, {7, 1, kT0 / 1000 - 86400, 0}}, 100);
+  TrainingSessions none;
+  none.num_items = kItems;
+  ASSERT_OK_AND_ASSIGN(serving_->recipes,
+                       RecipeBundle::Build(settings, none, kItems, LiveSessionsOptions(), users));
+  UserState state = serving_->NewUserState();
+  Click(state, 7, kT0);  // Live: 7 twice (weight 1), 9 once.
+  Click(state, 9, kT0 + 1000);
+  Click(state, 7, kT0 + 2000);
+  RecommendationRequest request;
+  request.now_ms = kT0 + kMinute;
+  request.num_results = 3;
+  request.recipe = RecipeKind::kPersonal;
+  request.user_id = "ann";
+  // Per item the larger of the live and the training part: 4 -> 5 (training), 7 -> 2 (live
+  // 2 > training 1), 9 -> 1 (live).
+  Recommendation answer = Recommend(model_, state, true, request, ScoringMode::kSingle);
+  EXPECT_EQ(answer.recipe, RecipeKind::kPersonal);
+  EXPECT_THAT(Indices(answer.items), ElementsAre(4, 7, 9));
+  EXPECT_EQ(answer.items[0].score, 5.0f);
+  EXPECT_EQ(answer.items[1].score, 2.0f);
+  // Another user (or none) has only the live part.
+  request.user_id = "bob";
+  answer = Recommend(model_, state, true, request, ScoringMode::kSingle);
+  EXPECT_THAT(Indices(answer.items), ElementsAre(7, 9, 0));
+  EXPECT_EQ(answer.backfilled, 1);
 }
 
 TEST_F(RecipeScoringTest, FiltersApplyToEveryRecipe) {

@@ -4,9 +4,9 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
-#include <random>
 
 #include "core/data/split.h"
 #include "core/data/synth.h"
@@ -131,6 +131,8 @@ TEST_F(TrainingRunTest, WritesTheRecipesFilesOfTheVersion) {
   EXPECT_GE(static_cast<int64_t>(sessions.items.size()), result.prepare.events * 9 / 10);
   ASSERT_TRUE(settings.validation.contains("sknn"));
   EXPECT_GT(settings.validation.at("sknn").predictions, 0);
+  // No personal recipe, no user histories.
+  EXPECT_FALSE(contents.extra_files.contains(kUserItemsFileName));
 
   // Without recipes (--recipes=hrnn): a GRU-only version, as before.
   TrainingRunOptions plain = Options();
@@ -217,6 +219,18 @@ TEST_F(TrainingRunTest, AnonymousSessionsAreValidatedOnTheLastDay) {
   ASSERT_TRUE(settings.validation.contains("auto"));
   EXPECT_EQ(settings.validation.at("auto").predictions, 24 * 4);
   EXPECT_FALSE(settings.blend.empty());
+  // The personal recipe's training histories: every user (validation ones included, as in
+  // sessions.bin), here 5 distinct items each.
+  ASSERT_TRUE(contents.extra_files.contains(kUserItemsFileName));
+  ASSERT_OK_AND_ASSIGN(
+      UserItemHistory users,
+      UserItemHistory::Parse(contents.extra_files.at(kUserItemsFileName),
+                             static_cast<int32_t>(contents.model->config().num_items)));
+  EXPECT_EQ(users.num_users(), 300);
+  ASSERT_EQ(users.Find("u299").size(), 5u);
+  EXPECT_EQ(users.Find("u299")[0].count, 1);
+  // Equal counts: the latest first (u7 clicked i7..i11 in that order), in the model's indexing.
+  EXPECT_EQ(contents.model->items().id(users.Find("u7")[0].item), "i11");
 
   // A window in which no session starts: refused, naming the flag.
   options.validation_window_seconds = 1;
