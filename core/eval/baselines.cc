@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/recipes/personal_history.h"
 #include "core/recipes/sparse_scores.h"
 
 namespace hrnn {
@@ -87,33 +89,53 @@ class PersonalPopModel : public BaselineModel {
   std::vector<float> tie_break_;  // Pop scaled into [0, 0.5).
 };
 
+// The personal recipe's scoring (core/recipes/personal_history.h) over the user's whole
+// training history, undecayed and without the current session, plus Pop's tie-break.
 class PersonalPopScorer : public NextItemScorer {
  public:
   explicit PersonalPopScorer(const PersonalPopModel& model)
-      : model_(model), user_counts_(model.num_items(), 0) {}
+      : model_(model),
+        slot_(model.num_items(), -1),
+        counts_(static_cast<int32_t>(model.num_items())) {
+    options_.half_life_seconds = std::numeric_limits<double>::infinity();
+    options_.session_weight = 0;
+  }
   void BeginUser(const Dataset& history, const UserSpan* history_user) override {
-    for (int32_t item : touched_) user_counts_[item] = 0;
-    touched_.clear();
-    if (history_user == nullptr) return;
-    for (int64_t s = history_user->session_begin; s < history_user->session_end; ++s) {
-      const SessionSpan& span = history.sessions[s];
-      for (int64_t e = span.begin; e < span.end; ++e) {
-        const int32_t item = history.items[e];
-        if (user_counts_[item]++ == 0) touched_.push_back(item);
+    for (const ItemInteraction& entry : entries_) slot_[entry.item] = -1;
+    entries_.clear();
+    if (history_user != nullptr) {
+      for (int64_t s = history_user->session_begin; s < history_user->session_end; ++s) {
+        const SessionSpan& span = history.sessions[s];
+        for (int64_t e = span.begin; e < span.end; ++e) {
+          const int32_t item = history.items[e];
+          if (slot_[item] < 0) {
+            slot_[item] = static_cast<int32_t>(entries_.size());
+            entries_.push_back({item, 0, history.timestamps[e], 0});
+          }
+          ItemInteraction& entry = entries_[slot_[item]];
+          ++entry.count;
+          entry.last_time = std::max(entry.last_time, history.timestamps[e]);
+        }
       }
     }
+    counts_.Clear();
+    const absl::Status status = ScorePersonalHistory(entries_, 0, options_, &counts_);
+    assert(status.ok());  // The entries are the training side's own items.
+    (void)status;
   }
   void Score(absl::Span<const int32_t>, absl::Span<float> scores) override {
     const std::vector<float>& tie_break = model_.tie_break();
     assert(scores.size() == tie_break.size());
     std::copy(tie_break.begin(), tie_break.end(), scores.begin());
-    for (int32_t item : touched_) scores[item] += static_cast<float>(user_counts_[item]);
+    counts_.AddTo(scores, 1.0f);
   }
 
  private:
   const PersonalPopModel& model_;
-  std::vector<int64_t> user_counts_;  // Zero except at touched_.
-  std::vector<int32_t> touched_;
+  PersonalHistoryOptions options_;
+  std::vector<int32_t> slot_;  // Item -> its entry in entries_, -1 when none.
+  std::vector<ItemInteraction> entries_;
+  SparseScores counts_;  // The user's training counts.
 };
 
 std::unique_ptr<NextItemScorer> PersonalPopModel::NewScorer() const {

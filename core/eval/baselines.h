@@ -60,6 +60,10 @@ std::unique_ptr<BaselineModel> NewPopModel(const Dataset& train);
 // PPop (user-personal popularity): score(i) = clicks of i in the user's own training history
 // (the sessions of `history_user` given to BeginUser; not earlier test sessions) plus
 // Pop(i) / (2 * (max Pop + 1)) < 0.5 as a tie-break. A user without history gets Pop's order.
+// The counts are the `personal` recipe's scoring (core/recipes/personal_history.h) with no
+// decay and session weight 0; the served recipe differs in holding 24 live items plus the
+// training user's 100 most frequent (user_items.bin), its tuned decay and session weight, and
+// its back-fill (docs/accuracy.md).
 std::unique_ptr<BaselineModel> NewPersonalPopModel(const Dataset& train);
 
 struct ItemKnnOptions {

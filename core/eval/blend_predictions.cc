@@ -107,6 +107,9 @@ std::vector<BlendPrediction> CollectBlendPredictions(const ServingModel& model,
         for (int32_t item : sorted) {
           if (item != target) prediction.others.push_back(ItemBlendTerms(inputs, max_logit, item));
         }
+        // Ties as the server breaks them: the lower index first.
+        prediction.tie_winners = static_cast<size_t>(
+            std::lower_bound(sorted.begin(), sorted.end(), target) - sorted.begin());
       }
       replay.EndSession(clicks, times);
     }

@@ -17,8 +17,11 @@ int64_t CappedRank(const BlendPrediction& prediction, const BlendWeights& weight
   const int64_t others = static_cast<int64_t>(prediction.others.size());
   if (std::isnan(target)) return std::min(cap + 1, 1 + others);
   int64_t rank = 1;
-  for (const BlendTerms& other : prediction.others) {
-    if (BlendedScore(weights, other) >= target && ++rank > cap) return rank;
+  const size_t count = prediction.others.size();
+  for (size_t j = 0; j < count; ++j) {
+    const float score = BlendedScore(weights, prediction.others[j]);
+    const bool beats = score > target || (score == target && j < prediction.tie_winners);
+    if (beats && ++rank > cap) return rank;
   }
   return rank;
 }
@@ -26,6 +29,7 @@ int64_t CappedRank(const BlendPrediction& prediction, const BlendWeights& weight
 struct Scored {
   BlendWeights weights;
   BlendMetrics metrics;
+  bool at_least_best = false;
   double objective = 0.0;
 };
 
@@ -46,6 +50,7 @@ double Sum(const BlendWeights& w) {
 
 // Strictly better (see FitBlendWeights in the header).
 bool Better(const Scored& a, const Scored& b) {
+  if (a.at_least_best != b.at_least_best) return a.at_least_best;
   if (a.objective != b.objective) return a.objective > b.objective;
   if (a.metrics.mrr != b.metrics.mrr) return a.metrics.mrr > b.metrics.mrr;
   if (a.metrics.recall != b.metrics.recall) return a.metrics.recall > b.metrics.recall;
@@ -146,8 +151,8 @@ absl::StatusOr<BlendFitResult> FitBlendWeights(
     best_mrr = std::max(best_mrr, result.single[c].mrr);
   }
   const auto score = [&](const BlendWeights& w, const BlendMetrics& metrics) {
-    return Scored{w, metrics,
-                  std::min(Ratio(metrics.recall, best_recall), Ratio(metrics.mrr, best_mrr))};
+    return Scored{w, metrics, metrics.recall >= best_recall && metrics.mrr >= best_mrr,
+                  std::sqrt(Ratio(metrics.recall, best_recall) * Ratio(metrics.mrr, best_mrr))};
   };
   const auto evaluate = [&](const BlendWeights& w) {
     ++result.evaluations;
@@ -189,6 +194,7 @@ absl::StatusOr<BlendFitResult> FitBlendWeights(
 
   result.weights = current.weights;
   result.blend = current.metrics;
+  result.at_least_best = current.at_least_best;
   result.objective = current.objective;
   return result;
 }

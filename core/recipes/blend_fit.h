@@ -1,13 +1,14 @@
 // Fitting the `auto` recipe's blend weights (DESIGN §2b) on validation predictions: coordinate
-// ascent over a grid of weights, maximising the blend's worst ratio to the best single component
-// on Recall@cutoff and MRR@cutoff (blend.h's BlendedScore), since `auto` must match the best
-// component on both.
+// ascent over a grid of weights, preferring blends at or above the best single component on both
+// Recall@cutoff and MRR@cutoff (blend.h's BlendedScore), since `auto` must match it on both, and
+// among those (or failing any) the best balance of the two.
 // The caller (hrnn-train) passes validation predictions only, never test ones. Stateless
 // functions of their arguments: safe to call concurrently.
 #ifndef HRNN_CORE_RECIPES_BLEND_FIT_H_
 #define HRNN_CORE_RECIPES_BLEND_FIT_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -30,10 +31,15 @@ namespace hrnn {
 struct BlendPrediction {
   BlendTerms target{};
   std::vector<BlendTerms> others;
+  // Ties with the target: the first `tie_winners` of `others` rank above it when tied, the
+  // rest below. The server breaks ties by the lower item index, so hrnn-train sorts `others` by
+  // item and sets this to how many have a lower index than the target: the fit then ranks as
+  // the recipe rows of the validation table do. Default: all of them (conservative ties).
+  size_t tie_winners = SIZE_MAX;
 };
 
 // The target's rank among itself and `others` under `weights`: 1 + the number of others whose
-// BlendedScore is >= the target's (ties count against the target: conservative, DESIGN §3).
+// BlendedScore is above the target's, or equal to it for the first `tie_winners` of them.
 // NaN: a NaN target score ranks last (1 + others.size()); a NaN other never beats the target.
 int64_t BlendTargetRank(const BlendPrediction& prediction, const BlendWeights& weights);
 
@@ -50,8 +56,9 @@ BlendMetrics EvaluateBlend(const std::vector<BlendPrediction>& predictions,
 
 struct BlendFitOptions {
   // The values each weight may take. Each finite and >= 0; not empty.
-  // Default: {0, 0.1, 0.25, 0.5, 1, 2, 4}.
-  std::vector<double> grid = {0, 0.1, 0.25, 0.5, 1, 2, 4};
+  // Default: {0, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4} (the small weights let a sparse
+  // component reorder the GRU's near-ties without overriding its list).
+  std::vector<double> grid = {0, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4};
   // Passes of coordinate ascent over the available components (it stops early after a pass that
   // changes nothing); 0 = the best single component. Default: 3.
   int rounds = 3;
@@ -71,24 +78,29 @@ struct BlendFitResult {
   std::array<BlendMetrics, kNumBlendComponents> single{};
   std::array<bool, kNumBlendComponents> available{};
   BlendComponent best_single = BlendComponent::kHrnn;  // The starting point of the ascent.
-  // The objective of `weights` (see FitBlendWeights): 1 = as good as the best component on the
-  // worse of the two metrics.
+  // Whether `weights` reach the best single component's figures on both metrics, and the
+  // objective (see FitBlendWeights): 1 = as good as the best component, on balance.
+  bool at_least_best = false;
   double objective = 0.0;
   int evaluations = 0;  // Weight settings evaluated (singles included).
 };
 
-// Chooses weights over `predictions` maximising the objective
-//   min(Recall@cutoff / R*, MRR@cutoff / M*),
-// where R* and M* are the best Recall@cutoff and the best MRR@cutoff of any available component
-// alone (two components may hold them; a ratio whose R* or M* is 0 counts as 1). Maximising the
-// worse ratio keeps the blend at or above the best component on both metrics where it can, rather
-// than trading Recall for MRR (measured on UCI: the MRR-only fit lost Recall@20 to sknn):
+// Chooses weights over `predictions`. With R* and M* the best Recall@cutoff and the best
+// MRR@cutoff of any available component alone (two components may hold them), a setting is
+// "at least best" when its Recall@cutoff >= R* and its MRR@cutoff >= M*, and its objective is
+// the geometric mean of its two ratios, sqrt(Recall@cutoff / R* x MRR@cutoff / M*) (a ratio whose
+// R* or M* is 0 counts as 1). Settings at least best come first — `auto` must match the best
+// component on both metrics, and an MRR-only fit traded Recall for MRR (UCI, before the
+// personal recipe's training histories) — and the objective orders the rest, so that where no
+// setting reaches both (MovieLens: the GRU has the best Recall, sr the best MRR) the fit takes
+// the best balance rather than the best component alone:
 // 1. each available component alone (weight 1) is evaluated; the best is the starting point;
 // 2. for each round, for each available component c in BlendComponent order, for each grid
 //    value v (in grid order), the current weights with w_c = v are evaluated (settings with
 //    every weight 0 are skipped) and replace the current ones if strictly better.
-// "Better": a higher objective; then higher MRR@cutoff; then higher Recall@cutoff; then simpler:
-// fewer non-zero weights; then a lower sum of weights. Exact ties keep the earlier setting, so the
+// "Better": at least best where the other is not; then a higher objective; then higher
+// MRR@cutoff; then higher Recall@cutoff; then simpler: fewer non-zero weights; then a lower sum
+// of weights. Exact ties keep the earlier setting, so the
 // result is a deterministic function of the inputs. Unavailable components keep weight 0 and their
 // terms are never read. Cost: (singles + rounds x available x |grid|) x the total size of `others`.
 // Errors: InvalidArgument naming the field: predictions empty; no component available;

@@ -196,6 +196,15 @@ std::vector<double> HalfLifeGrid(RecipeKind kind, double flag_value) {
   return WithFlagValue(std::move(grid), flag_value);
 }
 
+// The best single component's figure `metric` in a blend fit.
+double BestOf(const BlendFitResult& fit, double BlendMetrics::*metric) {
+  double best = 0;
+  for (int c = 0; c < kNumBlendComponents; ++c) {
+    if (fit.available[c]) best = std::max(best, fit.single[c].*metric);
+  }
+  return best;
+}
+
 std::string Days(double seconds) {
   return std::isinf(seconds) ? "none" : absl::StrFormat("%gd", seconds / 86400);
 }
@@ -283,10 +292,13 @@ absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
       absl::StrAppendFormat(&weights, "%s%s %g", weights.empty() ? "" : ", ", name,
                             fit.weights.weight[c]);
     }
-    Log(options, absl::StrFormat("auto blend fit on %d validation predictions (%d settings "
-                                 "tried): %s; min(Recall@20, MRR@20 ratio to the best "
-                                 "component) %.3f",
-                                 predictions.size(), fit.evaluations, weights, fit.objective));
+    Log(options,
+        absl::StrFormat("auto blend fit on %d validation predictions (%d settings tried): %s; "
+                        "Recall@20 %.4f, MRR@20 %.4f there (the best component's: %.4f, %.4f; "
+                        "geometric mean of the ratios %.3f)",
+                        predictions.size(), fit.evaluations, weights, fit.blend.recall,
+                        fit.blend.mrr, BestOf(fit, &BlendMetrics::recall),
+                        BestOf(fit, &BlendMetrics::mrr), fit.objective));
   }
 
   // The exact validation figures of every recipe, as hrnn-eval's recipe rows compute them.

@@ -53,6 +53,14 @@ TEST(BlendFitTest, RankCountsTiesAgainstTheTarget) {
   EXPECT_EQ(EvaluateBlend(predictions, Only(kSknn, 1.0), 20).mrr, 0.2);
   EXPECT_EQ(EvaluateBlend(predictions, Only(kSknn, 1.0), 4).recall, 0.0);
   EXPECT_EQ(EvaluateBlend({}, Only(kSknn, 1.0), 4).mrr, 0.0);
+  // Ties broken as the server does (the caller says which others have a lower index): the
+  // tied item wins only when it is among the first tie_winners.
+  p.target = AB(0.5f, 0.0f);
+  p.tie_winners = 1;
+  EXPECT_EQ(BlendTargetRank(p, Only(kSknn, 1.0)), 3);
+  p.tie_winners = 0;
+  EXPECT_EQ(BlendTargetRank(p, Only(kSknn, 1.0)), 2);
+  p.tie_winners = SIZE_MAX;
 }
 
 TEST(BlendFitTest, PicksTheOnlyComponentThatRanksTheTargetFirst) {
@@ -66,7 +74,7 @@ TEST(BlendFitTest, PicksTheOnlyComponentThatRanksTheTargetFirst) {
                        FitBlendWeights(predictions, Available({kSknn, kSr}), BlendFitOptions()));
   EXPECT_EQ(fit.best_single, BlendComponent::kSknn);
   // sknn alone; its scale is free (ranks depend on ratios), so the smallest grid value wins.
-  EXPECT_EQ(fit.weights.weight, Only(kSknn, 0.1).weight);
+  EXPECT_EQ(fit.weights.weight, Only(kSknn, 0.01).weight);
   EXPECT_EQ(fit.blend.mrr, 1.0);
   EXPECT_EQ(fit.blend.recall, 1.0);
   EXPECT_EQ(fit.single[kSknn].mrr, 1.0);
@@ -89,8 +97,8 @@ TEST(BlendFitTest, ChoosesTheBlendWhenEachComponentGetsOnePredictionRight) {
   ASSERT_OK_AND_ASSIGN(BlendFitResult fit,
                        FitBlendWeights(predictions, Available({kSknn, kSr}), BlendFitOptions()));
   BlendWeights expected;
-  expected.weight[kSknn] = 0.1;
-  expected.weight[kSr] = 0.1;  // 1:1 at the smallest scale of the grid.
+  expected.weight[kSknn] = 0.01;
+  expected.weight[kSr] = 0.01;  // 1:1 at the smallest scale of the grid.
   EXPECT_EQ(fit.weights.weight, expected.weight);
   EXPECT_EQ(fit.blend.mrr, 1.0);
   EXPECT_EQ(fit.blend.recall, 1.0);
@@ -110,14 +118,14 @@ TEST(BlendFitTest, TiesAreConservativeInTheFit) {
   EXPECT_EQ(fit.single[kSknn].mrr, 0.5);
   EXPECT_EQ(fit.single[kSr].mrr, 1.0);
   EXPECT_EQ(fit.best_single, BlendComponent::kSr);
-  EXPECT_EQ(fit.weights.weight, Only(kSr, 0.1).weight);
+  EXPECT_EQ(fit.weights.weight, Only(kSr, 0.01).weight);
 }
 
-TEST(BlendFitTest, KeepsBothMetricsRatherThanTradingRecallForMrr) {
+TEST(BlendFitTest, BalancesRecallAndMrrAgainstTheBestOfEach) {
   // At cutoff 2, sknn ranks the targets 1, 1, 1, 3 (Recall 0.75, MRR 0.75) and sr ranks them
-  // 1, 2, 2, 2 (Recall 1, MRR 0.625). So R* = 1 (sr) and M* = 0.75 (sknn); sknn's worse ratio is
-  // 0.75 / 1 (Recall), sr's 0.625 / 0.75 = 0.833 (MRR): sr is the better start, although an
-  // MRR-only objective would take sknn.
+  // 1, 2, 2, 2 (Recall 1, MRR 0.625). So R* = 1 (sr) and M* = 0.75 (sknn), neither reaches both;
+  // sknn's objective is sqrt(0.75 / 1 x 1) = 0.866, sr's sqrt(1 x 0.625 / 0.75) = 0.913: sr is
+  // the better start, although an MRR-only objective would take sknn.
   std::vector<BlendPrediction> predictions(4);
   predictions[0].target = AB(1.0f, 1.0f);
   predictions[0].others = {AB(0.5f, 0.5f)};
@@ -138,14 +146,38 @@ TEST(BlendFitTest, KeepsBothMetricsRatherThanTradingRecallForMrr) {
   EXPECT_EQ(fit.single[kSr].mrr, 0.625);
   EXPECT_EQ(fit.best_single, BlendComponent::kSr);
   EXPECT_EQ(fit.weights.weight, Only(kSr, 1.0).weight);
-  EXPECT_DOUBLE_EQ(fit.objective, 0.625 / 0.75);
+  EXPECT_FALSE(fit.at_least_best);
+  EXPECT_DOUBLE_EQ(fit.objective, std::sqrt(0.625 / 0.75));
 
-  // The ascent never ends below its start, on either objective term.
+  // No blend does better: targets 1 and 2 need w_sknn > w_sr, target 3's rank 2 needs
+  // w_sr > 1.25 w_sknn. The ascent keeps sr (at the smallest grid weight: simpler).
   options.rounds = 3;
   ASSERT_OK_AND_ASSIGN(BlendFitResult ascent,
                        FitBlendWeights(predictions, Available({kSknn, kSr}), options));
-  EXPECT_GE(ascent.objective, fit.objective);
-  EXPECT_DOUBLE_EQ(ascent.objective, std::min(ascent.blend.recall / 1.0, ascent.blend.mrr / 0.75));
+  EXPECT_EQ(ascent.weights.weight, Only(kSr, 0.01).weight);
+  EXPECT_DOUBLE_EQ(ascent.objective, fit.objective);
+}
+
+TEST(BlendFitTest, PrefersABlendAtLeastAsGoodAsTheBestOnBothMetrics) {
+  // Cutoff 1. p0: only sknn ranks the target first; p1: only sr; p2: sknn and sr tie it with an
+  // item that one ranks above it each; sknn + sr ranks every target first.
+  std::vector<BlendPrediction> predictions(3);
+  predictions[0].target = AB(1.0f, 0.6f);
+  predictions[0].others = {AB(0.5f, 0.9f)};
+  predictions[1].target = AB(0.6f, 1.0f);
+  predictions[1].others = {AB(0.9f, 0.5f)};
+  predictions[2].target = AB(0.7f, 0.7f);
+  predictions[2].others = {AB(0.8f, 0.1f), AB(0.1f, 0.8f)};
+  BlendFitOptions options;
+  options.cutoff = 1;
+  ASSERT_OK_AND_ASSIGN(BlendFitResult fit,
+                       FitBlendWeights(predictions, Available({kSknn, kSr}), options));
+  EXPECT_EQ(fit.single[kSknn].recall, 1.0 / 3);
+  EXPECT_EQ(fit.single[kSr].recall, 1.0 / 3);
+  EXPECT_TRUE(fit.at_least_best);
+  EXPECT_EQ(fit.blend.recall, 1.0);
+  EXPECT_DOUBLE_EQ(fit.objective, 3.0);
+  EXPECT_EQ(fit.weights.weight[kSknn], fit.weights.weight[kSr]);
 }
 
 TEST(BlendFitTest, UnavailableComponentsStayZeroAndAreNotRead) {
