@@ -59,6 +59,10 @@ ABSL_FLAG(bool, validation, false,
           "Hold out each user's last training session, evaluate "
           "Recall@20 after each epoch and keep the best epoch (early stopping).");
 ABSL_FLAG(int, patience, 3, "With --validation: stop after this many epochs without gain.");
+ABSL_FLAG(bool, refit, true,
+          "With --validation: once the epochs (and the recipes' settings and blend) are chosen "
+          "on the validation split, train the GRU again on every prepared session, validation "
+          "included, for that many epochs and write that model (one more training run).");
 ABSL_FLAG(absl::Duration, validation_window, absl::Hours(24),
           "With --validation on anonymous sessions (no user has a second session): the sessions "
           "starting in this last stretch of the log are the validation split (GRU4Rec's "
@@ -156,6 +160,7 @@ int main(int argc, char** argv) {
 
   options.data = hrnn::DataOptionsFromFlags();
   options.validation = absl::GetFlag(FLAGS_validation);
+  options.refit = absl::GetFlag(FLAGS_refit);
   options.validation_window_seconds = absl::ToInt64Seconds(absl::GetFlag(FLAGS_validation_window));
   options.patience = absl::GetFlag(FLAGS_patience);
   options.checkpoints = absl::GetFlag(FLAGS_checkpoints);

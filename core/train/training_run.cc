@@ -97,6 +97,9 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
     all_item_ids = prepared.dataset.item_ids;
   }
 
+  // The refit learns from every prepared session once validation has chosen the epochs.
+  Dataset all_data;
+  if (options.validation && options.refit) all_data = prepared.dataset;
   Dataset train = std::move(prepared.dataset);
   Dataset validation;
   std::string validation_kind = "none";
@@ -206,25 +209,50 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   ModelConfig final_config = best_model->config();
   for (const auto& [name, value] : result.metrics) final_config.metrics[name] = value;
   final_config.metrics["train_pairs_per_second"] = result.pairs_per_second;
-  HRNN_ASSIGN_OR_RETURN(auto final_model,
+  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const Model> final_model,
                         Model::Create(final_config, best_model->tensors(), best_model->items()));
   if (!explicit_version.empty()) {
     result.model_dir = explicit_version;
   } else {
     HRNN_ASSIGN_OR_RETURN(result.model_dir, NextModelVersionDir(root));
   }
+  RecipeSettings recipes = options.recipes;
+  if (options.write_recipes && options.validation) {
+    HRNN_ASSIGN_OR_RETURN(auto network, HrnnNetwork::Create(final_model));
+    RecipeFitOptions fit;
+    fit.threads = options.train.threads;
+    fit.allow_worse = options.allow_worse;
+    fit.log = options.log;
+    HRNN_ASSIGN_OR_RETURN(recipes, FitRecipes(std::move(recipes), network, train, validation, fit));
+  }
+  if (options.validation && options.refit) {
+    log(
+        absl::StrFormat("refit: training %d epoch(s) again on all %d prepared sessions "
+                        "(validation included)",
+                        result.best_epoch, all_data.sessions.size()));
+    HRNN_ASSIGN_OR_RETURN(std::unique_ptr<Trainer> refit, Trainer::Create(all_data, options.train));
+    for (int epoch = 1; epoch <= result.best_epoch; ++epoch) {
+      EpochStats stats = refit->TrainEpoch(options.progress, cancel);
+      result.refit_epochs.push_back(stats);
+      log(absl::StrFormat("refit epoch %d: %d pairs, loss %.4f, %.0f pairs/s, %.1f s%s",
+                          stats.epoch, stats.pairs, stats.mean_loss, stats.PairsPerSecond(),
+                          stats.seconds, stats.cancelled ? " (interrupted)" : ""));
+      if (stats.cancelled) {  // Nothing is written: the version would not be what was asked.
+        result.cancelled = true;
+        return result;
+      }
+    }
+    ModelConfig refit_config = provenance;
+    refit_config.created_at = absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
+    refit_config.training["refit"] = "true";
+    for (const auto& [name, value] : final_config.metrics) refit_config.metrics[name] = value;
+    refit_config.metrics["epochs"] = refit->epochs_done();
+    HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const Model> refit_model,
+                          refit->ExportModel(refit_config));
+    final_model = std::move(refit_model);
+  }
   std::map<std::string, std::string> extra_files;
   if (options.write_recipes) {
-    RecipeSettings recipes = options.recipes;
-    if (options.validation) {
-      HRNN_ASSIGN_OR_RETURN(auto network, HrnnNetwork::Create(final_model));
-      RecipeFitOptions fit;
-      fit.threads = options.train.threads;
-      fit.allow_worse = options.allow_worse;
-      fit.log = options.log;
-      HRNN_ASSIGN_OR_RETURN(recipes,
-                            FitRecipes(std::move(recipes), network, train, validation, fit));
-    }
     all_sessions = MapToVocabulary(all_sessions, all_item_ids, final_model->items());
     all_users = MapToVocabulary(all_users, all_item_ids, final_model->items(), kUserItemsPerUser);
     HRNN_ASSIGN_OR_RETURN(extra_files, RecipeFiles(all_sessions, all_users, recipes));

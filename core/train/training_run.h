@@ -34,6 +34,12 @@ struct TrainingRunOptions {
   bool validation = false;
   // The time window of the fallback above; > 0. Default: 1 day.
   int64_t validation_window_seconds = 24 * 3600;
+  // With validation: once the epoch count (and the recipes' settings and blend) are chosen on
+  // the validation split, train the GRU again from its initial weights on every prepared session
+  // (validation included) for that many epochs and write that model, as GRU4Rec's protocol does
+  // after tuning; the recipes' validation figures stay those of the validation-time model.
+  // Costs one more training run. Default: false (hrnn-train's --refit defaults to true).
+  bool refit = false;
   // With validation: stop after this many epochs without improvement (0 = never). Default: 3.
   int patience = 3;
   // The recipes of the version (recipes.json's "recipes", "default" and component settings;
@@ -64,6 +70,7 @@ struct TrainingRunResult {
   bool cancelled = false;                 // Interrupted: only a checkpoint was written, no version.
   std::string checkpoint_dir;             // The last checkpoint written ("" if none).
   int best_epoch = 0;                     // With validation: the epoch whose weights were kept.
+  std::vector<EpochStats> refit_epochs;   // With refit: the epochs on all prepared sessions.
   std::map<std::string, double> metrics;  // Recorded in config.json.
 };
 

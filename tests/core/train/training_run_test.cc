@@ -242,6 +242,25 @@ TEST_F(TrainingRunTest, AnonymousSessionsAreValidatedOnTheLastDay) {
               StatusIs(absl::StatusCode::kInvalidArgument, "--validation_window"));
 }
 
+TEST_F(TrainingRunTest, RefitTrainsTheChosenEpochsAgainOnEveryPreparedSession) {
+  TrainingRunOptions options = Options();
+  options.validation = true;
+  options.refit = true;
+  options.train.epochs = 3;
+  options.patience = 0;
+  options.checkpoints = false;
+  ASSERT_OK_AND_ASSIGN(TrainingRunResult result, RunTraining(options, nullptr));
+  ASSERT_GE(result.best_epoch, 1);
+  ASSERT_EQ(result.refit_epochs.size(), static_cast<size_t>(result.best_epoch));
+  // The refit also learns from the held-out sessions: more pairs per epoch.
+  EXPECT_GT(result.refit_epochs[0].pairs, result.epochs[0].pairs);
+  ASSERT_OK_AND_ASSIGN(auto model, ReadModelDirectory(result.model_dir));
+  EXPECT_EQ(model->config().training.at("refit"), "true");
+  EXPECT_EQ(model->config().metrics.at("epochs"), result.best_epoch);
+  EXPECT_EQ(model->config().metrics.at("best_epoch"), result.best_epoch);
+  EXPECT_GT(model->config().metrics.at("validation_recall_at_20"), 0);
+}
+
 TEST_F(TrainingRunTest, ValidationKeepsTheBestEpochAndStopsEarly) {
   TrainingRunOptions options = Options();
   options.validation = true;
