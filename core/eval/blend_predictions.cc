@@ -1,6 +1,7 @@
 #include "core/eval/blend_predictions.h"
 
 #include <algorithm>
+#include <cassert>
 #include <memory>
 #include <string>
 
@@ -8,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "core/eval/user_replay.h"
 #include "core/kernels/top_k.h"
+#include "core/recipes/item_cooccurrence.h"
 #include "core/serving/recipe_scoring.h"
 
 namespace hrnn {
@@ -37,7 +39,71 @@ void AddBest(const SparseScores& scores, int m, absl::flat_hash_set<int32_t>* ou
   for (size_t i = 0; i < keep; ++i) out->insert(touched[i].index);
 }
 
+// The prediction of `target` among `candidates` (without `target` and `skip`) from `inputs`,
+// ties broken by the lower index as the server does.
+BlendPrediction MakePrediction(const BlendInputs& inputs, float max_logit, int32_t target,
+                               int32_t skip, const absl::flat_hash_set<int32_t>& candidates) {
+  BlendPrediction prediction;
+  prediction.target = ItemBlendTerms(inputs, max_logit, target);
+  std::vector<int32_t> sorted(candidates.begin(), candidates.end());
+  std::sort(sorted.begin(), sorted.end());  // Deterministic order.
+  size_t below_target = 0;
+  for (int32_t item : sorted) {
+    if (item == target || item == skip) continue;
+    if (item < target) ++below_target;
+    prediction.others.push_back(ItemBlendTerms(inputs, max_logit, item));
+  }
+  prediction.tie_winners = below_target;
+  return prediction;
+}
+
 }  // namespace
+
+std::vector<BlendPrediction> CollectSimilarItemPredictions(const ServingModel& model,
+                                                           const Dataset& validation,
+                                                           const BlendPredictionOptions& options) {
+  const RecipeBundle& bundle = *model.recipes;
+  const HrnnNetwork& network = *model.network;
+  const Recommender& recommender = *model.recommender;
+  RecipeScratch& scratch = ThreadRecipeScratch(bundle.num_items());
+  SparseScores cooccurrence(bundle.num_items());
+  std::vector<float> query(network.hidden_size());
+  std::vector<float> logits(network.num_items());
+  std::vector<BlendPrediction> predictions;
+  absl::flat_hash_set<int32_t> candidates;
+  for (const SessionSpan& span : validation.sessions) {
+    for (int64_t e = span.begin; e + 1 < span.end; ++e) {
+      const int32_t item = validation.items[e];
+      const int32_t target = validation.items[e + 1];
+      if (target == item) continue;
+      if (options.max_predictions > 0 &&
+          static_cast<int64_t>(predictions.size()) >= options.max_predictions) {
+        return predictions;
+      }
+      UserState one_click = model.NewUserState();
+      const absl::StatusOr<EventOutcome> stepped =
+          recommender.ApplyEvent(one_click, {item, validation.timestamps[e] * 1000, {}});
+      assert(stepped.ok());  // The item is the model's.
+      (void)stepped;
+      recommender.QueryState(one_click, validation.timestamps[e] * 1000, query.data());
+      network.Score(query.data(), logits.data());
+      cooccurrence.Clear();
+      const absl::Status scored =
+          ScoreItemCooccurrence(*bundle.sknn(), item, &scratch.sknn, &cooccurrence);
+      assert(scored.ok());
+      (void)scored;
+      cooccurrence.NormalizeByMax();
+      BlendInputs inputs;
+      inputs.gru_logits = logits;
+      inputs.sparse[ComponentIndex(BlendComponent::kSknn)] = &cooccurrence;
+      candidates.clear();
+      for (const ScoredItem& best : TopK(logits, options.top_m + 1)) candidates.insert(best.index);
+      AddBest(cooccurrence, options.top_m + 1, &candidates);
+      predictions.push_back(MakePrediction(inputs, GruMaxLogit(logits), target, item, candidates));
+    }
+  }
+  return predictions;
+}
 
 std::vector<BlendPrediction> CollectBlendPredictions(const ServingModel& model,
                                                      const Dataset& history,
@@ -99,17 +165,8 @@ std::vector<BlendPrediction> CollectBlendPredictions(const ServingModel& model,
           inputs.sparse[ComponentIndex(component)] = scores;
           AddBest(*scores, options.top_m, &candidates);
         }
-        const float max_logit = GruMaxLogit(logits);
-        BlendPrediction& prediction = predictions.emplace_back();
-        prediction.target = ItemBlendTerms(inputs, max_logit, target);
-        std::vector<int32_t> sorted(candidates.begin(), candidates.end());
-        std::sort(sorted.begin(), sorted.end());  // Deterministic order.
-        for (int32_t item : sorted) {
-          if (item != target) prediction.others.push_back(ItemBlendTerms(inputs, max_logit, item));
-        }
-        // Ties as the server breaks them: the lower index first.
-        prediction.tie_winners = static_cast<size_t>(
-            std::lower_bound(sorted.begin(), sorted.end(), target) - sorted.begin());
+        predictions.push_back(
+            MakePrediction(inputs, GruMaxLogit(logits), target, /*skip=*/-1, candidates));
       }
       replay.EndSession(clicks, times);
     }

@@ -31,6 +31,18 @@ std::vector<BlendPrediction> CollectBlendPredictions(const ServingModel& model,
                                                      const Dataset& validation,
                                                      const BlendPredictionOptions& options);
 
+// The predictions GetSimilarItems' two weights (similar_items.h: co-occurrence on kSknn, the GRU
+// on kHrnn) are fit on: for every click pair (i, j) of `validation`'s sessions with j != i (the
+// answer never holds i itself), the terms of j and of each term's top_m items other than i, as
+// PrepareSimilarItems scores them — the sknn index's co-occurrence of i (without live sessions)
+// and the GRU's logits after one click on i from a new user's state. Ties as the server breaks
+// them (the lower index first). Pairs whose i no session contains still count (the GRU alone
+// ranks them). REQUIRES: model.recipes is set with an sknn index; validation shares the model's
+// item indexing.
+std::vector<BlendPrediction> CollectSimilarItemPredictions(const ServingModel& model,
+                                                           const Dataset& validation,
+                                                           const BlendPredictionOptions& options);
+
 }  // namespace hrnn
 
 #endif  // HRNN_CORE_EVAL_BLEND_PREDICTIONS_H_

@@ -301,6 +301,39 @@ absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
                         BestOf(fit, &BlendMetrics::mrr), fit.objective));
   }
 
+  // GetSimilarItems' two weights, fit the same way on the validation's click pairs.
+  {
+    HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model,
+                          FitModel(network, settings, indexes));
+    if (model->recipes->sknn() != nullptr) {
+      BlendPredictionOptions collect;
+      collect.max_predictions = options.max_fit_predictions;
+      const std::vector<BlendPrediction> predictions =
+          CollectSimilarItemPredictions(*model, validation, collect);
+      if (!predictions.empty()) {
+        std::array<bool, kNumBlendComponents> available{};
+        available[ComponentIndex(BlendComponent::kHrnn)] = true;
+        available[ComponentIndex(BlendComponent::kSknn)] = true;
+        HRNN_ASSIGN_OR_RETURN(BlendFitResult fit,
+                              FitBlendWeights(predictions, available, BlendFitOptions()));
+        settings.similar_items.cooccurrence_weight =
+            fit.weights.weight[ComponentIndex(BlendComponent::kSknn)];
+        settings.similar_items.hrnn_weight =
+            fit.weights.weight[ComponentIndex(BlendComponent::kHrnn)];
+        const BlendMetrics& cooc = fit.single[ComponentIndex(BlendComponent::kSknn)];
+        const BlendMetrics& gru = fit.single[ComponentIndex(BlendComponent::kHrnn)];
+        Log(options,
+            absl::StrFormat("similar items fit on %d validation click pairs (the next click among "
+                            "the item's similar items): cooccurrence %g, hrnn %g; Recall@20 / "
+                            "MRR@20 %.4f / %.4f (co-occurrence alone %.4f / %.4f, GRU alone "
+                            "%.4f / %.4f)",
+                            predictions.size(), settings.similar_items.cooccurrence_weight,
+                            settings.similar_items.hrnn_weight, fit.blend.recall, fit.blend.mrr,
+                            cooc.recall, cooc.mrr, gru.recall, gru.mrr));
+      }
+    }
+  }
+
   // The exact validation figures of every recipe, as hrnn-eval's recipe rows compute them.
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model,
                         FitModel(network, settings, indexes));
