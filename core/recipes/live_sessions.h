@@ -12,7 +12,8 @@
 // An open session finishes when its user starts another (RecordClick with new_session), or when
 // no click has come for timeout_ms (FinishIdle, which the server calls every second). Sessions
 // of fewer than 2 clicks are dropped: they hold no co-occurrence. Nothing here is persisted: a
-// restarted server rebuilds it by replaying its event log (sessions since the last snapshot).
+// restarted server rebuilds it from its event log (server/state_recovery.h: the logged clicks
+// newer than the model's training data, those before the snapshot's position included).
 //
 // Thread-safe: the open sessions are sharded (a Mutex per shard); the ring has one Mutex, held
 // by a writer for one session's postings and by SessionKnnIndex::Score while it reads its

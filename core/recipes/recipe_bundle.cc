@@ -1,5 +1,6 @@
 #include "core/recipes/recipe_bundle.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,7 @@ absl::StatusOr<std::unique_ptr<const RecipeBundle>> RecipeBundle::Build(
   }
   HRNN_ASSIGN_OR_RETURN(bundle->trending_, Trending::Create(num_items, settings.trending));
   for (int64_t s = 0; s < sessions.num_sessions(); ++s) {
+    bundle->training_end_seconds_ = std::max(bundle->training_end_seconds_, sessions.last_time[s]);
     for (int32_t item : sessions.session(s)) {
       HRNN_RETURN_IF_ERROR(bundle->trending_->Record(item, sessions.last_time[s]));
     }

@@ -47,6 +47,9 @@ class RecipeBundle {
       const LiveSessionsOptions& live = LiveSessionsOptions());
 
   const RecipeSettings& settings() const { return settings_; }
+  // The time of the latest training click (the sessions' latest last_time, seconds since the
+  // epoch; 0 without sessions): the trending seed and the sknn index hold what came before it.
+  int64_t training_end_seconds() const { return training_end_seconds_; }
   // The training users' item histories (empty for a version without user_items.bin).
   const UserItemHistory& user_items() const { return user_items_; }
   int32_t num_items() const { return num_items_; }
@@ -67,6 +70,7 @@ class RecipeBundle {
 
   RecipeSettings settings_;
   int32_t num_items_ = 0;
+  int64_t training_end_seconds_ = 0;
   UserItemHistory user_items_;
   std::unique_ptr<const SessionKnnIndex> sknn_;
   std::unique_ptr<const SequentialRules> rules_;

@@ -51,6 +51,13 @@ absl::Status Recommender::CheckShape(const UserState& state) const {
   return absl::OkStatus();
 }
 
+bool StartsNewSession(const SessionPolicy& policy, bool in_session, int64_t last_event_ms,
+                      absl::string_view open_session_id, const ItemEvent& event) {
+  const bool new_session_id = !event.session_id.empty() && event.session_id != open_session_id;
+  const bool expired = in_session && event.timestamp_ms - last_event_ms > policy.timeout_ms;
+  return !in_session || new_session_id || expired;
+}
+
 bool Recommender::SessionExpired(const UserState& state, int64_t now_ms) const {
   return state.in_session() && now_ms - state.last_event_ms > policy_.timeout_ms;
 }
@@ -76,9 +83,8 @@ absl::StatusOr<EventOutcome> Recommender::ApplyEvent(UserState& state,
       event.timestamp_ms == state.last_event_ms && event.session_id == state.session_id) {
     return EventOutcome::kDuplicate;
   }
-  const bool new_session_id = !event.session_id.empty() && event.session_id != state.session_id;
   const bool session_ended =
-      !state.in_session() || new_session_id || SessionExpired(state, event.timestamp_ms);
+      StartsNewSession(policy_, state.in_session(), state.last_event_ms, state.session_id, event);
 
   const float* user = state.user.empty() ? nullptr : state.user.data();
   if (session_ended) {

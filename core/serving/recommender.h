@@ -41,6 +41,14 @@ struct ItemEvent {
   absl::string_view session_id;
 };
 
+// DESIGN §6's session rule: whether `event` starts a new session after the user's open one
+// (`in_session`; its explicit id `open_session_id`, "" if cut by time, and its latest event at
+// `last_event_ms`): there is none, the event names another explicit id, or it comes more than
+// policy.timeout_ms after the latest. Recommender::ApplyEvent and the server's log warm-up of
+// the recipes' live state (server/state_recovery.h) both decide by it.
+bool StartsNewSession(const SessionPolicy& policy, bool in_session, int64_t last_event_ms,
+                      absl::string_view open_session_id, const ItemEvent& event);
+
 enum class EventOutcome {
   kApplied,            // Stepped the open session.
   kAppliedNewSession,  // Closed the previous session (if any), started a new one, stepped it.

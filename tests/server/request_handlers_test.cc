@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/state/state_snapshot.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
@@ -343,6 +344,35 @@ TEST_F(RequestHandlersTest, FinishedSessionsJoinSknnAndSimilarItemsLiveAndAfterA
   ASSERT_OK(RecoverState(*model, config_, (root / "snapshots").string(), *log, store).status());
   EXPECT_EQ(model->recipes->live_sessions()->stats().finished, 1);
   EXPECT_EQ(model->recipes->live_sessions()->stats().open, 2);  // ann's s2, bob's; not carl.
+  const double trending_150 = model->recipes->trending()->Score(150, now / 1000);
+  EXPECT_GT(trending_150, 0);  // Not in training: only the replayed clicks count.
+
+  // A restart after a snapshot of every state: the log replay starts at the snapshot, so the
+  // recipes' live state is warmed up from the events before it (they are newer than the
+  // training sessions) and ends up the same.
+  SnapshotHeader header;
+  header.model_name = model->name;
+  header.model_version = model->version;
+  header.log_seq = log->next_seq();
+  header.user_size = static_cast<uint32_t>(model->network->user_state_size());
+  header.session_size = static_cast<uint32_t>(model->network->hidden_size());
+  ASSERT_OK(WriteSnapshot((root / "snapshots").string(), header, [&](SnapshotUserSink sink) {
+    store.ForEachShard([&](const std::vector<std::pair<std::string, UserState>>& users) {
+      for (const auto& [user_id, state] : users) sink(user_id, state);
+    });
+  }));
+  ASSERT_OK_AND_ASSIGN(auto again,
+                       LoadLatestServingModel(config_.model_dir, NetworkOptions(), policy, 1));
+  UserStateStore fresh{UserStateStoreOptions()};
+  ASSERT_OK_AND_ASSIGN(RecoveryStats stats,
+                       RecoverState(*again, config_, (root / "snapshots").string(), *log, fresh));
+  EXPECT_FALSE(stats.snapshot.empty());
+  EXPECT_EQ(stats.events_applied, 0);        // Every state came from the snapshot...
+  EXPECT_EQ(stats.recipe_events_warmed, 6);  // ...and the recipes from the log: 6 clicks.
+  EXPECT_EQ(again->recipes->live_sessions()->stats().finished, 1);
+  EXPECT_EQ(again->recipes->live_sessions()->stats().open, 2);  // Carl was forgotten again.
+  EXPECT_DOUBLE_EQ(again->recipes->trending()->Score(150, now / 1000), trending_150);
+  EXPECT_EQ(again->recipes->live_sessions()->stats().added, 1);
 }
 
 TEST_F(RequestHandlersTest, NewUserGetsTheEmptyHistoryPredictionWithDefaultCount) {
