@@ -1,6 +1,7 @@
 // One GetRecommendations' compute per recipe at 100k items, H = 100 (issue 13's serving-cost
 // target): the whole pipeline (Recommend, one SIMD catalogue pass of its own, kSingle) for a
-// user with a 5-click live session, over a random model and 200k synthetic past sessions with
+// user with a 5-click live session and 100 items of training history (user_items.bin: 10k
+// training users of 100 items each), over a random model and 200k synthetic past sessions with
 // Zipf-skewed items. Each recipe is timed interleaved with the `hrnn` recipe in the same
 // iteration (the machine is shared and noisy) and the ratio is reported as a counter:
 //   Recipe/<name>    time of one <name> request / time of one hrnn request (ratio_to_hrnn).
@@ -68,7 +69,19 @@ const Fixture& TheFixture() {
     settings.default_recipe = RecipeKind::kAuto;
     settings.blend = {
         {"hrnn", 0.25}, {"sknn", 0.1}, {"sr", 0.25}, {"personal", 0.1}, {"trending", 0.1}};
-    auto bundle = RecipeBundle::Build(settings, sessions, kItems);
+    UserItemHistory users;  // 10k training users with 100 distinct items each.
+    users.set_num_items(kItems);
+    std::vector<ItemInteraction> history;
+    for (int u = 0; u < 10'000; ++u) {
+      history.clear();
+      for (int32_t i = 0; i < 100; ++i) {
+        history.push_back({static_cast<int32_t>((u * 7919 + i * 104'729) % kItems),
+                           1 + static_cast<int32_t>(rng() % 5), kNowMs / 1000 - 86'400, 0});
+      }
+      users.Add("user-" + std::to_string(u), history, 100);
+    }
+    auto bundle =
+        RecipeBundle::Build(settings, sessions, kItems, LiveSessionsOptions(), std::move(users));
     if (!bundle.ok()) std::abort();
     serving->recipes = *std::move(bundle);
     auto* out = new Fixture{serving, serving->NewUserState()};
@@ -89,6 +102,7 @@ double Seconds(RecipeKind kind) {
   RecommendationRequest request;
   request.now_ms = kNowMs;
   request.session_id = "s";
+  request.user_id = "user-42";
   request.num_results = 25;
   request.recipe = kind;
   const auto start = std::chrono::steady_clock::now();
