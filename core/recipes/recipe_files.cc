@@ -1,7 +1,6 @@
 #include "core/recipes/recipe_files.h"
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <set>
 #include <utility>
@@ -83,25 +82,14 @@ std::string SerializeTrainingSessions(const TrainingSessions& sessions) {
 
 absl::StatusOr<TrainingSessions> ParseTrainingSessions(absl::string_view bytes,
                                                        int32_t expected_num_items) {
-  if (bytes.size() < sizeof(kSessionsMagic) ||
-      std::memcmp(bytes.data(), kSessionsMagic, sizeof(kSessionsMagic)) != 0) {
-    return Invalid("bad magic (not a sessions file)");
-  }
-  BytesReader reader(bytes.substr(sizeof(kSessionsMagic)));
-  uint32_t version = 0, num_items = 0;
-  uint64_t num_sessions = 0, num_clicks = 0;
-  if (!reader.Get(&version) || !reader.Get(&num_items) || !reader.Get(&num_sessions) ||
-      !reader.Get(&num_clicks)) {
-    return Invalid("truncated header");
-  }
-  if (version != kSessionsFormatVersion) {
-    return Invalid(absl::StrCat("format version ", version, " is not supported (expected ",
-                                kSessionsFormatVersion, ")"));
-  }
-  if (static_cast<int64_t>(num_items) != expected_num_items) {
-    return Invalid(absl::StrCat("num_items is ", num_items, " but the model has ",
-                                expected_num_items, " items"));
-  }
+  BytesReader reader("");
+  HRNN_ASSIGN_OR_RETURN(
+      internal::CountsHeader header,
+      internal::ReadCountsHeader(bytes, absl::string_view(kSessionsMagic, sizeof(kSessionsMagic)),
+                                 "a sessions file", kSessionsFormatVersion, expected_num_items,
+                                 kSessionsFileName, &reader));
+  const uint64_t num_sessions = header.first;
+  const uint64_t num_clicks = header.second;
   if (num_sessions > kMaxSessions)
     return Invalid(absl::StrCat("too many sessions: ", num_sessions));
   if (num_clicks > kMaxClicks) return Invalid(absl::StrCat("too many clicks: ", num_clicks));
@@ -112,7 +100,7 @@ absl::StatusOr<TrainingSessions> ParseTrainingSessions(absl::string_view bytes,
                                 " bytes; the counts need ", expected));
   }
   TrainingSessions sessions;
-  sessions.num_items = static_cast<int32_t>(num_items);
+  sessions.num_items = expected_num_items;
   sessions.begin.reserve(num_sessions + 1);
   sessions.last_time.reserve(num_sessions);
   uint64_t total = 0;

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstring>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/status_macros.h"
 #include "core/recipes/internal/bytes.h"
 
 namespace hrnn {
@@ -73,24 +73,14 @@ std::string UserItemHistory::Serialize() const {
 
 absl::StatusOr<UserItemHistory> UserItemHistory::Parse(absl::string_view bytes,
                                                        int32_t expected_num_items) {
-  if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
-    return Invalid("bad magic (not a user items file)");
-  }
-  BytesReader reader(bytes.substr(sizeof(kMagic)));
-  uint32_t version = 0, num_items = 0;
-  uint64_t num_users = 0, num_entries = 0;
-  if (!reader.Get(&version) || !reader.Get(&num_items) || !reader.Get(&num_users) ||
-      !reader.Get(&num_entries)) {
-    return Invalid("truncated header");
-  }
-  if (version != kUserItemsFormatVersion) {
-    return Invalid(absl::StrCat("format version ", version, " is not supported (expected ",
-                                kUserItemsFormatVersion, ")"));
-  }
-  if (static_cast<int64_t>(num_items) != expected_num_items) {
-    return Invalid(absl::StrCat("num_items is ", num_items, " but the model has ",
-                                expected_num_items, " items"));
-  }
+  BytesReader reader("");
+  HRNN_ASSIGN_OR_RETURN(
+      internal::CountsHeader header,
+      internal::ReadCountsHeader(bytes, absl::string_view(kMagic, sizeof(kMagic)),
+                                 "a user items file", kUserItemsFormatVersion, expected_num_items,
+                                 kUserItemsFileName, &reader));
+  const uint64_t num_users = header.first;
+  const uint64_t num_entries = header.second;
   if (num_users > kMaxUsers) return Invalid(absl::StrCat("too many users: ", num_users));
   if (num_entries > kMaxEntries) return Invalid(absl::StrCat("too many entries: ", num_entries));
   // Every user takes at least 9 bytes (length, one id byte, count) and every entry 16: check
@@ -101,7 +91,7 @@ absl::StatusOr<UserItemHistory> UserItemHistory::Parse(absl::string_view bytes,
                                 " bytes after it"));
   }
   UserItemHistory history;
-  history.num_items_ = static_cast<int32_t>(num_items);
+  history.num_items_ = expected_num_items;
   history.ids_.reserve(num_users);
   history.begin_.reserve(num_users + 1);
   history.index_.reserve(num_users);
