@@ -93,7 +93,9 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   std::vector<std::string> all_item_ids;  // The indexing of all_* (the split re-indexes).
   if (options.write_recipes) {
     all_sessions = TrainingSessionsOf(prepared.dataset);
-    all_users = UserItemHistoryOf(prepared.dataset, kUserItemsPerUser);
+    if (options.recipes.Serves(RecipeKind::kPersonal)) {  // user_items.bin is personal's.
+      all_users = UserItemHistoryOf(prepared.dataset, kUserItemsPerUser);
+    }
     all_item_ids = prepared.dataset.item_ids;
   }
 
