@@ -160,7 +160,9 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
   RecipeKind recipe = request.recipe.value_or(model->default_recipe());
   if (!model->Serves(recipe)) recipe = model->default_recipe();
   if (model->recipes != nullptr && !known &&
-      (recipe == RecipeKind::kHrnn || recipe == RecipeKind::kAuto)) {
+      (recipe == RecipeKind::kHrnn ||
+       (recipe == RecipeKind::kAuto &&
+        model->recipes->user_items().Find(request.user_id).empty()))) {
     recipe = RecipeKind::kTrending;  // No history: the fallback, not the GRU's empty state.
   }
   prepared.recipe = recipe;

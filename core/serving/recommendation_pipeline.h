@@ -121,7 +121,9 @@ struct PreparedRecommendation {
 // answer (sparse recipes, include lists) or the query vector of the catalogue pass (hrnn).
 // Recipes: "hrnn" scores the catalogue with the GRU — except for a user without state when
 // the model has recipes, who gets "trending" (the fallback for users with no history, instead
-// of the GRU's empty-history state); "sknn", "sr", "personal" and "trending" are answered here
+// of the GRU's empty-history state); so does "auto" for such a user, unless the version holds
+// the user's training history (RecipeBundle::user_items, by request.user_id), which its
+// personal component reads; "sknn", "sr", "personal" and "trending" are answered here
 // (recipe_scoring.h: their scores, then back-fill); "auto" scores the sparse components it
 // blends here and the GRU in the catalogue pass, and FinishRecommendation blends them
 // (BlendTopK: exact, without an exp per catalogue item). An include list is always ranked by

@@ -182,6 +182,24 @@ TEST_F(RecipeScoringTest, PersonalReadsTheUsersTrainingHistoryById) {
   answer = Recommend(model_, state, true, request, ScoringMode::kSingle);
   EXPECT_THAT(Indices(answer.items), ElementsAre(7, 9, 0));
   EXPECT_EQ(answer.backfilled, 1);
+
+  // Without live state (say, evicted), auto still answers a user with training history — its
+  // personal term leads with item 4 — and falls back to trending for one without.
+  settings.recipes.push_back(RecipeKind::kAuto);
+  settings.blend = {{"hrnn", 0.01}, {"personal", 1}};
+  ASSERT_OK_AND_ASSIGN(serving_->recipes,
+                       RecipeBundle::Build(settings, none, kItems, LiveSessionsOptions(), users));
+  request.recipe = RecipeKind::kAuto;
+  request.user_id = "ann";
+  answer = Recommend(model_, serving_->NewUserState(), false, request, ScoringMode::kSingle);
+  EXPECT_EQ(answer.recipe, RecipeKind::kAuto);
+  EXPECT_EQ(answer.answer_state, AnswerState::kNewUser);
+  ASSERT_FALSE(answer.items.empty());
+  EXPECT_EQ(answer.items[0].index, 4);
+  request.user_id = "bob";
+  EXPECT_EQ(
+      Recommend(model_, serving_->NewUserState(), false, request, ScoringMode::kSingle).recipe,
+      RecipeKind::kTrending);
 }
 
 TEST_F(RecipeScoringTest, FiltersApplyToEveryRecipe) {
