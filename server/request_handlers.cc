@@ -121,6 +121,16 @@ absl::Status RequestHandlers::GetModelInfo(const v1::GetModelInfoRequest& /*requ
     for (const auto& [name, weight] : settings.blend) {
       (*response->mutable_blend_weights())[name] = weight;
     }
+    // Each component's settings, as hrnn-train chose them on validation.
+    auto& metrics = *response->mutable_metrics();
+    metrics["sknn.k"] = settings.sknn.k;
+    metrics["sknn.sample_size"] = settings.sknn.sample_size;
+    metrics["sr.max_distance"] = settings.sr.max_distance;
+    metrics["personal.half_life_seconds"] = settings.personal.half_life_seconds;  // inf: none.
+    metrics["personal.session_weight"] = settings.personal.session_weight;
+    metrics["trending.half_life_seconds"] = settings.trending.half_life_seconds;
+    metrics["similar_items.cooccurrence"] = settings.similar_items.cooccurrence_weight;
+    metrics["similar_items.hrnn"] = settings.similar_items.hrnn_weight;
     for (const auto& [name, figures] : settings.validation) {
       (*response->mutable_metrics())[absl::StrCat("validation.", name, ".recall@20")] =
           figures.recall_at_20;

@@ -224,6 +224,11 @@ TEST_F(ServerIntegrationTest, RecipesAreServedLiveAndNamedInTheResponse) {
   EXPECT_EQ(info.default_recipe(), "auto");
   EXPECT_EQ(info.blend_weights().at("sknn"), 1.0);
   EXPECT_EQ(info.metrics().at("validation.auto.mrr@20"), 0.25);
+  // The components' settings (here the defaults).
+  EXPECT_EQ(info.metrics().at("sknn.k"), SessionKnnOptions().k);
+  EXPECT_EQ(info.metrics().at("personal.session_weight"), 1.0);
+  EXPECT_EQ(info.metrics().at("trending.half_life_seconds"), 86400);
+  EXPECT_EQ(info.metrics().at("similar_items.cooccurrence"), 1.0);
 
   // A user without state gets the trending fallback, whatever the recipe.
   v1::GetRecommendationsResponse fresh;
