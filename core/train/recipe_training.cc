@@ -47,15 +47,26 @@ TrainingSessions TrainingSessionsOf(const Dataset& dataset) {
   return sessions;
 }
 
-TrainingSessions MapToVocabulary(const TrainingSessions& sessions,
-                                 const std::vector<std::string>& item_ids,
-                                 const ItemVocabulary& vocabulary) {
+namespace {
+
+// For each id of `item_ids`, its index in `vocabulary`, or -1 when the vocabulary lacks it.
+std::vector<int32_t> ModelIndices(const std::vector<std::string>& item_ids,
+                                  const ItemVocabulary& vocabulary) {
   std::vector<int32_t> to_model(item_ids.size(), -1);
   for (size_t i = 0; i < item_ids.size(); ++i) {
     if (std::optional<int64_t> index = vocabulary.Find(item_ids[i])) {
       to_model[i] = static_cast<int32_t>(*index);
     }
   }
+  return to_model;
+}
+
+}  // namespace
+
+TrainingSessions MapToVocabulary(const TrainingSessions& sessions,
+                                 const std::vector<std::string>& item_ids,
+                                 const ItemVocabulary& vocabulary) {
+  const std::vector<int32_t> to_model = ModelIndices(item_ids, vocabulary);
   TrainingSessions mapped;
   mapped.num_items = static_cast<int32_t>(vocabulary.size());
   std::vector<int32_t> clicks;
@@ -108,12 +119,7 @@ UserItemHistory UserItemHistoryOf(const Dataset& dataset, int max_items_per_user
 UserItemHistory MapToVocabulary(const UserItemHistory& history,
                                 const std::vector<std::string>& item_ids,
                                 const ItemVocabulary& vocabulary, int max_items_per_user) {
-  std::vector<int32_t> to_model(item_ids.size(), -1);
-  for (size_t i = 0; i < item_ids.size(); ++i) {
-    if (std::optional<int64_t> index = vocabulary.Find(item_ids[i])) {
-      to_model[i] = static_cast<int32_t>(*index);
-    }
-  }
+  const std::vector<int32_t> to_model = ModelIndices(item_ids, vocabulary);
   UserItemHistory mapped;
   mapped.set_num_items(static_cast<int32_t>(vocabulary.size()));
   std::vector<ItemInteraction> entries;
@@ -301,42 +307,40 @@ absl::StatusOr<RecipeSettings> FitRecipes(RecipeSettings settings,
                         BestOf(fit, &BlendMetrics::mrr), fit.objective));
   }
 
+  // One train-time model for the rest: the similar-items weights below change no recipe's
+  // scores, so the exact figures are measured on the same bundle.
+  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model,
+                        FitModel(network, settings, indexes));
   // GetSimilarItems' two weights, fit the same way on the validation's click pairs.
-  {
-    HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model,
-                          FitModel(network, settings, indexes));
-    if (model->recipes->sknn() != nullptr) {
-      BlendPredictionOptions collect;
-      collect.max_predictions = options.max_fit_predictions;
-      const std::vector<BlendPrediction> predictions =
-          CollectSimilarItemPredictions(*model, validation, collect);
-      if (!predictions.empty()) {
-        std::array<bool, kNumBlendComponents> available{};
-        available[ComponentIndex(BlendComponent::kHrnn)] = true;
-        available[ComponentIndex(BlendComponent::kSknn)] = true;
-        HRNN_ASSIGN_OR_RETURN(BlendFitResult fit,
-                              FitBlendWeights(predictions, available, BlendFitOptions()));
-        settings.similar_items.cooccurrence_weight =
-            fit.weights.weight[ComponentIndex(BlendComponent::kSknn)];
-        settings.similar_items.hrnn_weight =
-            fit.weights.weight[ComponentIndex(BlendComponent::kHrnn)];
-        const BlendMetrics& cooc = fit.single[ComponentIndex(BlendComponent::kSknn)];
-        const BlendMetrics& gru = fit.single[ComponentIndex(BlendComponent::kHrnn)];
-        Log(options,
-            absl::StrFormat("similar items fit on %d validation click pairs (the next click among "
-                            "the item's similar items): cooccurrence %g, hrnn %g; Recall@20 / "
-                            "MRR@20 %.4f / %.4f (co-occurrence alone %.4f / %.4f, GRU alone "
-                            "%.4f / %.4f)",
-                            predictions.size(), settings.similar_items.cooccurrence_weight,
-                            settings.similar_items.hrnn_weight, fit.blend.recall, fit.blend.mrr,
-                            cooc.recall, cooc.mrr, gru.recall, gru.mrr));
-      }
+  if (model->recipes->sknn() != nullptr) {
+    BlendPredictionOptions collect;
+    collect.max_predictions = options.max_fit_predictions;
+    const std::vector<BlendPrediction> predictions =
+        CollectSimilarItemPredictions(*model, validation, collect);
+    if (!predictions.empty()) {
+      std::array<bool, kNumBlendComponents> available{};
+      available[ComponentIndex(BlendComponent::kHrnn)] = true;
+      available[ComponentIndex(BlendComponent::kSknn)] = true;
+      HRNN_ASSIGN_OR_RETURN(BlendFitResult fit,
+                            FitBlendWeights(predictions, available, BlendFitOptions()));
+      settings.similar_items.cooccurrence_weight =
+          fit.weights.weight[ComponentIndex(BlendComponent::kSknn)];
+      settings.similar_items.hrnn_weight =
+          fit.weights.weight[ComponentIndex(BlendComponent::kHrnn)];
+      const BlendMetrics& cooc = fit.single[ComponentIndex(BlendComponent::kSknn)];
+      const BlendMetrics& gru = fit.single[ComponentIndex(BlendComponent::kHrnn)];
+      Log(options,
+          absl::StrFormat("similar items fit on %d validation click pairs (the next click among "
+                          "the item's similar items): cooccurrence %g, hrnn %g; Recall@20 / "
+                          "MRR@20 %.4f / %.4f (co-occurrence alone %.4f / %.4f, GRU alone "
+                          "%.4f / %.4f)",
+                          predictions.size(), settings.similar_items.cooccurrence_weight,
+                          settings.similar_items.hrnn_weight, fit.blend.recall, fit.blend.mrr,
+                          cooc.recall, cooc.mrr, gru.recall, gru.mrr));
     }
   }
 
   // The exact validation figures of every recipe, as hrnn-eval's recipe rows compute them.
-  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model,
-                        FitModel(network, settings, indexes));
   NextItemEvalOptions eval;
   eval.cutoffs = {20};
   eval.threads = std::max(1, options.threads);
