@@ -1,6 +1,7 @@
 #include "core/kernels/top_k.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 
@@ -26,6 +27,22 @@ void ItemExclusions::Finalize() {
     std::sort(extra_.begin(), extra_.end());
     extra_.erase(std::unique(extra_.begin(), extra_.end()), extra_.end());
     sorted_ = true;
+  }
+}
+
+void ItemExclusions::ForEach(int64_t num_items, absl::FunctionRef<void(int64_t)> visit) const {
+  if (catalogue_mask_ != nullptr) {
+    const size_t words =
+        std::min(catalogue_mask_->size(), static_cast<size_t>((num_items + 63) / 64));
+    for (size_t w = 0; w < words; ++w) {
+      for (uint64_t bits = (*catalogue_mask_)[w]; bits != 0; bits &= bits - 1) {
+        const int64_t index = static_cast<int64_t>(w * 64) + std::countr_zero(bits);
+        if (index < num_items) visit(index);
+      }
+    }
+  }
+  for (int64_t index : extra_) {
+    if (index >= 0 && index < num_items) visit(index);
   }
 }
 

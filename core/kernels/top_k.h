@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
 
 namespace hrnn {
@@ -34,6 +35,9 @@ class ItemExclusions {
   bool Contains(int64_t index) const;
   // Sorts the extra list so that Contains() is fast; called by TopK.
   void Finalize();
+  // Calls visit(i) for every excluded index i in [0, num_items): the mask's set bits, then the
+  // extra list (an index in both is visited twice). O(num_items / 64 + excluded).
+  void ForEach(int64_t num_items, absl::FunctionRef<void(int64_t)> visit) const;
   bool empty() const { return catalogue_mask_ == nullptr && extra_.empty(); }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <climits>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -31,6 +32,9 @@ std::vector<ScoredItem> BestOf(std::vector<ScoredItem> items, int k) {
   items.resize(want);
   return items;
 }
+
+// How much deeper than k BlendTopK takes the GRU's top-k (see there).
+constexpr int kTieMargin = 16;
 
 bool HasGruTerm(const BlendWeights& weights, const BlendInputs& inputs) {
   return weights.Get(BlendComponent::kHrnn) > 0.0 && !inputs.gru_logits.empty();
@@ -154,14 +158,27 @@ std::vector<ScoredItem> BlendTopK(const BlendWeights& weights, const BlendInputs
   const int32_t n = inputs.num_items();
   exclusions.Finalize();
   const bool gru = HasGruTerm(weights, inputs);
-  const float max_logit = gru ? GruMaxLogit(inputs.gru_logits) : 0.0f;
 
-  // Candidates: the k best allowed items by logit, plus the allowed touched items.
+  // Candidates: the k best allowed items by logit, plus the allowed touched items. The GRU's
+  // top-k is taken kTieMargin deeper, so that a tie at the k-th candidate rarely needs a scan.
   std::vector<int32_t> candidates;
   std::vector<ScoredItem> gru_top;
   if (gru) {
-    gru_top = TopK(inputs.gru_logits, k, exclusions);
-    for (const ScoredItem& s : gru_top) candidates.push_back(s.index);
+    gru_top =
+        TopK(inputs.gru_logits, k > INT_MAX - kTieMargin ? INT_MAX : k + kTieMargin, exclusions);
+    for (size_t i = 0; i < gru_top.size() && i < static_cast<size_t>(k); ++i) {
+      candidates.push_back(gru_top[i].index);
+    }
+  }
+  // GruMaxLogit without another pass over the logits: the best allowed one is gru_top's first,
+  // so only the excluded items remain to be looked at.
+  float max_logit = 0.0f;
+  if (gru) {
+    max_logit = gru_top.empty() ? -std::numeric_limits<float>::infinity() : gru_top[0].score;
+    exclusions.ForEach(n, [&](int64_t i) {
+      const float x = inputs.gru_logits[static_cast<size_t>(i)];
+      if (x > max_logit) max_logit = x;  // False for NaN, as in GruMaxLogit.
+    });
   }
   for (int c = 0; c < kNumBlendComponents; ++c) {
     if (!UsesSparse(weights, inputs, c)) continue;
@@ -181,14 +198,14 @@ std::vector<ScoredItem> BlendTopK(const BlendWeights& weights, const BlendInputs
     scored.push_back({item, score});
   }
   std::vector<ScoredItem> best = BestOf(std::move(scored), k);
-  if (!gru || gru_top.size() < static_cast<size_t>(k)) return best;  // No outside item exists.
+  if (!gru || gru_top.size() <= static_cast<size_t>(k)) return best;  // No outside item exists.
 
   // T = the blended score of an untouched item at the k-th GRU candidate's logit: an upper bound
   // on every outside item's score (see the header). Only a tie with T (or a result below it)
-  // lets an outside item in; then blend every allowed item.
+  // lets an outside item in.
+  const ScoredItem& kth = gru_top[static_cast<size_t>(k) - 1];
   BlendTerms bound_terms{};
-  bound_terms[ComponentIndex(BlendComponent::kHrnn)] =
-      GruBlendTerm(gru_top.back().score, max_logit);
+  bound_terms[ComponentIndex(BlendComponent::kHrnn)] = GruBlendTerm(kth.score, max_logit);
   const float bound = BlendedScore(weights, bound_terms);
   if (best.size() == static_cast<size_t>(k) && best.back().score > bound) return best;
 
@@ -196,17 +213,25 @@ std::vector<ScoredItem> BlendTopK(const BlendWeights& weights, const BlendInputs
   // outside item whose own score B(x_j) equals T could enter. When T is a normal float well
   // above underflow, B(x_j) < T for every x_j < x_K - 1e-5: exp(-1e-5) is 1e-5 below 1 in
   // relative terms, far more than the two roundings to float (2^-24 each) can undo. So only
-  // the outside items within 1e-5 of x_K are blended (no exp for the rest); otherwise (T tiny
-  // or 0: underflowed terms tie) every allowed item is.
+  // the outside items within 1e-5 of x_K can enter; otherwise (T tiny or 0: underflowed terms
+  // tie) every allowed item can. The deeper GRU top-k holds them all when it ends below
+  // x_K - 1e-5 (or holds every allowed item): then they are blended from it, with no scan.
   const bool near_only = bound >= 1e-30f;
-  const double near = static_cast<double>(gru_top.back().score) - 1e-5;
+  const double near = static_cast<double>(kth.score) - 1e-5;
+  const bool deeper_holds_all = gru_top.size() < static_cast<size_t>(k) + kTieMargin ||
+                                (near_only && !(static_cast<double>(gru_top.back().score) >= near));
   std::vector<ScoredItem> pool = std::move(best);
+  auto add_outside = [&](int32_t i) {
+    if (std::binary_search(candidates.begin(), candidates.end(), i)) return;
+    pool.push_back({i, BlendedScore(weights, ItemBlendTerms(inputs, max_logit, i))});
+  };
+  if (deeper_holds_all) {
+    for (size_t i = static_cast<size_t>(k); i < gru_top.size(); ++i) add_outside(gru_top[i].index);
+    return BestOf(std::move(pool), k);
+  }
   for (int32_t i = 0; i < n; ++i) {
     if (near_only && !(static_cast<double>(inputs.gru_logits[i]) >= near)) continue;
-    if (exclusions.Contains(i) || std::binary_search(candidates.begin(), candidates.end(), i)) {
-      continue;
-    }
-    pool.push_back({i, BlendedScore(weights, ItemBlendTerms(inputs, max_logit, i))});
+    if (!exclusions.Contains(i)) add_outside(i);
   }
   return BestOf(std::move(pool), k);
 }

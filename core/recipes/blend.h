@@ -108,9 +108,12 @@ void BlendDense(const BlendWeights& weights, const BlendInputs& inputs, absl::Sp
 // result; or every remaining g underflows to 0; or negative sparse values), an outside item of
 // lower index might tie in. Then, when T >= 1e-30, it also blends the outside items whose logit
 // is within 1e-5 of x_K (any other scores strictly below T: exp(-1e-5) is further below 1 than
-// the roundings to float reach); otherwise every allowed item. The result stays exact, ties
-// included. O(num_items) for the logit max, the GRU top-k and the tie scan (compares, no exp),
-// plus O((K + touched + near) log) for the candidates.
+// the roundings to float reach); otherwise every allowed item. The GRU top-k is taken 16 items
+// deeper than K: when it ends more than 1e-5 below x_K (or holds every allowed item), the items
+// that may tie are all in it and no scan is needed; only otherwise is the catalogue scanned
+// again. The logit max is the GRU top-k's first or an excluded item's logit, so the logits are
+// read once. The result stays exact, ties included. O(num_items) for the GRU top-k (compares,
+// no exp), plus O((K + touched + near) log) for the candidates.
 std::vector<ScoredItem> BlendTopK(const BlendWeights& weights, const BlendInputs& inputs, int k,
                                   ItemExclusions exclusions = ItemExclusions());
 

@@ -100,6 +100,26 @@ TEST(ItemExclusionsTest, MaskAndList) {
   EXPECT_FALSE(unsorted.Contains(3));
 }
 
+TEST(ItemExclusionsTest, ForEachVisitsEveryExcludedIndexBelowTheLimit) {
+  std::vector<uint64_t> mask(3, 0);
+  mask[0] |= uint64_t{1} << 0;
+  mask[1] |= uint64_t{1} << 63;  // Item 127.
+  mask[2] |= uint64_t{1} << 5;   // Item 133: beyond a limit of 130.
+  ItemExclusions e(&mask);
+  e.Add(9);
+  e.Add(127);  // Also in the mask: visited twice.
+  e.Add(129);
+  e.Add(400);  // Beyond the limit.
+  e.Add(-3);
+  e.Finalize();
+  std::vector<int64_t> visited;
+  e.ForEach(130, [&](int64_t i) { visited.push_back(i); });
+  EXPECT_EQ(visited, (std::vector<int64_t>{0, 127, 9, 127, 129}));
+  visited.clear();
+  ItemExclusions().ForEach(100, [&](int64_t i) { visited.push_back(i); });
+  EXPECT_TRUE(visited.empty());
+}
+
 // The main property: TopK == TopKReference on scores with many ties, specials and exclusions.
 TEST(TopKTest, MatchesReferenceOnRandomScores) {
   std::mt19937 rng(11);
