@@ -7,6 +7,8 @@ namespace hrnn {
 
 // Items per part below which a pass is not split (the hand-off would cost more than it saves).
 constexpr int64_t kMinItemsPerPart = 16384;
+// Score buffers kept for reuse: enough for every worker's pass at the largest batch.
+constexpr size_t kMaxPooledBuffers = 64;
 
 ScoringBatcher::ScoringBatcher(int threads, int max_batch, std::function<void(int)> on_batch)
     : max_batch_(std::max(1, max_batch)),
@@ -80,11 +82,11 @@ std::shared_ptr<ScoringBatcher::Pass> ScoringBatcher::StartPass() {
     return nullptr;
   }
   const int64_t n = pass->jobs.front().model->network->num_items();
-  pass->scores.resize(pass->jobs.size());
+  pass->scores.reserve(pass->jobs.size());
   for (size_t i = 0; i < pass->jobs.size(); ++i) {
-    pass->scores[i].resize(static_cast<size_t>(n));
+    pass->scores.push_back(TakeBuffer(n));
     pass->queries.push_back(pass->jobs[i].query.data());
-    pass->outputs.push_back(pass->scores[i].data());
+    pass->outputs.push_back(pass->scores[i].get());
   }
   // Split the pass so that idle workers share it: one call's latency falls with the cores.
   pass->num_parts = static_cast<int>(
@@ -104,7 +106,33 @@ void ScoringBatcher::RunPart(Pass& pass, int part) {
   if (on_batch_) on_batch_(static_cast<int>(pass.jobs.size()));
   const size_t n = static_cast<size_t>(network.num_items());
   for (size_t i = 0; i < pass.jobs.size(); ++i) {
-    pass.jobs[i].done(absl::OkStatus(), absl::MakeConstSpan(pass.scores[i].data(), n));
+    pass.jobs[i].done(absl::OkStatus(), absl::MakeConstSpan(pass.scores[i].get(), n));
+  }
+  ReturnBuffers(static_cast<int64_t>(n), std::move(pass.scores));
+}
+
+std::unique_ptr<float[]> ScoringBatcher::TakeBuffer(int64_t num_items) {
+  {
+    MutexLock lock(&pool_mutex_);
+    if (pooled_items_ == num_items && !pool_.empty()) {
+      std::unique_ptr<float[]> buffer = std::move(pool_.back());
+      pool_.pop_back();
+      return buffer;
+    }
+  }
+  return std::unique_ptr<float[]>(new float[static_cast<size_t>(num_items)]);
+}
+
+void ScoringBatcher::ReturnBuffers(int64_t num_items,
+                                   std::vector<std::unique_ptr<float[]>> buffers) {
+  MutexLock lock(&pool_mutex_);
+  if (pooled_items_ != num_items) {  // A model of another size: its buffers replace the pool.
+    pool_.clear();
+    pooled_items_ = num_items;
+  }
+  for (std::unique_ptr<float[]>& buffer : buffers) {
+    if (pool_.size() >= kMaxPooledBuffers) break;
+    pool_.push_back(std::move(buffer));
   }
 }
 
