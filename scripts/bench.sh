@@ -22,7 +22,9 @@
 #   2. closed:  closed-loop GetRecommendations with --recipe=hrnn and --recipe=auto on the auto
 #               server, and GetSimilarItems -> saturation of each;
 #   3. open:    open loop at half of the hrnn saturation for hrnn, auto and GetSimilarItems
-#               -> p99 of each.
+#               -> p99 of each; hrnn and auto alternate three times (pairs 1-3), so that each
+#               pair shares the machine's conditions of the moment, and the target is checked on
+#               the median of the three pairs' p99 ratios (each pair is in the table).
 #   Recommendations carry no session id, so users answer from the sessions the events run left
 #   open (sknn and sr have a session to continue).
 #
@@ -255,9 +257,12 @@ for cfg in "${CONFIG_LIST[@]}"; do
   loadgen "$cfg-similar-closed-32" "$auto" --workload=similar --mode=closed --concurrency=32 \
     --connections=2 --duration="$DURATION"
   half=$(awk -v r="$(achieved "$cfg-recipe-hrnn-closed-32")" 'BEGIN { printf "%d", r / 2 }')
-  for recipe in hrnn auto; do
-    loadgen "$cfg-recipe-$recipe-open-half" "$auto" --workload=recommend --recipe=$recipe \
-      --session_ids=false --mode=open --rate="$half" --users=$users --duration="$DURATION"
+  for pair in 1 2 3; do
+    for recipe in hrnn auto; do
+      loadgen "$cfg-recipe-$recipe-open-half-$pair" "$auto" --workload=recommend \
+        --recipe=$recipe --session_ids=false --mode=open --rate="$half" --users=$users \
+        --duration="$DURATION"
+    done
   done
   loadgen "$cfg-similar-open-half" "$auto" --workload=similar --mode=open --rate="$half" \
     --duration="$DURATION"
@@ -326,9 +331,14 @@ now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     check "$rcfg: auto saturation >= 0.75x hrnn's (ratio)" "$rcfg-recipe-auto-closed-32" \
       "$(ratio "$(field "$rcfg-recipe-auto-closed-32" achieved_rps)" \
                 "$(field "$rcfg-recipe-hrnn-closed-32" achieved_rps)")" ">=" 0.75
-    check "$rcfg: auto p99 <= 1.5x hrnn's at $rhalf req/s (ratio)" "$rcfg-recipe-auto-open-half" \
-      "$(ratio "$(field "$rcfg-recipe-auto-open-half" p99)" \
-                "$(field "$rcfg-recipe-hrnn-open-half" p99)")" "<=" 1.5
+    pair_ratios=()
+    for pair in 1 2 3; do
+      pair_ratios+=("$(ratio "$(field "$rcfg-recipe-auto-open-half-$pair" p99)" \
+                             "$(field "$rcfg-recipe-hrnn-open-half-$pair" p99)")")
+    done
+    median_ratio=$(printf '%s\n' "${pair_ratios[@]}" | sort -g | sed -n 2p)
+    check "$rcfg: auto p99 <= 1.5x hrnn's at $rhalf req/s (median ratio of 3 pairs: ${pair_ratios[*]})" \
+      "$rcfg-recipe-auto-open-half-2" "$median_ratio" "<=" 1.5
     check "$rcfg: StreamEvents with live recipes >= 0.8x without (ratio)" "$rcfg-auto-events" \
       "$(ratio "$(field "$rcfg-auto-events" achieved_rps)" \
                 "$(field "$rcfg-plain-events" achieved_rps)")" ">=" 0.8
