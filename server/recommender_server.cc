@@ -99,8 +99,10 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
     s.log_ = *std::move(log);
     ServerLog(absl::StrCat("event log ", log_options.dir, ": ", report.ToString()));
   }
-  s.handlers_ = std::make_unique<RequestHandlers>(&s.config_, &s.model_, s.store_.get(), &s.clock_,
-                                                  &s.metrics_, s.log_.get());
+  s.catalogue_ = std::make_unique<CatalogueUpdater>(&s.model_, s.log_.get(), &s.clock_);
+  s.handlers_ =
+      std::make_unique<RequestHandlers>(&s.config_, &s.model_, s.catalogue_.get(), s.store_.get(),
+                                        &s.clock_, &s.metrics_, s.log_.get());
   if (s.log_ != nullptr) s.waiter_ = std::make_unique<DurabilityWaiter>(s.handlers_.get());
   if (!s.config_.auth_tokens_file.empty()) {
     HRNN_ASSIGN_OR_RETURN(s.authenticator_,
@@ -214,7 +216,11 @@ bool RecommenderServer::PollModel() {
     ServerLog(absl::StrCat("recovered user state: ", recovered->ToString()));
   }
   metrics_.UpdateModel(model->get());
-  model_.Set(*model);
+  const int64_t carried = catalogue_->Serve(*model);
+  if (carried > 0) {
+    ServerLog(absl::StrCat(carried, " out-of-stock items carried over to model version ",
+                           (*model)->version));
+  }
   if (current != nullptr && log_ != nullptr && config_.rebuild_window_ms > 0) {
     StartRebuild(*model, current);
   }
@@ -291,6 +297,8 @@ absl::Status RecommenderServer::TakeSnapshot() {
   // Every event below this seq was committed to its user's state before it was appended, so
   // the scan below reflects it; later ones may be reflected too (per-user last_log_seq).
   header.log_seq = log_->next_seq();
+  // Read after log_seq: reflects every availability change logged before it (and maybe later).
+  header.unavailable_item_ids = catalogue_->UnavailableItemIds();
   header.created_at_ms = clock_.NowMs();
   header.user_size = static_cast<uint32_t>(model->network->user_state_size());
   header.session_size = static_cast<uint32_t>(model->network->hidden_size());

@@ -97,7 +97,8 @@ class RecommenderServer {
   ServerMetrics metrics_;
   ServingModelHandle model_;
   std::unique_ptr<UserStateStore> store_;
-  std::unique_ptr<EventLog> log_;  // Null without --state_dir.
+  std::unique_ptr<EventLog> log_;                // Null without --state_dir.
+  std::unique_ptr<CatalogueUpdater> catalogue_;  // Writes availability; serves new models.
   std::unique_ptr<RequestHandlers> handlers_;
   std::unique_ptr<DurabilityWaiter> waiter_;           // Null without a log.
   std::unique_ptr<TokenAuthenticator> authenticator_;  // Null: no token needed.

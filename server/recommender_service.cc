@@ -294,7 +294,7 @@ absl::Status RecommenderService::Authenticate(const grpc::CallbackServerContext&
 grpc::ServerUnaryReactor* RecommenderService::PutItems(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
-  return RunUnary(context, "PutItems", request, response, &RequestHandlers::PutItems);
+  return RunDurable(context, "PutItems", request, response, &RequestHandlers::ApplyItems);
 }
 
 grpc::ServerUnaryReactor* RecommenderService::DeleteUser(grpc::CallbackServerContext* context,

@@ -15,10 +15,11 @@ namespace hrnn {
 constexpr int kMaxItemsPerPutItems = 10000;
 
 RequestHandlers::RequestHandlers(const ServerConfig* config, const ServingModelHandle* model,
-                                 UserStateStore* store, const Clock* clock, ServerMetrics* metrics,
-                                 EventLog* log)
+                                 CatalogueUpdater* catalogue, UserStateStore* store,
+                                 const Clock* clock, ServerMetrics* metrics, EventLog* log)
     : config_(*config),
       model_(*model),
+      catalogue_(*catalogue),
       store_(*store),
       clock_(*clock),
       metrics_(metrics),
@@ -39,30 +40,32 @@ UserState RequestHandlers::ReadState(const ServingModel& model, const std::strin
   return *known ? std::move(held->state) : model.NewUserState();
 }
 
-absl::Status RequestHandlers::PutItems(const v1::PutItemsRequest& request,
-                                       v1::PutItemsResponse* response) const {
-  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
+absl::StatusOr<uint64_t> RequestHandlers::ApplyItems(const v1::PutItemsRequest& request,
+                                                     v1::PutItemsResponse* response) const {
+  HRNN_RETURN_IF_ERROR(CurrentModel().status());
   if (request.items_size() == 0 || request.items_size() > kMaxItemsPerPutItems) {
     return absl::InvalidArgumentError(absl::StrCat("items: ", request.items_size(),
                                                    " items, expected 1..", kMaxItemsPerPutItems));
   }
-  std::vector<std::pair<int64_t, bool>> changes;
+  std::vector<AvailabilityChange> changes;
   changes.reserve(request.items_size());
   for (int i = 0; i < request.items_size(); ++i) {
     const v1::ItemAvailability& item = request.items(i);
     HRNN_RETURN_IF_ERROR(internal::ValidateId(absl::StrCat("items[", i, "].item_id"),
                                               item.item_id(), config_.max_id_bytes,
                                               /*required=*/true));
-    std::optional<int64_t> index = model->items().Find(item.item_id());
-    if (!index.has_value()) {
-      response->add_unknown_item_ids(item.item_id());
-      continue;
-    }
-    changes.emplace_back(*index, item.available());
+    changes.push_back({item.item_id(), item.available()});
   }
-  model->availability->Update(changes);
-  response->set_updated(static_cast<int32_t>(changes.size()));
-  return absl::OkStatus();
+  HRNN_ASSIGN_OR_RETURN(AvailabilityUpdate update, catalogue_.Apply(changes));
+  for (std::string& id : update.unknown_item_ids) response->add_unknown_item_ids(std::move(id));
+  response->set_updated(update.updated);
+  return update.wait_seq;
+}
+
+absl::Status RequestHandlers::PutItems(const v1::PutItemsRequest& request,
+                                       v1::PutItemsResponse* response) const {
+  HRNN_ASSIGN_OR_RETURN(const uint64_t seq, ApplyItems(request, response));
+  return WaitDurable(seq);
 }
 
 absl::StatusOr<uint64_t> RequestHandlers::ForgetUser(const v1::DeleteUserRequest& request,

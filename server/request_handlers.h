@@ -22,6 +22,7 @@
 #include "core/state/event_log.h"
 #include "core/state/user_state_store.h"
 #include "hrnn/v1/recommender.pb.h"
+#include "server/catalogue_updater.h"
 #include "server/server_config.h"
 #include "server/server_metrics.h"
 
@@ -32,9 +33,10 @@ class RequestHandlers {
   // All pointers are borrowed and must outlive this object; `metrics` may be null. With an
   // event `log`, every accepted event (and every forgotten user) is appended to it, and
   // responses that acknowledge them wait until the log holds them durably (the log's policy).
+  // PutItems goes through `catalogue`, which must log to the same `log`.
   RequestHandlers(const ServerConfig* config, const ServingModelHandle* model,
-                  UserStateStore* store, const Clock* clock, ServerMetrics* metrics,
-                  EventLog* log = nullptr);
+                  CatalogueUpdater* catalogue, UserStateStore* store, const Clock* clock,
+                  ServerMetrics* metrics, EventLog* log = nullptr);
 
   // The whole call: Prepare, score the catalogue (config.scoring kNaive: Eigen and
   // std::partial_sort; otherwise the SIMD kernels and the heap top-k), Complete.
@@ -78,6 +80,14 @@ class RequestHandlers {
   // Blocks until every logged record up to `seq` is durable. Errors: UNAVAILABLE when the log
   // failed (what it did not hold is not acknowledged).
   absl::Status WaitDurable(uint64_t seq) const;
+  // Validates and applies the availability changes (CatalogueUpdater::Apply: logged before they
+  // are applied) and fills `response`; returns the event-log seq that must be durable before the
+  // response is sent (0: nothing to wait for). Errors: no model or a failed log (UNAVAILABLE),
+  // no items or too many, or a bad item id (INVALID_ARGUMENT naming "items[i].item_id"; nothing
+  // is applied then).
+  absl::StatusOr<uint64_t> ApplyItems(const v1::PutItemsRequest& request,
+                                      v1::PutItemsResponse* response) const;
+  // ApplyItems, then WaitDurable (blocking).
   absl::Status PutItems(const v1::PutItemsRequest& request, v1::PutItemsResponse* response) const;
   // Forgets the user's state and logs a tombstone (training exports drop the user's earlier
   // events); returns the tombstone's seq to wait for (0 without a log).
@@ -127,6 +137,7 @@ class RequestHandlers {
 
   const ServerConfig& config_;
   const ServingModelHandle& model_;
+  CatalogueUpdater& catalogue_;
   UserStateStore& store_;
   const Clock& clock_;
   ServerMetrics* metrics_;

@@ -127,6 +127,7 @@ bool StateRebuilder::RebuildChunk(const std::vector<std::string>& chunk) {
     const absl::Status read = log_.Read(read_to, [&](const EventRecord& record) {
       if (cancelled()) return false;
       read_to = record.seq + 1;
+      if (record.kind == EventRecord::Kind::kItemAvailability) return true;  // Not a user's.
       auto found = rebuilding.find(record.user_id);
       if (found == rebuilding.end()) return true;
       Rebuilt& user = found->second;

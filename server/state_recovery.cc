@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "core/base/status_macros.h"
 #include "core/state/state_snapshot.h"
+#include "server/catalogue_updater.h"
 #include "server/event_application.h"
 
 namespace hrnn {
@@ -36,6 +37,7 @@ absl::StatusOr<int64_t> WarmUpRecipes(const ServingModel& model, const ServerCon
   int64_t warmed = 0;
   const absl::Status read = log.Read(log.first_seq(), [&](const EventRecord& record) {
     if (record.seq >= end_seq) return false;
+    if (record.kind == EventRecord::Kind::kItemAvailability) return true;  // Not an event.
     if (record.kind == EventRecord::Kind::kDeleteUser) {
       open.erase(record.user_id);
       ForgetLiveRecipeUser(model, record.user_id);
@@ -77,11 +79,13 @@ absl::StatusOr<int64_t> WarmUpRecipes(const ServingModel& model, const ServerCon
 
 std::string RecoveryStats::ToString() const {
   return absl::StrCat("snapshot ", snapshot.empty() ? "none" : snapshot, " (", snapshot_users,
-                      " users)", snapshot_note.empty() ? "" : absl::StrCat("; ", snapshot_note),
-                      "; ", recipe_events_warmed, " earlier events warmed the recipes",
+                      " users, ", snapshot_unavailable_items, " items out of stock)",
+                      snapshot_note.empty() ? "" : absl::StrCat("; ", snapshot_note), "; ",
+                      recipe_events_warmed, " earlier events warmed the recipes",
                       "; log replayed from seq ", replay_from_seq, ": ", events_applied,
                       " events applied, ", events_skipped, " skipped, ", users_forgotten,
-                      " users forgotten in ", absl::StrFormat("%.2f", seconds), " s");
+                      " users forgotten, ", availability_changes, " availability changes in ",
+                      absl::StrFormat("%.2f", seconds), " s");
 }
 
 absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const ServerConfig& config,
@@ -94,6 +98,9 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
   absl::StatusOr<LoadedSnapshot> snapshot = ReadLatestSnapshot(snapshot_dir, &report);
   if (!report.skipped.empty()) stats.snapshot_note = report.ToString();
   if (snapshot.ok()) {
+    // Availability is by item id: any model version's snapshot holds it.
+    stats.snapshot_unavailable_items =
+        MarkUnavailable(model, snapshot->header.unavailable_item_ids);
     if (snapshot->header.model_version != model.version ||
         snapshot->header.model_name != model.name) {
       stats.snapshot_note = absl::StrCat(
@@ -116,6 +123,15 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
   HRNN_ASSIGN_OR_RETURN(stats.recipe_events_warmed,
                         WarmUpRecipes(model, config, log, stats.replay_from_seq));
   absl::Status read = log.Read(stats.replay_from_seq, [&](const EventRecord& record) {
+    if (record.kind == EventRecord::Kind::kItemAvailability) {
+      if (const std::optional<int64_t> index = model.items().Find(record.item_id);
+          index.has_value()) {
+        const std::pair<int64_t, bool> change(*index, record.item_available);
+        model.availability->Update({&change, 1});
+      }
+      ++stats.availability_changes;
+      return true;
+    }
     if (record.kind == EventRecord::Kind::kDeleteUser) {
       if (store.Erase(record.user_id)) ++stats.users_forgotten;
       ForgetLiveRecipeUser(model, record.user_id);

@@ -8,8 +8,10 @@
 // (RecipeBundle::training_end_seconds) feed trending and, cut into sessions by the session rule
 // (StartsNewSession), the live sessions; the replay from the snapshot's position then feeds
 // both as before. So a restart keeps what the log still holds (--log_retention) of both, from the
-// model directory plus the event log. Run before serving; not thread-safe with respect to live
-// events.
+// model directory plus the event log. The catalogue's availability (PutItems) is restored into
+// `model` too: the newest valid snapshot's out-of-stock items (whichever model version wrote it:
+// items are matched by id), then the log's availability changes from the replay position on, in
+// order. Run before serving; not thread-safe with respect to live events.
 #ifndef HRNN_SERVER_STATE_RECOVERY_H_
 #define HRNN_SERVER_STATE_RECOVERY_H_
 
@@ -33,7 +35,9 @@ struct RecoveryStats {
   int64_t events_skipped = 0;        // Already reflected, duplicates, unknown items, other types.
   int64_t users_forgotten = 0;       // DeleteUser tombstones replayed.
   int64_t recipe_events_warmed = 0;  // Events before the snapshot fed to the recipes' live state.
-  double seconds = 0;                // How long the recovery took.
+  int64_t snapshot_unavailable_items = 0;  // Out-of-stock items of the snapshot the model knows.
+  int64_t availability_changes = 0;        // Logged availability changes replayed.
+  double seconds = 0;                      // How long the recovery took.
   std::string ToString() const;
 };
 

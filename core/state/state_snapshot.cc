@@ -367,6 +367,38 @@ absl::Status ReadHashed(SequentialReader& reader, Sha256& sha, size_t n, std::st
   return absl::OkStatus();
 }
 
+// Item 8b: the out-of-stock item ids, each bounded by the bytes left before the trailer.
+absl::Status ReadUnavailableItems(SequentialReader& reader, Sha256& sha, int64_t entries_end,
+                                  SnapshotHeader* header) {
+  std::string bytes;
+  if (entries_end - reader.offset() < 4) {
+    return absl::DataLossError("file ends inside the unavailable items' count");
+  }
+  HRNN_RETURN_IF_ERROR(ReadHashed(reader, sha, 4, &bytes));
+  const uint32_t count = internal::LoadU32(bytes.data());
+  // Each id takes at least 5 bytes: a count beyond what is left is corrupt (and bounds memory).
+  if (count > (entries_end - reader.offset()) / 5) {
+    return absl::DataLossError(
+        absl::StrCat("unavailable items' count ", count, " exceeds what the file holds"));
+  }
+  header->unavailable_item_ids.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const int64_t offset = reader.offset();
+    if (entries_end - offset < 4) {
+      return absl::DataLossError(absl::StrCat("unavailable item ", i, " is torn"));
+    }
+    HRNN_RETURN_IF_ERROR(ReadHashed(reader, sha, 4, &bytes));
+    const uint32_t length = internal::LoadU32(bytes.data());
+    if (length == 0 || length > kMaxEventFieldBytes || length > entries_end - offset - 4) {
+      return absl::DataLossError(absl::StrCat("unavailable item ", i, " at offset ", offset,
+                                              ": length ", length, " is out of range"));
+    }
+    HRNN_RETURN_IF_ERROR(ReadHashed(reader, sha, length, &bytes));
+    header->unavailable_item_ids.push_back(bytes);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<LoadedSnapshot> ReadSnapshot(SequentialReader& reader) {
   LoadedSnapshot snapshot;
   snapshot.path = reader.path();
@@ -410,6 +442,9 @@ absl::StatusOr<LoadedSnapshot> ReadSnapshot(SequentialReader& reader) {
   if (header.user_size > kMaxSnapshotVectorSize || header.session_size > kMaxSnapshotVectorSize) {
     return absl::DataLossError(absl::StrCat("vector sizes ", header.user_size, " and ",
                                             header.session_size, " are out of range"));
+  }
+  if (version >= 3) {
+    HRNN_RETURN_IF_ERROR(ReadUnavailableItems(reader, sha, entries_end, &header));
   }
   while (reader.offset() < entries_end) {
     const int64_t offset = reader.offset();
@@ -468,6 +503,13 @@ absl::Status WriteSnapshot(const std::string& dir, const SnapshotHeader& header,
                                                    " and ", header.session_size, " exceed ",
                                                    kMaxSnapshotVectorSize));
   }
+  for (const std::string& item_id : header.unavailable_item_ids) {
+    if (item_id.empty() || item_id.size() > kMaxEventFieldBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("snapshot: an unavailable item id of ",
+                                                     item_id.size(), " bytes (1..",
+                                                     kMaxEventFieldBytes, " allowed)"));
+    }
+  }
   HRNN_RETURN_IF_ERROR(internal::CreateDirectories(dir));
   const std::string tmp = absl::StrCat(dir, "/", SnapshotName(header.log_seq, kTmpSuffix));
   const std::string final_path = absl::StrCat(dir, "/", SnapshotName(header.log_seq, kSnapSuffix));
@@ -483,6 +525,10 @@ absl::Status WriteSnapshot(const std::string& dir, const SnapshotHeader& header,
     internal::PutI64(out, header.created_at_ms);
     internal::PutU32(out, header.user_size);
     internal::PutU32(out, header.session_size);
+    internal::PutU32(out, static_cast<uint32_t>(header.unavailable_item_ids.size()));
+    for (const std::string& item_id : header.unavailable_item_ids) {
+      internal::PutString(out, item_id);
+    }
     uint64_t count = 0;
     absl::Status error;
     for_each_user([&](absl::string_view user_id, const UserState& state) {

@@ -19,6 +19,10 @@
 //   6. i64: created_at_ms, ms since the epoch.
 //   7. u32: user_size, floats in a user vector (UserState::user), 0..kMaxSnapshotVectorSize.
 //   8. u32: session_size, floats in a session vector (UserState::session), same range.
+//   8b. (format 3 on) u32 N, then N strings of 1..kMaxEventFieldBytes bytes: the ids of the
+//      catalogue items out of stock (PutItems) with every event-log record of seq < log_seq
+//      applied; later kItemAvailability records (event_record.h) may be reflected too, and
+//      replaying them again is harmless (each sets the item's availability).
 //   9. User entries, back to back up to the trailer, each:
 //        a. u32 L: length of b, 1..kMaxSnapshotEntryBytes.
 //        b. L bytes, exactly:
@@ -39,11 +43,12 @@
 //  10. u64: the number of user entries in 9.
 //  11. 32 bytes: SHA-256 of every byte before it (items 1-10).
 //
-// Version 1 (still read; never written) differs only in 9.b.x and 9.b.xi: each was a RecentItems
-// ring as in xii, x the open session's distinct items (session_items, capacity 16) and xi the
-// user's (user_items, capacity 32). On reading, session_items' items become session_clicks from
-// the oldest pushed to the newest (slot order starting at `next`; plain slot order when the ring
-// is not full), and the newest 24 of user_items' items (same order) history entries with 1
+// Version 2 (still read; never written) has no item 8b (no item is out of stock on reading).
+// Version 1 (still read; never written) has no item 8b, and differs in 9.b.x and 9.b.xi: each was a
+// RecentItems ring as in xii, x the open session's distinct items (session_items, capacity 16) and
+// xi the user's (user_items, capacity 32). On reading, session_items' items become session_clicks
+// from the oldest pushed to the newest (slot order starting at `next`; plain slot order when the
+// ring is not full), and the newest 24 of user_items' items (same order) history entries with 1
 // interaction and last_time_seconds floor(last_event_ms / 1000) clamped to [0, 2^32 - 1].
 #ifndef HRNN_CORE_STATE_STATE_SNAPSHOT_H_
 #define HRNN_CORE_STATE_STATE_SNAPSHOT_H_
@@ -60,7 +65,7 @@
 
 namespace hrnn {
 
-inline constexpr uint32_t kSnapshotFormatVersion = 2;  // Written; 1 and 2 are read.
+inline constexpr uint32_t kSnapshotFormatVersion = 3;  // Written; 1 to 3 are read.
 inline constexpr uint32_t kMaxSnapshotModelNameBytes = 4096;
 inline constexpr uint32_t kMaxSnapshotVectorSize = 1 << 20;
 inline constexpr uint32_t kMaxSnapshotEntryBytes = 16 << 20;
@@ -73,6 +78,8 @@ struct SnapshotHeader {
   int64_t created_at_ms = 0;
   uint32_t user_size = 0;
   uint32_t session_size = 0;
+  // Item 8b: the catalogue's out-of-stock item ids, in any order.
+  std::vector<std::string> unavailable_item_ids;
 
   friend bool operator==(const SnapshotHeader&, const SnapshotHeader&) = default;
 };
@@ -101,19 +108,20 @@ struct SnapshotReport {
 // The callback WriteSnapshot passes to `for_each_user`: call it once per user.
 using SnapshotUserSink = absl::FunctionRef<void(absl::string_view user_id, const UserState&)>;
 
-// Writes a snapshot of the users that `for_each_user` emits (it is called once, and must call
-// the sink once per user, from its own thread) to "<dir>/snapshot-<header.log_seq>.tmp",
-// fdatasyncs it, renames it to ".snap" (replacing one with the same log_seq), fsyncs `dir`, then
-// deletes all but the newest 2 snapshots and any other leftover ".tmp" (errors while deleting
-// are ignored). Creates `dir` when absent. On error the temporary file is removed and no
-// snapshot is changed. Errors: InvalidArgument when the header's model name or sizes are out of
-// range, or a user's id is empty or too long, its session_id too long, a vector's size is
-// neither 0 nor the header's size, or session_clicks or history holds a negative item (naming
-// the user); I/O errors.
+// Writes a snapshot (format kSnapshotFormatVersion) of the users that `for_each_user` emits (it is
+// called once, and must call the sink once per user, from its own thread) to
+// "<dir>/snapshot-<header.log_seq>.tmp", fdatasyncs it, renames it to ".snap" (replacing one with
+// the same log_seq), fsyncs `dir`, then deletes all but the newest 2 snapshots and any other
+// leftover ".tmp" (errors while deleting are ignored). Creates `dir` when absent. On error the
+// temporary file is removed and no snapshot is changed. Errors: InvalidArgument when the header's
+// model name or sizes are out of range, an unavailable item id is empty or longer than
+// kMaxEventFieldBytes, or a user's id is empty or too long, its session_id too long, a vector's
+// size is neither 0 nor the header's size, or session_clicks or history holds a negative item
+// (naming the user); I/O errors.
 absl::Status WriteSnapshot(const std::string& dir, const SnapshotHeader& header,
                            absl::FunctionRef<void(SnapshotUserSink)> for_each_user);
 
-// Reads and fully validates one snapshot file of format version 1 or 2 (magic, version, every
+// Reads and fully validates one snapshot file of format version 1 to 3 (magic, version, every
 // range and length in the layout, entry and user counts, SHA-256); a version 1 file is converted
 // as the layout says. Memory is bounded by the file's size. Errors:
 // DataLoss saying what is wrong and where; I/O errors.

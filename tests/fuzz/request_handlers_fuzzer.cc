@@ -62,8 +62,9 @@ struct Fixture {
     if (!opened.ok()) std::abort();
     log = *std::move(opened);
     store = std::make_unique<hrnn::UserStateStore>(hrnn::UserStateStoreOptions());
-    handlers = std::make_unique<hrnn::RequestHandlers>(&config, &handle, store.get(), &clock,
-                                                       nullptr, log.get());
+    catalogue = std::make_unique<hrnn::CatalogueUpdater>(&handle, log.get(), &clock);
+    handlers = std::make_unique<hrnn::RequestHandlers>(&config, &handle, catalogue.get(),
+                                                       store.get(), &clock, nullptr, log.get());
   }
 
   std::filesystem::path dir;
@@ -72,6 +73,7 @@ struct Fixture {
   hrnn::ServingModelHandle handle;
   std::unique_ptr<hrnn::EventLog> log;
   std::unique_ptr<hrnn::UserStateStore> store;
+  std::unique_ptr<hrnn::CatalogueUpdater> catalogue;
   std::unique_ptr<hrnn::RequestHandlers> handlers;
 };
 

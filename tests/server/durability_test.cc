@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -151,6 +152,97 @@ TEST(DurabilityTest, KillNineLosesNoAcknowledgedEventAndRebuildsTheSameStates) {
       EXPECT_NEAR(response.items(i).score(), expected[i].score, 1e-4f) << user;
     }
   }
+  restarted.Signal(SIGTERM);
+  EXPECT_EQ(restarted.Wait(), 0);
+}
+
+// PutItems' availability is acknowledged only once logged, kept by snapshots, and carried to a
+// new model version: an out-of-stock item never comes back after kill -9 or a model swap.
+TEST(DurabilityTest, OutOfStockItemsSurviveKillNineSnapshotsAndModelSwaps) {
+  const fs::path dir = testing::FreshTestDir();
+  const fs::path model_root = dir / "models" / "shop";
+  testing::WriteRandomModel(model_root, 1);
+  const std::string state_dir = (dir / "state").string();
+  const std::vector<std::string> args = {
+      "--model_dir=" + model_root.string(), "--port=0",      "--metrics_port=0",
+      "--state_dir=" + state_dir,           "--fsync=batch", "--snapshot_interval=200ms",
+      "--model_poll_interval=100ms"};
+  auto put_items = [](v1::Recommender::Stub& stub, std::vector<std::pair<std::string, bool>> items,
+                      v1::PutItemsResponse* response) {
+    v1::PutItemsRequest request;
+    for (const auto& [id, available] : items) {
+      v1::ItemAvailability* item = request.add_items();
+      item->set_item_id(id);
+      item->set_available(available);
+    }
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    return stub.PutItems(&context, request, response);
+  };
+  auto model_info = [](v1::Recommender::Stub& stub) {
+    v1::ModelInfo info;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    EXPECT_TRUE(stub.GetModelInfo(&context, v1::GetModelInfoRequest(), &info).ok());
+    return info;
+  };
+  // Every item the server recommends to a new user, asking for the whole catalogue.
+  auto recommended = [](v1::Recommender::Stub& stub) {
+    v1::GetRecommendationsRequest request;
+    request.set_user_id("nobody");
+    request.set_num_results(200);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::GetRecommendationsResponse response;
+    EXPECT_TRUE(stub.GetRecommendations(&context, request, &response).ok());
+    std::vector<std::string> ids;
+    for (const auto& item : response.items()) ids.push_back(item.item_id());
+    return ids;
+  };
+  {
+    ServerProcess server(args, {}, (dir / "first.stderr").string());
+    const std::string address = server.ReadAddress();
+    ASSERT_FALSE(address.empty());
+    auto stub = Connect(address);
+    v1::PutItemsResponse response;
+    ASSERT_TRUE(
+        put_items(*stub, {{"item-3", false}, {"item-4", false}, {"no-such-item", false}}, &response)
+            .ok());
+    EXPECT_EQ(response.updated(), 2);
+    EXPECT_THAT(response.unknown_item_ids(), ::testing::ElementsAre("no-such-item"));
+    // A snapshot (which must keep item-3 and item-4 out), then a change only the log holds.
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    ASSERT_TRUE(put_items(*stub, {{"item-4", true}, {"item-5", false}}, &response).ok());
+    EXPECT_EQ(model_info(*stub).unavailable_items(), 2);
+    server.Signal(SIGKILL);
+    EXPECT_EQ(server.Wait(), -1);
+  }
+  const std::string log_of_first = testing::ReadBytes(dir / "first.stderr");
+  ASSERT_THAT(log_of_first, ::testing::HasSubstr("snapshot at log seq"));
+
+  ServerProcess restarted(args, {}, (dir / "second.stderr").string());
+  const std::string address = restarted.ReadAddress();
+  ASSERT_FALSE(address.empty());
+  auto stub = Connect(address);
+  EXPECT_THAT(testing::ReadBytes(dir / "second.stderr"),
+              ::testing::HasSubstr("2 items out of stock)"));  // item-3 and item-4, as snapshotted.
+  EXPECT_EQ(model_info(*stub).unavailable_items(), 2);
+  std::vector<std::string> ids = recommended(*stub);
+  EXPECT_EQ(ids.size(), 198u);
+  EXPECT_THAT(ids, ::testing::Not(::testing::Contains("item-3")));
+  EXPECT_THAT(ids, ::testing::Contains("item-4"));
+  EXPECT_THAT(ids, ::testing::Not(::testing::Contains("item-5")));
+
+  // A new model version takes the same items out before it serves.
+  testing::WriteRandomModel(model_root, 2, ModelMode::kHrnnInit, 200, /*seed=*/99);
+  for (int i = 0; i < 100 && model_info(*stub).version() != 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(model_info(*stub).version(), 2);
+  EXPECT_EQ(model_info(*stub).unavailable_items(), 2);
+  ids = recommended(*stub);
+  EXPECT_THAT(ids, ::testing::Not(::testing::Contains("item-3")));
+  EXPECT_THAT(ids, ::testing::Not(::testing::Contains("item-5")));
   restarted.Signal(SIGTERM);
   EXPECT_EQ(restarted.Wait(), 0);
 }

@@ -37,8 +37,9 @@ class RequestHandlersTest : public ::testing::Test {
     store_ = std::make_unique<UserStateStore>(UserStateStoreOptions());
     metrics_ = std::make_unique<ServerMetrics>(std::vector<std::string>{"click", "purchase"},
                                                RecommenderService::MethodNames());
-    handlers_ = std::make_unique<RequestHandlers>(&config_, &handle_, store_.get(), &clock_,
-                                                  metrics_.get());
+    catalogue_ = std::make_unique<CatalogueUpdater>(&handle_, nullptr, &clock_);
+    handlers_ = std::make_unique<RequestHandlers>(&config_, &handle_, catalogue_.get(),
+                                                  store_.get(), &clock_, metrics_.get());
   }
 
   void LoadModel() {
@@ -95,6 +96,7 @@ class RequestHandlersTest : public ::testing::Test {
   ServingModelHandle handle_;
   std::unique_ptr<UserStateStore> store_;
   std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<CatalogueUpdater> catalogue_;
   std::unique_ptr<RequestHandlers> handlers_;
 };
 
@@ -288,8 +290,9 @@ TEST_F(RequestHandlersTest, FinishedSessionsJoinSknnAndSimilarItemsLiveAndAfterA
   log_options.dir = (root / "log").string();
   log_options.fsync = FsyncPolicy::kNone;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<EventLog> log, EventLog::Open(log_options, nullptr));
-  handlers_ = std::make_unique<RequestHandlers>(&config_, &handle_, store_.get(), &clock_,
-                                                metrics_.get(), log.get());
+  catalogue_ = std::make_unique<CatalogueUpdater>(&handle_, log.get(), &clock_);
+  handlers_ = std::make_unique<RequestHandlers>(&config_, &handle_, catalogue_.get(), store_.get(),
+                                                &clock_, metrics_.get(), log.get());
   LoadModel();
   // item-150 and item-160 are in no training session (testing::TestSessions: items 0..59).
   const int64_t now = clock_.NowMs();

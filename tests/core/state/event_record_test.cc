@@ -78,11 +78,19 @@ TEST(EventRecordTest, GarbageIsDataLoss) {
   const std::string good = Encode(FullRecord());
   EXPECT_THAT(DecodeEventRecord(good + "x"), StatusIs(absl::StatusCode::kDataLoss, "after"));
   std::string bad_kind = good;
-  bad_kind[8] = 3;
+  bad_kind[8] = 9;
   EXPECT_THAT(DecodeEventRecord(bad_kind), StatusIs(absl::StatusCode::kDataLoss, "kind"));
   std::string bad_flags = good;
-  bad_flags[17] = 0x03;
+  bad_flags[17] = 0x05;
   EXPECT_THAT(DecodeEventRecord(bad_flags), StatusIs(absl::StatusCode::kDataLoss, "flags"));
+  std::string availability_flag_on_event = good;
+  availability_flag_on_event[17] = 0x03;
+  EXPECT_THAT(DecodeEventRecord(availability_flag_on_event),
+              StatusIs(absl::StatusCode::kDataLoss, "item_available"));
+  std::string event_as_availability = good;  // An availability change cannot hold a user.
+  event_as_availability[8] = 3;
+  EXPECT_THAT(DecodeEventRecord(event_as_availability),
+              StatusIs(absl::StatusCode::kDataLoss, "only item_id"));
   std::string zero_seq = good;
   for (int i = 0; i < 8; ++i) zero_seq[i] = 0;
   EXPECT_THAT(DecodeEventRecord(zero_seq), StatusIs(absl::StatusCode::kDataLoss, "seq 0"));
@@ -93,7 +101,42 @@ TEST(EventRecordTest, GarbageIsDataLoss) {
   EventRecord no_user = FullRecord();
   no_user.user_id.clear();
   EXPECT_THAT(DecodeEventRecord(Encode(no_user)),
-              StatusIs(absl::StatusCode::kDataLoss, "empty user_id"));
+              StatusIs(absl::StatusCode::kDataLoss, "user_id: empty"));
+}
+
+TEST(EventRecordTest, AvailabilityChangeRoundTripsAndHoldsOnlyItsFields) {
+  EventRecord change;
+  change.seq = 12;
+  change.kind = EventRecord::Kind::kItemAvailability;
+  change.timestamp_ms = 1'700'000'000'000;
+  change.item_id = "sku-7";
+  for (bool available : {false, true}) {
+    change.item_available = available;
+    ASSERT_OK(ValidateEventRecord(change));
+    const std::string bytes = Encode(change);
+    EXPECT_EQ(bytes.size(), EncodedEventRecordSize(change));
+    EXPECT_EQ(bytes[17], available ? 0x02 : 0x00);
+    ASSERT_OK_AND_ASSIGN(const EventRecord decoded, DecodeEventRecord(bytes));
+    EXPECT_EQ(decoded, change);
+  }
+  EventRecord no_item = change;
+  no_item.item_id.clear();
+  EXPECT_THAT(ValidateEventRecord(no_item),
+              StatusIs(absl::StatusCode::kInvalidArgument, "item_id: empty"));
+  EXPECT_THAT(DecodeEventRecord(Encode(no_item)),
+              StatusIs(absl::StatusCode::kDataLoss, "item_id: empty"));
+  EventRecord with_user = change;
+  with_user.user_id = "u";
+  EXPECT_THAT(ValidateEventRecord(with_user),
+              StatusIs(absl::StatusCode::kInvalidArgument, "only item_id"));
+  EventRecord with_value = change;
+  with_value.event_value = 1.0;
+  EXPECT_THAT(ValidateEventRecord(with_value),
+              StatusIs(absl::StatusCode::kInvalidArgument, "only item_id"));
+  EventRecord flagged_event = FullRecord();
+  flagged_event.item_available = true;
+  EXPECT_THAT(ValidateEventRecord(flagged_event),
+              StatusIs(absl::StatusCode::kInvalidArgument, "item_available"));
 }
 
 TEST(EventRecordTest, RandomBytesNeverCrash) {

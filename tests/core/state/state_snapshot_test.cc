@@ -325,8 +325,10 @@ TEST(StateSnapshotTest, ManyUsersSpanningWriteBuffers) {
 
 // A snapshot file written by hand: the header of Header(log_seq) with format `version`, then
 // `entries` (each an entry body, framed here), the count and the digest.
+// `catalogue` is item 8b's bytes (format 3 on; default: no item out of stock).
 std::string HandWrittenSnapshot(uint32_t version, uint64_t log_seq,
-                                const std::vector<std::string>& entries) {
+                                const std::vector<std::string>& entries,
+                                const std::string& catalogue = std::string(4, '\0')) {
   const SnapshotHeader header = Header(log_seq);
   std::string bytes("HRNNSNP\0", 8);
   internal::PutU32(&bytes, version);
@@ -336,6 +338,7 @@ std::string HandWrittenSnapshot(uint32_t version, uint64_t log_seq,
   internal::PutI64(&bytes, header.created_at_ms);
   internal::PutU32(&bytes, header.user_size);
   internal::PutU32(&bytes, header.session_size);
+  if (version >= 3) bytes += catalogue;
   for (const std::string& entry : entries) {
     internal::PutU32(&bytes, static_cast<uint32_t>(entry.size()));
     bytes += entry;
@@ -459,10 +462,10 @@ TEST(StateSnapshotTest, Version1IsReadAndConverted) {
     EXPECT_EQ(frank.history.last_time_seconds(i), 0u);  // floor(-1.5 s) = -2, clamped to 0.
   }
 
-  // Written back, it is a version 2 file with the same contents.
+  // Written back, it is a current-version file with the same contents.
   WriteUsers(dir, Header(10), loaded.users);
   ASSERT_OK_AND_ASSIGN(const LoadedSnapshot again, ReadLatestSnapshot(dir, nullptr));
-  EXPECT_EQ(again.format_version, 2u);
+  EXPECT_EQ(again.format_version, kSnapshotFormatVersion);
   ASSERT_EQ(again.users.size(), 2u);
   for (size_t i = 0; i < again.users.size(); ++i) ExpectSameUser(again.users[i], loaded.users[i]);
 }
@@ -562,10 +565,60 @@ TEST(StateSnapshotTest, BadCountsAndItemsAreRejectedNamingTheField) {
                 StatusIs(absl::StatusCode::kDataLoss, absl::StrCat("user gina: bad ", c.field)))
         << c.what;
   }
-  WriteBytes(path, HandWrittenSnapshot(3, 9, {}));
-  EXPECT_THAT(ReadSnapshotFile(path), StatusIs(absl::StatusCode::kDataLoss, "format version 3"));
+  WriteBytes(path, HandWrittenSnapshot(4, 9, {}));
+  EXPECT_THAT(ReadSnapshotFile(path), StatusIs(absl::StatusCode::kDataLoss, "format version 4"));
   WriteBytes(path, HandWrittenSnapshot(0, 9, {}));
   EXPECT_THAT(ReadSnapshotFile(path), StatusIs(absl::StatusCode::kDataLoss, "format version 0"));
+}
+
+TEST(StateSnapshotTest, UnavailableItemsRoundTripAndBadOnesAreRefused) {
+  const fs::path dir = FreshTestDir();
+  SnapshotHeader header = Header(21);
+  header.unavailable_item_ids = {"sku-9", "caf\xC3\xA9", std::string(300, 'x')};
+  WriteUsers(dir, header, Users());
+  ASSERT_OK_AND_ASSIGN(const LoadedSnapshot loaded, ReadLatestSnapshot(dir, nullptr));
+  EXPECT_EQ(loaded.header, header);
+  EXPECT_EQ(loaded.users.size(), Users().size());
+
+  // A version 2 file has none; a version 3 file's users follow the items.
+  const std::string entry = EntryStart("hana", 1700000000999) + std::string(4, '\0');
+  WriteBytes(SnapshotPath(dir, 30), HandWrittenSnapshot(2, 30, {entry}));
+  ASSERT_OK_AND_ASSIGN(const LoadedSnapshot v2, ReadSnapshotFile(SnapshotPath(dir, 30).string()));
+  EXPECT_TRUE(v2.header.unavailable_item_ids.empty());
+  std::string two_items;
+  internal::PutU32(&two_items, 2);
+  internal::PutString(&two_items, "a");
+  internal::PutString(&two_items, "bb");
+  WriteBytes(SnapshotPath(dir, 31), HandWrittenSnapshot(3, 31, {entry}, two_items));
+  ASSERT_OK_AND_ASSIGN(const LoadedSnapshot v3, ReadSnapshotFile(SnapshotPath(dir, 31).string()));
+  EXPECT_EQ(v3.header.unavailable_item_ids, (std::vector<std::string>{"a", "bb"}));
+  ASSERT_EQ(v3.users.size(), 1u);
+  EXPECT_EQ(v3.users[0].user_id, "hana");
+
+  const fs::path path = dir / "bad.snap";
+  std::string huge_count;
+  internal::PutU32(&huge_count, 0xFFFFFFFFu);
+  WriteBytes(path, HandWrittenSnapshot(3, 9, {}, huge_count));
+  EXPECT_THAT(ReadSnapshotFile(path.string()),
+              StatusIs(absl::StatusCode::kDataLoss, "unavailable items' count"));
+  std::string empty_id;
+  internal::PutU32(&empty_id, 1);
+  internal::PutString(&empty_id, "");
+  internal::PutU32(&empty_id, 0);  // Padding, so that the count is plausible.
+  WriteBytes(path, HandWrittenSnapshot(3, 9, {}, empty_id));
+  EXPECT_THAT(ReadSnapshotFile(path.string()),
+              StatusIs(absl::StatusCode::kDataLoss, "unavailable item 0"));
+  std::string long_id;
+  internal::PutU32(&long_id, 1);
+  internal::PutU32(&long_id, 1000);  // Longer than the file.
+  long_id += "abcd";
+  WriteBytes(path, HandWrittenSnapshot(3, 9, {}, long_id));
+  EXPECT_THAT(ReadSnapshotFile(path.string()),
+              StatusIs(absl::StatusCode::kDataLoss, "unavailable item 0"));
+
+  header.unavailable_item_ids = {""};
+  EXPECT_THAT(WriteSnapshot(dir.string(), header, [](SnapshotUserSink) {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "unavailable item id"));
 }
 
 TEST(StateSnapshotTest, NegativeClickOrHistoryItemIsRefusedOnWrite) {
