@@ -2,7 +2,9 @@
 # Measures hrnn-train throughput (training pairs/s) at the issue's settings — H = 100, batch 32,
 # n_sample 2048, cross-entropy — on the YooChoose sample (when ../shared/data has it) and on
 # 1M synthetic events with ~20k items, next to a baseline run in the same script: the same
-# trainer forced to the scalar kernels (HRNN_SIMD=scalar) on one thread.
+# trainer forced to the scalar kernels (HRNN_SIMD=scalar) on one thread. Then the same synthetic
+# epoch with 1 and 2 threads next to one busy-looping process (a shared CI runner or Kubernetes
+# node): 2 threads should not fall below 1 (issue 15).
 # Usage: scripts/train_bench.sh [BUILD_DIR]   (default build-release, built here in Release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +55,16 @@ run "synthetic, session mode, 2 threads" "" --input="$WORK/synth.csv" --mode=ses
   --threads=2
 run "synthetic, hrnn-init, baseline: scalar kernels, 1 thread" "HRNN_SIMD=scalar" \
   --input="$WORK/synth.csv" --mode=hrnn-init --epochs=1 --threads=1
+# A CPU-bound neighbour: a shell busy loop, killed after each run.
+with_neighbour() {  # label, threads
+  (while :; do :; done) &
+  local hog=$!
+  run "$1" "" --input="$WORK/synth.csv" --mode=hrnn-init --epochs=1 --threads="$2"
+  kill "$hog"
+  wait "$hog" 2>/dev/null || true
+}
+with_neighbour "synthetic, hrnn-init, 1 thread, next to 1 busy process" 1
+with_neighbour "synthetic, hrnn-init, 2 threads, next to 1 busy process" 2
 if [ "${HRNN_BENCH_1M_ITEMS:-0}" = "1" ]; then
   "$BUILD/bin/hrnn-synth" --out="$WORK/synth1m.csv" --users=200000 --items=1000000 \
     --events=3000000 --seed=4 --zipf=0.6 >/dev/null
