@@ -1,5 +1,8 @@
 #include "core/state/event_log_export.h"
 
+#include <map>
+#include <string>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -49,6 +52,27 @@ absl::StatusOr<ExportStats> ExportEventLog(const EventLog& log, int64_t since_ms
     ++stats.events_written;
     return static_cast<bool>(out);
   }));
+  if (!out) return absl::DataLossError("export: write failed");
+  return stats;
+}
+
+absl::StatusOr<ItemExportStats> ExportItemAvailability(
+    const EventLog& log, absl::Span<const std::string> snapshot_unavailable, std::ostream& out) {
+  std::map<std::string, bool> available;  // Sorted by id.
+  for (const std::string& id : snapshot_unavailable) available[id] = false;
+  HRNN_RETURN_IF_ERROR(log.Read(log.first_seq(), [&](const EventRecord& record) {
+    if (record.kind == EventRecord::Kind::kItemAvailability) {
+      available[record.item_id] = record.item_available;
+    }
+    return true;
+  }));
+  ItemExportStats stats;
+  out << "ITEM_ID,AVAILABLE\n";
+  for (const auto& [id, is_available] : available) {
+    out << CsvField(id) << ',' << (is_available ? "true" : "false") << '\n';
+    ++stats.items_written;
+    if (!is_available) ++stats.unavailable;
+  }
   if (!out) return absl::DataLossError("export: write failed");
   return stats;
 }

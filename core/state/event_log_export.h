@@ -2,6 +2,7 @@
 // (USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,SESSION_ID; TIMESTAMP in seconds), the input
 // of hrnn-train, so that production events close the training loop. DeleteUser tombstones are
 // honoured: a forgotten user's events from before the tombstone are never exported.
+// ExportItemAvailability writes the catalogue's availability (PutItems) as an items CSV.
 // Stateless; reads the log without changing it (safe while a server appends to it).
 #ifndef HRNN_CORE_STATE_EVENT_LOG_EXPORT_H_
 #define HRNN_CORE_STATE_EVENT_LOG_EXPORT_H_
@@ -10,6 +11,7 @@
 #include <ostream>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "core/state/event_log.h"
 
 namespace hrnn {
@@ -24,6 +26,20 @@ struct ExportStats {
 // Errors: the log's read errors; an I/O error on `out`.
 absl::StatusOr<ExportStats> ExportEventLog(const EventLog& log, int64_t since_ms,
                                            std::ostream& out);
+
+struct ItemExportStats {
+  int64_t items_written = 0;
+  int64_t unavailable = 0;  // Of them, out of stock.
+};
+
+// Writes "ITEM_ID,AVAILABLE" and one row per item whose availability the server knows, sorted by
+// item id, AVAILABLE "true" or "false": `snapshot_unavailable` (the newest snapshot's
+// out-of-stock items, state_snapshot.h item 8b; empty without a snapshot) with the log's
+// availability changes applied over it in log order — what a restarted server would hold.
+// Items never marked are available and not listed. Errors: the log's read errors; an I/O error
+// on `out`.
+absl::StatusOr<ItemExportStats> ExportItemAvailability(
+    const EventLog& log, absl::Span<const std::string> snapshot_unavailable, std::ostream& out);
 
 }  // namespace hrnn
 

@@ -1,5 +1,6 @@
 // hrnn-export: writes a server's event log (--state_dir) as an interactions CSV for hrnn-train,
-// honouring DeleteUser tombstones. Safe to run while the server is up.
+// honouring DeleteUser tombstones, and optionally the catalogue's availability (PutItems) as an
+// items CSV. Safe to run while the server is up.
 #include <unistd.h>
 
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -16,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/state/event_log_export.h"
+#include "core/state/state_snapshot.h"
 #include "core/tools/flags_usage.h"
 
 ABSL_FLAG(std::string, state_dir, "",
@@ -23,6 +26,9 @@ ABSL_FLAG(std::string, state_dir, "",
 ABSL_FLAG(std::string, out, "", "Output CSV file (required); '-' for stdout.");
 ABSL_FLAG(absl::Duration, since, absl::ZeroDuration(),
           "Only events newer than this (e.g. 720h); 0 = every event the log holds.");
+ABSL_FLAG(std::string, items_out, "",
+          "Also write the catalogue's availability (PutItems) to this items CSV "
+          "(ITEM_ID,AVAILABLE; items never marked are available and not listed).");
 
 namespace {
 
@@ -37,8 +43,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Writes the events of a server's event log as an interactions CSV for hrnn-train\n"
       "(USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,SESSION_ID), without the events of\n"
-      "users forgotten with DeleteUser.\n"
-      "  hrnn-export --state_dir=DIR --out=FILE.csv [--since=720h]");
+      "users forgotten with DeleteUser, and with --items_out the catalogue's availability.\n"
+      "  hrnn-export --state_dir=DIR --out=FILE.csv [--since=720h] [--items_out=ITEMS.csv]");
   hrnn::ShowFlagsFrom("export_main");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument: ", positional[1]));
@@ -80,6 +86,34 @@ int main(int argc, char** argv) {
     return Fail(std::string(stats.status().message()));
   }
   out.flush();
+  const std::string items_path = absl::GetFlag(FLAGS_items_out);
+  if (!items_path.empty()) {
+    // The newest snapshot's out-of-stock items (reading a snapshot never changes it), then the
+    // log's changes over them.
+    std::vector<std::string> snapshot_unavailable;
+    absl::StatusOr<hrnn::LoadedSnapshot> snapshot = hrnn::ReadLatestSnapshot(
+        (std::filesystem::path(state_dir) / "snapshots").string(), nullptr);
+    if (snapshot.ok()) {
+      snapshot_unavailable = std::move(snapshot->header.unavailable_item_ids);
+    } else if (!absl::IsNotFound(snapshot.status())) {
+      log->reset();
+      std::filesystem::remove_all(copy, error);
+      return Fail(std::string(snapshot.status().message()));
+    }
+    std::ofstream items(items_path, std::ios::binary | std::ios::trunc);
+    absl::StatusOr<hrnn::ItemExportStats> item_stats =
+        items ? hrnn::ExportItemAvailability(**log, snapshot_unavailable, items)
+              : absl::StatusOr<hrnn::ItemExportStats>(
+                    absl::UnavailableError(absl::StrCat("cannot write ", items_path)));
+    if (!item_stats.ok()) {
+      log->reset();
+      std::filesystem::remove_all(copy, error);
+      return Fail(std::string(item_stats.status().message()));
+    }
+    std::fprintf(stderr, "hrnn-export: %lld items written to %s, %lld of them out of stock\n",
+                 static_cast<long long>(item_stats->items_written), items_path.c_str(),
+                 static_cast<long long>(item_stats->unavailable));
+  }
   log->reset();
   std::filesystem::remove_all(copy, error);
   std::fprintf(stderr, "hrnn-export: %lld events written, %lld dropped for %lld deleted users\n",

@@ -68,5 +68,41 @@ TEST(ExportEventLogTest, HonoursTombstonesQuotesFieldsAndReadsBackForTraining) {
   EXPECT_TRUE(raw.has_event_values);
 }
 
+TEST(ExportEventLogTest, ItemAvailabilityIsTheSnapshotWithTheLogAppliedInOrder) {
+  const auto dir = testing::FreshTestDir();
+  EventLogOptions options;
+  options.dir = (dir / "log").string();
+  ASSERT_OK_AND_ASSIGN(auto log, EventLog::Open(options, nullptr));
+  auto change = [](const std::string& item, bool available) {
+    EventRecord record;
+    record.kind = EventRecord::Kind::kItemAvailability;
+    record.item_id = item;
+    record.item_available = available;
+    record.timestamp_ms = 1'000'000;
+    return record;
+  };
+  std::vector<EventRecord> records = {change("b", false), Event("ann", "a", 2'000'000),
+                                      change("c,1", false), change("b", true), change("d", true)};
+  for (EventRecord& record : records) ASSERT_GT(log->Append(&record), 0u);
+  ASSERT_OK(log->Flush());
+
+  std::ostringstream out;
+  ASSERT_OK_AND_ASSIGN(ItemExportStats stats, ExportItemAvailability(*log, {"a", "b", "e"}, out));
+  EXPECT_EQ(out.str(),
+            "ITEM_ID,AVAILABLE\n"
+            "a,false\n"  // From the snapshot; no later change.
+            "b,true\n"   // The snapshot's, then the log's last change.
+            "\"c,1\",false\n"
+            "d,true\n"
+            "e,false\n");
+  EXPECT_EQ(stats.items_written, 5);
+  EXPECT_EQ(stats.unavailable, 3);
+
+  // Availability changes are not interactions: the events export skips them.
+  std::ostringstream events;
+  ASSERT_OK_AND_ASSIGN(ExportStats event_stats, ExportEventLog(*log, 0, events));
+  EXPECT_EQ(event_stats.events_written, 1);
+}
+
 }  // namespace
 }  // namespace hrnn
