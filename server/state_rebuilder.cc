@@ -33,9 +33,8 @@ std::string RebuildProgress::ToString() const {
 
 StateRebuilder::StateRebuilder(std::shared_ptr<const ServingModel> model,
                                std::weak_ptr<const ServingModel> previous,
-                               const ServerConfig& config, const EventLog& log,
-                               UserStateStore& store, int64_t window_start_ms,
-                               ServerMetrics* metrics)
+                               const ServerConfig& config, EventLog& log, UserStateStore& store,
+                               int64_t window_start_ms, ServerMetrics* metrics)
     : model_(std::move(model)),
       previous_(std::move(previous)),
       config_(config),
@@ -156,6 +155,8 @@ bool StateRebuilder::RebuildChunk(const std::vector<std::string>& chunk) {
 
     int64_t rebuilt = 0;
     int64_t skipped = 0;
+    uint64_t newest_behind =
+        0;  // The newest event a held state reflects and the pass did not read.
     for (auto it = rebuilding.begin(); it != rebuilding.end();) {
       bool behind = false;
       const bool committed =
@@ -163,6 +164,7 @@ bool StateRebuilder::RebuildChunk(const std::vector<std::string>& chunk) {
           store_.ReplaceHeld(it->first, it->second.state, [&](const UserState& held) {
             // The held state reflects an event not read yet: catch up first.
             behind = held.last_log_seq >= read_to;
+            if (behind) newest_behind = std::max(newest_behind, held.last_log_seq);
             return !behind;
           });
       if (behind) {
@@ -176,6 +178,12 @@ bool StateRebuilder::RebuildChunk(const std::vector<std::string>& chunk) {
     }
     CountUsers(rebuilt, skipped);
     if (rebuilding.empty()) return true;
+    // The live path has appended those events but the log may not have written them yet (Read
+    // sees written records only): wait until it has, or the next pass would find nothing new.
+    if (const absl::Status written = log_.WaitDurable(newest_behind); !written.ok()) {
+      error_ = written.ToString();
+      return false;
+    }
   }
   CountUsers(0, static_cast<int64_t>(rebuilding.size()));
   return true;

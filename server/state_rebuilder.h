@@ -8,7 +8,9 @@
 // rebuild has read the log past every event the held state reflects (UserState::last_log_seq),
 // so it replaces a state built from a fresh start by the live path with one that also has the
 // history; a user whose held state is newer than what was read is caught up by another pass
-// over the log's new records. A user the store no longer holds (deleted, evicted) is never
+// over the log's new records, after waiting until the log has written the events those held
+// states reflect (the live path appends before the log writes; a pass reads written records
+// only). A user the store no longer holds (deleted, evicted) is never
 // brought back. Commits wait until the previous model is no longer used by any request (so an
 // event applied on the previous model cannot overwrite a rebuilt state).
 //
@@ -53,7 +55,7 @@ class StateRebuilder {
   // be null). `metrics` may be null. Every reference must outlive the rebuilder.
   StateRebuilder(std::shared_ptr<const ServingModel> model,
                  std::weak_ptr<const ServingModel> previous, const ServerConfig& config,
-                 const EventLog& log, UserStateStore& store, int64_t window_start_ms,
+                 EventLog& log, UserStateStore& store, int64_t window_start_ms,
                  ServerMetrics* metrics);
   // Cancels the rebuild if it is still running and waits for its thread.
   ~StateRebuilder();
@@ -79,7 +81,7 @@ class StateRebuilder {
   const std::shared_ptr<const ServingModel> model_;
   const std::weak_ptr<const ServingModel> previous_;
   const ServerConfig& config_;
-  const EventLog& log_;
+  EventLog& log_;  // Read, and waited on for records the live path appended (WaitDurable).
   UserStateStore& store_;
   const int64_t window_start_ms_;
   ServerMetrics* const metrics_;
