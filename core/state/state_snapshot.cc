@@ -367,6 +367,23 @@ absl::Status ReadHashed(SequentialReader& reader, Sha256& sha, size_t n, std::st
   return absl::OkStatus();
 }
 
+// A u32 length (1..max_length, within the bytes before `end`) and that many bytes into `out`,
+// hashed; DataLoss naming `what` and its offset otherwise.
+absl::Status ReadLengthPrefixed(SequentialReader& reader, Sha256& sha, int64_t end,
+                                uint32_t max_length, absl::string_view what, std::string* out) {
+  const int64_t offset = reader.offset();
+  if (end - offset < 4) {
+    return absl::DataLossError(absl::StrCat(what, " at offset ", offset, " is torn"));
+  }
+  HRNN_RETURN_IF_ERROR(ReadHashed(reader, sha, 4, out));
+  const uint32_t length = internal::LoadU32(out->data());
+  if (length == 0 || length > max_length || length > end - offset - 4) {
+    return absl::DataLossError(
+        absl::StrCat(what, " at offset ", offset, ": length ", length, " is out of range"));
+  }
+  return ReadHashed(reader, sha, length, out);
+}
+
 // Item 8b: the out-of-stock item ids, each bounded by the bytes left before the trailer.
 absl::Status ReadUnavailableItems(SequentialReader& reader, Sha256& sha, int64_t entries_end,
                                   SnapshotHeader* header) {
@@ -383,17 +400,8 @@ absl::Status ReadUnavailableItems(SequentialReader& reader, Sha256& sha, int64_t
   }
   header->unavailable_item_ids.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
-    const int64_t offset = reader.offset();
-    if (entries_end - offset < 4) {
-      return absl::DataLossError(absl::StrCat("unavailable item ", i, " is torn"));
-    }
-    HRNN_RETURN_IF_ERROR(ReadHashed(reader, sha, 4, &bytes));
-    const uint32_t length = internal::LoadU32(bytes.data());
-    if (length == 0 || length > kMaxEventFieldBytes || length > entries_end - offset - 4) {
-      return absl::DataLossError(absl::StrCat("unavailable item ", i, " at offset ", offset,
-                                              ": length ", length, " is out of range"));
-    }
-    HRNN_RETURN_IF_ERROR(ReadHashed(reader, sha, length, &bytes));
+    HRNN_RETURN_IF_ERROR(ReadLengthPrefixed(reader, sha, entries_end, kMaxEventFieldBytes,
+                                            absl::StrCat("unavailable item ", i), &bytes));
     header->unavailable_item_ids.push_back(bytes);
   }
   return absl::OkStatus();
@@ -448,16 +456,8 @@ absl::StatusOr<LoadedSnapshot> ReadSnapshot(SequentialReader& reader) {
   }
   while (reader.offset() < entries_end) {
     const int64_t offset = reader.offset();
-    if (entries_end - offset < 4) {
-      return absl::DataLossError(absl::StrCat("user entry at offset ", offset, " is torn"));
-    }
-    HRNN_RETURN_IF_ERROR(ReadHashed(reader, sha, 4, &bytes));
-    const uint32_t length = internal::LoadU32(bytes.data());
-    if (length == 0 || length > kMaxSnapshotEntryBytes || length > entries_end - offset - 4) {
-      return absl::DataLossError(
-          absl::StrCat("user entry at offset ", offset, ": length ", length, " is out of range"));
-    }
-    HRNN_RETURN_IF_ERROR(ReadHashed(reader, sha, length, &bytes));
+    HRNN_RETURN_IF_ERROR(
+        ReadLengthPrefixed(reader, sha, entries_end, kMaxSnapshotEntryBytes, "user entry", &bytes));
     SnapshotUser user;
     const absl::Status decoded = DecodeUserEntry(bytes, version, header, &user);
     if (!decoded.ok()) {
