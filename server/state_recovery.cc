@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -122,12 +123,13 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
 
   HRNN_ASSIGN_OR_RETURN(stats.recipe_events_warmed,
                         WarmUpRecipes(model, config, log, stats.replay_from_seq));
+  // Applied once after the replay, in log order (each Update copies the catalogue's bitmap).
+  std::vector<std::pair<int64_t, bool>> availability;
   absl::Status read = log.Read(stats.replay_from_seq, [&](const EventRecord& record) {
     if (record.kind == EventRecord::Kind::kItemAvailability) {
       if (const std::optional<int64_t> index = model.items().Find(record.item_id);
           index.has_value()) {
-        const std::pair<int64_t, bool> change(*index, record.item_available);
-        model.availability->Update({&change, 1});
+        availability.emplace_back(*index, record.item_available);
       }
       ++stats.availability_changes;
       return true;
@@ -152,6 +154,7 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
     return true;
   });
   if (!read.ok()) return read;
+  model.availability->Update(availability);
   stats.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   return stats;
 }
