@@ -1,10 +1,10 @@
 #include "server/catalogue_updater.h"
 
-#include <bit>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/kernels/top_k.h"
 #include "core/state/event_record.h"
 
 namespace hrnn {
@@ -71,13 +71,9 @@ std::vector<std::string> CatalogueUpdater::UnavailableItemIds() const {
 std::vector<std::string> UnavailableItemIdsOf(const ServingModel& model) {
   std::vector<std::string> ids;
   const std::shared_ptr<const ItemAvailability::Mask> mask = model.availability->Snapshot();
-  const int64_t n = model.items().size();
-  for (size_t w = 0; w < mask->size(); ++w) {
-    for (uint64_t bits = (*mask)[w]; bits != 0; bits &= bits - 1) {
-      const int64_t index = static_cast<int64_t>(w * 64) + std::countr_zero(bits);
-      if (index < n) ids.push_back(model.items().id(index));
-    }
-  }
+  ItemExclusions(mask.get()).ForEach(model.items().size(), [&](int64_t index) {
+    ids.push_back(model.items().id(index));
+  });
   return ids;
 }
 
