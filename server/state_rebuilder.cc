@@ -155,8 +155,8 @@ bool StateRebuilder::RebuildChunk(const std::vector<std::string>& chunk) {
 
     int64_t rebuilt = 0;
     int64_t skipped = 0;
-    uint64_t newest_behind =
-        0;  // The newest event a held state reflects and the pass did not read.
+    // The newest event a held state reflects and the pass did not read.
+    uint64_t newest_behind = 0;
     for (auto it = rebuilding.begin(); it != rebuilding.end();) {
       bool behind = false;
       const bool committed =
