@@ -1,6 +1,7 @@
 // RequestHandlers::PutEvents and ApplyStreamEvent: validate each event, map its item, and apply
 // it to the user's state with the store's compare-and-set (read a copy, step the GRUs without
-// any lock held, commit; on a conflict with a concurrent writer of the same user, redo).
+// store lock held, commit; writers of one user take turns under a striped per-user lock, and a
+// conflict with a rebuild or deletion of the user redoes the step).
 #include <algorithm>
 #include <cmath>
 
@@ -14,8 +15,8 @@ namespace hrnn {
 namespace {
 
 constexpr int kMaxEventTypeBytes = 64;
-// Commit attempts before an event is given up as rejected (only under pathological contention
-// on one user: every attempt lost the race to another writer of the same user).
+// Commit attempts before an event is given up as rejected (only when rebuilds or deletions of
+// the user keep winning: event writers of one user take turns under its write lock).
 constexpr int kMaxCommitAttempts = 64;
 
 // The first problem with `event`, naming the field, or "".
@@ -89,6 +90,10 @@ EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Eve
   if (!item.has_value()) return log_only(EventResult::kUnknownItem);
   if (!advances && !purchase) return log_only(EventResult::kIgnoredType);
 
+  // Writers of one user take turns (with the compare-and-set alone, a writer could lose every
+  // race to the others and starve); the compare-and-set still catches the writers that do not
+  // take this lock (a state rebuild, a deletion), and the event is then redone on the new state.
+  absl::MutexLock lock(&user_write_locks_.For(event.user_id()));
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
     auto [state, version] = ReadStateForUpdate(store_, model, event.user_id(), now_ms);
     const EventResult result = ApplyEventToState(model, advances, purchase, *item,

@@ -3,7 +3,8 @@
 // without gRPC; RecommenderService only adapts these to the callback API. Errors are
 // absl::Status with the field named (INVALID_ARGUMENT), UNAVAILABLE when no model is loaded.
 // Thread-safe: any number of calls may run at once (state is committed with the store's
-// compare-and-set, so concurrent events of one user are serialised, not lost).
+// compare-and-set under a striped per-user write lock, so concurrent events of one user are
+// serialised, neither lost nor starved).
 #ifndef HRNN_SERVER_REQUEST_HANDLERS_H_
 #define HRNN_SERVER_REQUEST_HANDLERS_H_
 
@@ -23,6 +24,7 @@
 #include "core/state/user_state_store.h"
 #include "hrnn/v1/recommender.pb.h"
 #include "server/catalogue_updater.h"
+#include "server/internal/user_write_locks.h"
 #include "server/server_config.h"
 #include "server/server_metrics.h"
 
@@ -142,6 +144,8 @@ class RequestHandlers {
   const Clock& clock_;
   ServerMetrics* metrics_;
   EventLog* log_;  // Null: no durability.
+  // Held by event writers across read, step and commit of a user (see event_handlers.cc).
+  mutable internal::UserWriteLocks user_write_locks_;
 };
 
 }  // namespace hrnn
