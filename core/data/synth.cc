@@ -414,4 +414,53 @@ absl::StatusOr<SynthStats> WriteSyntheticCsv(const SynthOptions& options, const 
   return stats;
 }
 
+absl::StatusOr<int64_t> WriteSyntheticItemsCsv(const SynthOptions& options, int64_t new_items,
+                                               int64_t created_after_s, const std::string& path) {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  if (new_items < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("new_items: ", new_items, " is negative"));
+  }
+  static constexpr const char* kColors[] = {"black", "white", "navy", "red",   "green",
+                                            "beige", "grey",  "pink", "brown", "blue"};
+  static constexpr const char* kFits[] = {"XS|S|M", "S|M|L", "L|XL|XXL"};
+  constexpr int kNumColors = 10;
+  const Catalog cat = BuildCatalog(options);
+  const int64_t k = options.num_clusters();
+  const int64_t clusters_per_category = std::max<int64_t>(1, (k + 19) / 20);
+  // Each cluster's look: a dominant colour and a fit (their own stream: the log is unchanged).
+  Rng look(options.seed, 0xa77b5eedULL);
+  std::vector<int> dominant_color(k), fit(k);
+  for (int64_t c = 0; c < k; ++c) {
+    dominant_color[c] = static_cast<int>(look.Below(kNumColors));
+    fit[c] = static_cast<int>(look.Below(3));
+  }
+  Output output;
+  if (absl::Status s = output.Open(path); !s.ok()) return s;
+  output.buffer() = "ITEM_ID,CATEGORY,COLOR,SIZE,PRICE,CREATION_TIMESTAMP\n";
+  auto write_row = [&](int64_t id, int64_t c, double price, int64_t created) {
+    const int color =
+        look.Bernoulli(0.7) ? dominant_color[c] : static_cast<int>(look.Below(kNumColors));
+    absl::StrAppend(&output.buffer(), "i", id, ",cat-", c / clusters_per_category, ",",
+                    kColors[color], ",", kFits[fit[c]], ",", absl::StrFormat("%.2f", price), ",",
+                    created, "\n");
+  };
+  std::vector<int64_t> slot_of_id(options.items);
+  for (int64_t g = 0; g < options.items; ++g) slot_of_id[cat.id_of[g]] = g;
+  int64_t c = 0;
+  for (int64_t id = 0; id < options.items; ++id) {
+    const int64_t g = slot_of_id[id];
+    c = std::upper_bound(cat.offset.begin(), cat.offset.end(), g) - cat.offset.begin() - 1;
+    write_row(id, c, cat.price[g], options.start_time - look.Below(180 * 86400));
+    if (absl::Status s = output.MaybeFlush(); !s.ok()) return s;
+  }
+  for (int64_t j = 0; j < new_items; ++j) {
+    c = look.FromCdf(cat.cluster_cdf, 0, cat.cluster_cdf.size());
+    const double price = std::round(500.0 + look.Exponential(3000.0)) / 100.0;
+    write_row(options.items + j, c, price, created_after_s + 1 + look.Below(86400));
+    if (absl::Status s = output.MaybeFlush(); !s.ok()) return s;
+  }
+  if (absl::Status s = output.Close(); !s.ok()) return s;
+  return options.items + new_items;
+}
+
 }  // namespace hrnn

@@ -94,6 +94,21 @@ class SyntheticCatalog {
 // open, write or close (naming the path).
 absl::StatusOr<SynthStats> WriteSyntheticCsv(const SynthOptions& options, const std::string& path);
 
+// Writes the catalogue's items CSV (core/catalogue/items_csv.h) for the same `options` to
+// `path` (gzip when it ends in ".gz"), header ITEM_ID,CATEGORY,COLOR,SIZE,PRICE,
+// CREATION_TIMESTAMP: one row per catalogue item, then `new_items` items i<items>.. that no log
+// row names, created after `created_after_s` (epoch seconds; the log's last timestamp), as a
+// shop's new arrivals are. The attributes follow the taste clusters, so they correlate with
+// each user's lasting taste: CATEGORY is the cluster's group (about 20 groups of neighbouring
+// clusters), COLOR the cluster's dominant colour for 70% of its items (one of 10 otherwise),
+// SIZE the cluster's fit ("XS|S|M", "S|M|L" or "L|XL|XXL": several values), PRICE the price the
+// log's purchases carry (new items: drawn the same way). Catalogue items are created up to 180
+// days before options.start_time. New items pick a cluster by its popularity. The same
+// arguments give the same bytes. Returns the rows written. Errors: options.Validate(), a
+// negative new_items, and the errno status of a failed open, write or close.
+absl::StatusOr<int64_t> WriteSyntheticItemsCsv(const SynthOptions& options, int64_t new_items,
+                                               int64_t created_after_s, const std::string& path);
+
 }  // namespace hrnn
 
 #endif  // HRNN_CORE_DATA_SYNTH_H_

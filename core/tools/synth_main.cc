@@ -28,11 +28,18 @@ ABSL_FLAG(double, personal_share, 0.2,
 ABSL_FLAG(double, session_length, 6.0, "Mean session length in rows (>= 2)");
 ABSL_FLAG(double, gap_days, 3.0, "Mean days between a user's sessions");
 ABSL_FLAG(int64_t, start, 1700000000, "Epoch seconds of the earliest event");
+ABSL_FLAG(std::string, items_out, "",
+          "Also write the items CSV here (ITEM_ID,CATEGORY,COLOR,SIZE,PRICE,CREATION_TIMESTAMP; "
+          "attributes follow the taste clusters), for hrnn-train --items");
+ABSL_FLAG(int64_t, new_items, 0,
+          "With --items_out: items added after the log's last event (ids i<items>..), in no "
+          "log row: a shop's new arrivals, for cold start");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Writes a synthetic interaction log (USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE).\n"
-      "Usage: hrnn-synth --out=FILE.csv --users=N --items=N --events=N --seed=S [knobs]");
+      "Usage: hrnn-synth --out=FILE.csv --users=N --items=N --events=N --seed=S [knobs]\n"
+      "       [--items_out=ITEMS.csv [--new_items=N]]");
   hrnn::ShowFlagsFrom("synth_main");
   const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() > 1) {
@@ -79,5 +86,21 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   std::printf("hrnn-synth: wrote %s: %s; %.1f s\n", out.c_str(), stats->ToString().c_str(),
               seconds);
+  const std::string items_out = absl::GetFlag(FLAGS_items_out);
+  if (!items_out.empty()) {
+    const absl::StatusOr<int64_t> rows = hrnn::WriteSyntheticItemsCsv(
+        options, absl::GetFlag(FLAGS_new_items), stats->last_timestamp, items_out);
+    if (!rows.ok()) {
+      std::fprintf(stderr, "hrnn-synth: --items_out: %s\n",
+                   std::string(rows.status().message()).c_str());
+      return 1;
+    }
+    std::printf("hrnn-synth: wrote %s: %lld items (%lld new)\n", items_out.c_str(),
+                static_cast<long long>(*rows),
+                static_cast<long long>(absl::GetFlag(FLAGS_new_items)));
+  } else if (absl::GetFlag(FLAGS_new_items) != 0) {
+    std::fprintf(stderr, "hrnn-synth: --new_items needs --items_out\n");
+    return 2;
+  }
   return 0;
 }

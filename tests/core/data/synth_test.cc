@@ -4,10 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "core/catalogue/items_csv.h"
 #include "core/data/interaction_reader.h"
 #include "core/data/sessionizer.h"
 #include "gmock/gmock.h"
@@ -217,6 +220,50 @@ TEST_F(SynthTest, ValidateNamesTheField) {
   check([](SynthOptions& o) { o.mean_gap_days = 0; }, "mean_gap_days");
   EXPECT_THAT(WriteSyntheticCsv(options_, Path("no/such/dir/x.csv")),
               StatusIs(absl::StatusCode::kNotFound, "x.csv"));
+}
+
+TEST_F(SynthTest, ItemsFileFollowsTheTasteClustersAndAddsNewItemsAfterTheLog) {
+  constexpr int64_t kLogEnd = 1'750'000'000;
+  ASSERT_OK_AND_ASSIGN(const int64_t rows,
+                       WriteSyntheticItemsCsv(options_, 50, kLogEnd, Path("items.csv")));
+  EXPECT_EQ(rows, 2050);
+  ASSERT_OK(WriteSyntheticItemsCsv(options_, 50, kLogEnd, Path("again.csv")).status());
+  EXPECT_EQ(ReadAll(Path("items.csv")), ReadAll(Path("again.csv")));
+  ASSERT_OK_AND_ASSIGN(ItemAttributes items, ReadItemsCsvFile(Path("items.csv")));
+  ASSERT_EQ(items.num_rows(), 2050);
+  const int category = *items.FindField("CATEGORY"), color = *items.FindField("COLOR"),
+            size = *items.FindField("SIZE"), price = *items.FindField("PRICE");
+  EXPECT_EQ(items.fields()[price].kind, AttributeKind::kNumeric);
+  ASSERT_OK_AND_ASSIGN(SyntheticCatalog catalog, SyntheticCatalog::Create(options_));
+  // Within a cluster: one category and one fit; the dominant colour on most items.
+  std::map<int64_t, std::set<int32_t>> categories, fits;
+  std::map<int64_t, std::map<int32_t, int>> colours;
+  for (int64_t row = 0; row < options_.items; ++row) {
+    const int64_t cluster = *catalog.ClusterOf(items.item_id(row));
+    categories[cluster].insert(items.RowValues(row, category)[0]);
+    fits[cluster].insert(items.RowValues(row, size).front());
+    ++colours[cluster][items.RowValues(row, color)[0]];
+    EXPECT_EQ(items.RowValues(row, size).size(), 3u);
+    EXPECT_LE(*items.creation_timestamp_s(row), options_.start_time);
+  }
+  int dominant = 0;
+  for (int64_t c = 0; c < catalog.num_clusters(); ++c) {
+    EXPECT_EQ(categories[c].size(), 1u) << c;
+    EXPECT_EQ(fits[c].size(), 1u) << c;
+    int most = 0;
+    for (const auto& [value, count] : colours[c]) most = std::max(most, count);
+    dominant += most;
+  }
+  EXPECT_GT(dominant, options_.items * 6 / 10);
+  EXPECT_GE(items.num_values(category), 10);
+  // The new arrivals: ids after the catalogue's, created after the log.
+  for (int64_t row = options_.items; row < rows; ++row) {
+    EXPECT_EQ(items.item_id(row), absl::StrCat("i", row));
+    EXPECT_GT(*items.creation_timestamp_s(row), kLogEnd);
+    EXPECT_GT(*items.Numeric(row, price), 0);
+  }
+  EXPECT_THAT(WriteSyntheticItemsCsv(options_, -1, kLogEnd, Path("bad.csv")),
+              StatusIs(absl::StatusCode::kInvalidArgument, "new_items"));
 }
 
 }  // namespace
