@@ -7,7 +7,9 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
+#include "core/serving/named_filter.h"
 #include "core/serving/similar_items.h"
 #include "server/internal/request_validation.h"
 #include "server/request_handlers.h"
@@ -101,6 +103,35 @@ absl::Status RequestHandlers::ValidateRankingInput(
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<const ItemAvailability::Mask>> RequestHandlers::NamedFilterMask(
+    const ServingModel& model, const v1::Filter& filter, const UserState* state,
+    std::optional<int64_t> current_item) const {
+  if (filter.name().empty()) return nullptr;
+  const ItemFilterProgram* program = model.FindFilter(filter.name());
+  if (program == nullptr) {
+    std::vector<std::string> names;
+    for (const ServingModel::ServedFilter& known : model.filters) {
+      names.push_back(known.program.name());
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("filter.name: no filter named \"", filter.name(), "\" (",
+                     names.empty() ? "the server has none: see --filters_file"
+                                   : absl::StrCat("the server has: ", absl::StrJoin(names, ", ")),
+                     ")"));
+  }
+  FilterParameterValues values;
+  for (const auto& [name, listed] : filter.values()) {
+    values[name].assign(listed.values().begin(), listed.values().end());
+  }
+  absl::StatusOr<std::shared_ptr<const ItemAvailability::Mask>> mask =
+      EvaluateNamedFilter(model, *program, values, state, current_item,
+                          [this](absl::string_view type) { return config_.IsPurchase(type); });
+  if (!mask.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("filter.values: ", mask.status().message()));
+  }
+  return mask;
+}
+
 absl::StatusOr<RequestHandlers::RecommendationCall> RequestHandlers::BeginRecommendationCall(
     const std::string& user_id, const std::string& session_id, const v1::Filter& filter,
     const google::protobuf::Map<std::string, std::string>& context,
@@ -116,6 +147,8 @@ absl::StatusOr<RequestHandlers::RecommendationCall> RequestHandlers::BeginRecomm
   call.request.user_id = user_id;
   call.request.filter = ToItemFilter(*model, filter);
   call.state = ReadState(*model, user_id, call.request.now_ms, &call.known);
+  HRNN_ASSIGN_OR_RETURN(call.request.filter.excluded_mask,
+                        NamedFilterMask(*model, filter, &call.state, std::nullopt));
   call.model = std::move(model);
   return call;
 }
@@ -214,6 +247,8 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareSimilarItem
   const UserState state = request.user_id().empty()
                               ? model->NewUserState()
                               : ReadState(*model, request.user_id(), similar.now_ms, &known);
+  HRNN_ASSIGN_OR_RETURN(similar.filter.excluded_mask,
+                        NamedFilterMask(*model, request.filter(), &state, *item));
   PreparedRecommendation prepared =
       ::hrnn::PrepareSimilarItems(model, state, known, similar, config_.scoring);
   response->set_recommendation_id(NewRecommendationId());

@@ -108,6 +108,14 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
     HRNN_ASSIGN_OR_RETURN(s.authenticator_,
                           TokenAuthenticator::FromFile(s.config_.auth_tokens_file));
   }
+  if (!s.config_.filters_file.empty()) {
+    absl::StatusOr<std::vector<NamedFilter>> filters = ReadFiltersFile(s.config_.filters_file);
+    if (!filters.ok()) {
+      return absl::Status(filters.status().code(),
+                          absl::StrCat("--filters_file: ", filters.status().message()));
+    }
+    s.filters_ = *std::move(filters);
+  }
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                         ServerCredentialsFor(s.config_));
   if (s.config_.scoring == ScoringMode::kBatched) {
@@ -187,7 +195,7 @@ bool RecommenderServer::PollModel() {
   policy.timeout_ms = config_.session_timeout_ms;
   policy.live_sessions = static_cast<int32_t>(config_.live_sessions);
   absl::StatusOr<std::shared_ptr<const ServingModel>> model =
-      LoadLatestServingModel(config_.model_dir, network_options, policy, clock_.NowMs());
+      LoadLatestServingModel(config_.model_dir, network_options, policy, clock_.NowMs(), filters_);
   if (!model.ok()) {
     refused_version_ = newest;
     metrics_.ModelLoadFailed();

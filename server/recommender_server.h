@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -102,7 +103,8 @@ class RecommenderServer {
   std::unique_ptr<RequestHandlers> handlers_;
   std::unique_ptr<DurabilityWaiter> waiter_;           // Null without a log.
   std::unique_ptr<TokenAuthenticator> authenticator_;  // Null: no token needed.
-  std::unique_ptr<ScoringBatcher> batcher_;            // Null unless config.scoring is kBatched.
+  std::vector<NamedFilter> filters_;         // --filters_file, compiled for each model version.
+  std::unique_ptr<ScoringBatcher> batcher_;  // Null unless config.scoring is kBatched.
   std::unique_ptr<RecommenderService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;

@@ -309,4 +309,10 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(grpc::CallbackServerC
   return RunUnary(context, "GetModelInfo", request, response, &RequestHandlers::GetModelInfo);
 }
 
+grpc::ServerUnaryReactor* RecommenderService::ListFilters(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response) {
+  return RunUnary(context, "ListFilters", request, response, &RequestHandlers::ListFilters);
+}
+
 }  // namespace hrnn

@@ -25,7 +25,8 @@ using RawRecommenderService = v1::Recommender::WithRawCallbackMethod_GetRecommen
                     v1::Recommender::WithRawCallbackMethod_PutItems<
                         v1::Recommender::WithRawCallbackMethod_DeleteUser<
                             v1::Recommender::WithRawCallbackMethod_GetModelInfo<
-                                v1::Recommender::Service>>>>>>>>;
+                                v1::Recommender::WithRawCallbackMethod_ListFilters<
+                                    v1::Recommender::Service>>>>>>>>>;
 
 // Each method runs its RequestHandlers function inline (CPU-bound, never blocking), converts the
 // status with ToGrpcStatus, and records the call in the metrics; with a ScoringBatcher,
@@ -71,12 +72,15 @@ class RecommenderService final : public RawRecommenderService {
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListFilters(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
 
   // The method names recorded in the metrics.
   static std::vector<std::string> MethodNames() {
     return {"GetRecommendations", "GetSimilarItems", "GetPersonalizedRanking",
             "PutEvents",          "StreamEvents",    "PutItems",
-            "DeleteUser",         "GetModelInfo"};
+            "DeleteUser",         "GetModelInfo",    "ListFilters"};
   }
 
   // StreamEvents calls open now.

@@ -97,6 +97,22 @@ absl::Status RequestHandlers::DeleteUser(const v1::DeleteUserRequest& request,
   return WaitDurable(seq);
 }
 
+absl::Status RequestHandlers::ListFilters(const v1::ListFiltersRequest& /*request*/,
+                                          v1::ListFiltersResponse* response) const {
+  HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
+  for (const ServingModel::ServedFilter& filter : model->filters) {
+    v1::NamedFilterInfo* info = response->add_filters();
+    info->set_name(filter.program.name());
+    info->set_expression(filter.text);
+    for (const ItemFilterProgram::Parameter& parameter : filter.program.parameters()) {
+      v1::FilterParameterInfo* out = info->add_parameters();
+      out->set_name(parameter.name);
+      out->set_numeric(parameter.numeric);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RequestHandlers::GetModelInfo(const v1::GetModelInfoRequest& /*request*/,
                                            v1::ModelInfo* response) const {
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, CurrentModel());
@@ -114,6 +130,12 @@ absl::Status RequestHandlers::GetModelInfo(const v1::GetModelInfoRequest& /*requ
   response->set_loaded_at_ms(model->loaded_at_ms);
   response->set_item_table(std::string(ElementTypeName(model->network->options().item_table_type)));
   response->set_unavailable_items(model->availability->unavailable_count());
+  for (const AttributeField& field : model->attributes->fields()) {
+    v1::ItemField* out = response->add_item_fields();
+    out->set_name(field.name);
+    out->set_kind(std::string(AttributeKindName(field.kind)));
+  }
+  response->set_items_with_attributes(model->items_with_attributes);
   for (const auto& [name, value] : config.metrics) (*response->mutable_metrics())[name] = value;
   for (RecipeKind kind : AllRecipeKinds()) {
     if (model->Serves(kind)) response->add_recipes(std::string(RecipeKindName(kind)));

@@ -99,6 +99,10 @@ class RequestHandlers {
   absl::Status DeleteUser(const v1::DeleteUserRequest& request,
                           v1::DeleteUserResponse* response) const;
   absl::Status GetModelInfo(const v1::GetModelInfoRequest& request, v1::ModelInfo* response) const;
+  // The named filters the served model version compiled (--filters_file). Errors: no model
+  // (UNAVAILABLE).
+  absl::Status ListFilters(const v1::ListFiltersRequest& request,
+                           v1::ListFiltersResponse* response) const;
 
  private:
   // The prelude both recommendation calls share, in core terms: the model, the user's state
@@ -122,6 +126,13 @@ class RequestHandlers {
   absl::Status ValidateSimilarItemsRequest(const v1::GetSimilarItemsRequest& request) const;
   // GetPersonalizedRanking's input_item_ids: 1..kMaxListedItems valid ids.
   absl::Status ValidateRankingInput(const v1::GetPersonalizedRankingRequest& request) const;
+  // The exclusions of the request's named filter (null without Filter.name), for `state` (may
+  // be null) and GetSimilarItems' `current_item`. Errors (INVALID_ARGUMENT): "filter.name" when
+  // the server has no such filter; "filter.values" naming the filter and parameter when a
+  // value is missing or malformed.
+  absl::StatusOr<std::shared_ptr<const ItemAvailability::Mask>> NamedFilterMask(
+      const ServingModel& model, const v1::Filter& filter, const UserState* state,
+      std::optional<int64_t> current_item) const;
   // The model to answer with, or UNAVAILABLE.
   absl::StatusOr<std::shared_ptr<const ServingModel>> CurrentModel() const;
   // Validates, logs and applies one event; returns how it ended and, when rejected, why; sets

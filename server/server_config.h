@@ -58,6 +58,11 @@ struct ServerConfig {
   std::vector<std::string> session_event_types;
   // Event types that record a purchase (the exclude_purchased filter). Default: {"purchase"}.
   std::vector<std::string> purchase_event_types = {"purchase"};
+  // Named filter expressions requests can use (Filter.name; core/catalogue/filters_file.h has
+  // the format). Read at start-up (a bad file stops the start, naming line and column) and
+  // compiled for each model version's item fields (a version they do not fit is refused).
+  // Default: "" (no named filters).
+  std::string filters_file;
 
   // User state store: at most this many users (0 = no cap). Default: 0.
   int64_t max_users = 0;

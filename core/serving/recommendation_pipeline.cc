@@ -86,6 +86,17 @@ ItemExclusions FilterExclusions(const UserState& state, bool session_live, const
   return exclusions;
 }
 
+std::shared_ptr<const ItemAvailability::Mask> CombineMasks(
+    std::shared_ptr<const ItemAvailability::Mask> a,
+    std::shared_ptr<const ItemAvailability::Mask> b) {
+  if (a == nullptr) return b;
+  if (b == nullptr) return a;
+  assert(a->size() == b->size());
+  auto combined = std::make_shared<ItemAvailability::Mask>(*a);
+  for (size_t w = 0; w < combined->size(); ++w) (*combined)[w] |= (*b)[w];
+  return combined;
+}
+
 absl::string_view ScoringModeName(ScoringMode mode) {
   switch (mode) {
     case ScoringMode::kBatched:
@@ -141,7 +152,7 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
   CataloguePass& pass = prepared.pass;
   pass.num_results = request.num_results;
   pass.mode = mode;
-  pass.unavailable = model->availability->Snapshot();
+  pass.unavailable = CombineMasks(model->availability->Snapshot(), request.filter.excluded_mask);
   pass.exclusions = FilterExclusions(state, session_live, request.filter, pass.unavailable.get());
   if (request.filter.include_items.has_value()) {
     // Only the listed items (those in the catalogue): score them directly, no catalogue pass.
@@ -246,7 +257,7 @@ absl::StatusOr<Recommendation> RankCandidates(const ServingModel& model, const U
   const Recommender& recommender = *model.recommender;
   const bool session_live = recommender.SessionLive(state, request.now_ms, request.session_id);
   const ItemExclusions exclusions =
-      FilterExclusions(state, session_live, request.filter, /*unavailable=*/nullptr);
+      FilterExclusions(state, session_live, request.filter, request.filter.excluded_mask.get());
   Recommendation result;
   result.answer_state = AnswerStateOf(known, session_live);
   absl::StatusOr<std::vector<ScoredItem>> ranked = recommender.Rank(

@@ -52,12 +52,23 @@ struct ItemFilter {
   // without a catalogue pass; an empty list yields no items. Default: unset (the whole
   // catalogue).
   std::optional<std::vector<int64_t>> include_items;
+  // A named filter's verdict (ItemFilterProgram::Evaluate over the model's attributes): bit i
+  // set = item i is excluded. Applied on top of the rest, availability included; back-fills
+  // respect it too. Default: null (no named filter).
+  std::shared_ptr<const ItemAvailability::Mask> excluded_mask;
 };
 
 // The exclusions `filter` asks for on `state` (its session's clicks only when `session_live`),
-// over the catalogue mask `unavailable` (may be null), finalised.
+// over the catalogue mask `unavailable` (may be null), finalised. The caller folds
+// filter.excluded_mask into `unavailable` first (CombineMasks).
 ItemExclusions FilterExclusions(const UserState& state, bool session_live, const ItemFilter& filter,
                                 const ItemAvailability::Mask* unavailable);
+
+// `a` OR `b` (either may be null: the other is returned as is). REQUIRES: equal sizes when both
+// are set.
+std::shared_ptr<const ItemAvailability::Mask> CombineMasks(
+    std::shared_ptr<const ItemAvailability::Mask> a,
+    std::shared_ptr<const ItemAvailability::Mask> b);
 
 struct RecommendationRequest {
   // The request's time (ms since the epoch): decides whether the open session is still live.
@@ -164,7 +175,8 @@ Recommendation Recommend(std::shared_ptr<const ServingModel> model, const UserSt
                          bool known, const RecommendationRequest& request, ScoringMode mode);
 
 // GetPersonalizedRanking: `candidates` (model indices, in the caller's order) less what the
-// filter excludes — availability does not remove them: the caller asked about these items —
+// filter excludes (its named filter included) — availability does not remove them: the caller
+// asked about these items —
 // scored for the user and ordered best first (equal scores keep their order; NaN last).
 // `request.num_results` and `request.filter.include_items` are ignored. Errors: InvalidArgument
 // naming "items" when an index is outside the catalogue.

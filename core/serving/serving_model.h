@@ -1,6 +1,7 @@
 // ServingModel: one loaded model version ready to answer requests — the validated model, its
 // packed network, the serving logic (Recommender), the recipes' indexes and live trending
-// (RecipeBundle) and the catalogue's availability bitmap —
+// (RecipeBundle), the catalogue's availability bitmap, its item attributes and the named
+// filters compiled for them —
 // and ServingModelHandle, the slot that requests read it from (tensorflow/serving's servable
 // handle). ServingModel is immutable apart from its thread-safe availability; the handle is
 // thread-safe, and a request keeps the shared_ptr it took for its whole duration.
@@ -10,10 +11,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "core/base/mutex.h"
+#include "core/catalogue/filters_file.h"
+#include "core/catalogue/item_attributes.h"
+#include "core/catalogue/item_filter_program.h"
 #include "core/model/hrnn_network.h"
 #include "core/recipes/recipe_bundle.h"
 #include "core/serving/recommender.h"
@@ -32,6 +37,26 @@ struct ServingModel {
   // The recipes besides "hrnn" (recipes.json + sessions.bin); null for a version without them,
   // which serves "hrnn" alone.
   std::shared_ptr<const RecipeBundle> recipes;
+  // The items' attributes (item_attributes.csv, from hrnn-train --items) aligned to the items:
+  // row i is item i. Never null: a version without the file has a table without fields.
+  std::shared_ptr<const ItemAttributes> attributes;
+  // How many of the items have a row in the items file (0 without one).
+  int64_t items_with_attributes = 0;
+  // The server's named filters (--filters_file), compiled for this version's fields, in file
+  // order.
+  struct ServedFilter {
+    std::string text;  // As written in the file.
+    ItemFilterProgram program;
+  };
+  std::vector<ServedFilter> filters;
+
+  // The named filter `name`, or null.
+  const ItemFilterProgram* FindFilter(absl::string_view name) const {
+    for (const ServedFilter& filter : filters) {
+      if (filter.program.name() == name) return &filter.program;
+    }
+    return nullptr;
+  }
 
   // The recipe a request without one gets: the bundle's default, else "hrnn".
   RecipeKind default_recipe() const {
@@ -58,25 +83,27 @@ struct ServingModel {
   const ItemVocabulary& items() const { return network->model().items(); }
 };
 
-// A ServingModel around `network` with every item available (name, version and paths left for
-// the caller). REQUIRES: network != nullptr, policy.Validate().ok().
+// A ServingModel around `network` with every item available and no item attributes or filters
+// (name, version and paths left for the caller). REQUIRES: network != nullptr,
+// policy.Validate().ok().
 std::shared_ptr<ServingModel> MakeServingModel(std::shared_ptr<const HrnnNetwork> network,
                                                const SessionPolicy& policy);
 
 // Reads and validates the version directory `version_dir` (models/<name>/<version>/: the name
 // and version come from the path) and builds everything needed to serve it, the recipes'
-// indexes included. Errors: the loader's refusal (bad header, shapes, checksums, non-finite
-// values, bad recipe files...), with the directory named in the message.
+// indexes included, and compiles `filters` for its item fields. Errors: the loader's refusal
+// (bad header, shapes, checksums, non-finite values, bad recipe or items files...) or a filter
+// that does not compile for this version's fields, with the directory named in the message.
 absl::StatusOr<std::shared_ptr<const ServingModel>> LoadServingModel(
     const std::string& version_dir, const NetworkOptions& network_options,
-    const SessionPolicy& policy, int64_t now_ms);
+    const SessionPolicy& policy, int64_t now_ms, const std::vector<NamedFilter>& filters = {});
 
 // Reads and validates the highest complete version under `model_root` (models/<name>/) and
 // builds everything needed to serve it. Errors: no version, or the loader's refusal (bad
 // header, shapes, checksums, non-finite values...), with the directory named in the message.
 absl::StatusOr<std::shared_ptr<const ServingModel>> LoadLatestServingModel(
     const std::string& model_root, const NetworkOptions& network_options,
-    const SessionPolicy& policy, int64_t now_ms);
+    const SessionPolicy& policy, int64_t now_ms, const std::vector<NamedFilter>& filters = {});
 
 class ServingModelHandle {
  public:

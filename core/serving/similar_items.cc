@@ -38,7 +38,7 @@ PreparedRecommendation PrepareSimilarItems(std::shared_ptr<const ServingModel> m
   CataloguePass& pass = prepared.pass;
   pass.num_results = request.num_results;
   pass.mode = mode;
-  pass.unavailable = model->availability->Snapshot();
+  pass.unavailable = CombineMasks(model->availability->Snapshot(), request.filter.excluded_mask);
   if (request.filter.include_items.has_value()) {
     pass.unavailable = IncludeOnlyMask(*pass.unavailable, model->network->num_items(),
                                        *request.filter.include_items);

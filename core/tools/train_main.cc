@@ -24,6 +24,10 @@ ABSL_FLAG(std::string, input, "",
           "Interaction log(s), comma-separated: Personalize CSV "
           "(USER_ID, ITEM_ID, TIMESTAMP[, EVENT_TYPE, EVENT_VALUE, SESSION_ID]) or GRU4Rec TSV "
           "(SessionId, ItemId, Time); gzip is detected. Required.");
+ABSL_FLAG(std::string, items, "",
+          "Items CSV (Personalize's items dataset: ITEM_ID, attribute fields with '|' between "
+          "values, optional CREATION_TIMESTAMP; gzip is detected): stored in the version as "
+          "item_attributes.csv for filters and GetModelInfo.");
 ABSL_FLAG(std::string, output, "",
           "Model root: writes <output>/<next integer version>/; or an "
           "explicit version directory <root>/<N>. Checkpoints go to <root>/checkpoints/. "
@@ -108,7 +112,8 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Learns HRNN weights from interaction logs.\n"
-      "  hrnn-train --input=FILE[,FILE] --output=MODEL_DIR [--mode=hrnn-init|hrnn-all|session]\n"
+      "  hrnn-train --input=FILE[,FILE] --output=MODEL_DIR [--items=ITEMS.csv]\n"
+      "             [--mode=hrnn-init|hrnn-all|session]\n"
       "             [--loss=xe|bpr-max|top1-max] [--hidden=100] [--epochs=10] [--batch=32]\n"
       "             [--n_sample=2048] [--seed=42] [--threads=N] [--session_gap=30m]\n"
       "             [--format=auto|personalize|gru4rec] [--validation]\n"
@@ -124,6 +129,7 @@ int main(int argc, char** argv) {
     options.inputs.emplace_back(path);
   }
   options.output = absl::GetFlag(FLAGS_output);
+  options.items_file = absl::GetFlag(FLAGS_items);
   absl::StatusOr<hrnn::ReaderOptions> reader = hrnn::ReaderOptionsFromFlags();
   if (!reader.ok()) return Fail(std::string(reader.status().message()));
   options.reader = *reader;

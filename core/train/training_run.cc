@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -10,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/base/status_macros.h"
+#include "core/catalogue/items_csv.h"
 #include "core/data/split.h"
 #include "core/eval/next_item_evaluator.h"
 #include "core/model/hrnn_network.h"
@@ -78,6 +80,21 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
   };
   TrainingRunResult result;
 
+  std::optional<ItemAttributes> item_attributes;
+  if (!options.items_file.empty()) {
+    absl::StatusOr<ItemAttributes> read = ReadItemsCsvFile(options.items_file);
+    if (!read.ok()) {
+      return absl::Status(read.status().code(), absl::StrCat("--items: ", read.status().message()));
+    }
+    item_attributes = *std::move(read);
+    std::string fields;
+    for (const AttributeField& field : item_attributes->fields()) {
+      absl::StrAppend(&fields, fields.empty() ? "" : ", ", field.name, " (",
+                      AttributeKindName(field.kind), ")");
+    }
+    log(absl::StrFormat("read %d items from %s; fields: %s", item_attributes->num_rows(),
+                        options.items_file, fields.empty() ? "none" : fields));
+  }
   HRNN_ASSIGN_OR_RETURN(RawLog raw, ReadInteractions(options.inputs, options.reader));
   log(absl::StrFormat("read %d rows from %d file(s) (%d malformed, skipped)", raw.stats.rows,
                       raw.stats.files, raw.stats.malformed));
@@ -269,6 +286,18 @@ absl::StatusOr<TrainingRunResult> RunTraining(const TrainingRunOptions& options,
                             ? absl::StrFormat("; %d users, %d items in user_items.bin",
                                               all_users.num_users(), all_users.num_entries())
                             : ""));
+  }
+  if (item_attributes.has_value()) {
+    int64_t covered = 0;
+    const ItemVocabulary& items = final_model->items();
+    for (int64_t i = 0; i < items.size(); ++i) {
+      covered += item_attributes->FindRow(items.id(i)).has_value() ? 1 : 0;
+    }
+    log(
+        absl::StrFormat("item attributes: %d of the model's %d items have a row; %d rows are "
+                        "items without training interactions",
+                        covered, items.size(), item_attributes->num_rows() - covered));
+    extra_files[kItemAttributesFileName] = SerializeItemsCsv(*item_attributes);
   }
   HRNN_RETURN_IF_ERROR(WriteModelDirectory(*final_model, result.model_dir, extra_files));
   log("model: " + result.model_dir);

@@ -53,6 +53,11 @@ struct TrainingRunOptions {
   // validation split (recipe_training.h: FitRecipes); a blend worse than its best component is
   // refused unless allow_worse. "auto" requires validation. Default: false.
   bool allow_worse = false;
+  // The items CSV (core/catalogue/items_csv.h: ITEM_ID, attribute fields, optional
+  // CREATION_TIMESTAMP), read before training (a bad file stops the run) and written to the
+  // version as item_attributes.csv in canonical form, every row kept (items without
+  // interactions too). Default: "" (no item attributes).
+  std::string items_file;
   // Write <output root>/checkpoints/epoch-N after each epoch. Default: true.
   bool checkpoints = true;
   // Progress sink: lines to print (a TTY progress bar is drawn by the caller's sink).

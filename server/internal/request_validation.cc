@@ -45,7 +45,22 @@ absl::Status ValidateFilter(const v1::Filter& filter, int max_id_bytes) {
   absl::Status status =
       ValidateIdList("filter.exclude_item_ids", filter.exclude_item_ids(), max_id_bytes);
   if (!status.ok()) return status;
-  return ValidateIdList("filter.include_item_ids", filter.include_item_ids(), max_id_bytes);
+  status = ValidateIdList("filter.include_item_ids", filter.include_item_ids(), max_id_bytes);
+  if (!status.ok()) return status;
+  status = ValidateId("filter.name", filter.name(), max_id_bytes, /*required=*/false);
+  if (!status.ok()) return status;
+  if (filter.values_size() > kMaxFilterParameters) {
+    return absl::InvalidArgumentError(absl::StrCat("filter.values: ", filter.values_size(),
+                                                   " parameters, at most ", kMaxFilterParameters));
+  }
+  for (const auto& [name, values] : filter.values()) {
+    status = ValidateId("filter.values key", name, max_id_bytes, /*required=*/true);
+    if (!status.ok()) return status;
+    status =
+        ValidateIdList(absl::StrCat("filter.values[", name, "]"), values.values(), max_id_bytes);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateContext(const google::protobuf::Map<std::string, std::string>& context,

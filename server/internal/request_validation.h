@@ -15,6 +15,8 @@ namespace hrnn::internal {
 inline constexpr int kMaxListedItems = 500;
 // Most entries in a request's context map.
 inline constexpr int kMaxContextEntries = 32;
+// Most parameters in Filter.values.
+inline constexpr int kMaxFilterParameters = 32;
 
 // `value` must have at most `max_bytes` bytes, and at least one when `required`.
 absl::Status ValidateId(absl::string_view field, absl::string_view value, int max_bytes,
@@ -24,7 +26,9 @@ absl::Status ValidateId(absl::string_view field, absl::string_view value, int ma
 absl::Status ValidateCaller(absl::string_view user_id, absl::string_view session_id,
                             int max_id_bytes);
 
-// Every list of the filter within kMaxListedItems entries of valid ids.
+// Every list of the filter within kMaxListedItems entries of valid ids (the named filter's
+// value lists too, at most kMaxFilterParameters of them); the name a valid optional id. Whether
+// the name and its parameters fit a filter is checked against the model (EvaluateNamedFilter).
 absl::Status ValidateFilter(const v1::Filter& filter, int max_id_bytes);
 
 // At most kMaxContextEntries entries, keys and values within max_id_bytes.

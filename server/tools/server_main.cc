@@ -54,6 +54,9 @@ ABSL_FLAG(std::vector<std::string>, session_event_types, {},
           "Comma-separated event types that step the session; empty = every type.");
 ABSL_FLAG(std::vector<std::string>, purchase_event_types, {"purchase"},
           "Comma-separated event types that record a purchase (exclude_purchased filter).");
+ABSL_FLAG(std::string, filters_file, "",
+          "Named filter expressions, one 'NAME: EXPRESSION' a line (e.g. 'no_colour: EXCLUDE "
+          "ItemID WHERE Items.COLOR IN ($COLORS)'); requests name one in Filter.name.");
 ABSL_FLAG(int64_t, max_users, 0,
           "Most users held in memory (0 = no cap); least recently used users are evicted.");
 ABSL_FLAG(int64_t, max_state_bytes, 0,
@@ -110,6 +113,7 @@ const std::vector<std::string> kFlagNames = {"model_dir",
                                              "live_sessions",
                                              "session_event_types",
                                              "purchase_event_types",
+                                             "filters_file",
                                              "max_users",
                                              "max_state_bytes",
                                              "user_idle_ttl",
@@ -163,6 +167,7 @@ int main(int argc, char** argv) {
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   config.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   config.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
+  config.filters_file = absl::GetFlag(FLAGS_filters_file);
   config.scoring = absl::GetFlag(FLAGS_scoring);
   config.scoring_threads = absl::GetFlag(FLAGS_scoring_threads);
   config.max_batch = absl::GetFlag(FLAGS_max_batch);

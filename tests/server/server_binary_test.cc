@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
@@ -77,6 +78,27 @@ TEST(ServerBinaryTest, BadUsageExitsNonZeroWithAOneLineReason) {
   std::fclose(file);
   EXPECT_THAT(std::string(buffer), HasSubstr("item_table"));
   EXPECT_THAT(std::string(buffer), HasSubstr("\"int3\" is not fp32 or bf16"));
+
+  // A malformed filters file stops the start, naming the file, line and column.
+  const std::string filters = (dir / "filters.txt").string();
+  FILE* out = std::fopen(filters.c_str(), "w");
+  ASSERT_NE(out, nullptr);
+  std::fputs(
+      "ok: EXCLUDE ItemID WHERE Items.COLOR IN ($C)\nbad: EXCLUDE ItemID WHERE Items.COLOR ON "
+      "(\"red\")\n",
+      out);
+  std::fclose(out);
+  const std::string model_dir = (dir / "models" / "shop").string();
+  testing::WriteRandomModel(model_dir, 1);
+  ServerProcess bad_filters(
+      {"--model_dir=" + model_dir, "--port=0", "--metrics_port=0", "--filters_file=" + filters}, {},
+      err);
+  EXPECT_NE(bad_filters.Wait(), 0);
+  file = std::fopen(err.c_str(), "r");
+  ASSERT_NE(file, nullptr);
+  ASSERT_NE(std::fgets(buffer, sizeof(buffer), file), nullptr);
+  std::fclose(file);
+  EXPECT_THAT(std::string(buffer), HasSubstr(absl::StrCat("--filters_file: ", filters, ":2:")));
 }
 
 TEST(ServerBinaryTest, HelpListsTheFlagsByTheirSourcePathNotTheBuildMachines) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/catalogue/items_csv.h"
 #include "core/data/split.h"
 #include "core/data/synth.h"
 #include "core/eval/next_item_evaluator.h"
@@ -273,6 +274,51 @@ TEST_F(TrainingRunTest, ValidationKeepsTheBestEpochAndStopsEarly) {
   EXPECT_GT(result.metrics.at("validation_recall_at_20"), 0);
   ASSERT_OK_AND_ASSIGN(auto model, ReadModelDirectory(result.model_dir));
   EXPECT_EQ(model->config().metrics.at("best_epoch"), result.best_epoch);
+}
+
+TEST_F(TrainingRunTest, KeepsTheItemsFileInTheVersionForTheServer) {
+  SynthOptions synth;
+  synth.users = 200;
+  synth.items = 300;
+  synth.events = 6000;
+  synth.seed = 5;
+  const std::string items = (dir_ / "items.csv").string();
+  ASSERT_OK_AND_ASSIGN(const int64_t rows, WriteSyntheticItemsCsv(synth, 25, 1'800'000'000, items));
+  EXPECT_EQ(rows, 325);
+  TrainingRunOptions options = Options();
+  options.train.epochs = 1;
+  options.checkpoints = false;
+  options.items_file = items;
+  ASSERT_OK_AND_ASSIGN(TrainingRunResult result, RunTraining(options, nullptr));
+  ASSERT_OK_AND_ASSIGN(ModelDirectoryContents contents,
+                       ReadModelDirectoryContents(result.model_dir));
+  ASSERT_TRUE(contents.extra_files.contains(kItemAttributesFileName));
+  // Every row is kept, the 25 new items (no interactions) included.
+  ASSERT_OK_AND_ASSIGN(ItemAttributes kept,
+                       ParseItemsCsv(contents.extra_files.at(kItemAttributesFileName)));
+  EXPECT_EQ(kept.num_rows(), 325);
+  ASSERT_TRUE(kept.FindRow("i324").has_value());
+  EXPECT_GT(*kept.creation_timestamp_s(*kept.FindRow("i324")), 1'800'000'000);
+
+  // The served version's attributes are aligned to its items; the fields are the file's.
+  ASSERT_OK_AND_ASSIGN(auto served,
+                       LoadServingModel(result.model_dir, NetworkOptions(), SessionPolicy(), 0));
+  std::vector<std::string> fields;
+  for (const AttributeField& field : served->attributes->fields()) fields.push_back(field.name);
+  EXPECT_EQ(fields, (std::vector<std::string>{"CATEGORY", "COLOR", "SIZE", "PRICE"}));
+  EXPECT_EQ(served->attributes->fields()[3].kind, AttributeKind::kNumeric);
+  EXPECT_EQ(served->attributes->num_rows(), served->items().size());
+  EXPECT_EQ(served->items_with_attributes, served->items().size());
+  const int size = *served->attributes->FindField("SIZE");
+  EXPECT_EQ(served->attributes->RowValues(0, size).size(), 3u);  // e.g. "S|M|L"
+
+  // A bad items file stops the run before any training, naming the flag and the position.
+  std::ofstream(items) << "ITEM_ID,PRICE:number\ni1,cheap\n";
+  EXPECT_THAT(RunTraining(options, nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument, "--items: "));
+  options.items_file = (dir_ / "missing-items.csv").string();
+  EXPECT_THAT(RunTraining(options, nullptr),
+              StatusIs(absl::StatusCode::kNotFound, "missing-items.csv"));
 }
 
 TEST_F(TrainingRunTest, ReportsBadInputs) {
