@@ -117,6 +117,11 @@ absl::Span<const int64_t> ItemAttributes::RowsWithValue(int field, int32_t value
   return categorical_[column_of_field_[field]].rows_with_value[value];
 }
 
+absl::Span<const double> ItemAttributes::NumericColumn(int field) const {
+  assert(fields_[field].kind == AttributeKind::kNumeric);
+  return numeric_[column_of_field_[field]].values;
+}
+
 std::optional<double> ItemAttributes::Numeric(int64_t row, int field) const {
   assert(fields_[field].kind == AttributeKind::kNumeric);
   const double value = numeric_[column_of_field_[field]].values[row];

@@ -69,6 +69,9 @@ class ItemAttributes {
   // Numeric fields. REQUIRES: fields()[field].kind == kNumeric.
   // The value of `row`, or nullopt when missing.
   std::optional<double> Numeric(int64_t row, int field) const;
+  // The whole column, one double per row, NaN where missing (so every comparison with a missing
+  // value is false): what per-row scans read.
+  absl::Span<const double> NumericColumn(int field) const;
 
   // CREATION_TIMESTAMP of `row` in epoch seconds, or nullopt when the file had none for it.
   std::optional<int64_t> creation_timestamp_s(int64_t row) const;
@@ -91,14 +94,14 @@ class ItemAttributes {
     std::vector<int32_t> row_values;                    // Each row's value ids, ascending.
     std::vector<std::vector<int64_t>> rows_with_value;  // Per value id, ascending rows.
   };
-  struct NumericColumn {
+  struct NumericValues {
     std::vector<double> values;  // NaN = missing.
   };
 
   std::vector<AttributeField> fields_;
   std::vector<int> column_of_field_;  // Index into categorical_ or numeric_, by field.
   std::vector<CategoricalColumn> categorical_;
-  std::vector<NumericColumn> numeric_;
+  std::vector<NumericValues> numeric_;
   std::vector<std::string> item_ids_;
   absl::flat_hash_map<std::string, int64_t> row_of_id_;
   std::vector<int64_t> creation_timestamps_s_;  // INT64_MIN = missing.

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -75,22 +76,38 @@ void ForEachRowWord(int64_t num_rows, uint64_t* out, Has has, Combine combine) {
   }
 }
 
-bool Compare(FilterComparison comparison, double value, double operand) {
+// out[w] = bits of the rows r of word w whose value compares true with `operand` (`Op`: one of
+// std::less<>, ...; NaN, a missing value, compares false with everything), word by word; the
+// inner loop is branch-free so that the compiler vectorises it.
+template <typename Op>
+void CompareColumn(absl::Span<const double> column, double operand, uint64_t* out) {
+  const int64_t num_rows = static_cast<int64_t>(column.size());
+  const Op op;
+  for (int64_t base = 0; base < num_rows; base += 64) {
+    const int64_t count = std::min<int64_t>(64, num_rows - base);
+    const double* values = column.data() + base;
+    uint64_t bits = 0;
+    for (int64_t i = 0; i < count; ++i) bits |= static_cast<uint64_t>(op(values[i], operand)) << i;
+    out[base / 64] = bits;
+  }
+}
+
+void CompareColumn(FilterComparison comparison, absl::Span<const double> column, double operand,
+                   uint64_t* out) {
   switch (comparison) {
     case FilterComparison::kLess:
-      return value < operand;
+      return CompareColumn<std::less<>>(column, operand, out);
     case FilterComparison::kLessEqual:
-      return value <= operand;
+      return CompareColumn<std::less_equal<>>(column, operand, out);
     case FilterComparison::kGreater:
-      return value > operand;
+      return CompareColumn<std::greater<>>(column, operand, out);
     case FilterComparison::kGreaterEqual:
-      return value >= operand;
+      return CompareColumn<std::greater_equal<>>(column, operand, out);
     case FilterComparison::kEqual:
     case FilterComparison::kIn:
     case FilterComparison::kNotIn:
-      return value == operand;
+      return CompareColumn<std::equal_to<>>(column, operand, out);
   }
-  return false;
 }
 
 // Checks what the parser guarantees, for expressions built by hand: indices in range, children
@@ -514,14 +531,8 @@ void ItemFilterProgram::EvaluateCondition(int condition_index, const ItemAttribu
         if (!value.has_value()) return;  // Nothing to compare with: no row matches.
         target = *value;
       }
-      const FilterComparison comparison = condition.comparison;
-      ForEachRowWord(
-          num_rows, out,
-          [&](int64_t row) {
-            const std::optional<double> value = attributes.Numeric(row, field);
-            return value.has_value() && Compare(comparison, *value, target);
-          },
-          [](uint64_t, uint64_t bits) { return bits; });
+      CompareColumn(condition.comparison, attributes.NumericColumn(field).first(num_rows), target,
+                    out);
       return;
     }
   }

@@ -1,7 +1,10 @@
 #include "core/serving/named_filter.h"
 
+#include <string>
 #include <utility>
 #include <vector>
+
+#include "absl/strings/str_cat.h"
 
 namespace hrnn {
 
@@ -9,6 +12,28 @@ absl::StatusOr<std::shared_ptr<const ItemAvailability::Mask>> EvaluateNamedFilte
     const ServingModel& model, const ItemFilterProgram& filter, const FilterParameterValues& values,
     const UserState* state, std::optional<int64_t> current_item,
     absl::FunctionRef<bool(absl::string_view)> is_purchase) {
+  // A filter of its parameters alone: the same values give the same mask on this version.
+  bool cacheable = !filter.uses_interactions() && !filter.uses_current_item();
+  std::string key;
+  if (cacheable) {
+    // Every string length-prefixed, so that no two different value lists share a key.
+    auto append = [&key](absl::string_view text) { absl::StrAppend(&key, text.size(), ":", text); };
+    append(filter.name());
+    for (const ItemFilterProgram::Parameter& parameter : filter.parameters()) {
+      const auto given = values.find(parameter.name);
+      if (given == values.end()) {
+        cacheable = false;  // Evaluate reports the missing parameter.
+        break;
+      }
+      absl::StrAppend(&key, "|", given->second.size(), ":");
+      for (const std::string& value : given->second) append(value);
+    }
+  }
+  if (cacheable) {
+    if (std::shared_ptr<const ItemAvailability::Mask> cached = model.filter_masks->Find(key)) {
+      return cached;
+    }
+  }
   FilterContext context;
   context.current_item = current_item;
   if (state != nullptr && filter.uses_interactions()) {
@@ -27,7 +52,9 @@ absl::StatusOr<std::shared_ptr<const ItemAvailability::Mask>> EvaluateNamedFilte
   auto mask = std::make_shared<ItemAvailability::Mask>();
   absl::Status evaluated = filter.Evaluate(*model.attributes, values, context, mask.get());
   if (!evaluated.ok()) return evaluated;
-  return std::shared_ptr<const ItemAvailability::Mask>(std::move(mask));
+  std::shared_ptr<const ItemAvailability::Mask> result = std::move(mask);
+  if (cacheable) model.filter_masks->Insert(std::move(key), result);
+  return result;
 }
 
 }  // namespace hrnn

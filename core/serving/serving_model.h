@@ -21,6 +21,7 @@
 #include "core/catalogue/item_filter_program.h"
 #include "core/model/hrnn_network.h"
 #include "core/recipes/recipe_bundle.h"
+#include "core/serving/filter_mask_cache.h"
 #include "core/serving/recommender.h"
 #include "core/state/item_availability.h"
 
@@ -49,6 +50,9 @@ struct ServingModel {
     ItemFilterProgram program;
   };
   std::vector<ServedFilter> filters;
+  // The masks of filters that depend on their parameter values only, by filter and values
+  // (EvaluateNamedFilter fills it). Never null.
+  std::unique_ptr<FilterMaskCache> filter_masks = std::make_unique<FilterMaskCache>();
 
   // The named filter `name`, or null.
   const ItemFilterProgram* FindFilter(absl::string_view name) const {

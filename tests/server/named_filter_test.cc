@@ -144,6 +144,24 @@ TEST_F(NamedFilterTest, AnExcludedColourIsNeverRecommended) {
   EXPECT_EQ(*filtered, kept);
 }
 
+TEST_F(NamedFilterTest, MasksAreCachedPerFilterAndValues) {
+  for (const char* colour : {"red", "green", "red", "blue", "green"}) {
+    auto filtered = Recommend(Named("no_colour", {{"COLORS", {colour}}}), kItems);
+    ASSERT_OK(filtered.status());
+    const int excluded = colour == std::string("red") ? 0 : colour == std::string("green") ? 1 : 2;
+    for (int i : *filtered) EXPECT_TRUE(i >= 190 || i % 3 != excluded) << colour << " " << i;
+    EXPECT_EQ(filtered->size(), static_cast<size_t>(kItems - 190 / 3 - (excluded == 0 ? 1 : 0)));
+  }
+  // A value list that concatenates to the same text is another key.
+  auto two = Recommend(Named("no_colour", {{"COLORS", {"re", "d"}}}), kItems);
+  ASSERT_OK(two.status());
+  EXPECT_EQ(two->size(), static_cast<size_t>(kItems));
+  const FilterMaskCache::Stats stats = handle_.Get()->filter_masks->stats();
+  EXPECT_EQ(stats.misses, 4);
+  EXPECT_EQ(stats.hits, 2);
+  EXPECT_EQ(stats.entries, 4);
+}
+
 TEST_F(NamedFilterTest, ANumericParameterBoundsThePriceAndShortListsAreNotPadded) {
   auto cheap = Recommend(Named("cheap", {{"MAX", {"30"}}}), 100);
   ASSERT_OK(cheap.status());
