@@ -128,6 +128,14 @@ absl::StatusOr<hrnn::v1::ModelInfo> RecommenderClient::GetModelInfo() {
       });
 }
 
+absl::StatusOr<hrnn::v1::ListFiltersResponse> RecommenderClient::ListFilters() {
+  const hrnn::v1::ListFiltersRequest request;
+  return CallWithRetries<hrnn::v1::ListFiltersResponse>(
+      "", [&](grpc::ClientContext* context, auto* response) {
+        return stub_->ListFilters(context, request, response);
+      });
+}
+
 absl::StatusOr<RecommenderClient::ServingStatus> RecommenderClient::HealthCheck(
     const std::string& service) {
   ::grpc::health::v1::HealthCheckRequest request;

@@ -51,6 +51,8 @@ class RecommenderClient {
   absl::StatusOr<hrnn::v1::DeleteUserResponse> DeleteUser(
       const hrnn::v1::DeleteUserRequest& request);
   absl::StatusOr<hrnn::v1::ModelInfo> GetModelInfo();
+  // The server's named filters (its --filters_file), for Filter.name and Filter.values.
+  absl::StatusOr<hrnn::v1::ListFiltersResponse> ListFilters();
 
   // grpc.health.v1.Health/Check for `service` ("" = the whole server, "hrnn.v1.Recommender").
   // Returns the serving status; NOT_FOUND when the server does not know `service`.

@@ -150,6 +150,19 @@ std::string FormatModelInfo(const hrnn::v1::ModelInfo& info) {
   return out;
 }
 
+std::string FormatFilters(const hrnn::v1::ListFiltersResponse& response) {
+  std::string out;
+  for (const hrnn::v1::NamedFilterInfo& filter : response.filters()) {
+    absl::StrAppend(&out, filter.name(), "(",
+                    absl::StrJoin(filter.parameters(), ", ",
+                                  [](std::string* to, const hrnn::v1::FilterParameterInfo& p) {
+                                    absl::StrAppend(to, p.name(), p.numeric() ? ":number" : "");
+                                  }),
+                    "): ", filter.expression(), "\n");
+  }
+  return out;
+}
+
 std::string ServingStatusName(::grpc::health::v1::HealthCheckResponse::ServingStatus status) {
   return ::grpc::health::v1::HealthCheckResponse::ServingStatus_Name(status);
 }

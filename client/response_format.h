@@ -29,6 +29,9 @@ std::string FormatPutEvents(const hrnn::v1::PutEventsResponse& response);
 std::string FormatPutItems(const hrnn::v1::PutItemsResponse& response);
 std::string FormatDeleteUser(const hrnn::v1::DeleteUserResponse& response);
 std::string FormatModelInfo(const hrnn::v1::ModelInfo& info);
+// Named filters: one "NAME(PARAM[:number], ...): EXPRESSION" line per filter, in the server's
+// order (":number" marks a numeric parameter); "" when there are none.
+std::string FormatFilters(const hrnn::v1::ListFiltersResponse& response);
 
 // "SERVING", "NOT_SERVING", "UNKNOWN" or "SERVICE_UNKNOWN".
 std::string ServingStatusName(::grpc::health::v1::HealthCheckResponse::ServingStatus status);

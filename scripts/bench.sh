@@ -28,9 +28,19 @@
 #   Recommendations carry no session id, so users answer from the sessions the events run left
 #   open (sknn and sr have a session to continue).
 #
+# With --filters, instead (issue 14's target): per config, a GRU-only model trained with the
+# synthetic items file (hrnn-synth --items_out, hrnn-train --items), one server with a filters
+# file, and GetRecommendations without a filter and with the two-clause filter
+#   two_clause: EXCLUDE ItemID WHERE Items.COLOR IN ($COLORS) OR Items.PRICE > $MAX
+# (COLORS=red|navy, MAX=60: about a third of the catalogue excluded):
+#   1. events:  StreamEvents (creates the users' state);
+#   2. closed:  saturation without and with the filter, alternating, twice;
+#   3. open:    at half the first unfiltered saturation, three alternating pairs -> p99 ratio;
+#   the targets (<= 10% extra p99 and saturation) are checked on the median pair ratios.
+#
 # Usage: scripts/bench.sh [--quick] [--out=DIR] [--configs=S,M,L] [--duration=10s]
 #                         [--variants='NAME=SERVER FLAGS;NAME=SERVER FLAGS'] [--build=DIR]
-#                         [--no_build] [--state_users=N] [--recipes]
+#                         [--no_build] [--state_users=N] [--recipes] [--filters]
 #   --quick      S only, a small model, 2 s runs, 20k users for state: under a minute (smoke).
 #   --variants   servers to compare in the same run, each started with its extra flags, e.g.
 #                --variants='batched=;naive=--scoring=naive' (default: batched, single and
@@ -52,6 +62,7 @@ BUILD=build-release
 DO_BUILD=1
 STATE_USERS=""
 RECIPES=0
+FILTERS=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
@@ -63,7 +74,8 @@ for arg in "$@"; do
     --no_build) DO_BUILD=0 ;;
     --state_users=*) STATE_USERS="${arg#*=}" ;;
     --recipes) RECIPES=1 ;;
-    -h|--help) sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --filters) FILTERS=1 ;;
+    -h|--help) sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -103,11 +115,12 @@ if [ "$QUICK" = 1 ]; then
   RATES[S]="1000"
 fi
 
-make_model() {  # config [recipes] -> prints the model root (recipes: hrnn-train --recipes)
-  local cfg="$1" recipes="${2:-}" users items events zipf
+make_model() {  # config [recipes] [items] -> prints the model root (recipes: hrnn-train
+  # --recipes; items: with the synthetic items file, hrnn-train --items)
+  local cfg="$1" recipes="${2:-}" with_items="${3:-}" users items events zipf
   read -r users items events zipf <<<"${SYNTH[$cfg]}"
   local tag="$cfg-$users-$items-$events-$zipf"
-  local root="$OUT/models/$tag${recipes:+-$recipes}"
+  local root="$OUT/models/$tag${recipes:+-$recipes}${with_items:+-items}"
   if ! ls "$root"/*/config.json >/dev/null 2>&1; then
     local csv="$OUT/data/$tag.csv"
     if [ ! -f "$csv" ]; then
@@ -115,9 +128,15 @@ make_model() {  # config [recipes] -> prints the model root (recipes: hrnn-train
       "$BIN/hrnn-synth" --out="$csv" --users="$users" --items="$items" \
         --events="$events" --zipf="$zipf" --seed=7 >"$OUT/logs/synth-$cfg.log"
     fi
-    log "config $cfg: training H=100${recipes:+ with --recipes=$recipes}"
+    log "config $cfg: training H=100${recipes:+ with --recipes=$recipes}${with_items:+ and items}"
     local recipe_flags=(--recipes=hrnn,sknn,sr,personal,trending)
     [ -n "$recipes" ] && recipe_flags=(--recipes="$recipes" --validation --allow_worse)
+    if [ -n "$with_items" ]; then
+      local items_csv="$OUT/data/$tag-items.csv"
+      [ -f "$items_csv" ] || "$BIN/hrnn-synth" --out="$OUT/data/items-log.csv" --users="$users"         --items="$items" --events="$events" --zipf="$zipf" --seed=7 --items_out="$items_csv"         >"$OUT/logs/synth-items-$cfg.log"
+      rm -f "$OUT/data/items-log.csv"
+      recipe_flags+=(--items="$items_csv")
+    fi
     "$BIN/hrnn-train" --input="$csv" --output="$root" --hidden=100 --epochs=1 \
       --batch=64 --n_sample=64 --threads=2 --min_item_support=1 --checkpoints=false \
       --seed=7 "${recipe_flags[@]}" >"$OUT/logs/train-$cfg${recipes:+-$recipes}.log" 2>&1
@@ -189,6 +208,7 @@ RECIPE_LINES=()  # "cfg events_plain events_auto sat_hrnn sat_auto sat_similar"
 for cfg in "${CONFIG_LIST[@]}"; do
   [ -n "${SYNTH[$cfg]:-}" ] || { log "unknown config $cfg (S, M or L)"; exit 2; }
   [ "$RECIPES" = 1 ] && continue
+  [ "$FILTERS" = 1 ] && continue
   root=$(make_model "$cfg")
   for variant in "${VARIANT_LIST[@]}"; do
     vname="${variant%%=*}"
@@ -270,6 +290,39 @@ for cfg in "${CONFIG_LIST[@]}"; do
   stop_server "server-$cfg-auto"
   RECIPE_LINES+=("$cfg $half")
 done
+
+# --- The filters sweep (--filters) ---
+FILTER_LINES=()  # "cfg half"
+FILTER_VALUES='COLORS=red|navy;MAX=60'
+for cfg in "${CONFIG_LIST[@]}"; do
+  [ "$FILTERS" = 1 ] || break
+  root=$(make_model "$cfg" hrnn items)
+  printf '%s\n' '# scripts/bench.sh --filters' \
+    'two_clause: EXCLUDE ItemID WHERE Items.COLOR IN ($COLORS) OR Items.PRICE > $MAX' \
+    >"$OUT/data/filters.txt"
+  users=100000
+  start_server "$root" "server-$cfg-filters" --filters_file="$OUT/data/filters.txt"
+  loadgen "$cfg-filters-events" "$root" --workload=events --mode=closed --concurrency=2 \
+    --connections=2 --users=$users --duration="$DURATION"
+  with_filter=(--filter=two_clause --filter_values="$FILTER_VALUES")
+  for round in 1 2; do
+    loadgen "$cfg-nofilter-closed-32-$round" "$root" --workload=recommend --session_ids=false \
+      --mode=closed --concurrency=32 --connections=2 --users=$users --duration="$DURATION"
+    loadgen "$cfg-filter-closed-32-$round" "$root" --workload=recommend --session_ids=false \
+      --mode=closed --concurrency=32 --connections=2 --users=$users --duration="$DURATION" \
+      "${with_filter[@]}"
+  done
+  half=$(awk -v r="$(achieved "$cfg-nofilter-closed-32-1")" 'BEGIN { printf "%d", r / 2 }')
+  for pair in 1 2 3; do
+    loadgen "$cfg-nofilter-open-half-$pair" "$root" --workload=recommend --session_ids=false \
+      --mode=open --rate="$half" --users=$users --duration="$DURATION"
+    loadgen "$cfg-filter-open-half-$pair" "$root" --workload=recommend --session_ids=false \
+      --mode=open --rate="$half" --users=$users --duration="$DURATION" "${with_filter[@]}"
+  done
+  curl -fsS "http://$SERVER_METRICS/metrics" -o "$OUT/logs/metrics-$cfg-filters.txt"
+  stop_server "server-$cfg-filters"
+  FILTER_LINES+=("$cfg $half")
+done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- Report ---
@@ -343,9 +396,28 @@ now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
       "$(ratio "$(field "$rcfg-auto-events" achieved_rps)" \
                 "$(field "$rcfg-plain-events" achieved_rps)")" ">=" 0.8
   done
+  for line in "${FILTER_LINES[@]}"; do
+    read -r fcfg fhalf <<<"$line"
+    sat_ratios=()
+    for round in 1 2; do
+      sat_ratios+=("$(ratio "$(field "$fcfg-filter-closed-32-$round" achieved_rps)" \
+                            "$(field "$fcfg-nofilter-closed-32-$round" achieved_rps)")")
+    done
+    mean_sat=$(printf '%s\n' "${sat_ratios[@]}" | awk '{ s += $1 } END { printf "%.2f", s / NR }')
+    check "$fcfg: saturation with the two-clause filter >= 0.9x without (mean of 2 rounds: ${sat_ratios[*]})" \
+      "$fcfg-filter-closed-32-2" "$mean_sat" ">=" 0.9
+    pair_ratios=()
+    for pair in 1 2 3; do
+      pair_ratios+=("$(ratio "$(field "$fcfg-filter-open-half-$pair" p99)" \
+                             "$(field "$fcfg-nofilter-open-half-$pair" p99)")")
+    done
+    median_ratio=$(printf '%s\n' "${pair_ratios[@]}" | sort -g | sed -n 2p)
+    check "$fcfg: p99 with the two-clause filter <= 1.1x without at $fhalf req/s (median of 3 pairs: ${pair_ratios[*]})" \
+      "$fcfg-filter-open-half-2" "$median_ratio" "<=" 1.1
+  done
   for id in "${RUNS[@]}"; do
     case "$id" in
-      *-recipe-*|*-similar-*|*-plain-events|*-auto-events) ;;
+      *-recipe-*|*-similar-*|*-plain-events|*-auto-events|*filter*) ;;
       S-*-open-5000) check "S: p99 <= 1 ms at 5,000 req/s" "$id" "$(field "$id" p99)" "<=" 1 ;;
       M-*-open-1000) check "M: p99 <= 2 ms at 1,000 req/s" "$id" "$(field "$id" p99)" "<=" 2 ;;
       M-*-closed-*) check "M: >= 3,000 req/s at saturation" "$id" "$(field "$id" achieved_rps)" ">=" 3000 ;;

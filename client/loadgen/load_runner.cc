@@ -174,6 +174,9 @@ class Runner {
       if (config_.session_ids) request.set_session_id(action.session_id);
       request.set_num_results(config_.num_results);
       if (config_.exclude_session_items) request.mutable_filter()->set_exclude_session_items(true);
+      if (!config_.named_filter.name().empty()) {
+        request.mutable_filter()->MergeFrom(config_.named_filter);
+      }
       request.set_recipe(config_.recipe);
       stub->async()->GetRecommendations(&call->context, &call->recommend_request,
                                         &call->recommend_response,
@@ -184,6 +187,7 @@ class Runner {
       hrnn::v1::GetSimilarItemsRequest& request = call->similar_request;
       request.set_item_id(items_.ids[action.item]);
       request.set_num_results(config_.num_results);
+      if (!config_.named_filter.name().empty()) *request.mutable_filter() = config_.named_filter;
       stub->async()->GetSimilarItems(&call->context, &call->similar_request,
                                      &call->similar_response,
                                      [self, call, closed](grpc::Status status) {

@@ -23,6 +23,7 @@
 #include "client/loadgen/item_catalog.h"
 #include "client/loadgen/load_report.h"
 #include "client/loadgen/workload.h"
+#include "hrnn/v1/recommender.pb.h"
 
 namespace hrnn::client::loadgen {
 
@@ -55,6 +56,9 @@ struct LoadConfig {
   bool exclude_session_items = false;
   // GetRecommendations' recipe ("" = the model's default). Default: "".
   std::string recipe;
+  // A named filter (Filter.name and Filter.values) merged into every GetRecommendations and
+  // GetSimilarItems request. Default: none (an empty name).
+  hrnn::v1::Filter named_filter;
   // Send the generated session id with each GetRecommendations. Without it the server answers
   // from the user's open session while it is live (e.g. the one an earlier events run left).
   // Default: true.

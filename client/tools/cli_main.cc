@@ -1,6 +1,6 @@
 // hrnn-cli: a command-line client of the hrnn.v1 Recommender service (DESIGN §10): ask for
 // recommendations, similar items and rankings, send and replay events, manage items and users, read
-// the model info and health. Flags are parsed here only; the calls go through
+// the model info, the named filters and health. Flags are parsed here only; the calls go through
 // client/RecommenderClient.
 #include <cmath>
 #include <cstdint>
@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/event_csv_reader.h"
+#include "client/filter_values.h"
 #include "client/recommender_client.h"
 #include "client/response_format.h"
 #include "client/routing_metadata.h"
@@ -56,6 +57,12 @@ ABSL_FLAG(std::vector<std::string>, exclude, {},
           "recommend, rank, similar: item ids never to return, comma-separated.");
 ABSL_FLAG(std::vector<std::string>, include, {},
           "recommend, rank, similar: return only among these item ids, comma-separated.");
+ABSL_FLAG(std::string, filter, "",
+          "recommend, rank, similar: a named filter of the server's --filters_file (the "
+          "filters command lists them).");
+ABSL_FLAG(std::string, filter_values, "",
+          "recommend, rank, similar: the --filter's parameter values, PARAM=V1|V2;PARAM2=V "
+          "(names without \"$\"; spaces around names and values are trimmed). Needs --filter.");
 
 // rank, put-items.
 ABSL_FLAG(std::vector<std::string>, items, {},
@@ -109,6 +116,7 @@ constexpr char kUsage[] =
     "  recommend --user=U [--session=S] [--n=10] [--recipe=R] [--exclude_session_items]\n"
     "            [--exclude_history]\n"
     "            [--exclude_purchased] [--exclude=I1,I2] [--include=I1,I2]\n"
+    "            [--filter=NAME [--filter_values='PARAM=V1|V2;PARAM2=V']]\n"
     "  similar --item=I [--n=10] [--user=U [--session=S]] [filter flags as recommend]\n"
     "        items like I (\"people who looked at this also looked at\"); the user-based\n"
     "        filter flags need --user\n"
@@ -119,6 +127,8 @@ constexpr char kUsage[] =
     "        streams a Personalize CSV log as events; rejected events and skipped lines are\n"
     "        reported on stderr as FILE:LINE\n"
     "  model-info\n"
+    "  filters   the server's named filters (for --filter), one per line:\n"
+    "        NAME(PARAM[:number], ...): EXPRESSION   (a :number parameter takes one number)\n"
     "  health [--service=S]   prints SERVING, NOT_SERVING, ...; exit 0 only when SERVING\n"
     "  delete-user --user=U\n"
     "  put-items --items=I1,I2 [--available=false]\n"
@@ -130,16 +140,17 @@ const std::map<std::string, std::set<std::string>>& CommandFlags() {
   static const auto* const kFlags = new std::map<std::string, std::set<std::string>>{
       {"recommend",
        {"user", "session", "n", "recipe", "exclude_session_items", "exclude_history",
-        "exclude_purchased", "exclude", "include"}},
+        "exclude_purchased", "exclude", "include", "filter", "filter_values"}},
       {"similar",
        {"item", "user", "session", "n", "exclude_session_items", "exclude_history",
-        "exclude_purchased", "exclude", "include"}},
+        "exclude_purchased", "exclude", "include", "filter", "filter_values"}},
       {"rank",
        {"user", "session", "items", "exclude_session_items", "exclude_history", "exclude_purchased",
-        "exclude", "include"}},
+        "exclude", "include", "filter", "filter_values"}},
       {"event", {"user", "session", "item", "type", "value", "timestamp_ms", "recommendation_id"}},
       {"replay", {"input", "limit", "batch", "strict", "stream_deadline"}},
       {"model-info", {}},
+      {"filters", {}},
       {"health", {"service"}},
       {"delete-user", {"user"}},
       {"put-items", {"items", "available"}},
@@ -177,13 +188,23 @@ int Print(const google::protobuf::Message& message, const std::string& table) {
   return kExitOk;
 }
 
-hrnn::v1::Filter FilterFromFlags() {
+// The filter flags as a Filter. Returns InvalidArgument, with a message for UsageError, for
+// --filter_values without --filter or a malformed --filter_values.
+absl::StatusOr<hrnn::v1::Filter> FilterFromFlags() {
   hrnn::v1::Filter filter;
   filter.set_exclude_session_items(absl::GetFlag(FLAGS_exclude_session_items));
   filter.set_exclude_user_history(absl::GetFlag(FLAGS_exclude_history));
   filter.set_exclude_purchased(absl::GetFlag(FLAGS_exclude_purchased));
   for (const std::string& id : absl::GetFlag(FLAGS_exclude)) filter.add_exclude_item_ids(id);
   for (const std::string& id : absl::GetFlag(FLAGS_include)) filter.add_include_item_ids(id);
+  const std::string name = absl::GetFlag(FLAGS_filter);
+  const std::string values = absl::GetFlag(FLAGS_filter_values);
+  if (name.empty() && !values.empty()) {
+    return absl::InvalidArgumentError("--filter_values needs --filter=NAME");
+  }
+  if (absl::Status status = hrnn::client::SetNamedFilter(name, values, &filter); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--filter_values: ", status.message()));
+  }
   return filter;
 }
 
@@ -195,7 +216,9 @@ int Recommend(RecommenderClient& client) {
   request.set_session_id(absl::GetFlag(FLAGS_session));
   request.set_num_results(n);
   request.set_recipe(absl::GetFlag(FLAGS_recipe));
-  *request.mutable_filter() = FilterFromFlags();
+  absl::StatusOr<hrnn::v1::Filter> filter = FilterFromFlags();
+  if (!filter.ok()) return UsageError(std::string(filter.status().message()));
+  *request.mutable_filter() = *std::move(filter);
   absl::StatusOr<hrnn::v1::GetRecommendationsResponse> response =
       client.GetRecommendations(request);
   if (!response.ok()) return CallError(response.status());
@@ -211,7 +234,9 @@ int Similar(RecommenderClient& client) {
   request.set_num_results(n);
   request.set_user_id(absl::GetFlag(FLAGS_user));
   request.set_session_id(absl::GetFlag(FLAGS_session));
-  *request.mutable_filter() = FilterFromFlags();
+  absl::StatusOr<hrnn::v1::Filter> filter = FilterFromFlags();
+  if (!filter.ok()) return UsageError(std::string(filter.status().message()));
+  *request.mutable_filter() = *std::move(filter);
   absl::StatusOr<hrnn::v1::GetSimilarItemsResponse> response = client.GetSimilarItems(request);
   if (!response.ok()) return CallError(response.status());
   return Print(*response, hrnn::client::FormatSimilarItems(*response));
@@ -224,7 +249,9 @@ int Rank(RecommenderClient& client) {
   request.set_user_id(absl::GetFlag(FLAGS_user));
   request.set_session_id(absl::GetFlag(FLAGS_session));
   for (const std::string& id : items) request.add_input_item_ids(id);
-  *request.mutable_filter() = FilterFromFlags();
+  absl::StatusOr<hrnn::v1::Filter> filter = FilterFromFlags();
+  if (!filter.ok()) return UsageError(std::string(filter.status().message()));
+  *request.mutable_filter() = *std::move(filter);
   absl::StatusOr<hrnn::v1::GetPersonalizedRankingResponse> response =
       client.GetPersonalizedRanking(request);
   if (!response.ok()) return CallError(response.status());
@@ -332,6 +359,12 @@ int ModelInfo(RecommenderClient& client) {
   return Print(*info, hrnn::client::FormatModelInfo(*info));
 }
 
+int Filters(RecommenderClient& client) {
+  absl::StatusOr<hrnn::v1::ListFiltersResponse> filters = client.ListFilters();
+  if (!filters.ok()) return CallError(filters.status());
+  return Print(*filters, hrnn::client::FormatFilters(*filters));
+}
+
 int Health(RecommenderClient& client) {
   absl::StatusOr<RecommenderClient::ServingStatus> status =
       client.HealthCheck(absl::GetFlag(FLAGS_service));
@@ -427,6 +460,7 @@ int main(int argc, char** argv) {
   if (command == "event") return Event(**client);
   if (command == "replay") return Replay(**client, input);
   if (command == "model-info") return ModelInfo(**client);
+  if (command == "filters") return Filters(**client);
   if (command == "health") return Health(**client);
   if (command == "delete-user") return DeleteUser(**client);
   return PutItems(**client);

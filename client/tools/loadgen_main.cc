@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "client/filter_values.h"
 #include "client/loadgen/item_catalog.h"
 #include "client/loadgen/load_report.h"
 #include "client/loadgen/load_runner.h"
@@ -56,6 +57,11 @@ ABSL_FLAG(bool, session_ids, true,
 ABSL_FLAG(std::string, recipe, "",
           "GetRecommendations recipe (hrnn, sknn, sr, personal, trending, auto; empty: the "
           "model's default).");
+ABSL_FLAG(std::string, filter, "",
+          "GetRecommendations and GetSimilarItems: a named filter of the server's "
+          "--filters_file (Filter.name).");
+ABSL_FLAG(std::string, filter_values, "",
+          "The named filter's parameter values: PARAM=V1|V2;PARAM2=V (needs --filter).");
 ABSL_FLAG(bool, exclude_session_items, false,
           "GetRecommendations: ask to exclude the session's items.");
 ABSL_FLAG(int, connections, 1, "gRPC channels (TCP connections), used round-robin (1..64).");
@@ -73,7 +79,7 @@ constexpr char kUsage[] =
     "A load generator for the hrnn recommendation service.\n"
     "Usage: hrnn-loadgen --target=HOST:PORT --mode=open|closed --rate=RPS|--concurrency=N\n"
     "         --duration=10s --workload=recommend|events|mix|similar --users=N\n"
-    "         --items_from=MODEL_DIR [--recipe=R]\n"
+    "         --items_from=MODEL_DIR [--recipe=R] [--filter=NAME --filter_values=P=V1|V2;Q=V]\n"
     "         [--json=OUT.json] [--warmup=1s] [--max_requests=N] [--connections=N] ...\n"
     "Prints achieved rate, errors by status code and latency p50/p90/p99/p99.9/max (ms).\n"
     "Exit status: 0 the run completed (failed calls are counted, not fatal), 1 the target could\n"
@@ -113,6 +119,13 @@ int main(int argc, char** argv) {
   config.num_results = absl::GetFlag(FLAGS_num_results);
   config.exclude_session_items = absl::GetFlag(FLAGS_exclude_session_items);
   config.recipe = absl::GetFlag(FLAGS_recipe);
+  if (!absl::GetFlag(FLAGS_filter).empty()) {
+    absl::Status filter = hrnn::client::SetNamedFilter(
+        absl::GetFlag(FLAGS_filter), absl::GetFlag(FLAGS_filter_values), &config.named_filter);
+    if (!filter.ok()) return UsageError(absl::StrCat("--filter_values: ", filter.message()));
+  } else if (!absl::GetFlag(FLAGS_filter_values).empty()) {
+    return UsageError("--filter_values needs --filter");
+  }
   config.session_ids = absl::GetFlag(FLAGS_session_ids);
   config.deadline = absl::GetFlag(FLAGS_deadline);
   config.check_model = absl::GetFlag(FLAGS_check_model);

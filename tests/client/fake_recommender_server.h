@@ -1,6 +1,7 @@
 // FakeRecommenderServer: an in-process hrnn.v1.Recommender and grpc.health.v1.Health server on
-// 127.0.0.1 (a free port) for client tests. It records the hrnn-user-id metadata and events it
-// receives and can be told to fail the next calls or answer slowly. Thread-safe.
+// 127.0.0.1 (a free port) for client tests. It records the hrnn-user-id metadata, events and
+// request filters it receives and can be told to fail the next calls or answer slowly. It serves
+// two named filters (Filters()). Thread-safe.
 #ifndef HRNN_TESTS_CLIENT_FAKE_RECOMMENDER_SERVER_H_
 #define HRNN_TESTS_CLIENT_FAKE_RECOMMENDER_SERVER_H_
 
@@ -71,6 +72,32 @@ class FakeRecommenderServer {
     absl::MutexLock lock(&mu_);
     return events_;
   }
+  // The filter of the last GetRecommendations, GetSimilarItems or GetPersonalizedRanking call
+  // (nullopt before any).
+  std::optional<hrnn::v1::Filter> last_filter() const {
+    absl::MutexLock lock(&mu_);
+    return last_filter_;
+  }
+
+  // What ListFilters answers: "by_color(COLORS): ..." and "cheaper_than(MAX_PRICE:number, COLORS):
+  // ...". A request naming another filter fails with INVALID_ARGUMENT.
+  static hrnn::v1::ListFiltersResponse Filters() {
+    hrnn::v1::ListFiltersResponse response;
+    hrnn::v1::NamedFilterInfo* by_color = response.add_filters();
+    by_color->set_name("by_color");
+    by_color->set_expression("INCLUDE ItemID WHERE Items.COLOR IN ($COLORS)");
+    hrnn::v1::FilterParameterInfo* colors = by_color->add_parameters();
+    colors->set_name("COLORS");
+    hrnn::v1::NamedFilterInfo* cheaper = response.add_filters();
+    cheaper->set_name("cheaper_than");
+    cheaper->set_expression(
+        "EXCLUDE ItemID WHERE Items.PRICE >= $MAX_PRICE OR Items.COLOR IN ($COLORS)");
+    hrnn::v1::FilterParameterInfo* max_price = cheaper->add_parameters();
+    max_price->set_name("MAX_PRICE");
+    max_price->set_numeric(true);
+    cheaper->add_parameters()->set_name("COLORS");
+    return response;
+  }
 
  private:
   class RecommenderImpl : public hrnn::v1::Recommender::Service {
@@ -81,6 +108,7 @@ class FakeRecommenderServer {
                                     const hrnn::v1::GetRecommendationsRequest* request,
                                     hrnn::v1::GetRecommendationsResponse* response) override {
       if (auto status = fake_->Begin("GetRecommendations", context); !status.ok()) return status;
+      if (auto status = fake_->RecordFilter(request->filter()); !status.ok()) return status;
       if (request->user_id().empty()) {
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "user_id: must not be empty");
       }
@@ -111,6 +139,7 @@ class FakeRecommenderServer {
                                  const hrnn::v1::GetSimilarItemsRequest* request,
                                  hrnn::v1::GetSimilarItemsResponse* response) override {
       if (auto status = fake_->Begin("GetSimilarItems", context); !status.ok()) return status;
+      if (auto status = fake_->RecordFilter(request->filter()); !status.ok()) return status;
       if (request->item_id().empty()) {
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "item_id: must not be empty");
       }
@@ -137,6 +166,7 @@ class FakeRecommenderServer {
       if (auto status = fake_->Begin("GetPersonalizedRanking", context); !status.ok()) {
         return status;
       }
+      if (auto status = fake_->RecordFilter(request->filter()); !status.ok()) return status;
       // Reverses the input; ids starting with "x" are unknown and go last.
       for (int i = request->input_item_ids_size() - 1; i >= 0; --i) {
         if (request->input_item_ids(i).starts_with("x")) continue;
@@ -206,6 +236,13 @@ class FakeRecommenderServer {
       return grpc::Status::OK;
     }
 
+    grpc::Status ListFilters(grpc::ServerContext* context, const hrnn::v1::ListFiltersRequest*,
+                             hrnn::v1::ListFiltersResponse* response) override {
+      if (auto status = fake_->Begin("ListFilters", context); !status.ok()) return status;
+      *response = Filters();
+      return grpc::Status::OK;
+    }
+
    private:
     FakeRecommenderServer* fake_;
   };
@@ -252,6 +289,21 @@ class FakeRecommenderServer {
     return grpc::Status::OK;
   }
 
+  // Records `filter`; INVALID_ARGUMENT when it names a filter that Filters() does not list.
+  grpc::Status RecordFilter(const hrnn::v1::Filter& filter) {
+    {
+      absl::MutexLock lock(&mu_);
+      last_filter_ = filter;
+    }
+    if (filter.name().empty()) return grpc::Status::OK;
+    const hrnn::v1::ListFiltersResponse served = Filters();
+    for (const hrnn::v1::NamedFilterInfo& info : served.filters()) {
+      if (info.name() == filter.name()) return grpc::Status::OK;
+    }
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("filter.name: \"", filter.name(), "\" is not a named filter"));
+  }
+
   // Accepts `event` (recording it) unless its item id is empty or "rejected".
   void Accept(const hrnn::v1::Event& event, int index, hrnn::v1::PutEventsResponse* response) {
     if (event.item_id().empty() || event.item_id() == "rejected") {
@@ -274,6 +326,7 @@ class FakeRecommenderServer {
   mutable absl::Mutex mu_;
   std::vector<Call> calls_ ABSL_GUARDED_BY(mu_);
   std::vector<hrnn::v1::Event> events_ ABSL_GUARDED_BY(mu_);
+  std::optional<hrnn::v1::Filter> last_filter_ ABSL_GUARDED_BY(mu_);
   int fail_count_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::Status fail_status_ ABSL_GUARDED_BY(mu_);
   absl::Duration delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();

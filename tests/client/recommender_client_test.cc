@@ -158,6 +158,25 @@ TEST_F(RecommenderClientTest, EveryUserCallSendsMetadataAndOthersDoNot) {
   EXPECT_EQ(LastUserIdMetadata(), std::nullopt);
 }
 
+TEST_F(RecommenderClientTest, ListFiltersSendsNoUserAndRetriesUnavailable) {
+  auto client = MakeClient(/*max_attempts=*/3);
+  server_.FailNext(1, grpc::StatusCode::UNAVAILABLE, "no model loaded");
+  ASSERT_OK_AND_ASSIGN(auto response, client->ListFilters());
+  ASSERT_EQ(response.filters_size(), 2);
+  EXPECT_EQ(response.filters(0).name(), "by_color");
+  EXPECT_EQ(response.filters(1).parameters(0).name(), "MAX_PRICE");
+  EXPECT_TRUE(response.filters(1).parameters(0).numeric());
+  const auto calls = server_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  for (const auto& call : calls) {
+    EXPECT_EQ(call.method, "ListFilters");
+    EXPECT_EQ(call.user_id_md, std::nullopt);
+  }
+  server_.FailNext(1, grpc::StatusCode::PERMISSION_DENIED, "admin only");
+  EXPECT_THAT(client->ListFilters(), StatusIs(absl::StatusCode::kPermissionDenied, "admin only"));
+  EXPECT_EQ(server_.calls().size(), 3u);
+}
+
 TEST_F(RecommenderClientTest, RetriesUnavailableUntilSuccess) {
   auto client = MakeClient(/*max_attempts=*/3);
   server_.FailNext(2, grpc::StatusCode::UNAVAILABLE, "no model loaded");

@@ -97,6 +97,25 @@ TEST(ResponseFormatTest, ModelInfoRowsAndSortedMetrics) {
   EXPECT_LT(text.find("metric a"), text.find("metric z"));
 }
 
+TEST(ResponseFormatTest, FiltersOneLineEachWithNumericParametersMarked) {
+  hrnn::v1::ListFiltersResponse response;
+  EXPECT_EQ(FormatFilters(response), "");
+  hrnn::v1::NamedFilterInfo* filter = response.add_filters();
+  filter->set_name("new_in");
+  filter->set_expression("INCLUDE ItemID WHERE Items.IS_NEW = \"yes\"");
+  filter = response.add_filters();
+  filter->set_name("cheap");
+  filter->set_expression("EXCLUDE ItemID WHERE Items.PRICE > $MAX OR Items.COLOR IN ($COLORS)");
+  hrnn::v1::FilterParameterInfo* parameter = filter->add_parameters();
+  parameter->set_name("MAX");
+  parameter->set_numeric(true);
+  filter->add_parameters()->set_name("COLORS");
+  EXPECT_EQ(FormatFilters(response),
+            "new_in(): INCLUDE ItemID WHERE Items.IS_NEW = \"yes\"\n"
+            "cheap(MAX:number, COLORS): EXCLUDE ItemID WHERE Items.PRICE > $MAX OR Items.COLOR IN "
+            "($COLORS)\n");
+}
+
 TEST(ResponseFormatTest, JsonUsesProtoFieldNamesAndPrintsDefaults) {
   hrnn::v1::GetRecommendationsResponse response;
   response.set_model_version(3);

@@ -1,8 +1,10 @@
 // End-to-end tests of the hrnn-cli binary against the in-process fake server.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -17,6 +19,7 @@ namespace hrnn::client {
 namespace {
 
 using ::hrnn::testing::FakeRecommenderServer;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -110,6 +113,92 @@ TEST_F(CliTest, RankEventDeleteUserPutItemsModelInfo) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("mode               hrnn-init\n"));
   EXPECT_THAT(result.out, HasSubstr("metric recall@20   0.25\n"));
+}
+
+TEST_F(CliTest, FiltersPrintsOneLinePerFilterOrJson) {
+  CliResult result = Run("filters");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out,
+            "by_color(COLORS): INCLUDE ItemID WHERE Items.COLOR IN ($COLORS)\n"
+            "cheaper_than(MAX_PRICE:number, COLORS): EXCLUDE ItemID WHERE Items.PRICE >= "
+            "$MAX_PRICE OR Items.COLOR IN ($COLORS)\n");
+  ASSERT_FALSE(server_.calls().empty());
+  EXPECT_EQ(server_.calls().back().method, "ListFilters");
+
+  result = Run("--json filters");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, StartsWith("{\"filters\":[{\"name\":\"by_color\",\"expression\":"));
+  EXPECT_THAT(result.out, HasSubstr("{\"name\":\"MAX_PRICE\",\"numeric\":true}"));
+  EXPECT_THAT(result.out, HasSubstr("{\"name\":\"COLORS\",\"numeric\":false}"));
+  EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 1);
+
+  server_.FailNext(1, grpc::StatusCode::UNAVAILABLE, "no model loaded");
+  result = Run("filters");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.err, "error: UNAVAILABLE: no model loaded\n");
+}
+
+TEST_F(CliTest, RecommendSendsTheNamedFilterAndItsValues) {
+  const CliResult result =
+      Run("recommend --user=u1 --n=2 --exclude_purchased --filter=cheaper_than "
+          "--filter_values=' MAX_PRICE = 20 ; COLORS=navy blue|red '");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, StartsWith("2 item(s)"));
+  const std::optional<hrnn::v1::Filter> filter = server_.last_filter();
+  ASSERT_TRUE(filter.has_value());
+  EXPECT_EQ(filter->name(), "cheaper_than");
+  EXPECT_TRUE(filter->exclude_purchased());
+  ASSERT_EQ(filter->values_size(), 2);
+  EXPECT_THAT(filter->values().at("MAX_PRICE").values(), ElementsAre("20"));
+  EXPECT_THAT(filter->values().at("COLORS").values(), ElementsAre("navy blue", "red"));
+
+  // A filter without parameters; the server's answer to an unknown name is a failed call.
+  CliResult other = Run("recommend --user=u1 --n=1 --filter=by_color");
+  EXPECT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(server_.last_filter()->name(), "by_color");
+  EXPECT_TRUE(server_.last_filter()->values().empty());
+  other = Run("recommend --user=u1 --filter=nope --filter_values=A=1");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_EQ(other.err, "error: INVALID_ARGUMENT: filter.name: \"nope\" is not a named filter\n");
+}
+
+TEST_F(CliTest, SimilarAndRankSendTheNamedFilter) {
+  CliResult result =
+      Run("similar --item=dress-1 --n=1 --filter=by_color --filter_values=COLORS=red");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  ASSERT_TRUE(server_.last_filter().has_value());
+  EXPECT_EQ(server_.last_filter()->name(), "by_color");
+  EXPECT_THAT(server_.last_filter()->values().at("COLORS").values(), ElementsAre("red"));
+
+  result = Run("rank --user=u1 --items=a,b --filter=cheaper_than --filter_values='MAX_PRICE=5'");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(server_.last_filter()->name(), "cheaper_than");
+  EXPECT_THAT(server_.last_filter()->values().at("MAX_PRICE").values(), ElementsAre("5"));
+}
+
+TEST_F(CliTest, BadFilterValuesAreUsageErrorsBeforeAnyCall) {
+  const struct {
+    const char* args;
+    const char* message;
+  } cases[] = {
+      {"recommend --user=u --filter_values=COLORS=red",
+       "hrnn-cli: --filter_values needs --filter=NAME"},
+      {"similar --item=i --filter_values=COLORS=red",
+       "hrnn-cli: --filter_values needs --filter=NAME"},
+      {"recommend --user=u --filter=f --filter_values='COLORS=red;COLORS=navy'",
+       "hrnn-cli: --filter_values: part 2 (column 12): parameter \"COLORS\" is given twice"},
+      {"rank --user=u --items=a --filter=f --filter_values='COLORS'",
+       "hrnn-cli: --filter_values: part 1 (column 1) \"COLORS\" has no '='"},
+      {"model-info --filter=f", "hrnn-cli: --filter does not apply to model-info"},
+      {"filters --filter_values=A=1", "hrnn-cli: --filter_values does not apply to filters"},
+  };
+  for (const auto& bad : cases) {
+    const CliResult result = Run(bad.args);
+    EXPECT_EQ(result.exit_code, 2) << bad.args;
+    EXPECT_THAT(result.err, StartsWith(bad.message)) << bad.args;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << bad.args << result.err;
+  }
+  EXPECT_TRUE(server_.calls().empty());
 }
 
 TEST_F(CliTest, SimilarNeedsAnItemAndTakesAnOptionalUser) {
@@ -257,9 +346,9 @@ TEST_F(CliTest, OverLongUserIdsFailBeforeAnyCallNamingTheFlag) {
 
 TEST_F(CliTest, HelpDocumentsEveryCommand) {
   const CliResult result = Run("--help", /*with_target=*/false);
-  for (const char* command :
-       {"recommend", "similar", "rank", "event", "replay", "model-info", "health", "delete-user",
-        "put-items", "--stream_deadline", "--json"}) {
+  for (const char* command : {"recommend", "similar", "rank", "event", "replay", "model-info",
+                              "filters", "health", "delete-user", "put-items", "--filter=NAME",
+                              "--filter_values", "--stream_deadline", "--json"}) {
     EXPECT_THAT(result.out + result.err, HasSubstr(command));
   }
   // The flags are listed by their path in the source tree, not the build machine's.
