@@ -93,7 +93,7 @@ EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Eve
   // Writers of one user take turns (with the compare-and-set alone, a writer could lose every
   // race to the others and starve); the compare-and-set still catches the writers that do not
   // take this lock (a state rebuild, a deletion), and the event is then redone on the new state.
-  absl::MutexLock lock(&user_write_locks_.For(event.user_id()));
+  MutexLock lock(&user_write_locks_.For(event.user_id()));
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
     auto [state, version] = ReadStateForUpdate(store_, model, event.user_id(), now_ms);
     const EventResult result = ApplyEventToState(model, advances, purchase, *item,
