@@ -3,8 +3,9 @@
 # synthetic click log, trains a small HRNN, serves it, replays the log (minus one user's last
 # session) through hrnn-cli, then sends that session click by click and prints how the user's
 # top 5 of auto, hrnn and sknn change and the items similar to each clicked product
-# (GetSimilarItems); finally shows the model info and some /metrics, and stops the server with
-# SIGTERM, checking that it exits 0. Everything temporary lives in one mktemp -d folder.
+# (GetSimilarItems); then a named filter over the items' attributes (EXCLUDE ItemID WHERE
+# Items.COLOR IN ($C)) removing the colour of the user's top item; finally shows the model info
+# and some /metrics, and stops the server with SIGTERM, checking that it exits 0. Everything temporary lives in one mktemp -d folder.
 # Usage: scripts/demo.sh        (JOBS=N sets the build parallelism; KEEP=1 keeps the folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,10 +36,12 @@ bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$JOBS" --target hrnn-synth hrnn-train hrnn-server hrnn-cli
 
-say "a synthetic log: 300 users, 500 items, 20000 events"
+say "a synthetic log: 300 users, 500 items, 20000 events; and the items file (attributes)"
 LOG="$WORK/log.csv"
-"$BIN/hrnn-synth" --out="$LOG" --users=300 --items=500 --events=20000 --seed=1
+ITEMS="$WORK/items.csv"
+"$BIN/hrnn-synth" --out="$LOG" --users=300 --items=500 --events=20000 --seed=1 --items_out="$ITEMS"
 head -n 4 "$LOG"
+head -n 4 "$ITEMS"
 
 # Hold out one user's last session (sessions split at 30 minutes of inactivity, as the server
 # does): the first user, by id, with at least two sessions whose last one has 4..8 events.
@@ -66,13 +69,19 @@ say "train (hrnn-init, H=64, 3 epochs; recipes: auto = the blend of hrnn, sknn, 
 # --allow_worse: the demo shows the blend even when validation prefers a single recipe (the
 # table below says so); a production run would serve that recipe instead.
 "$BIN/hrnn-train" --input="$WORK/replay.csv" --output="$WORK/models/demo" --mode=hrnn-init --hidden=64 \
-  --user_hidden=64 --epochs=3 --threads="$JOBS" --recipes=auto --allow_worse 2>"$WORK/train.log" \
+  --user_hidden=64 --epochs=3 --threads="$JOBS" --recipes=auto --allow_worse --items="$ITEMS" \
+  2>"$WORK/train.log" \
   || { cat "$WORK/train.log" >&2; fail "hrnn-train failed"; }
 sed -n '/auto blend fit/,/^model:/p' "$WORK/train.log" | grep -v '^model:' 
 
-say "start hrnn-server"
+say "start hrnn-server (with a named filter)"
+cat > "$WORK/filters.txt" <<'FILTERS'
+# Named filters: requests pass Filter.name and the parameters' values.
+no_colour: EXCLUDE ItemID WHERE Items.COLOR IN ($C)
+FILTERS
+cat "$WORK/filters.txt"
 "$BIN/hrnn-server" --model_dir="$WORK/models/demo" --host=127.0.0.1 --port=0 --metrics_port=0 \
-  >"$WORK/server.out" 2>"$WORK/server.err" &
+  --filters_file="$WORK/filters.txt" >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 TARGET="" METRICS=""
 for _ in $(seq 300); do
@@ -141,6 +150,26 @@ while IFS=, read -r _ _ ITEM _ TYPE _ <&3; do
   printf '%-36s %s\n' "$TYPE $ITEM (in auto's top 5: $HIT)" "$(line)"
   printf '%-36s %s\n' "  similar to $ITEM:" "$(similar5 "$ITEM")"
 done 3< "$WORK/held_out.csv"
+
+say "a named filter: the user's top 5 (auto) with each item's colour, then without the top item's colour"
+"${CLI[@]}" filters
+# Item id -> colour, from the items file.
+colour_of() { awk -F, -v id="$1" '$1 == id { print $3; exit }' "$ITEMS"; }
+with_colours() {  # recommend args... -> "item (colour)" for each of the top 5
+  "${CLI[@]}" recommend --user="$USER_ID" --session="$SESSION" --n=5 --recipe=auto "$@" |
+    awk 'NR > 2 { print $2 }' | while read -r item; do printf '%s (%s)  ' "$item" "$(colour_of "$item")"; done
+  echo
+}
+printf '%-20s%s\n' "no filter:" "$(with_colours)"
+FIRST=$(top5 auto | cut -d' ' -f1)
+COLOUR=$(colour_of "$FIRST")
+printf '%-20s%s\n' "EXCLUDE $COLOUR:" "$(with_colours --filter=no_colour --filter_values="C=$COLOUR")"
+"${CLI[@]}" recommend --user="$USER_ID" --session="$SESSION" --n=25 --recipe=auto \
+    --filter=no_colour --filter_values="C=$COLOUR" | awk 'NR > 2 { print $2 }' > "$WORK/filtered.txt"
+while read -r item; do
+  [ "$(colour_of "$item")" != "$COLOUR" ] || fail "the filter let $item ($COLOUR) through"
+done < "$WORK/filtered.txt"
+echo "(checked: none of the top 25 with the filter is $COLOUR)"
 
 say "model info"
 "${CLI[@]}" model-info
