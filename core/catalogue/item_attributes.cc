@@ -122,6 +122,35 @@ absl::Span<const double> ItemAttributes::NumericColumn(int field) const {
   return numeric_[column_of_field_[field]].values;
 }
 
+absl::Span<const uint64_t> ItemAttributes::ValueBits(int field, int32_t value) const {
+  assert(fields_[field].kind == AttributeKind::kCategorical);
+  return categorical_[column_of_field_[field]].value_bits[value];
+}
+
+void ItemAttributes::IndexCommonValues() {
+  constexpr size_t kMaxCommonValues = 64;
+  const int64_t rows = num_rows();
+  const size_t words = static_cast<size_t>((rows + 63) / 64);
+  const size_t threshold = static_cast<size_t>(std::max<int64_t>(64, rows / 32));
+  for (CategoricalColumn& column : categorical_) {
+    column.value_bits.assign(column.rows_with_value.size(), {});
+    std::vector<int32_t> common;
+    for (size_t v = 0; v < column.rows_with_value.size(); ++v) {
+      if (column.rows_with_value[v].size() >= threshold) common.push_back(static_cast<int32_t>(v));
+    }
+    std::stable_sort(common.begin(), common.end(), [&column](int32_t a, int32_t b) {
+      return column.rows_with_value[a].size() > column.rows_with_value[b].size();
+    });
+    if (common.size() > kMaxCommonValues) common.resize(kMaxCommonValues);
+    for (const int32_t v : common) {
+      std::vector<uint64_t>& bits = column.value_bits[v];
+      bits.assign(words, 0);
+      for (const int64_t row : column.rows_with_value[v])
+        bits[row >> 6] |= uint64_t{1} << (row & 63);
+    }
+  }
+}
+
 std::optional<double> ItemAttributes::Numeric(int64_t row, int field) const {
   assert(fields_[field].kind == AttributeKind::kNumeric);
   const double value = numeric_[column_of_field_[field]].values[row];
@@ -194,6 +223,7 @@ ItemAttributes ItemAttributes::AlignedTo(absl::Span<const std::string> ids,
       to.row_offsets.push_back(static_cast<int64_t>(to.row_values.size()));
     }
   }
+  out.IndexCommonValues();
   return out;
 }
 
@@ -327,6 +357,9 @@ absl::Status ItemAttributes::Builder::AddRow(absl::string_view item_id, std::vec
 
 int64_t ItemAttributes::Builder::num_rows() const { return table_.num_rows(); }
 
-ItemAttributes ItemAttributes::Builder::Build() && { return std::move(table_); }
+ItemAttributes ItemAttributes::Builder::Build() && {
+  table_.IndexCommonValues();
+  return std::move(table_);
+}
 
 }  // namespace hrnn

@@ -65,6 +65,10 @@ class ItemAttributes {
   absl::Span<const int32_t> RowValues(int64_t row, int field) const;
   // The rows that hold `value` in `field`, ascending.
   absl::Span<const int64_t> RowsWithValue(int field, int32_t value) const;
+  // The same rows as a bitmask ((num_rows() + 63) / 64 words, bit r of word r / 64) when the
+  // value is common — held by at least 1/32 of the rows, the field's 64 most common such values
+  // — so that a filter ORs words instead of setting a bit per row; empty otherwise.
+  absl::Span<const uint64_t> ValueBits(int field, int32_t value) const;
 
   // Numeric fields. REQUIRES: fields()[field].kind == kNumeric.
   // The value of `row`, or nullopt when missing.
@@ -93,7 +97,11 @@ class ItemAttributes {
     std::vector<int64_t> row_offsets;                   // num_rows + 1 offsets into row_values.
     std::vector<int32_t> row_values;                    // Each row's value ids, ascending.
     std::vector<std::vector<int64_t>> rows_with_value;  // Per value id, ascending rows.
+    std::vector<std::vector<uint64_t>> value_bits;      // Per value id; empty unless common.
   };
+  // Builds every categorical column's value_bits from rows_with_value (after Build and
+  // AlignedTo, the two ways a table is finished).
+  void IndexCommonValues();
   struct NumericValues {
     std::vector<double> values;  // NaN = missing.
   };

@@ -449,9 +449,18 @@ void ItemFilterProgram::EvaluateCondition(int condition_index, const ItemAttribu
     }
 
     case Method::kCategoricalIn: {
+      // A common value's precomputed bitmask is ORed in words; a rare one's rows set bits.
+      auto add_id = [&](int32_t id) {
+        const absl::Span<const uint64_t> bits = attributes.ValueBits(field, id);
+        if (bits.size() == scratch->words) {
+          for (size_t w = 0; w < scratch->words; ++w) out[w] |= bits[w];
+        } else {
+          SetRows(attributes.RowsWithValue(field, id), num_rows, out);
+        }
+      };
       auto add_value = [&](absl::string_view value) {
         const std::optional<int32_t> id = attributes.FindValue(field, value);
-        if (id.has_value()) SetRows(attributes.RowsWithValue(field, *id), num_rows, out);
+        if (id.has_value()) add_id(*id);
       };
       for (const CompiledOperand& operand : condition.operands) {
         switch (operand.kind) {
@@ -466,7 +475,7 @@ void ItemFilterProgram::EvaluateCondition(int condition_index, const ItemAttribu
           case FilterOperand::Kind::kCurrentItem:
             for (const int32_t id : attributes.RowValues(current(), operand.field)) {
               if (operand.field == field) {
-                SetRows(attributes.RowsWithValue(field, id), num_rows, out);
+                add_id(id);
               } else {
                 add_value(attributes.value(operand.field, id));
               }
