@@ -391,3 +391,42 @@ TEST_F(ItemAttributesTest, AlignedToFromAnEmptyTableGivesRowsWithoutFields) {
 
 }  // namespace
 }  // namespace hrnn
+
+namespace hrnn {
+namespace {
+
+// Every row holds "common"; rows 0, 5 and 9 also hold "rare": only the common value, held by at
+// least max(64, rows / 32) rows, gets a bitmask, equal to its row list, after Build and AlignedTo.
+TEST(ItemAttributesValueBitsTest, CommonValuesHaveABitmaskOfTheirRows) {
+  auto builder = ItemAttributes::Builder::Create({{"TAG", AttributeKind::kCategorical}});
+  ASSERT_TRUE(builder.ok()) << builder.status();
+  constexpr int kRows = 130;
+  for (int r = 0; r < kRows; ++r) {
+    std::vector<ItemAttributes::Builder::Cell> cells(1);
+    cells[0].values = {"common"};
+    if (r == 0 || r == 5 || r == 9) cells[0].values.push_back("rare");
+    ASSERT_TRUE(builder->AddRow("i" + std::to_string(r), std::move(cells)).ok());
+  }
+  const ItemAttributes table = std::move(*builder).Build();
+  auto check = [](const ItemAttributes& t) {
+    const int32_t common = *t.FindValue(0, "common");
+    const int32_t rare = *t.FindValue(0, "rare");
+    EXPECT_TRUE(t.ValueBits(0, rare).empty());
+    const absl::Span<const uint64_t> bits = t.ValueBits(0, common);
+    ASSERT_EQ(bits.size(), static_cast<size_t>((t.num_rows() + 63) / 64));
+    std::vector<int64_t> from_bits;
+    for (int64_t r = 0; r < t.num_rows(); ++r) {
+      if ((bits[r / 64] >> (r % 64)) & 1) from_bits.push_back(r);
+    }
+    const absl::Span<const int64_t> rows = t.RowsWithValue(0, common);
+    EXPECT_EQ(from_bits, std::vector<int64_t>(rows.begin(), rows.end()));
+  };
+  check(table);
+  std::vector<std::string> ids;
+  for (int r = kRows - 1; r >= 0; --r) ids.push_back("i" + std::to_string(r));
+  ids.push_back("unknown");
+  check(table.AlignedTo(ids));
+}
+
+}  // namespace
+}  // namespace hrnn
