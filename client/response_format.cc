@@ -135,6 +135,12 @@ std::string FormatModelInfo(const hrnn::v1::ModelInfo& info) {
     absl::StrAppendFormat(&weights, "%s%s %g", weights.empty() ? "" : ", ", name, weight);
   }
   row("blend_weights", weights);
+  std::string fields;
+  for (const hrnn::v1::ItemField& field : info.item_fields()) {
+    absl::StrAppend(&fields, fields.empty() ? "" : ", ", field.name(), " (", field.kind(), ")");
+  }
+  row("item_fields", fields);
+  row("attribute_items", absl::StrCat(info.items_with_attributes()));
   row("data_fingerprint", info.data_fingerprint());
   row("created_at", info.created_at());
   row("loaded_at",

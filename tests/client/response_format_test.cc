@@ -86,7 +86,16 @@ TEST(ResponseFormatTest, ModelInfoRowsAndSortedMetrics) {
   info.set_default_recipe("auto");
   (*info.mutable_blend_weights())["sknn"] = 0.25;
   (*info.mutable_blend_weights())["hrnn"] = 1;
+  hrnn::v1::ItemField* field = info.add_item_fields();
+  field->set_name("COLOR");
+  field->set_kind("categorical");
+  field = info.add_item_fields();
+  field->set_name("PRICE");
+  field->set_kind("numeric");
+  info.set_items_with_attributes(120);
   const std::string text = FormatModelInfo(info);
+  EXPECT_THAT(text, HasSubstr("item_fields        COLOR (categorical), PRICE (numeric)\n"));
+  EXPECT_THAT(text, HasSubstr("attribute_items    120\n"));
   EXPECT_THAT(text, HasSubstr("recipes            hrnn, auto\n"));
   EXPECT_THAT(text, HasSubstr("default_recipe     auto\n"));
   EXPECT_THAT(text, HasSubstr("blend_weights      hrnn 1, sknn 0.25\n"));
