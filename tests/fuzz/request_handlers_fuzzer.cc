@@ -1,7 +1,8 @@
 // libFuzzer target: the request handlers behind every RPC, on arbitrary serialized requests (the
 // first byte picks the RPC) against a small random model that serves every sparse recipe
 // (sessions.bin + recipes.json; the request's `recipe` field is fuzzed too, and GetSimilarItems
-// blends co-occurrence with the GRU), with an event log.
+// blends co-occurrence with the GRU), has item attributes and named filters (Filter.name and
+// values are fuzzed), with an event log.
 // Every input must be answered with a status or a response — never a crash — and the state store
 // must stay usable.
 #include <unistd.h>
@@ -13,6 +14,8 @@
 #include <string>
 
 #include "core/base/clock.h"
+#include "core/catalogue/filters_file.h"
+#include "core/catalogue/items_csv.h"
 #include "core/model/model.h"
 #include "core/model/model_directory.h"
 #include "core/recipes/recipe_files.h"
@@ -43,14 +46,31 @@ struct Fixture {
     recipes.recipes = {hrnn::RecipeKind::kHrnn, hrnn::RecipeKind::kSknn, hrnn::RecipeKind::kSr,
                        hrnn::RecipeKind::kPersonal, hrnn::RecipeKind::kTrending};
     recipes.default_recipe = hrnn::RecipeKind::kSknn;
+    // Attributes for most items (item-60.. have none): COLOR c0..c3, SIZE one or two of
+    // s0..s2, PRICE 0..63.
+    std::string items = "ITEM_ID,COLOR,SIZE,PRICE:number\n";
+    for (int i = 0; i < 60; ++i) {
+      items += "item-" + std::to_string(i) + ",c" + std::to_string(i % 4) + ",s" +
+               std::to_string(i % 3) + (i % 2 == 0 ? "|s1," : ",") + std::to_string(i) + "\n";
+    }
     if (!hrnn::WriteModelDirectory(*model, root + "/1",
                                    {{hrnn::kSessionsFileName, SerializeTrainingSessions(sessions)},
-                                    {hrnn::kRecipesFileName, RecipeSettingsToJson(recipes)}})
+                                    {hrnn::kRecipesFileName, RecipeSettingsToJson(recipes)},
+                                    {hrnn::kItemAttributesFileName, items}})
              .ok()) {
       std::abort();
     }
+    // Named filters of every kind (requests name them in Filter.name, with fuzzed values).
+    auto filters = hrnn::ParseFiltersFile(
+        "colour: EXCLUDE ItemID WHERE Items.COLOR IN ($C)\n"
+        "cheap: INCLUDE ItemID WHERE Items.PRICE < $MAX AND Items.SIZE NOT IN (\"s2\", $S)\n"
+        "bought: EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN (\"purchase\", $T)\n"
+        "same: INCLUDE ItemID WHERE Items.COLOR IN (CurrentItem.COLOR) OR Items.PRICE = "
+        "CurrentItem.PRICE\n",
+        "fuzz-filters");
+    if (!filters.ok()) std::abort();
     auto serving = hrnn::LoadLatestServingModel(root, hrnn::NetworkOptions(), hrnn::SessionPolicy(),
-                                                clock.NowMs());
+                                                clock.NowMs(), *filters);
     if (!serving.ok()) std::abort();
     handle.Set(*serving);
     config.model_dir = root;
@@ -94,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t* body = data + 1;
   const size_t n = size - 1;
   namespace v1 = hrnn::v1;
-  switch (data[0] % 7) {
+  switch (data[0] % 8) {
     case 0:
       Run<v1::PutEventsRequest, v1::PutEventsResponse>(
           body, n, [&](const auto& r, auto* out) { return h.PutEvents(r, out); });
@@ -118,6 +138,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 6:
       Run<v1::GetSimilarItemsRequest, v1::GetSimilarItemsResponse>(
           body, n, [&](const auto& r, auto* out) { return h.GetSimilarItems(r, out); });
+      break;
+    case 7:
+      Run<v1::ListFiltersRequest, v1::ListFiltersResponse>(
+          body, n, [&](const auto& r, auto* out) { return h.ListFilters(r, out); });
       break;
     default: {  // 5
       v1::Event event;
