@@ -200,6 +200,18 @@ TEST_F(ServerIntegrationTest, EveryRpcOverTheWire) {
   EXPECT_EQ(info.name(), "shop");
   EXPECT_EQ(info.num_items(), 200);
   EXPECT_EQ(info.unavailable_items(), 1);
+  EXPECT_EQ(info.item_fields_size(), 0);  // No items file.
+
+  v1::ListFiltersResponse filters;
+  ASSERT_TRUE(stub_->ListFilters(Context().get(), v1::ListFiltersRequest(), &filters).ok());
+  EXPECT_EQ(filters.filters_size(), 0);  // No --filters_file.
+  v1::GetRecommendationsRequest named;
+  named.set_user_id("ann");
+  named.mutable_filter()->set_name("colour");
+  v1::GetRecommendationsResponse refused;
+  const grpc::Status unknown = stub_->GetRecommendations(Context().get(), named, &refused);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(unknown.error_message(), HasSubstr("filter.name: no filter named \"colour\""));
 
   v1::DeleteUserRequest forget;
   forget.set_user_id("ann");
