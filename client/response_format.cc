@@ -52,10 +52,15 @@ std::string FormatRecommendations(const hrnn::v1::GetRecommendationsResponse& re
       absl::StrAppend(&recipe, " (", response.backfilled(), " back-filled)");
     out.insert(out.find(", model "), recipe);
   }
-  absl::StrAppendFormat(&out, "%4s  %-*s  %10s\n", "rank", width, "item_id", "score");
+  // A promotion column only when a promotion placed items.
+  const bool promoted = std::any_of(response.items().begin(), response.items().end(),
+                                    [](const auto& item) { return !item.promotion().empty(); });
+  absl::StrAppendFormat(&out, "%4s  %-*s  %10s%s\n", "rank", width, "item_id", "score",
+                        promoted ? "  promotion" : "");
   for (int i = 0; i < response.items_size(); ++i) {
     const hrnn::v1::ScoredItem& item = response.items(i);
-    absl::StrAppendFormat(&out, "%4d  %-*s  %10.4f\n", i + 1, width, item.item_id(), item.score());
+    absl::StrAppendFormat(&out, "%4d  %-*s  %10.4f%s\n", i + 1, width, item.item_id(), item.score(),
+                          promoted ? absl::StrCat("  ", item.promotion()) : "");
   }
   return out;
 }

@@ -62,22 +62,31 @@ absl::StatusOr<int> NumResults(int32_t requested) {
   return num_results;
 }
 
+// Appends `top`'s items; those at `promoted_ranks` (ascending positions in `top`) carry the
+// promotion's name.
 template <typename Response>
-void AppendItems(const ServingModel& model, const std::vector<ScoredItem>& top,
-                 Response* response) {
+void AppendItems(const ServingModel& model, const std::vector<ScoredItem>& top, Response* response,
+                 const std::vector<int>& promoted_ranks = {}, const std::string& promotion = "") {
   response->mutable_items()->Reserve(static_cast<int>(top.size()));
-  for (const ScoredItem& item : top) {
+  size_t next_promoted = 0;
+  for (int rank = 0; rank < static_cast<int>(top.size()); ++rank) {
     v1::ScoredItem* out = response->add_items();
-    out->set_item_id(model.items().id(item.index));
-    out->set_score(item.score);
+    out->set_item_id(model.items().id(top[rank].index));
+    out->set_score(top[rank].score);
+    if (next_promoted < promoted_ranks.size() && promoted_ranks[next_promoted] == rank) {
+      out->set_promotion(promotion);
+      ++next_promoted;
+    }
   }
 }
 
-// The fields every recommendation response carries: a fresh id, the model version and which
-// state answered.
+// The fields every recommendation response carries: a fresh id (unless it has one), the model
+// version and which state answered.
 template <typename Response>
 void StampResponse(const ServingModel& model, AnswerState answer_state, Response* response) {
-  response->set_recommendation_id(NewRecommendationId());
+  if (response->recommendation_id().empty()) {
+    response->set_recommendation_id(NewRecommendationId());
+  }
   response->set_model_version(model.version);
   response->set_state(std::string(AnswerStateName(answer_state)));
 }
@@ -103,31 +112,41 @@ absl::Status RequestHandlers::ValidateRankingInput(
   return absl::OkStatus();
 }
 
+RequestHandlers::NamedFilterFields RequestHandlers::FieldsOf(const v1::Filter& filter) {
+  return {filter.name(), filter.values(), "filter.name", "filter.values"};
+}
+
+RequestHandlers::NamedFilterFields RequestHandlers::FieldsOf(const v1::Promotion& promotion) {
+  return {promotion.filter_name(), promotion.filter_values(), "promotion.filter_name",
+          "promotion.filter_values"};
+}
+
 absl::StatusOr<std::shared_ptr<const ItemAvailability::Mask>> RequestHandlers::NamedFilterMask(
-    const ServingModel& model, const v1::Filter& filter, const UserState* state,
+    const ServingModel& model, const NamedFilterFields& filter, const UserState* state,
     std::optional<int64_t> current_item) const {
-  if (filter.name().empty()) return nullptr;
-  const ItemFilterProgram* program = model.FindFilter(filter.name());
+  if (filter.name.empty()) return nullptr;
+  const ItemFilterProgram* program = model.FindFilter(filter.name);
   if (program == nullptr) {
     std::vector<std::string> names;
     for (const ServingModel::ServedFilter& known : model.filters) {
       names.push_back(known.program.name());
     }
     return absl::InvalidArgumentError(
-        absl::StrCat("filter.name: no filter named \"", filter.name(), "\" (",
+        absl::StrCat(filter.name_field, ": no filter named \"", filter.name, "\" (",
                      names.empty() ? "the server has none: see --filters_file"
                                    : absl::StrCat("the server has: ", absl::StrJoin(names, ", ")),
                      ")"));
   }
   FilterParameterValues values;
-  for (const auto& [name, listed] : filter.values()) {
+  for (const auto& [name, listed] : filter.values) {
     values[name].assign(listed.values().begin(), listed.values().end());
   }
   absl::StatusOr<std::shared_ptr<const ItemAvailability::Mask>> mask =
       EvaluateNamedFilter(model, *program, values, state, current_item,
                           [this](absl::string_view type) { return config_.IsPurchase(type); });
   if (!mask.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("filter.values: ", mask.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(filter.values_field, ": ", mask.status().message()));
   }
   return mask;
 }
@@ -148,7 +167,7 @@ absl::StatusOr<RequestHandlers::RecommendationCall> RequestHandlers::BeginRecomm
   call.request.filter = ToItemFilter(*model, filter);
   call.state = ReadState(*model, user_id, call.request.now_ms, &call.known);
   HRNN_ASSIGN_OR_RETURN(call.request.filter.excluded_mask,
-                        NamedFilterMask(*model, filter, &call.state, std::nullopt));
+                        NamedFilterMask(*model, FieldsOf(filter), &call.state, std::nullopt));
   call.model = std::move(model);
   return call;
 }
@@ -167,13 +186,26 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareRecommendat
       return absl::InvalidArgumentError(absl::StrCat("recipe: ", kind.status().message()));
     HRNN_ASSIGN_OR_RETURN(call.request.recipe, ResolveRecipe(*call.model, *kind));
   }
+  // The id comes first: a promotion's layout is drawn from it.
+  response->set_recommendation_id(NewRecommendationId());
+  if (request.has_promotion()) {
+    const v1::Promotion& promotion = request.promotion();
+    HRNN_RETURN_IF_ERROR(internal::ValidatePromotion(promotion, config_.max_id_bytes));
+    PromotionRequest& promoted = call.request.promotion.emplace();
+    promoted.name = promotion.name();
+    promoted.percent = promotion.percent_promoted_items();
+    promoted.placement_seed = PromotionSeed(response->recommendation_id());
+    HRNN_ASSIGN_OR_RETURN(promoted.excluded_mask, NamedFilterMask(*call.model, FieldsOf(promotion),
+                                                                  &call.state, std::nullopt));
+  }
   PreparedRecommendation prepared =
       PrepareRecommendation(call.model, call.state, call.known, call.request, config_.scoring);
   StampResponse(*call.model, prepared.answer_state, response);
   response->set_recipe(std::string(RecipeKindName(prepared.recipe)));
   response->set_backfilled(prepared.backfilled);
   if (prepared.items.has_value()) {
-    AppendItems(*call.model, *prepared.items, response);
+    AppendItems(*call.model, *prepared.items, response, prepared.promoted_ranks,
+                request.promotion().name());
     return std::nullopt;
   }
   return std::move(prepared.pass);
@@ -181,9 +213,9 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareRecommendat
 
 void RequestHandlers::CompleteRecommendations(CataloguePass& pass, absl::Span<const float> scores,
                                               v1::GetRecommendationsResponse* response) const {
-  int backfilled = 0;
-  AppendItems(*pass.model, FinishRecommendation(pass, scores, &backfilled), response);
-  response->set_backfilled(response->backfilled() + backfilled);
+  RankedItems ranked = FinishRecommendation(pass, scores);
+  AppendItems(*pass.model, ranked.items, response, ranked.promoted_ranks, ranked.promotion);
+  response->set_backfilled(response->backfilled() + ranked.backfilled);
 }
 
 absl::Status RequestHandlers::GetRecommendations(const v1::GetRecommendationsRequest& request,
@@ -248,7 +280,7 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareSimilarItem
                               ? model->NewUserState()
                               : ReadState(*model, request.user_id(), similar.now_ms, &known);
   HRNN_ASSIGN_OR_RETURN(similar.filter.excluded_mask,
-                        NamedFilterMask(*model, request.filter(), &state, *item));
+                        NamedFilterMask(*model, FieldsOf(request.filter()), &state, *item));
   PreparedRecommendation prepared =
       ::hrnn::PrepareSimilarItems(model, state, known, similar, config_.scoring);
   response->set_recommendation_id(NewRecommendationId());
@@ -259,9 +291,9 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareSimilarItem
 
 void RequestHandlers::CompleteSimilarItems(CataloguePass& pass, absl::Span<const float> scores,
                                            v1::GetSimilarItemsResponse* response) const {
-  int backfilled = 0;
-  AppendItems(*pass.model, FinishRecommendation(pass, scores, &backfilled), response);
-  response->set_backfilled(backfilled);
+  RankedItems ranked = FinishRecommendation(pass, scores);
+  AppendItems(*pass.model, ranked.items, response);
+  response->set_backfilled(ranked.backfilled);
 }
 
 absl::Status RequestHandlers::GetSimilarItems(const v1::GetSimilarItemsRequest& request,

@@ -11,10 +11,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/base/clock.h"
 #include "core/kernels/top_k.h"
@@ -126,12 +128,23 @@ class RequestHandlers {
   absl::Status ValidateSimilarItemsRequest(const v1::GetSimilarItemsRequest& request) const;
   // GetPersonalizedRanking's input_item_ids: 1..kMaxListedItems valid ids.
   absl::Status ValidateRankingInput(const v1::GetPersonalizedRankingRequest& request) const;
-  // The exclusions of the request's named filter (null without Filter.name), for `state` (may
-  // be null) and GetSimilarItems' `current_item`. Errors (INVALID_ARGUMENT): "filter.name" when
-  // the server has no such filter; "filter.values" naming the filter and parameter when a
-  // value is missing or malformed.
+  // Where a named filter comes from in a request: its name and values, and their fields' names
+  // for errors (Filter: "filter.name", "filter.values"; Promotion: "promotion.filter_name",
+  // "promotion.filter_values").
+  struct NamedFilterFields {
+    const std::string& name;
+    const google::protobuf::Map<std::string, v1::FilterValues>& values;
+    absl::string_view name_field;
+    absl::string_view values_field;
+  };
+  static NamedFilterFields FieldsOf(const v1::Filter& filter);
+  static NamedFilterFields FieldsOf(const v1::Promotion& promotion);
+  // The exclusions of a named filter (null when the name is empty), for `state` (may be null)
+  // and GetSimilarItems' `current_item`. Errors (INVALID_ARGUMENT): the name's field when the
+  // server has no such filter; the values' field naming the filter and parameter when a value
+  // is missing or malformed.
   absl::StatusOr<std::shared_ptr<const ItemAvailability::Mask>> NamedFilterMask(
-      const ServingModel& model, const v1::Filter& filter, const UserState* state,
+      const ServingModel& model, const NamedFilterFields& filter, const UserState* state,
       std::optional<int64_t> current_item) const;
   // The model to answer with, or UNAVAILABLE.
   absl::StatusOr<std::shared_ptr<const ServingModel>> CurrentModel() const;

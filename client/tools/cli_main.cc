@@ -64,6 +64,17 @@ ABSL_FLAG(std::string, filter_values, "",
           "recommend, rank, similar: the --filter's parameter values, PARAM=V1|V2;PARAM2=V "
           "(names without \"$\"; spaces around names and values are trimmed). Needs --filter.");
 
+// recommend: a promotion.
+ABSL_FLAG(std::string, promotion, "",
+          "recommend: a promotion's name, shown on the items it placed. Needs "
+          "--promotion_filter.");
+ABSL_FLAG(int, promotion_percent, 20,
+          "recommend: the share of the slots (1..100) for the --promotion.");
+ABSL_FLAG(std::string, promotion_filter, "",
+          "recommend: the named filter whose best items the --promotion places.");
+ABSL_FLAG(std::string, promotion_values, "",
+          "recommend: the --promotion_filter's parameter values, as --filter_values.");
+
 // rank, put-items.
 ABSL_FLAG(std::vector<std::string>, items, {},
           "rank: the candidate item ids; put-items: the item ids to update. Comma-separated; "
@@ -117,6 +128,8 @@ constexpr char kUsage[] =
     "            [--exclude_history]\n"
     "            [--exclude_purchased] [--exclude=I1,I2] [--include=I1,I2]\n"
     "            [--filter=NAME [--filter_values='PARAM=V1|V2;PARAM2=V']]\n"
+    "            [--promotion=NAME --promotion_filter=FILTER [--promotion_values=...]\n"
+    "             [--promotion_percent=20]]   promoted items are marked in the table\n"
     "  similar --item=I [--n=10] [--user=U [--session=S]] [filter flags as recommend]\n"
     "        items like I (\"people who looked at this also looked at\"); the user-based\n"
     "        filter flags need --user\n"
@@ -140,7 +153,8 @@ const std::map<std::string, std::set<std::string>>& CommandFlags() {
   static const auto* const kFlags = new std::map<std::string, std::set<std::string>>{
       {"recommend",
        {"user", "session", "n", "recipe", "exclude_session_items", "exclude_history",
-        "exclude_purchased", "exclude", "include", "filter", "filter_values"}},
+        "exclude_purchased", "exclude", "include", "filter", "filter_values", "promotion",
+        "promotion_percent", "promotion_filter", "promotion_values"}},
       {"similar",
        {"item", "user", "session", "n", "exclude_session_items", "exclude_history",
         "exclude_purchased", "exclude", "include", "filter", "filter_values"}},
@@ -219,6 +233,27 @@ int Recommend(RecommenderClient& client) {
   absl::StatusOr<hrnn::v1::Filter> filter = FilterFromFlags();
   if (!filter.ok()) return UsageError(std::string(filter.status().message()));
   *request.mutable_filter() = *std::move(filter);
+  const std::string promotion = absl::GetFlag(FLAGS_promotion);
+  const std::string promotion_filter = absl::GetFlag(FLAGS_promotion_filter);
+  if (promotion.empty() != promotion_filter.empty()) {
+    return UsageError("--promotion and --promotion_filter go together");
+  }
+  if (!promotion.empty()) {
+    hrnn::v1::Promotion* out = request.mutable_promotion();
+    out->set_name(promotion);
+    out->set_percent_promoted_items(absl::GetFlag(FLAGS_promotion_percent));
+    // SetNamedFilter parses NAME + values into a Filter; the promotion takes its two fields.
+    hrnn::v1::Filter named;
+    if (absl::Status status = hrnn::client::SetNamedFilter(
+            promotion_filter, absl::GetFlag(FLAGS_promotion_values), &named);
+        !status.ok()) {
+      return UsageError(absl::StrCat("--promotion_values: ", status.message()));
+    }
+    out->set_filter_name(named.name());
+    *out->mutable_filter_values() = named.values();
+  } else if (!absl::GetFlag(FLAGS_promotion_values).empty()) {
+    return UsageError("--promotion_values needs --promotion_filter");
+  }
   absl::StatusOr<hrnn::v1::GetRecommendationsResponse> response =
       client.GetRecommendations(request);
   if (!response.ok()) return CallError(response.status());

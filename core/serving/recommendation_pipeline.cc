@@ -65,6 +65,17 @@ std::vector<ScoredItem> FinishBlend(CataloguePass& pass, absl::Span<const float>
   return top;
 }
 
+// The top pass.num_results items of `scores` (or of the blend) under pass.exclusions, which it
+// consumes; *backfilled counts the blend's popularity back-fill.
+std::vector<ScoredItem> FinishTopK(CataloguePass& pass, absl::Span<const float> scores,
+                                   int* backfilled) {
+  *backfilled = 0;
+  if (pass.recipe == RecipeKind::kAuto) return FinishBlend(pass, scores, backfilled);
+  return pass.mode == ScoringMode::kNaive
+             ? TopKReference(scores, pass.num_results, std::move(pass.exclusions))
+             : TopK(scores, pass.num_results, std::move(pass.exclusions));
+}
+
 }  // namespace
 
 ItemExclusions FilterExclusions(const UserState& state, bool session_live, const ItemFilter& filter,
@@ -154,6 +165,15 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
   pass.mode = mode;
   pass.unavailable = CombineMasks(model->availability->Snapshot(), request.filter.excluded_mask);
   pass.exclusions = FilterExclusions(state, session_live, request.filter, pass.unavailable.get());
+  if (request.promotion.has_value()) {
+    CataloguePass::Promotion& promotion = pass.promotion.emplace();
+    promotion.name = request.promotion->name;
+    promotion.slots = PromotedSlots(request.num_results, request.promotion->percent);
+    promotion.seed = request.promotion->placement_seed;
+    promotion.unavailable = CombineMasks(pass.unavailable, request.promotion->excluded_mask);
+    promotion.exclusions =
+        FilterExclusions(state, session_live, request.filter, promotion.unavailable.get());
+  }
   if (request.filter.include_items.has_value()) {
     // Only the listed items (those in the catalogue): score them directly, no catalogue pass.
     std::vector<int64_t> listed;
@@ -164,6 +184,20 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
         state, request.now_ms, Candidates(listed, pass.exclusions), request.session_id);
     assert(ranked.ok());  // Every index is in range.
     std::vector<ScoredItem> top = *std::move(ranked);
+    if (pass.promotion.has_value()) {
+      // The promoted candidates are the listed items the promotion's filter lets through.
+      std::vector<ScoredItem> promoted;
+      for (const ScoredItem& item : top) {
+        if (static_cast<int>(promoted.size()) == pass.promotion->slots) break;
+        if (!pass.promotion->exclusions.Contains(item.index)) promoted.push_back(item);
+      }
+      RankedItems placed = PlacePromotedItems(std::move(top), 0, std::move(promoted),
+                                              request.num_results, pass.promotion->seed);
+      prepared.items = std::move(placed.items);
+      prepared.promoted_ranks = std::move(placed.promoted_ranks);
+      pass.promotion.reset();
+      return prepared;
+    }
     if (static_cast<int>(top.size()) > request.num_results) top.resize(request.num_results);
     prepared.items = std::move(top);
     return prepared;
@@ -184,6 +218,18 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
     prepared.recipe = answer.answered;
     prepared.backfilled = answer.backfilled;
     prepared.items = std::move(answer.items);
+    if (pass.promotion.has_value()) {
+      SparseAnswer promoted =
+          AnswerSparseRecipe(*model->recipes, recipe, state, request.user_id, session_live,
+                             request.now_ms, pass.promotion->exclusions, pass.promotion->slots);
+      RankedItems placed =
+          PlacePromotedItems(*std::move(prepared.items), prepared.backfilled,
+                             std::move(promoted.items), request.num_results, pass.promotion->seed);
+      prepared.items = std::move(placed.items);
+      prepared.backfilled = placed.backfilled;
+      prepared.promoted_ranks = std::move(placed.promoted_ranks);
+      pass.promotion.reset();
+    }
     return prepared;
   }
   pass.recipe = recipe;
@@ -209,15 +255,23 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
   return prepared;
 }
 
-std::vector<ScoredItem> FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores,
-                                             int* backfilled) {
-  int ignored = 0;
-  if (backfilled == nullptr) backfilled = &ignored;
-  *backfilled = 0;
-  if (pass.recipe == RecipeKind::kAuto) return FinishBlend(pass, scores, backfilled);
-  return pass.mode == ScoringMode::kNaive
-             ? TopKReference(scores, pass.num_results, std::move(pass.exclusions))
-             : TopK(scores, pass.num_results, std::move(pass.exclusions));
+RankedItems FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores) {
+  RankedItems out;
+  out.items = FinishTopK(pass, scores, &out.backfilled);
+  if (!pass.promotion.has_value()) return out;
+  // The promoted candidates: the same scores, the promotion's exclusions, its slots.
+  CataloguePass::Promotion promotion = *std::move(pass.promotion);
+  pass.promotion.reset();
+  const int num_results = pass.num_results;
+  pass.exclusions = std::move(promotion.exclusions);
+  pass.num_results = promotion.slots;
+  int promoted_backfilled = 0;
+  std::vector<ScoredItem> promoted = FinishTopK(pass, scores, &promoted_backfilled);
+  pass.num_results = num_results;
+  RankedItems placed = PlacePromotedItems(std::move(out.items), out.backfilled, std::move(promoted),
+                                          num_results, promotion.seed);
+  placed.promotion = std::move(promotion.name);
+  return placed;
 }
 
 void ScoreCatalogue(const CataloguePass& pass, absl::Span<float> scores) {
@@ -236,13 +290,15 @@ Recommendation CompleteWithOwnPass(PreparedRecommendation prepared) {
   result.backfilled = prepared.backfilled;
   if (prepared.items.has_value()) {
     result.items = *std::move(prepared.items);
+    result.promoted_ranks = std::move(prepared.promoted_ranks);
     return result;
   }
   std::vector<float> scores(prepared.pass.model->network->num_items());
   ScoreCatalogue(prepared.pass, absl::MakeSpan(scores));
-  int backfilled = 0;
-  result.items = FinishRecommendation(prepared.pass, scores, &backfilled);
-  result.backfilled += backfilled;
+  RankedItems ranked = FinishRecommendation(prepared.pass, scores);
+  result.items = std::move(ranked.items);
+  result.backfilled += ranked.backfilled;
+  result.promoted_ranks = std::move(ranked.promoted_ranks);
   return result;
 }
 

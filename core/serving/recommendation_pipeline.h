@@ -21,6 +21,7 @@
 #include "core/kernels/top_k.h"
 #include "core/recipes/blend.h"
 #include "core/recipes/recipe_kind.h"
+#include "core/serving/promotion.h"
 #include "core/serving/serving_model.h"
 #include "core/state/user_state.h"
 
@@ -70,6 +71,21 @@ std::shared_ptr<const ItemAvailability::Mask> CombineMasks(
     std::shared_ptr<const ItemAvailability::Mask> a,
     std::shared_ptr<const ItemAvailability::Mask> b);
 
+// A promotion (promotion.h): a share of the slots for the best items that pass a second filter.
+struct PromotionRequest {
+  // The caller's name for it; carried to RankedItems::promotion, not otherwise read.
+  std::string name;
+  // 1..100: the share of the slots (PromotedSlots).
+  int percent = 0;
+  // The promotion's filter (a named filter's verdict): bit i set = item i is not promoted. The
+  // request's own filter and the catalogue's availability apply to promoted items too. Null =
+  // every item the request allows may be promoted.
+  std::shared_ptr<const ItemAvailability::Mask> excluded_mask;
+  // Draws the promoted items' positions (PlacePromotedItems); the server passes
+  // PromotionSeed(recommendation id).
+  uint64_t placement_seed = 0;
+};
+
 struct RecommendationRequest {
   // The request's time (ms since the epoch): decides whether the open session is still live.
   int64_t now_ms = 0;
@@ -85,6 +101,8 @@ struct RecommendationRequest {
   // recipe the model does not serve is answered by the default (callers check with
   // ResolveRecipe first).
   std::optional<RecipeKind> recipe;
+  // Unset: no promotion.
+  std::optional<PromotionRequest> promotion;
 };
 
 // The recipe a request for `requested` gets from `model`. Errors: InvalidArgument naming
@@ -113,6 +131,16 @@ struct CataloguePass {
   RecipeKind recipe = RecipeKind::kHrnn;
   BlendWeights blend_weights;
   std::array<std::vector<ScoredItem>, kNumBlendComponents> blend_sparse;
+  // A promotion's second top-k over the same scores: `slots` items under `exclusions` (the
+  // request's plus the promotion filter's), placed by `seed`.
+  struct Promotion {
+    std::string name;
+    int slots = 0;
+    uint64_t seed = 0;
+    std::shared_ptr<const ItemAvailability::Mask> unavailable;  // Keeps `exclusions`' mask alive.
+    ItemExclusions exclusions;
+  };
+  std::optional<Promotion> promotion;
 };
 
 struct PreparedRecommendation {
@@ -123,6 +151,8 @@ struct PreparedRecommendation {
   int backfilled = 0;
   // Set when the answer needed no catalogue pass (an include list): the items, best first.
   std::optional<std::vector<ScoredItem>> items;
+  // With `items`: the positions in it that hold promoted items (RankedItems::promoted_ranks).
+  std::vector<int> promoted_ranks;
   // Otherwise, the pass still to do (then FinishRecommendation).
   CataloguePass pass;
 };
@@ -138,7 +168,9 @@ struct PreparedRecommendation {
 // (recipe_scoring.h: their scores, then back-fill); "auto" scores the sparse components it
 // blends here and the GRU in the catalogue pass, and FinishRecommendation blends them
 // (BlendTopK: exact, without an exp per catalogue item). An include list is always ranked by
-// the GRU ("hrnn").
+// the GRU ("hrnn"). A promotion ranks its candidates with the same recipe and state (a second
+// answer of the sparse recipe, a second top-k over the same catalogue pass, or the include list
+// less what the promotion's filter excludes) and PlacePromotedItems merges the two lists.
 // REQUIRES: model != nullptr, model->Owns(state) or a new state of it, request.num_results >= 1.
 PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel> model,
                                              const UserState& state, bool known,
@@ -148,10 +180,10 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
 // The second half: the top items from `scores` (every item's GRU score for pass.query) — or,
 // for kAuto, of their blend with pass.blend_sparse — best first. A blend without a GRU term
 // that finds fewer than pass.num_results items is back-filled in popularity order (item index
-// order, score 0); `backfilled`, when not null, is set to how many (0 for kHrnn).
+// order, score 0), counted in `backfilled` (0 for kHrnn). With pass.promotion, a second top-k
+// under its exclusions is merged in (PlacePromotedItems). Consumes pass's exclusions.
 // REQUIRES: scores.size() == pass.model->network->num_items().
-std::vector<ScoredItem> FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores,
-                                             int* backfilled = nullptr);
+RankedItems FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores);
 
 // Scores the catalogue for `pass` with one pass of its own (kNaive: Eigen; otherwise the SIMD
 // kernels) into `scores` (num_items() floats).
@@ -161,8 +193,9 @@ struct Recommendation {
   AnswerState answer_state = AnswerState::kNewUser;
   // The recipe that answered: the one asked for, or kTrending when it had nothing to go on.
   RecipeKind recipe = RecipeKind::kHrnn;
-  int backfilled = 0;             // Trailing items back-filled from trending / popularity.
-  std::vector<ScoredItem> items;  // Best first.
+  int backfilled = 0;               // Items back-filled from trending / popularity (RankedItems).
+  std::vector<ScoredItem> items;    // Best first.
+  std::vector<int> promoted_ranks;  // Positions in `items` of promoted items, ascending.
 };
 
 // Completes `prepared` with one catalogue pass of its own (kBatched scores as kSingle here):

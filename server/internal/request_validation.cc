@@ -49,18 +49,39 @@ absl::Status ValidateFilter(const v1::Filter& filter, int max_id_bytes) {
   if (!status.ok()) return status;
   status = ValidateId("filter.name", filter.name(), max_id_bytes, /*required=*/false);
   if (!status.ok()) return status;
-  if (filter.values_size() > kMaxFilterParameters) {
-    return absl::InvalidArgumentError(absl::StrCat("filter.values: ", filter.values_size(),
-                                                   " parameters, at most ", kMaxFilterParameters));
+  return ValidateFilterValues("filter.values", filter.values(), max_id_bytes);
+}
+
+absl::Status ValidateFilterValues(
+    absl::string_view field, const google::protobuf::Map<std::string, v1::FilterValues>& values,
+    int max_id_bytes) {
+  if (values.size() > kMaxFilterParameters) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", values.size(), " parameters, at most ", kMaxFilterParameters));
   }
-  for (const auto& [name, values] : filter.values()) {
-    status = ValidateId("filter.values key", name, max_id_bytes, /*required=*/true);
+  for (const auto& [name, listed] : values) {
+    absl::Status status = ValidateId(absl::StrCat(field, " key"), name, max_id_bytes,
+                                     /*required=*/true);
     if (!status.ok()) return status;
-    status =
-        ValidateIdList(absl::StrCat("filter.values[", name, "]"), values.values(), max_id_bytes);
+    status = ValidateIdList(absl::StrCat(field, "[", name, "]"), listed.values(), max_id_bytes);
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidatePromotion(const v1::Promotion& promotion, int max_id_bytes) {
+  absl::Status status =
+      ValidateId("promotion.name", promotion.name(), max_id_bytes, /*required=*/true);
+  if (!status.ok()) return status;
+  if (promotion.percent_promoted_items() < 1 || promotion.percent_promoted_items() > 100) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("promotion.percent_promoted_items: ", promotion.percent_promoted_items(),
+                     " is outside 1..100"));
+  }
+  status = ValidateId("promotion.filter_name", promotion.filter_name(), max_id_bytes,
+                      /*required=*/true);
+  if (!status.ok()) return status;
+  return ValidateFilterValues("promotion.filter_values", promotion.filter_values(), max_id_bytes);
 }
 
 absl::Status ValidateContext(const google::protobuf::Map<std::string, std::string>& context,

@@ -31,6 +31,16 @@ absl::Status ValidateCaller(absl::string_view user_id, absl::string_view session
 // the name and its parameters fit a filter is checked against the model (EvaluateNamedFilter).
 absl::Status ValidateFilter(const v1::Filter& filter, int max_id_bytes);
 
+// A named filter's parameter values (Filter.values, Promotion.filter_values) under `field`: at
+// most kMaxFilterParameters names, each an id with kMaxListedItems values at most.
+absl::Status ValidateFilterValues(
+    absl::string_view field, const google::protobuf::Map<std::string, v1::FilterValues>& values,
+    int max_id_bytes);
+
+// A promotion: a name (an id), percent_promoted_items in 1..100, a filter_name (an id) and its
+// values (ValidateFilterValues). Whether the filter exists is checked against the model.
+absl::Status ValidatePromotion(const v1::Promotion& promotion, int max_id_bytes);
+
 // At most kMaxContextEntries entries, keys and values within max_id_bytes.
 absl::Status ValidateContext(const google::protobuf::Map<std::string, std::string>& context,
                              int max_id_bytes);

@@ -79,6 +79,12 @@ class FakeRecommenderServer {
     return last_filter_;
   }
 
+  // The promotion of the last GetRecommendations call (nullopt when it had none).
+  std::optional<hrnn::v1::Promotion> last_promotion() const {
+    absl::MutexLock lock(&mu_);
+    return last_promotion_;
+  }
+
   // What ListFilters answers: "by_color(COLORS): ..." and "cheaper_than(MAX_PRICE:number, COLORS):
   // ...". A request naming another filter fails with INVALID_ARGUMENT.
   static hrnn::v1::ListFiltersResponse Filters() {
@@ -132,6 +138,13 @@ class FakeRecommenderServer {
                             absl::StrCat("recipe: \"", request->recipe(), "\" is not served"));
       }
       response->set_recipe(request->recipe().empty() ? "hrnn" : request->recipe());
+      // A promotion takes the last slot.
+      fake_->RecordPromotion(request->has_promotion()
+                                 ? std::optional<hrnn::v1::Promotion>(request->promotion())
+                                 : std::nullopt);
+      if (request->has_promotion()) {
+        response->mutable_items(n - 1)->set_promotion(request->promotion().name());
+      }
       return grpc::Status::OK;
     }
 
@@ -304,6 +317,12 @@ class FakeRecommenderServer {
                         absl::StrCat("filter.name: \"", filter.name(), "\" is not a named filter"));
   }
 
+  // Records the promotion of a GetRecommendations call.
+  void RecordPromotion(std::optional<hrnn::v1::Promotion> promotion) {
+    absl::MutexLock lock(&mu_);
+    last_promotion_ = std::move(promotion);
+  }
+
   // Accepts `event` (recording it) unless its item id is empty or "rejected".
   void Accept(const hrnn::v1::Event& event, int index, hrnn::v1::PutEventsResponse* response) {
     if (event.item_id().empty() || event.item_id() == "rejected") {
@@ -327,6 +346,7 @@ class FakeRecommenderServer {
   std::vector<Call> calls_ ABSL_GUARDED_BY(mu_);
   std::vector<hrnn::v1::Event> events_ ABSL_GUARDED_BY(mu_);
   std::optional<hrnn::v1::Filter> last_filter_ ABSL_GUARDED_BY(mu_);
+  std::optional<hrnn::v1::Promotion> last_promotion_ ABSL_GUARDED_BY(mu_);
   int fail_count_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::Status fail_status_ ABSL_GUARDED_BY(mu_);
   absl::Duration delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();

@@ -43,6 +43,25 @@ TEST(ResponseFormatTest, RecommendationsNameTheRecipeAndTheBackFill) {
   EXPECT_THAT(FormatRecommendations(response), HasSubstr("state user, recipe sknn, model 2"));
 }
 
+TEST(ResponseFormatTest, PromotedItemsGetAPromotionColumn) {
+  hrnn::v1::GetRecommendationsResponse response;
+  response.set_state("session");
+  response.set_model_version(3);
+  response.set_recommendation_id("r1");
+  hrnn::v1::ScoredItem* regular = response.add_items();
+  regular->set_item_id("i1");
+  regular->set_score(2);
+  hrnn::v1::ScoredItem* promoted = response.add_items();
+  promoted->set_item_id("i2");
+  promoted->set_score(0.5);
+  promoted->set_promotion("sale");
+  EXPECT_EQ(FormatRecommendations(response),
+            "2 item(s), state session, model 3, recommendation r1\n"
+            "rank  item_id       score  promotion\n"
+            "   1  i1           2.0000  \n"
+            "   2  i2           0.5000  sale\n");
+}
+
 TEST(ResponseFormatTest, SimilarItemsNameTheRecipeAndTheBackFill) {
   hrnn::v1::GetSimilarItemsResponse response;
   response.set_model_version(3);

@@ -1,6 +1,7 @@
 // Named filters (--filters_file) over a model version's item attributes, through the request
 // handlers: every recommendation call honours them, their errors name the field, and
 // ListFilters / GetModelInfo describe them.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -252,6 +253,81 @@ TEST_F(NamedFilterTest, BadFilterRequestsAreInvalidArgumentNamingTheProblem) {
   }
   EXPECT_THAT(Recommend(too_many).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, "filter.values[COLORS]"));
+}
+
+v1::Promotion Promotion(const std::string& name, int percent, const v1::Filter& filter) {
+  v1::Promotion promotion;
+  promotion.set_name(name);
+  promotion.set_percent_promoted_items(percent);
+  promotion.set_filter_name(filter.name());
+  *promotion.mutable_filter_values() = filter.values();
+  return promotion;
+}
+
+TEST_F(NamedFilterTest, APromotionPlacesTheBestItemsOfItsFilterAndMarksThem) {
+  auto unfiltered = Recommend(v1::Filter(), kItems);
+  ASSERT_OK(unfiltered.status());
+  v1::GetRecommendationsRequest request;
+  request.set_user_id("ann");
+  request.set_num_results(20);
+  *request.mutable_filter() = Named("no_colour", {{"COLORS", {"blue"}}});
+  *request.mutable_promotion() = Promotion("sale", 25, Named("cheap", {{"MAX", {"30"}}}));
+  v1::GetRecommendationsResponse response;
+  ASSERT_OK(handlers_->GetRecommendations(request, &response));
+  ASSERT_EQ(response.items_size(), 20);
+  std::vector<int> promoted;
+  std::vector<int> regular;
+  for (const v1::ScoredItem& item : response.items()) {
+    const int index = std::stoi(item.item_id().substr(std::string("item-").size()));
+    (item.promotion().empty() ? regular : promoted).push_back(index);
+    EXPECT_THAT(item.promotion(), ::testing::AnyOf("", "sale"));
+    EXPECT_FALSE(index < 190 && index % 3 == 2) << "blue item " << index;
+  }
+  // ceil(20 * 25%) = 5 slots for the best cheap, non-blue items in the unfiltered order.
+  std::vector<int> best_cheap;
+  std::vector<int> best_regular;
+  for (int i : *unfiltered) {
+    const bool allowed = i >= 190 || i % 3 != 2;
+    if (allowed && i < 30 && best_cheap.size() < 5) best_cheap.push_back(i);
+  }
+  for (int i : *unfiltered) {
+    const bool allowed = i >= 190 || i % 3 != 2;
+    const bool is_promoted = std::find(best_cheap.begin(), best_cheap.end(), i) != best_cheap.end();
+    if (allowed && !is_promoted && best_regular.size() < 15) best_regular.push_back(i);
+  }
+  EXPECT_EQ(promoted, best_cheap);
+  EXPECT_EQ(regular, best_regular);
+}
+
+TEST_F(NamedFilterTest, BadPromotionsAreInvalidArgumentNamingTheField) {
+  auto ask = [&](const v1::Promotion& promotion) {
+    v1::GetRecommendationsRequest request;
+    request.set_user_id("ann");
+    *request.mutable_promotion() = promotion;
+    v1::GetRecommendationsResponse response;
+    return handlers_->GetRecommendations(request, &response);
+  };
+  const v1::Filter cheap = Named("cheap", {{"MAX", {"30"}}});
+  EXPECT_THAT(ask(Promotion("", 20, cheap)),
+              StatusIs(absl::StatusCode::kInvalidArgument, "promotion.name: "));
+  EXPECT_THAT(ask(Promotion("sale", 0, cheap)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "promotion.percent_promoted_items: 0 is outside 1..100"));
+  EXPECT_THAT(ask(Promotion("sale", 101, cheap)),
+              StatusIs(absl::StatusCode::kInvalidArgument, "promotion.percent_promoted_items"));
+  EXPECT_THAT(ask(Promotion("sale", 20, v1::Filter())),
+              StatusIs(absl::StatusCode::kInvalidArgument, "promotion.filter_name: "));
+  EXPECT_THAT(ask(Promotion("sale", 20, Named("nope"))),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "promotion.filter_name: no filter named \"nope\""));
+  EXPECT_THAT(ask(Promotion("sale", 20, Named("cheap"))),
+              StatusIs(absl::StatusCode::kInvalidArgument, "promotion.filter_values: "));
+  v1::Filter too_many = Named("no_colour");
+  for (int i = 0; i <= 500; ++i) {
+    (*too_many.mutable_values())["COLORS"].add_values(absl::StrCat("c", i));
+  }
+  EXPECT_THAT(ask(Promotion("sale", 20, too_many)),
+              StatusIs(absl::StatusCode::kInvalidArgument, "promotion.filter_values[COLORS]"));
 }
 
 TEST_F(NamedFilterTest, ListFiltersAndModelInfoDescribeThemAndTheFields) {

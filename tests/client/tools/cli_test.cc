@@ -162,6 +162,35 @@ TEST_F(CliTest, RecommendSendsTheNamedFilterAndItsValues) {
   EXPECT_EQ(other.err, "error: INVALID_ARGUMENT: filter.name: \"nope\" is not a named filter\n");
 }
 
+TEST_F(CliTest, RecommendSendsAPromotionAndMarksThePromotedItems) {
+  CliResult result =
+      Run("recommend --user=u1 --n=3 --promotion=sale --promotion_percent=30 "
+          "--promotion_filter=cheaper_than --promotion_values='MAX_PRICE=20'");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const std::optional<hrnn::v1::Promotion> promotion = server_.last_promotion();
+  ASSERT_TRUE(promotion.has_value());
+  EXPECT_EQ(promotion->name(), "sale");
+  EXPECT_EQ(promotion->percent_promoted_items(), 30);
+  EXPECT_EQ(promotion->filter_name(), "cheaper_than");
+  EXPECT_THAT(promotion->filter_values().at("MAX_PRICE").values(), ElementsAre("20"));
+  EXPECT_THAT(result.out, HasSubstr("score  promotion\n"));
+  EXPECT_THAT(result.out, HasSubstr("  sale\n"));
+
+  result = Run("recommend --user=u1 --n=3");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_FALSE(server_.last_promotion().has_value());
+  EXPECT_THAT(result.out, Not(HasSubstr("promotion")));
+
+  result = Run("recommend --user=u1 --promotion=sale");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--promotion and --promotion_filter go together"));
+  result = Run("recommend --user=u1 --promotion_values=A=1");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--promotion_values needs --promotion_filter"));
+  result = Run("similar --item=a --promotion=sale --promotion_filter=by_color");
+  EXPECT_EQ(result.exit_code, 2);
+}
+
 TEST_F(CliTest, SimilarAndRankSendTheNamedFilter) {
   CliResult result =
       Run("similar --item=dress-1 --n=1 --filter=by_color --filter_values=COLORS=red");

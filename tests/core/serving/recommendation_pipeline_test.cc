@@ -94,7 +94,7 @@ TEST_P(RecommendationPipelineTest, EveryScoringModeGivesTheSameItems) {
   ASSERT_FALSE(prepared.items.has_value());
   std::vector<float> scores(kItems);
   serving_->network->ScoreBatch({prepared.pass.query.data()}, {scores.data()});
-  const std::vector<ScoredItem> batched = FinishRecommendation(prepared.pass, scores);
+  const std::vector<ScoredItem> batched = FinishRecommendation(prepared.pass, scores).items;
   EXPECT_EQ(Indices(naive.items), Indices(single.items));
   EXPECT_EQ(Indices(batched), Indices(single.items));
   for (size_t i = 0; i < single.items.size(); ++i) {
