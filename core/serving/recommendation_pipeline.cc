@@ -166,7 +166,7 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
   pass.unavailable = CombineMasks(model->availability->Snapshot(), request.filter.excluded_mask);
   pass.exclusions = FilterExclusions(state, session_live, request.filter, pass.unavailable.get());
   if (request.promotion.has_value()) {
-    CataloguePass::Promotion& promotion = pass.promotion.emplace();
+    PassPromotion& promotion = pass.promotion.emplace();
     promotion.name = request.promotion->name;
     promotion.slots = PromotedSlots(request.num_results, request.promotion->percent);
     promotion.seed = request.promotion->placement_seed;
@@ -260,7 +260,7 @@ RankedItems FinishRecommendation(CataloguePass& pass, absl::Span<const float> sc
   out.items = FinishTopK(pass, scores, &out.backfilled);
   if (!pass.promotion.has_value()) return out;
   // The promoted candidates: the same scores, the promotion's exclusions, its slots.
-  CataloguePass::Promotion promotion = *std::move(pass.promotion);
+  PassPromotion promotion = *std::move(pass.promotion);
   pass.promotion.reset();
   const int num_results = pass.num_results;
   pass.exclusions = std::move(promotion.exclusions);

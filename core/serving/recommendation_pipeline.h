@@ -116,6 +116,16 @@ enum class AnswerState { kNewUser, kSession, kUser };
 // "new_user", "session", "user".
 absl::string_view AnswerStateName(AnswerState state);
 
+// A promotion's second top-k over a catalogue pass's scores: `slots` items under `exclusions`
+// (the request's plus the promotion filter's), placed by `seed`.
+struct PassPromotion {
+  std::string name;
+  int slots = 0;
+  uint64_t seed = 0;
+  std::shared_ptr<const ItemAvailability::Mask> unavailable;  // Keeps `exclusions`' mask alive.
+  ItemExclusions exclusions;
+};
+
 // A GetRecommendations call that still needs its pass over the item table.
 struct CataloguePass {
   std::shared_ptr<const ServingModel> model;
@@ -131,16 +141,8 @@ struct CataloguePass {
   RecipeKind recipe = RecipeKind::kHrnn;
   BlendWeights blend_weights;
   std::array<std::vector<ScoredItem>, kNumBlendComponents> blend_sparse;
-  // A promotion's second top-k over the same scores: `slots` items under `exclusions` (the
-  // request's plus the promotion filter's), placed by `seed`.
-  struct Promotion {
-    std::string name;
-    int slots = 0;
-    uint64_t seed = 0;
-    std::shared_ptr<const ItemAvailability::Mask> unavailable;  // Keeps `exclusions`' mask alive.
-    ItemExclusions exclusions;
-  };
-  std::optional<Promotion> promotion;
+  // A promotion's second top-k over the same scores (unset: none).
+  std::optional<PassPromotion> promotion;
 };
 
 struct PreparedRecommendation {
