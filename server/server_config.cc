@@ -105,10 +105,10 @@ bool ParseFlagWith(absl::StatusOr<T> parsed, T* value, std::string* error) {
 }  // namespace
 
 absl::StatusOr<ElementType> ParseItemTable(absl::string_view name) {
-  for (ElementType type : {ElementType::kFloat32, ElementType::kBfloat16}) {
+  for (ElementType type : {ElementType::kFloat32, ElementType::kBfloat16, ElementType::kInt8}) {
     if (name == ElementTypeName(type)) return type;
   }
-  return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is not fp32 or bf16"));
+  return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is not fp32, bf16 or int8"));
 }
 
 absl::string_view FsyncPolicyName(FsyncPolicy policy) {

@@ -46,7 +46,7 @@ struct ServerConfig {
   int scoring_threads = 0;
   // Most calls scored in one pass. Default: 8.
   int max_batch = 8;
-  // Scoring table precision (--item_table=fp32|bf16). Default: kFloat32.
+  // Scoring table precision (--item_table=fp32|bf16|int8). Default: kFloat32.
   ElementType item_table = ElementType::kFloat32;
 
   // A gap longer than this between a user's events ends the session. Default: 30 min.
@@ -121,7 +121,7 @@ struct ServerConfig {
 
 // The names of the choice settings as their flags spell them, and their parsers (parsed once at
 // start-up). Errors: InvalidArgument quoting the name and listing the choices.
-absl::StatusOr<ElementType> ParseItemTable(absl::string_view name);  // "fp32", "bf16"
+absl::StatusOr<ElementType> ParseItemTable(absl::string_view name);  // "fp32", "bf16", "int8"
 absl::string_view FsyncPolicyName(FsyncPolicy policy);               // "batch", "interval", "none"
 absl::StatusOr<FsyncPolicy> ParseFsyncPolicy(absl::string_view name);
 

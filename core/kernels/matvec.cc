@@ -25,11 +25,27 @@ const SimdKernels& ActiveKernels() {
   return kernels;
 }
 
+MatVecKernel MatVecKernelFor(const SimdKernels& kernels, ElementType type) {
+  switch (type) {
+    case ElementType::kFloat32:
+      return kernels.matvec_f32;
+    case ElementType::kBfloat16:
+      return kernels.matvec_bf16;
+    case ElementType::kInt8:
+      break;
+  }
+  return kernels.matvec_int8;
+}
+
+int32_t Int8StateMax(int64_t cols) {
+  const int64_t padded = (cols + 1) / 2 * 2;
+  return static_cast<int32_t>(std::min<int64_t>(32767, int64_t{2147483647} / (127 * padded)));
+}
+
 namespace {
 
 MatVecKernel MatVecKernelFor(const PanelMatrix& m) {
-  const SimdKernels& kernels = ActiveKernels();
-  return m.type() == ElementType::kFloat32 ? kernels.matvec_f32 : kernels.matvec_bf16;
+  return MatVecKernelFor(ActiveKernels(), m.type());
 }
 
 }  // namespace

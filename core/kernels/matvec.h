@@ -22,6 +22,21 @@ inline constexpr int kMaxMatVecBatch = 8;
 // It never writes ys[b][r] for r >= m.rows(). REQUIRES: 1 <= batch <= kMaxMatVecBatch,
 // xs[b] holds m.cols() floats, ys[b] and bias hold m.rows() floats, and inputs do not alias
 // outputs. Floating-point summation order may differ between levels (tests use a tolerance).
+//
+// int8 tables (matvec_int8) approximate that sum in integers. Each state is quantised once per
+// call to int16 with its own scale (C2 = m.padded_cols()):
+//   qmax = Int8StateMax(m.cols()) = min(32767, floor((2^31 - 1) / (127 * C2))),
+//   sx_b = max_c |xs[b][c]| / qmax,  xq_b[c] = round-to-nearest-even(xs[b][c] / sx_b),
+// and, with q(r, c) and scale[r] from the int8 layout (panel_matrix.h),
+//   ys[b][r] = float(sum_c q(r, c) * xq_b[c]) * (scale[r] * sx_b) + bias[r].
+// The sum is exact int32 arithmetic at every level: |sum| <= C2 * 127 * qmax <= 2^31 - 1 by the
+// choice of qmax (qmax = 32767 up to C2 = 516, so H of a few hundred keeps 15-bit states).
+// Levels multiply the same integers; the final scale-and-bias may be one fused rounding or two,
+// so levels agree within 2^-22 * (|float(sum) * scale[r] * sx_b| + |bias[r]|).
+// Against the fp32 product of the unquantised weights w the error is at most
+//   scale[r] / 2 * sum_c |x_c| + sx_b / 2 * sum_c |m(r, c)|   (plus float rounding),
+// the weights' rounding plus the state's. A state holding NaN or infinity gives NaN for all its
+// rows (as does a table row that held one); an all-zero state gives exactly bias[r].
 using MatVecKernel = void (*)(const PanelMatrix& m, const float* const* xs, int batch,
                               const float* bias, float* const* ys, int64_t panel_begin,
                               int64_t panel_end);
@@ -40,6 +55,7 @@ using AdagradKernel = void (*)(float* w, float* acc, float* vel, const float* g,
 struct SimdKernels {
   MatVecKernel matvec_f32;
   MatVecKernel matvec_bf16;
+  MatVecKernel matvec_int8;
   FindFirstGreaterKernel find_first_greater;
   AdagradKernel adagrad;
 };
@@ -48,6 +64,12 @@ struct SimdKernels {
 const SimdKernels& KernelsFor(SimdLevel level);
 // KernelsFor(ActiveSimdLevel()), resolved once.
 const SimdKernels& ActiveKernels();
+// The kernel in `kernels` for matrices of element type `type`.
+MatVecKernel MatVecKernelFor(const SimdKernels& kernels, ElementType type);
+
+// The largest |xq| of the int8 kernels' state quantisation for a matrix of `cols` columns (see
+// MatVecKernel). REQUIRES: 1 <= cols <= (2^31 - 1) / 127.
+int32_t Int8StateMax(int64_t cols);
 
 // y = m x + bias (bias may be null). `y` has m.rows() floats, `x` m.cols().
 void MatVec(const PanelMatrix& m, const float* x, const float* bias, float* y);

@@ -1,6 +1,7 @@
 #include "core/kernels/panel_matrix.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -9,17 +10,62 @@ namespace {
 
 constexpr size_t kAlignment = 64;
 
-size_t ElementSize(ElementType type) { return type == ElementType::kFloat32 ? 4 : 2; }
+size_t ElementSize(ElementType type) {
+  switch (type) {
+    case ElementType::kFloat32:
+      return 4;
+    case ElementType::kBfloat16:
+      return 2;
+    case ElementType::kInt8:
+      break;
+  }
+  return 1;
+}
 
-// Offset of element (r, c) in the panel layout described in panel_matrix.h.
+// Offset of element (r, c) in the fp32 / bf16 panel layout described in panel_matrix.h.
 inline int64_t PanelOffset(int64_t r, int64_t c, int64_t cols) {
   return (r / kPanelRows) * cols * kPanelRows + c * kPanelRows + r % kPanelRows;
+}
+
+// Bytes of one column pair of an int8 panel.
+constexpr int64_t kPairBytes = int64_t{2} * kPanelRows;
+
+// Offset of q(r, c) in the int8 layout (item 2), from PanelMatrix::int8().
+inline int64_t Int8Offset(int64_t r, int64_t c, int64_t padded_cols) {
+  return (r / kPanelRows) * padded_cols * kPanelRows + (c / 2) * kPairBytes + (r % kPanelRows) * 2 +
+         c % 2;
+}
+
+// Quantises one row (layout item 1-2): returns its scale and writes q(r, c) through `out`.
+float QuantizeRow(const float* row, int64_t cols, int8_t* out, int64_t padded_cols, int64_t r) {
+  float max_abs = 0.0f;
+  for (int64_t c = 0; c < cols; ++c) {
+    const float a = std::fabs(row[c]);
+    if (!std::isfinite(a)) return std::nanf("");  // q stays 0: every product is NaN.
+    max_abs = std::max(max_abs, a);
+  }
+  if (max_abs == 0.0f) return 0.0f;
+  for (int64_t c = 0; c < cols; ++c) {
+    // w * 127 is exact in double and the quotient correctly rounded, so an exact tie is seen as
+    // one (and rounded to even); no overflow even for subnormal rows.
+    const double q = std::nearbyint(static_cast<double>(row[c]) * 127.0 / max_abs);
+    out[Int8Offset(r, c, padded_cols)] = static_cast<int8_t>(std::clamp(q, -127.0, 127.0));
+  }
+  return static_cast<float>(static_cast<double>(max_abs) / 127.0);
 }
 
 }  // namespace
 
 absl::string_view ElementTypeName(ElementType type) {
-  return type == ElementType::kFloat32 ? "fp32" : "bf16";
+  switch (type) {
+    case ElementType::kFloat32:
+      return "fp32";
+    case ElementType::kBfloat16:
+      return "bf16";
+    case ElementType::kInt8:
+      break;
+  }
+  return "int8";
 }
 
 uint16_t FloatToBfloat16(float value) {
@@ -46,8 +92,11 @@ float Bfloat16ToFloat(uint16_t value) {
 void PanelMatrix::FreeDeleter::operator()(void* p) const { std::free(p); }
 
 size_t PanelMatrix::bytes() const {
-  return static_cast<size_t>(num_panels()) * kPanelRows * static_cast<size_t>(cols_) *
-         ElementSize(type_);
+  const size_t rows = static_cast<size_t>(num_panels()) * kPanelRows;
+  if (type_ == ElementType::kInt8) {
+    return rows * (static_cast<size_t>(padded_cols()) + sizeof(float));
+  }
+  return rows * static_cast<size_t>(cols_) * ElementSize(type_);
 }
 
 PanelMatrix PanelMatrix::FromRowMajor(const float* row_major, int64_t rows, int64_t cols,
@@ -70,6 +119,13 @@ PanelMatrix PanelMatrix::FromRowMajor(const float* row_major, int64_t rows, int6
     for (int64_t r = 0; r < rows; ++r) {
       const float* row = row_major + r * cols;
       for (int64_t c = 0; c < cols; ++c) out[PanelOffset(r, c, cols)] = row[c];
+    }
+  } else if (type == ElementType::kInt8) {
+    float* scales = static_cast<float*>(data);
+    int8_t* out = reinterpret_cast<int8_t*>(static_cast<char*>(data) +
+                                            m.num_panels() * kPanelRows * sizeof(float));
+    for (int64_t r = 0; r < rows; ++r) {
+      scales[r] = QuantizeRow(row_major + r * cols, cols, out, m.padded_cols(), r);
     }
   } else {
     uint16_t* out = static_cast<uint16_t*>(data);
@@ -142,11 +198,23 @@ void PanelMatrix::Assign(const PackSource& source, int64_t rows, int64_t cols) {
 }
 
 float PanelMatrix::At(int64_t r, int64_t c) const {
+  if (type_ == ElementType::kInt8) {
+    return static_cast<float>(int8()[Int8Offset(r, c, padded_cols())]) * row_scales()[r];
+  }
   const int64_t offset = PanelOffset(r, c, cols_);
   return type_ == ElementType::kFloat32 ? f32()[offset] : Bfloat16ToFloat(bf16()[offset]);
 }
 
 void PanelMatrix::CopyRow(int64_t r, float* out) const {
+  if (type_ == ElementType::kInt8) {
+    const int8_t* p = int8() + Int8Offset(r, 0, padded_cols());
+    const float scale = row_scales()[r];
+    for (int64_t c = 0; c < cols_; ++c) {
+      const int8_t q = p[(c / 2) * kPairBytes + c % 2];
+      out[c] = static_cast<float>(q) * scale;
+    }
+    return;
+  }
   const int64_t base = PanelOffset(r, 0, cols_);
   if (type_ == ElementType::kFloat32) {
     const float* p = f32() + base;

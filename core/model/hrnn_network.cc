@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "Eigen/Core"
@@ -134,14 +136,39 @@ void HrnnNetwork::ScoreNaive(const float* session_state, float* scores) const {
 
 void HrnnNetwork::ScoreItems(const float* session_state, absl::Span<const int64_t> items,
                              float* scores) const {
+  const Tensor& weight = model_->tensor(kOutputWeight);
   const int hidden = hidden_size();
-  Buffer row(hidden);
   Eigen::Map<const Eigen::VectorXf> s(session_state, hidden);
   for (size_t j = 0; j < items.size(); ++j) {
-    item_table_.CopyRow(items[j], row.data());
-    scores[j] =
-        Eigen::Map<const Eigen::VectorXf>(row.data(), hidden).dot(s) + output_bias_[items[j]];
+    scores[j] = Eigen::Map<const Eigen::VectorXf>(weight.row(items[j]), hidden).dot(s) +
+                output_bias_[items[j]];
   }
+}
+
+std::vector<ScoredItem> HrnnNetwork::TopItems(const float* session_state,
+                                              absl::Span<const float> scores, int k,
+                                              ItemExclusions exclusions) const {
+  if (options_.item_table_type != ElementType::kInt8) {
+    return TopK(scores, k, std::move(exclusions));
+  }
+  if (k <= 0) return {};
+  // In int64, so that 2k cannot overflow; TopK caps the depth at scores.size().
+  const int64_t depth = std::min<int64_t>(std::max<int64_t>(int64_t{2} * k, int64_t{k} + 32),
+                                          static_cast<int64_t>(scores.size()));
+  std::vector<ScoredItem> candidates = TopK(scores, static_cast<int>(depth), std::move(exclusions));
+  std::vector<int64_t> items(candidates.size());
+  for (size_t j = 0; j < candidates.size(); ++j) items[j] = candidates[j].index;
+  std::vector<float> exact(candidates.size());
+  ScoreItems(session_state, items, exact.data());
+  for (size_t j = 0; j < candidates.size(); ++j) candidates[j].score = exact[j];
+  std::erase_if(candidates, [](const ScoredItem& item) { return std::isnan(item.score); });
+  const size_t keep = std::min(candidates.size(), static_cast<size_t>(k));
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(keep),
+                    candidates.end(), [](const ScoredItem& a, const ScoredItem& b) {
+                      return a.score > b.score || (a.score == b.score && a.index < b.index);
+                    });
+  candidates.resize(keep);
+  return candidates;
 }
 
 size_t HrnnNetwork::PackedBytes() const {

@@ -1,16 +1,19 @@
 // HrnnNetwork: the inference form of one Model (DESIGN §2) — the session and user GRU cells,
 // the session initialisation from the user state, and scoring of all N items against a session
-// state with the SIMD kernels (fp32, or a bf16 copy of the item table to halve memory traffic).
+// state with the SIMD kernels (fp32, or a bf16 / int8 copy of the item table to halve / quarter
+// memory traffic; TopItems rescores the candidates of an int8 top-k exactly in fp32).
 // HrnnReference computes the same functions with plain loops over the Model's tensors; it is the
 // oracle in tests. Both are immutable after Create() and safe for concurrent use.
 #ifndef HRNN_CORE_MODEL_HRNN_NETWORK_H_
 #define HRNN_CORE_MODEL_HRNN_NETWORK_H_
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "core/kernels/panel_matrix.h"
+#include "core/kernels/top_k.h"
 #include "core/model/gru_cell.h"
 #include "core/model/model.h"
 
@@ -18,7 +21,8 @@ namespace hrnn {
 
 struct NetworkOptions {
   // Element type of the item (output) table used for scoring. bf16 halves the bytes read per
-  // request at a small accuracy cost. Default: kFloat32.
+  // request at a small accuracy cost; int8 (per-row scales, matvec.h) quarters them, at a larger
+  // one that TopItems repairs for the returned list. Default: kFloat32.
   ElementType item_table_type = ElementType::kFloat32;
 };
 
@@ -59,9 +63,23 @@ class HrnnNetwork {
   // the model's row-major fp32 output table (no panel layout, no bf16). The baseline that
   // serving benchmarks compare against; same results as Score() up to rounding.
   void ScoreNaive(const float* session_state, float* scores) const;
-  // scores[j] = score of items[j] only (for re-ranking a candidate list).
-  // REQUIRES: every item in [0, num_items()).
+  // scores[j] = score of items[j] only (for re-ranking a candidate list), computed exactly in
+  // fp32 from the model's row-major output table whatever the item table type, so it is the
+  // same for every NetworkOptions. REQUIRES: every item in [0, num_items()).
   void ScoreItems(const float* session_state, absl::Span<const int64_t> items, float* scores) const;
+
+  // The k best items by score, best first, not in `exclusions`, from `scores` = Score() (or a
+  // ScoreBatch row) of `session_state`; the ordering, tie rule (equal scores: lower index
+  // first) and NaN policy (never returned) are TopK's (core/kernels/top_k.h).
+  //   fp32, bf16: exactly TopK(scores, k, exclusions); `session_state` is not read.
+  //   int8: the top max(2k, k + 32) items by the approximate `scores` are rescored with
+  //     ScoreItems, and the k best of them by exact score are returned with their exact
+  //     scores. The result equals TopK over exact scores unless an item of the exact top k
+  //     ranks below max(2k, k + 32) in the int8 scores.
+  // Returns fewer than k items when fewer qualify; k <= 0 returns nothing.
+  // REQUIRES: scores.size() == num_items(); for int8, session_state has hidden_size() floats.
+  std::vector<ScoredItem> TopItems(const float* session_state, absl::Span<const float> scores,
+                                   int k, ItemExclusions exclusions) const;
 
   // Bytes of packed weights held (the item table dominates).
   size_t PackedBytes() const;

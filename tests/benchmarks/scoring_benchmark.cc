@@ -7,6 +7,11 @@
 //   Batch8/N             one MatVecBatch of 8 states vs 8 MatVec calls (throughput_ratio).
 //   Bf16/N               bf16 table vs fp32 table, one state each (speedup), and vs a
 //                        streaming read of the bf16 bytes (frac_of_roofline).
+//   Int8/N/<level>       the int8 kernel at `level`, one state, vs a streaming read of the int8
+//                        table's own bytes (quantised values and row scales: frac_of_roofline).
+//   Int8/N/batch:B       int8 table (dispatched) vs fp32 (speedup_vs_fp32) and bf16
+//                        (speedup_vs_bf16), B = 1 or 8 states per pass each, and vs a streaming
+//                        read of its own bytes (frac_of_roofline), all in the same iterations.
 // At N = 10k the table (4 MB fp32) stays in L2/L3 between iterations, so those figures are
 // cache bandwidth, not DRAM bandwidth; at 1M (400 MB fp32) every pass streams from memory.
 #include <immintrin.h>
@@ -14,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +41,7 @@ struct Dataset {
   std::vector<float> row_major;  // [n x kHidden], for Eigen.
   PanelMatrix f32;
   PanelMatrix bf16;
+  PanelMatrix int8;
   std::vector<float> bias;
   std::vector<std::vector<float>> xs;  // kBatch states.
   std::vector<std::vector<float>> ys;  // kBatch outputs.
@@ -64,6 +71,7 @@ Dataset& GetDataset(int64_t n) {
     Fill(d->row_major, 1);
     d->f32 = PanelMatrix::FromRowMajor(d->row_major.data(), n, kHidden, ElementType::kFloat32);
     d->bf16 = PanelMatrix::FromRowMajor(d->row_major.data(), n, kHidden, ElementType::kBfloat16);
+    d->int8 = PanelMatrix::FromRowMajor(d->row_major.data(), n, kHidden, ElementType::kInt8);
     d->bias.resize(static_cast<size_t>(n));
     Fill(d->bias, 2);
     for (int b = 0; b < kBatch; ++b) {
@@ -112,6 +120,49 @@ float StreamSum(const void* data, size_t bytes) {
   const size_t n = bytes / sizeof(float);
   return DetectedSimdLevel() == SimdLevel::kAvx512 ? StreamSumAvx512(p, n)
                                                    : StreamSumPortable(p, n);
+}
+
+// The roofline of a table that is not floats (the int8 one): the same streaming read with
+// integer adds, so that no bit pattern can be a slow floating-point operand.
+__attribute__((target("avx512f"))) uint32_t StreamSumIntAvx512(const char* p, size_t bytes) {
+  __m512i acc[8];
+  for (auto& a : acc) a = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 512 <= bytes; i += 512) {
+    for (int a = 0; a < 8; ++a) {
+      acc[a] = _mm512_add_epi32(acc[a], _mm512_load_si512(p + i + 64 * a));
+    }
+  }
+  for (int a = 1; a < 8; ++a) acc[0] = _mm512_add_epi32(acc[0], acc[a]);
+  alignas(64) uint32_t lanes[16];
+  _mm512_store_si512(lanes, acc[0]);
+  uint32_t sum = 0;
+  for (uint32_t lane : lanes) sum += lane;
+  for (; i < bytes; ++i) sum += static_cast<unsigned char>(p[i]);
+  return sum;
+}
+
+uint32_t StreamSumIntPortable(const char* p, size_t bytes) {
+  uint64_t acc[8] = {};
+  size_t i = 0;
+  for (; i + 64 <= bytes; i += 64) {
+    for (int a = 0; a < 8; ++a) {
+      uint64_t word;
+      std::memcpy(&word, p + i + 8 * a, sizeof(word));
+      acc[a] += word;
+    }
+  }
+  uint64_t sum = 0;
+  for (uint64_t a : acc) sum += a;
+  for (; i < bytes; ++i) sum += static_cast<unsigned char>(p[i]);
+  return static_cast<uint32_t>(sum);
+}
+
+// The int8 table's bytes are contiguous from its row scales (panel_matrix.h).
+uint32_t StreamSumInt8Table(const PanelMatrix& m) {
+  const char* p = reinterpret_cast<const char*>(m.row_scales());
+  return DetectedSimdLevel() == SimdLevel::kAvx512 ? StreamSumIntAvx512(p, m.bytes())
+                                                   : StreamSumIntPortable(p, m.bytes());
 }
 
 template <typename F>
@@ -207,7 +258,9 @@ void RunEigen(benchmark::State& state, int64_t n) {
 // One MatVecBatch over 8 states (candidate) vs 8 MatVec calls (baseline).
 void RunBatch8(benchmark::State& state, int64_t n, ElementType type) {
   Dataset& d = GetDataset(n);
-  const PanelMatrix& m = type == ElementType::kFloat32 ? d.f32 : d.bf16;
+  const PanelMatrix& m = type == ElementType::kFloat32    ? d.f32
+                         : type == ElementType::kBfloat16 ? d.bf16
+                                                          : d.int8;
   Paired p;
   for (auto _ : state) {
     p.baseline += Seconds([&] {
@@ -250,6 +303,60 @@ void RunBf16(benchmark::State& state, int64_t n) {
   state.counters["frac_of_roofline"] = roofline / p.candidate;
 }
 
+// The int8 kernel at `level`, one state, vs streaming the int8 table's own bytes.
+void RunInt8Level(benchmark::State& state, int64_t n, SimdLevel level) {
+  Dataset& d = GetDataset(n);
+  const MatVecKernel kernel = KernelsFor(level).matvec_int8;
+  Paired p;
+  for (auto _ : state) {
+    uint32_t sum = 0;
+    p.baseline += Seconds([&] { sum = StreamSumInt8Table(d.int8); });
+    benchmark::DoNotOptimize(sum);
+    const double t = Seconds([&] {
+      kernel(d.int8, d.x_ptrs.data(), 1, d.bias.data(), d.y_ptrs.data(), 0, d.int8.num_panels());
+    });
+    benchmark::ClobberMemory();
+    p.candidate += t;
+    state.SetIterationTime(t);
+  }
+  const double bytes = static_cast<double>(d.int8.bytes());
+  SetPairCounters(state, p, static_cast<double>(n), bytes, static_cast<double>(n), bytes,
+                  "frac_of_roofline");
+}
+
+// int8 table (candidate, dispatched) vs the fp32 and bf16 tables and a streaming read of the
+// int8 bytes, `batch` states per pass each (one MatVecBatch call). Order in an iteration: fp32,
+// the streaming read, bf16, int8, so that at N >= 100k the int8 pass does not find its table in
+// the L3 left by the read before it (at 10k every table stays in L2/L3 regardless).
+void RunInt8(benchmark::State& state, int64_t n, int batch) {
+  Dataset& d = GetDataset(n);
+  const absl::Span<const float* const> xs(d.x_ptrs.data(), static_cast<size_t>(batch));
+  const absl::Span<float* const> ys(d.y_ptrs.data(), static_cast<size_t>(batch));
+  Paired p;
+  double bf16 = 0, roofline = 0;
+  for (auto _ : state) {
+    p.baseline += Seconds([&] { MatVecBatch(d.f32, xs, d.bias.data(), ys); });
+    benchmark::ClobberMemory();
+    uint32_t sum = 0;
+    roofline += Seconds([&] { sum = StreamSumInt8Table(d.int8); });
+    benchmark::DoNotOptimize(sum);
+    bf16 += Seconds([&] { MatVecBatch(d.bf16, xs, d.bias.data(), ys); });
+    benchmark::ClobberMemory();
+    const double t = Seconds([&] { MatVecBatch(d.int8, xs, d.bias.data(), ys); });
+    benchmark::ClobberMemory();
+    p.candidate += t;
+    state.SetIterationTime(t);
+  }
+  const double items = static_cast<double>(n) * batch;
+  SetPairCounters(state, p, items, static_cast<double>(d.int8.bytes()), items,
+                  static_cast<double>(d.f32.bytes()), "speedup_vs_fp32");
+  state.counters["speedup_vs_bf16"] = bf16 / p.candidate;
+  state.counters["bf16_ns/item"] = bf16 / static_cast<double>(state.iterations()) * 1e9 / items;
+  state.counters["roofline_GB/s"] = static_cast<double>(d.int8.bytes()) /
+                                    (roofline / static_cast<double>(state.iterations())) * 1e-9;
+  state.counters["frac_of_roofline"] = roofline / p.candidate;
+}
+
 void RegisterAll() {
   for (int64_t n : {int64_t{10000}, int64_t{100000}, int64_t{1000000}}) {
     const std::string suffix = "/N:" + std::to_string(n);
@@ -286,6 +393,23 @@ void RegisterAll() {
                                  [n](benchmark::State& s) { RunBf16(s, n); })
         ->UseManualTime()
         ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("Batch8" + suffix + "/int8").c_str(),
+                                 [n](benchmark::State& s) { RunBatch8(s, n, ElementType::kInt8); })
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+    for (SimdLevel level : SupportedSimdLevels()) {
+      benchmark::RegisterBenchmark(
+          ("Int8" + suffix + "/" + std::string(SimdLevelName(level))).c_str(),
+          [n, level](benchmark::State& s) { RunInt8Level(s, n, level); })
+          ->UseManualTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
+    for (int batch : {1, kBatch}) {
+      benchmark::RegisterBenchmark(("Int8" + suffix + "/batch:" + std::to_string(batch)).c_str(),
+                                   [n, batch](benchmark::State& s) { RunInt8(s, n, batch); })
+          ->UseManualTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
   }
 }
 

@@ -77,7 +77,7 @@ TEST(ServerBinaryTest, BadUsageExitsNonZeroWithAOneLineReason) {
   ASSERT_NE(std::fgets(buffer, sizeof(buffer), file), nullptr);
   std::fclose(file);
   EXPECT_THAT(std::string(buffer), HasSubstr("item_table"));
-  EXPECT_THAT(std::string(buffer), HasSubstr("\"int3\" is not fp32 or bf16"));
+  EXPECT_THAT(std::string(buffer), HasSubstr("\"int3\" is not fp32, bf16 or int8"));
 
   // A malformed filters file stops the start, naming the file, line and column.
   const std::string filters = (dir / "filters.txt").string();

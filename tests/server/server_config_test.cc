@@ -66,8 +66,13 @@ TEST(ServerConfigTest, ChoiceSettingsParseTheirNamesAndRefuseOthers) {
   EXPECT_TRUE(AbslParseFlag("bf16", &item_table, &error));
   EXPECT_EQ(item_table, ElementType::kBfloat16);
   EXPECT_EQ(AbslUnparseFlag(item_table), "bf16");
+  for (ElementType type : {ElementType::kFloat32, ElementType::kBfloat16, ElementType::kInt8}) {
+    EXPECT_TRUE(AbslParseFlag(AbslUnparseFlag(type), &item_table, &error));
+    EXPECT_EQ(item_table, type);
+  }
+  EXPECT_EQ(AbslUnparseFlag(ElementType::kInt8), "int8");
   EXPECT_FALSE(AbslParseFlag("int4", &item_table, &error));
-  EXPECT_EQ(error, "\"int4\" is not fp32 or bf16");
+  EXPECT_EQ(error, "\"int4\" is not fp32, bf16 or int8");
   FsyncPolicy fsync = FsyncPolicy::kEveryBatch;
   for (FsyncPolicy policy :
        {FsyncPolicy::kEveryBatch, FsyncPolicy::kInterval, FsyncPolicy::kNone}) {

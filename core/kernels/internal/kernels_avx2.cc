@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "core/kernels/internal/int8_state.h"
 #include "core/kernels/internal/simd_kernels.h"
 
 namespace hrnn::internal {
@@ -162,6 +163,124 @@ void MatVecBf16(const PanelMatrix& m, const float* const* xs, int batch, const f
   MatVecDispatch(m.bf16(), m.rows(), m.cols(), xs, batch, bias, ys, panel_begin, panel_end);
 }
 
+// int8, column pairs (layout in panel_matrix.h, arithmetic in matvec.h): the 32 bytes of a pair
+// widen to two ymm of 16 int16 (rows 0-7 and 8-15, each row's two columns adjacent), and one
+// vpmaddwd per half against the broadcast state pair (xq[c], xq[c+1]) gives 8 rows' int32
+// partial sums in row order. Two accumulators per state (the halves); at most 4 states per pass,
+// as for fp32.
+template <int B>
+inline void PanelInt8(const int8_t* panel, const int8_t* ahead, int64_t pairs,
+                      const int32_t* const* xp, const float* scale, const float* sx,
+                      const float* bias, float* const* ys, int64_t row0, int valid) {
+  __m256i lo[B];
+  __m256i hi[B];
+  for (int b = 0; b < B; ++b) lo[b] = hi[b] = _mm256_setzero_si256();
+  for (int64_t q = 0; q < pairs; ++q) {
+    if ((q & 1) == 0) {  // One prefetch per 64 bytes.
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + q * 2 * kPanelRows), _MM_HINT_T0);
+    }
+    const int8_t* w = panel + q * 2 * kPanelRows;
+    const __m256i w_lo = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(w)));
+    const __m256i w_hi =
+        _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(w + 16)));
+    for (int b = 0; b < B; ++b) {
+      const __m256i x = _mm256_set1_epi32(xp[b][q]);
+      lo[b] = _mm256_add_epi32(lo[b], _mm256_madd_epi16(w_lo, x));
+      hi[b] = _mm256_add_epi32(hi[b], _mm256_madd_epi16(w_hi, x));
+    }
+  }
+  // Padding rows have scale 0, so full loads are harmless.
+  const __m256 scale_lo = _mm256_load_ps(scale);
+  const __m256 scale_hi = _mm256_load_ps(scale + 8);
+  alignas(32) float bias_buf[kPanelRows] = {};
+  if (bias != nullptr) {
+    for (int i = 0; i < valid; ++i) bias_buf[i] = bias[row0 + i];
+  }
+  const __m256 bias_lo = _mm256_load_ps(bias_buf);
+  const __m256 bias_hi = _mm256_load_ps(bias_buf + 8);
+  for (int b = 0; b < B; ++b) {
+    const __m256 s = _mm256_set1_ps(sx[b]);
+    const __m256 y_lo =
+        _mm256_fmadd_ps(_mm256_cvtepi32_ps(lo[b]), _mm256_mul_ps(scale_lo, s), bias_lo);
+    const __m256 y_hi =
+        _mm256_fmadd_ps(_mm256_cvtepi32_ps(hi[b]), _mm256_mul_ps(scale_hi, s), bias_hi);
+    float* y = ys[b] + row0;
+    if (valid == kPanelRows) {
+      _mm256_storeu_ps(y, y_lo);
+      _mm256_storeu_ps(y + 8, y_hi);
+    } else {  // The last, partial panel goes through a stack buffer.
+      alignas(32) float buf[kPanelRows];
+      _mm256_store_ps(buf, y_lo);
+      _mm256_store_ps(buf + 8, y_hi);
+      for (int i = 0; i < valid; ++i) y[i] = buf[i];
+    }
+  }
+}
+
+template <int B>
+inline void PanelInt8States(const int8_t* panel, const int8_t* ahead, int64_t pairs,
+                            const int32_t* const* xp, const float* scale, const float* sx,
+                            const float* bias, float* const* ys, int64_t row0, int valid) {
+  if constexpr (B <= kMaxStatesPerPass) {
+    PanelInt8<B>(panel, ahead, pairs, xp, scale, sx, bias, ys, row0, valid);
+  } else {
+    PanelInt8<kMaxStatesPerPass>(panel, ahead, pairs, xp, scale, sx, bias, ys, row0, valid);
+    PanelInt8<B - kMaxStatesPerPass>(panel, panel, pairs, xp + kMaxStatesPerPass, scale,
+                                     sx + kMaxStatesPerPass, bias, ys + kMaxStatesPerPass, row0,
+                                     valid);
+  }
+}
+
+template <int B>
+void MatVecInt8B(const PanelMatrix& m, const QuantizedStates& states, const float* bias,
+                 float* const* ys, int64_t panel_begin, int64_t panel_end) {
+  const int32_t* xp[B];
+  float sx[B];
+  for (int b = 0; b < B; ++b) {
+    xp[b] = states.pairs(b);
+    sx[b] = states.scale(b);
+  }
+  const int8_t* data = m.int8();
+  const float* scales = m.row_scales();
+  const int64_t pairs = m.padded_cols() / 2;
+  const int64_t stride = pairs * 2 * kPanelRows;
+  const int64_t full_panels = m.rows() / kPanelRows;
+  const int64_t ahead_panels = PrefetchPanels(stride);
+  int64_t p = panel_begin;
+  for (; p < panel_end && p < full_panels; ++p) {
+    const int64_t ahead = p + ahead_panels < panel_end ? p + ahead_panels : p;
+    _mm_prefetch(reinterpret_cast<const char*>(scales + ahead * kPanelRows), _MM_HINT_T0);
+    PanelInt8States<B>(data + p * stride, data + ahead * stride, pairs, xp, scales + p * kPanelRows,
+                       sx, bias, ys, p * kPanelRows, kPanelRows);
+  }
+  if (p < panel_end) {
+    PanelInt8States<B>(data + p * stride, data + p * stride, pairs, xp, scales + p * kPanelRows, sx,
+                       bias, ys, p * kPanelRows, static_cast<int>(m.rows() - p * kPanelRows));
+  }
+}
+
+void MatVecInt8(const PanelMatrix& m, const float* const* xs, int batch, const float* bias,
+                float* const* ys, int64_t panel_begin, int64_t panel_end) {
+  const QuantizedStates states(xs, batch, m.cols());
+  switch (batch) {
+#define HRNN_BATCH_CASE(n)                                       \
+  case n:                                                        \
+    MatVecInt8B<n>(m, states, bias, ys, panel_begin, panel_end); \
+    break;
+    HRNN_BATCH_CASE(1)
+    HRNN_BATCH_CASE(2)
+    HRNN_BATCH_CASE(3)
+    HRNN_BATCH_CASE(4)
+    HRNN_BATCH_CASE(5)
+    HRNN_BATCH_CASE(6)
+    HRNN_BATCH_CASE(7)
+    HRNN_BATCH_CASE(8)
+#undef HRNN_BATCH_CASE
+    default:
+      break;
+  }
+}
+
 int64_t FindFirstGreater(const float* values, int64_t n, float threshold) {
   const __m256 t = _mm256_set1_ps(threshold);
   int64_t i = 0;
@@ -222,7 +341,8 @@ void Adagrad(float* w, float* acc, float* vel, const float* g, int64_t n, float 
 }  // namespace
 
 const SimdKernels& Avx2Kernels() {
-  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &FindFirstGreater, &Adagrad};
+  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &MatVecInt8, &FindFirstGreater,
+                                           &Adagrad};
   return kKernels;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "core/kernels/internal/int8_state.h"
 #include "core/kernels/internal/simd_kernels.h"
 
 namespace hrnn::internal {
@@ -253,6 +254,105 @@ void MatVecBf16(const PanelMatrix& m, const float* const* xs, int batch, const f
   MatVecDispatch(m.bf16(), m.rows(), m.cols(), xs, batch, bias, ys, panel_begin, panel_end);
 }
 
+// int8, column pairs (layout in panel_matrix.h, arithmetic in matvec.h). 32 bytes of a panel
+// hold columns c, c+1 of its 16 rows, row j's two values adjacent: widened to 32 int16, one
+// vpmaddwd against the broadcast state pair (xq[c], xq[c+1]) gives the 16 rows' partial sums as
+// int32 lanes in row order, so there is no final permute. The accumulator chain is one vpaddd
+// (latency 1) per pair, so one accumulator per state suffices; all 8 states fit in registers
+// (8 accumulators, the widened pair, the broadcasts), and a 64-byte line costs 2 widenings plus
+// 2 multiply-adds and 2 adds per state.
+template <int B>
+inline void PanelInt8(const int8_t* panel, const int8_t* ahead, int64_t pairs,
+                      const int32_t* const* xp, const float* scale, const float* sx,
+                      const float* bias, float* const* ys, int64_t row0, __mmask16 valid) {
+  __m512i acc[B];
+  for (int b = 0; b < B; ++b) acc[b] = _mm512_setzero_si512();
+  int64_t q = 0;
+  for (; q + 2 <= pairs; q += 2) {  // One 64-byte line (when the panel starts on one).
+    _mm_prefetch(reinterpret_cast<const char*>(ahead + q * 2 * kPanelRows), _MM_HINT_T0);
+    const __m512i w0 = _mm512_maskz_cvtepi8_epi16(
+        0xffffffff, _mm256_load_si256(reinterpret_cast<const __m256i*>(panel + q * 32)));
+    const __m512i w1 = _mm512_maskz_cvtepi8_epi16(
+        0xffffffff, _mm256_load_si256(reinterpret_cast<const __m256i*>(panel + q * 32 + 32)));
+    for (int b = 0; b < B; ++b) {
+      acc[b] = _mm512_add_epi32(acc[b], _mm512_madd_epi16(w0, _mm512_set1_epi32(xp[b][q])));
+      acc[b] = _mm512_add_epi32(acc[b], _mm512_madd_epi16(w1, _mm512_set1_epi32(xp[b][q + 1])));
+    }
+  }
+  if (q < pairs) {
+    _mm_prefetch(reinterpret_cast<const char*>(ahead + q * 2 * kPanelRows), _MM_HINT_T0);
+    const __m512i w = _mm512_maskz_cvtepi8_epi16(
+        0xffffffff, _mm256_load_si256(reinterpret_cast<const __m256i*>(panel + q * 32)));
+    for (int b = 0; b < B; ++b) {
+      acc[b] = _mm512_add_epi32(acc[b], _mm512_madd_epi16(w, _mm512_set1_epi32(xp[b][q])));
+    }
+  }
+  // Padding rows have scale 0, so the full 16-lane load is harmless.
+  const __m512 scale_v = _mm512_load_ps(scale);
+  const __m512 bias_v =
+      bias != nullptr ? _mm512_maskz_loadu_ps(valid, bias + row0) : _mm512_setzero_ps();
+  for (int b = 0; b < B; ++b) {
+    const __m512 s = _mm512_mul_ps(scale_v, _mm512_set1_ps(sx[b]));
+    const __m512 y = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, acc[b]), s, bias_v);
+    if (valid == 0xffff) {
+      _mm512_storeu_ps(ys[b] + row0, y);
+    } else {
+      _mm512_mask_storeu_ps(ys[b] + row0, valid, y);
+    }
+  }
+}
+
+template <int B>
+void MatVecInt8B(const PanelMatrix& m, const QuantizedStates& states, const float* bias,
+                 float* const* ys, int64_t panel_begin, int64_t panel_end) {
+  const int32_t* xp[B];
+  float sx[B];
+  for (int b = 0; b < B; ++b) {
+    xp[b] = states.pairs(b);
+    sx[b] = states.scale(b);
+  }
+  const int8_t* data = m.int8();
+  const float* scales = m.row_scales();
+  const int64_t pairs = m.padded_cols() / 2;
+  const int64_t stride = pairs * 2 * kPanelRows;
+  const int64_t full_panels = m.rows() / kPanelRows;
+  const int64_t ahead_panels = PrefetchPanels(stride);
+  int64_t p = panel_begin;
+  for (; p < panel_end && p < full_panels; ++p) {
+    const int64_t ahead = p + ahead_panels < panel_end ? p + ahead_panels : p;
+    _mm_prefetch(reinterpret_cast<const char*>(scales + ahead * kPanelRows), _MM_HINT_T0);
+    PanelInt8<B>(data + p * stride, data + ahead * stride, pairs, xp, scales + p * kPanelRows, sx,
+                 bias, ys, p * kPanelRows, 0xffff);
+  }
+  if (p < panel_end) {  // The last, partial panel.
+    const int left = static_cast<int>(m.rows() - p * kPanelRows);
+    PanelInt8<B>(data + p * stride, data + p * stride, pairs, xp, scales + p * kPanelRows, sx, bias,
+                 ys, p * kPanelRows, static_cast<__mmask16>((1u << left) - 1));
+  }
+}
+
+void MatVecInt8(const PanelMatrix& m, const float* const* xs, int batch, const float* bias,
+                float* const* ys, int64_t panel_begin, int64_t panel_end) {
+  const QuantizedStates states(xs, batch, m.cols());
+  switch (batch) {
+#define HRNN_BATCH_CASE(n)                                       \
+  case n:                                                        \
+    MatVecInt8B<n>(m, states, bias, ys, panel_begin, panel_end); \
+    break;
+    HRNN_BATCH_CASE(1)
+    HRNN_BATCH_CASE(2)
+    HRNN_BATCH_CASE(3)
+    HRNN_BATCH_CASE(4)
+    HRNN_BATCH_CASE(5)
+    HRNN_BATCH_CASE(6)
+    HRNN_BATCH_CASE(7)
+    HRNN_BATCH_CASE(8)
+#undef HRNN_BATCH_CASE
+    default:
+      break;
+  }
+}
+
 int64_t FindFirstGreater(const float* values, int64_t n, float threshold) {
   const __m512 t = _mm512_set1_ps(threshold);
   int64_t i = 0;
@@ -311,7 +411,8 @@ void Adagrad(float* w, float* acc, float* vel, const float* g, int64_t n, float 
 }  // namespace
 
 const SimdKernels& Avx512Kernels() {
-  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &FindFirstGreater, &Adagrad};
+  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &MatVecInt8, &FindFirstGreater,
+                                           &Adagrad};
   return kKernels;
 }
 

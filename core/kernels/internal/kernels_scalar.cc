@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/kernels/internal/int8_state.h"
 #include "core/kernels/internal/simd_kernels.h"
 
 namespace hrnn::internal {
@@ -52,6 +53,34 @@ void MatVecBf16(const PanelMatrix& m, const float* const* xs, int batch, const f
   MatVecScalar<uint16_t>(m.bf16(), m.rows(), m.cols(), xs, batch, bias, ys, panel_begin, panel_end);
 }
 
+// int8: the integer sums of matvec.h, one column pair (32 bytes of a panel) at a time.
+void MatVecInt8(const PanelMatrix& m, const float* const* xs, int batch, const float* bias,
+                float* const* ys, int64_t panel_begin, int64_t panel_end) {
+  const QuantizedStates states(xs, batch, m.cols());
+  const int64_t pairs = m.padded_cols() / 2;
+  for (int64_t p = panel_begin; p < panel_end; ++p) {
+    const int8_t* panel = m.int8() + p * pairs * 2 * kPanelRows;
+    const int64_t row0 = p * kPanelRows;
+    const float* scale = m.row_scales() + row0;
+    const int n = static_cast<int>(std::min<int64_t>(kPanelRows, m.rows() - row0));
+    for (int b = 0; b < batch; ++b) {
+      const int32_t* x = states.pairs(b);
+      int32_t acc[kPanelRows] = {};
+      for (int64_t q = 0; q < pairs; ++q) {
+        const int32_t x_even = static_cast<int16_t>(x[q] & 0xffff);
+        const int32_t x_odd = x[q] >> 16;
+        const int8_t* w = panel + q * 2 * kPanelRows;  // Row i's pair at w[2i], w[2i + 1].
+        for (int i = 0; i < kPanelRows; ++i, w += 2) acc[i] += w[0] * x_even + w[1] * x_odd;
+      }
+      float* y = ys[b] + row0;
+      for (int i = 0; i < n; ++i) {
+        const float v = static_cast<float>(acc[i]) * (scale[i] * states.scale(b));
+        y[i] = bias != nullptr ? v + bias[row0 + i] : v;
+      }
+    }
+  }
+}
+
 int64_t FindFirstGreater(const float* values, int64_t n, float threshold) {
   for (int64_t i = 0; i < n; ++i) {
     if (values[i] > threshold) return i;  // False for NaN.
@@ -78,7 +107,8 @@ void Adagrad(float* w, float* acc, float* vel, const float* g, int64_t n, float 
 }  // namespace
 
 const SimdKernels& ScalarKernels() {
-  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &FindFirstGreater, &Adagrad};
+  static constexpr SimdKernels kKernels = {&MatVecF32, &MatVecBf16, &MatVecInt8, &FindFirstGreater,
+                                           &Adagrad};
   return kKernels;
 }
 

@@ -1,7 +1,9 @@
 #include "core/kernels/panel_matrix.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -36,6 +38,7 @@ std::vector<float> RandomMatrix(int64_t rows, int64_t cols, uint32_t seed) {
 TEST(Bfloat16Test, ElementTypeNames) {
   EXPECT_EQ(ElementTypeName(ElementType::kFloat32), "fp32");
   EXPECT_EQ(ElementTypeName(ElementType::kBfloat16), "bf16");
+  EXPECT_EQ(ElementTypeName(ElementType::kInt8), "int8");
 }
 
 TEST(Bfloat16Test, ExactValuesRoundTrip) {
@@ -96,7 +99,7 @@ TEST(PanelMatrixTest, DefaultIsEmpty) {
 }
 
 TEST(PanelMatrixTest, ZeroRows) {
-  for (ElementType type : {ElementType::kFloat32, ElementType::kBfloat16}) {
+  for (ElementType type : {ElementType::kFloat32, ElementType::kBfloat16, ElementType::kInt8}) {
     PanelMatrix m = PanelMatrix::FromRowMajor(nullptr, 0, 5, type);
     EXPECT_EQ(m.rows(), 0);
     EXPECT_EQ(m.cols(), 5);
@@ -144,6 +147,106 @@ TEST(PanelMatrixTest, LayoutAlignmentPaddingAndAccessors) {
           }
         }
       }
+    }
+  }
+}
+
+// ---- int8: the layout of panel_matrix.h, items 1-4. ----
+
+// Byte offset of q(r, c) from int8(), as the header specifies it.
+int64_t Int8Offset(int64_t r, int64_t c, int64_t cols) {
+  const int64_t padded = (cols + 1) / 2 * 2;
+  return (r / 16) * 16 * padded + (c / 2) * 32 + (r % 16) * 2 + c % 2;
+}
+
+TEST(PanelMatrixInt8Test, LayoutScalesPaddingAndAccessors) {
+  for (int64_t rows : {1, 15, 16, 17, 33, 100}) {
+    for (int64_t cols : {1, 2, 3, 16, 67, 100}) {
+      SCOPED_TRACE(testing::Message() << "rows=" << rows << " cols=" << cols);
+      std::vector<float> src = RandomMatrix(rows, cols, 3);
+      for (int64_t c = 0; c < cols; ++c) src[static_cast<size_t>(c)] = 0.0f;  // A zero row.
+      const PanelMatrix m = PanelMatrix::FromRowMajor(src.data(), rows, cols, ElementType::kInt8);
+      ASSERT_EQ(m.type(), ElementType::kInt8);
+      const int64_t panels = (rows + 15) / 16;
+      const int64_t padded = (cols + 1) / 2 * 2;
+      ASSERT_EQ(m.padded_cols(), padded);
+      ASSERT_EQ(m.bytes(), static_cast<size_t>(panels * 16 * (padded + 4)));
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(m.row_scales()) % 64, 0u);
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(m.int8()) % 64, 0u);
+      ASSERT_EQ(reinterpret_cast<const char*>(m.int8()),
+                reinterpret_cast<const char*>(m.row_scales()) + 64 * panels);
+      std::vector<float> row(static_cast<size_t>(cols));
+      for (int64_t r = 0; r < panels * 16; ++r) {
+        const float scale = m.row_scales()[r];
+        if (r >= rows) {
+          ASSERT_EQ(scale, 0.0f) << "padding r=" << r;
+          for (int64_t c = 0; c < padded; ++c) {
+            ASSERT_EQ(m.int8()[Int8Offset(r, c, cols)], 0) << "padding r=" << r << " c=" << c;
+          }
+          continue;
+        }
+        double max_abs = 0;
+        for (int64_t c = 0; c < cols; ++c) {
+          max_abs = std::max(max_abs, std::fabs(double{src[static_cast<size_t>(r * cols + c)]}));
+        }
+        ASSERT_EQ(scale, static_cast<float>(max_abs / 127)) << "r=" << r;
+        if (cols % 2 == 1) {
+          ASSERT_EQ(m.int8()[Int8Offset(r, cols, cols)], 0) << "padding column";
+        }
+        m.CopyRow(r, row.data());
+        for (int64_t c = 0; c < cols; ++c) {
+          const float v = src[static_cast<size_t>(r * cols + c)];
+          const int q = m.int8()[Int8Offset(r, c, cols)];
+          const int expected_q =
+              max_abs == 0 ? 0 : static_cast<int>(std::nearbyint(v * 127.0 / max_abs));
+          ASSERT_EQ(q, expected_q) << "r=" << r << " c=" << c;
+          ASSERT_LE(std::abs(q), 127);
+          ASSERT_EQ(m.At(r, c), static_cast<float>(q) * scale) << "r=" << r << " c=" << c;
+          ASSERT_EQ(row[static_cast<size_t>(c)], m.At(r, c)) << "r=" << r << " c=" << c;
+          // Within half a step of the original (plus the scale's own float rounding).
+          ASSERT_LE(std::fabs(m.At(r, c) - v), max_abs / 254 * (1 + 1e-6)) << "r=" << r;
+        }
+      }
+    }
+  }
+}
+
+TEST(PanelMatrixInt8Test, RoundsToNearestEvenAndKeepsTheExtremes) {
+  // Row 0 has max 127: scale 1 and q = round(w), ties to even. Row 1 is all zero (scale 0).
+  // Row 2 spans the float range: its largest value maps to 127 exactly. Row 3 is subnormal.
+  const float src[] = {127.0f, 2.5f,    -2.5f,  3.5f,  -0.5f,  0.49f,    1.5f,   -127.0f,  //
+                       0.0f,   0.0f,    0.0f,   0.0f,  0.0f,   0.0f,     0.0f,   0.0f,     //
+                       3e38f,  1e38f,   -3e38f, 1e30f, 0.0f,   -1.5e38f, 2e-38f, 1e-45f,   //
+                       1e-42f, -1e-42f, 5e-43f, 0.0f,  1e-44f, 0.0f,     0.0f,   0.0f};
+  const PanelMatrix m = PanelMatrix::FromRowMajor(src, 4, 8, ElementType::kInt8);
+  EXPECT_EQ(m.row_scales()[0], 1.0f);
+  const int expected[] = {127, 2, -2, 4, 0, 0, 2, -127};
+  for (int c = 0; c < 8; ++c) {
+    EXPECT_EQ(m.int8()[Int8Offset(0, c, 8)], expected[c]) << c;
+    EXPECT_EQ(m.At(1, c), 0.0f);
+  }
+  EXPECT_EQ(m.row_scales()[1], 0.0f);
+  EXPECT_EQ(m.int8()[Int8Offset(2, 0, 8)], 127);
+  EXPECT_EQ(m.int8()[Int8Offset(2, 2, 8)], -127);
+  EXPECT_EQ(m.int8()[Int8Offset(2, 5, 8)], -64);  // -1.5e38 / 3e38 * 127 = -63.5: even.
+  EXPECT_TRUE(std::isfinite(m.At(2, 0)));
+  EXPECT_NEAR(m.At(2, 0), 3e38f, 3e38f * 1e-6f);
+  EXPECT_GT(m.row_scales()[3], 0.0f);
+  EXPECT_EQ(m.int8()[Int8Offset(3, 0, 8)], 127);
+  EXPECT_EQ(m.int8()[Int8Offset(3, 1, 8)], -127);
+}
+
+TEST(PanelMatrixInt8Test, NonFiniteValueMakesItsRowNan) {
+  std::vector<float> src = RandomMatrix(3, 5, 4);
+  src[1 * 5 + 2] = std::nanf("");
+  src[2 * 5 + 4] = std::numeric_limits<float>::infinity();
+  const PanelMatrix m = PanelMatrix::FromRowMajor(src.data(), 3, 5, ElementType::kInt8);
+  EXPECT_FALSE(std::isnan(m.row_scales()[0]));
+  for (int64_t r : {1, 2}) {
+    EXPECT_TRUE(std::isnan(m.row_scales()[r])) << r;
+    for (int64_t c = 0; c < 5; ++c) {
+      EXPECT_EQ(m.int8()[Int8Offset(r, c, 5)], 0) << r;
+      EXPECT_TRUE(std::isnan(m.At(r, c))) << r;
     }
   }
 }
