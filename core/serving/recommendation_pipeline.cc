@@ -71,9 +71,12 @@ std::vector<ScoredItem> FinishTopK(CataloguePass& pass, absl::Span<const float> 
                                    int* backfilled) {
   *backfilled = 0;
   if (pass.recipe == RecipeKind::kAuto) return FinishBlend(pass, scores, backfilled);
+  // kNaive is the benchmarks' baseline; otherwise TopItems (TopK, and for an int8 table an
+  // exact fp32 re-rank of the candidates).
   return pass.mode == ScoringMode::kNaive
              ? TopKReference(scores, pass.num_results, std::move(pass.exclusions))
-             : TopK(scores, pass.num_results, std::move(pass.exclusions));
+             : pass.model->network->TopItems(pass.query.data(), scores, pass.num_results,
+                                             std::move(pass.exclusions));
 }
 
 }  // namespace

@@ -182,7 +182,9 @@ PreparedRecommendation PrepareRecommendation(std::shared_ptr<const ServingModel>
 // The second half: the top items from `scores` (every item's GRU score for pass.query) — or,
 // for kAuto, of their blend with pass.blend_sparse — best first. A blend without a GRU term
 // that finds fewer than pass.num_results items is back-filled in popularity order (item index
-// order, score 0), counted in `backfilled` (0 for kHrnn). With pass.promotion, a second top-k
+// order, score 0), counted in `backfilled` (0 for kHrnn). The GRU's top-k is
+// HrnnNetwork::TopItems (an int8 table's candidates rescored exactly in fp32; the blend reads
+// the int8 logits as they are). With pass.promotion, a second top-k
 // under its exclusions is merged in (PlacePromotedItems). Consumes pass's exclusions.
 // REQUIRES: scores.size() == pass.model->network->num_items().
 RankedItems FinishRecommendation(CataloguePass& pass, absl::Span<const float> scores);

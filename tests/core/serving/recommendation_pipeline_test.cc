@@ -102,6 +102,31 @@ TEST_P(RecommendationPipelineTest, EveryScoringModeGivesTheSameItems) {
   }
 }
 
+TEST_P(RecommendationPipelineTest, AnInt8TableReturnsTheFp32ListWithExactScores) {
+  NetworkOptions options;
+  options.item_table_type = ElementType::kInt8;
+  ASSERT_OK_AND_ASSIGN(auto network, HrnnNetwork::Create(model_, options));
+  std::shared_ptr<ServingModel> int8 = MakeServingModel(network, SessionPolicy{30 * kMinute});
+  for (int64_t first = 0; first < 20; ++first) {
+    UserState state = serving_->NewUserState();
+    Apply(state, first, kT0);
+    Apply(state, (first * 7 + 3) % kItems, kT0 + 1);
+    UserState same = int8->NewUserState();
+    ASSERT_OK(int8->recommender->ApplyEvent(same, ItemEvent{first, kT0, ""}).status());
+    ASSERT_OK(int8->recommender->ApplyEvent(same, ItemEvent{(first * 7 + 3) % kItems, kT0 + 1, ""})
+                  .status());
+    const RecommendationRequest request = Request(kT0 + 2, 25);
+    const Recommendation exact = Recommend(serving_, state, true, request, ScoringMode::kSingle);
+    for (ScoringMode mode : {ScoringMode::kSingle, ScoringMode::kBatched}) {
+      const Recommendation got = Recommend(int8, same, true, request, mode);
+      EXPECT_EQ(Indices(got.items), Indices(exact.items)) << first;
+      for (size_t i = 0; i < got.items.size(); ++i) {
+        EXPECT_NEAR(got.items[i].score, exact.items[i].score, 1e-4f) << first << " " << i;
+      }
+    }
+  }
+}
+
 TEST_P(RecommendationPipelineTest, HistoryFiltersExcludeWhatTheStateHolds) {
   UserState state = serving_->NewUserState();
   Apply(state, 1, kT0, "s1");
