@@ -10,8 +10,13 @@
 #   3. checks, by asking every replica directly, that each user's state lives on exactly one
 #      replica (the others answer state "new_user"), that the replicas' hrnn_active_users add up
 #      to the number of users and that every replica got some, and that the recommendations read
-#      through the proxy equal the reference server's (items and scores) for every user.
-# Exits 0 when all checks pass, 1 otherwise. Needs nginx (installed with apt-get if missing).
+#      through the proxy equal the reference server's (items and scores) for every user;
+#   4. catalogue updates (the replicas share a Redis stream, --catalog_stream, on a redis-server
+#      started here): an item marked out of stock on one replica is gone from every replica's
+#      recommendations within 1 s, stays gone on a replica restarted afterwards, and comes back
+#      everywhere when another replica marks it available.
+# Exits 0 when all checks pass, 1 otherwise. Needs nginx and redis-server (installed with apt-get
+# if missing).
 # Environment: USERS (default 40), EVENTS_PER_USER (default 25), JOBS (build, default 2),
 #   PARALLEL (concurrent hrnn-cli senders, default 4), KEEP=1 keeps the temp folder.
 set -euo pipefail
@@ -46,15 +51,19 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say "tools"
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  compgen -G "/var/lib/apt/lists/*_Packages" >/dev/null \
-    || $SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends nginx
-fi
+for package in nginx redis-server; do
+  if ! command -v "$package" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$package" ] \
+      && [ ! -x "/usr/bin/$package" ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    compgen -G "/var/lib/apt/lists/*_Packages" >/dev/null \
+      || $SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "$package"
+  fi
+done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 "$NGINX" -v
+redis-server --version
 for tool in hrnn-server hrnn-cli hrnn-synth hrnn-train; do
   if [ ! -x "$BIN/$tool" ]; then
     bash scripts/setup.sh
@@ -74,13 +83,29 @@ say "model: hrnn-synth ($USERS users) + hrnn-train"
   || { cat "$WORK/train.log" >&2; fail "hrnn-train failed"; }
 echo "$(($(wc -l < "$WORK/log.csv") - 1)) events; model in $WORK/models/shop"
 
-# Starts hrnn-server NAME on free ports; sets ${NAME}_TARGET and ${NAME}_METRICS.
+say "redis-server (the replicas' catalogue stream) on 127.0.0.1"
+REDIS_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+  >"$WORK/redis.log" 2>&1 &
+PIDS+=("$!")
+for i in $(seq 100); do
+  redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+  [ "$i" -lt 100 ] || { cat "$WORK/redis.log" >&2; fail "redis-server did not start"; }
+  sleep 0.1
+done
+CATALOG_STREAM="redis://127.0.0.1:$REDIS_PORT/hrnn-catalog"
+echo "catalogue stream: $CATALOG_STREAM"
+
+# Starts hrnn-server NAME on free ports with extra flags; sets ${NAME}_TARGET, ${NAME}_METRICS
+# and ${NAME}_PID.
 start_server() {
   local name=$1 target="" metrics=""
+  shift
   "$BIN/hrnn-server" --model_dir="$WORK/models/shop" --host=127.0.0.1 --port=0 \
-    --metrics_port=0 >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    --metrics_port=0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   local pid=$!
   PIDS+=("$pid")
+  printf -v "${name}_PID" '%s' "$pid"
   for _ in $(seq 300); do
     target=$(sed -n 's/^listening on \([^ ]*:[0-9]*\)$/\1/p;T;q' "$WORK/$name.out")
     metrics=$(sed -n 's/^metrics on \([^ ]*:[0-9]*\)$/\1/p;T;q' "$WORK/$name.out")
@@ -101,7 +126,7 @@ start_server() {
 
 say "3 replicas and a reference server on 127.0.0.1"
 REPLICAS=(r0 r1 r2)
-for r in "${REPLICAS[@]}"; do start_server "$r"; done
+for r in "${REPLICAS[@]}"; do start_server "$r" --catalog_stream="$CATALOG_STREAM"; done
 start_server ref
 
 say "nginx: hash \$http_hrnn_user_id consistent over the 3 replicas"
@@ -251,3 +276,48 @@ echo "all $NUM_USERS users: same top 10 (ids and scores) through nginx as from t
      "e.g. $FIRST: $(items_of "$PROXY" "$FIRST" | cut -c 1-160)..."
 "$BIN/hrnn-cli" --target="$PROXY" model-info >/dev/null || fail "model-info through the proxy failed"
 echo "calls without a user (model-info) also pass through the proxy"
+
+say "catalogue updates reach every replica through the Redis stream"
+# The items a new user is recommended on a target (trending, availability applied): every item.
+listed_on() {
+  "$BIN/hrnn-cli" --target="$1" recommend --user=nobody-yet --n=500 | awk 'NR > 2 { print $2 }'
+}
+# Waits up to 1 s until `item` is (want=yes) or is not (want=no) listed on every target given.
+wait_listed() {
+  local item=$1 want=$2 start target deadline
+  shift 2
+  start=$(date +%s%N)
+  deadline=$((start + 1000000000))
+  for target in "$@"; do
+    while true; do
+      if listed_on "$target" | grep -qx "$item"; then found=yes; else found=no; fi
+      [ "$found" = "$want" ] && break
+      [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+      sleep 0.02
+    done
+  done
+  echo "$(( ($(date +%s%N) - start) / 1000000 ))"
+}
+TARGETS=("$r0_TARGET" "$r1_TARGET" "$r2_TARGET")
+ITEM=$(listed_on "$r0_TARGET" | head -n 1)
+[ -n "$ITEM" ] || fail "no item to mark out of stock"
+"$BIN/hrnn-cli" --target="$r0_TARGET" put-items --items="$ITEM" --available=false >/dev/null \
+  || fail "put-items on r0 failed"
+MS=$(wait_listed "$ITEM" no "${TARGETS[@]}") \
+  || fail "$ITEM, out of stock on r0, is still recommended by a replica after 1 s"
+echo "$ITEM marked out of stock on r0: gone from all 3 replicas' lists after $MS ms"
+kill -TERM "$r1_PID"
+wait "$r1_PID" 2>/dev/null || true
+start_server r1 --catalog_stream="$CATALOG_STREAM"
+TARGETS=("$r0_TARGET" "$r1_TARGET" "$r2_TARGET")
+MS=$(wait_listed "$ITEM" no "$r1_TARGET") \
+  || fail "r1, restarted after the update, recommends $ITEM"
+echo "r1 restarted afterwards: $ITEM not recommended there either"
+"$BIN/hrnn-cli" --target="$r2_TARGET" put-items --items="$ITEM" --available=true >/dev/null \
+  || fail "put-items on r2 failed"
+MS=$(wait_listed "$ITEM" yes "${TARGETS[@]}") \
+  || fail "$ITEM, back in stock on r2, is still missing on a replica after 1 s"
+echo "$ITEM back in stock on r2: listed again on all 3 replicas after $MS ms"
+ENTRIES=$(redis-cli -p "$REDIS_PORT" XLEN hrnn-catalog)
+[ "$ENTRIES" -eq 2 ] || fail "the stream holds $ENTRIES entries, expected 2"
+echo "the stream holds the 2 updates"

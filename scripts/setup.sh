@@ -11,6 +11,8 @@ PACKAGES=(
   zlib1g-dev           # gzip-compressed interaction logs
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # the gRPC API
   prometheus-cpp-dev   # /metrics exposition
+  libhiredis-dev       # --catalog_stream: PutItems replicated through a Redis stream
+  redis-server         # its tests and the routing test run a real one (redis-cli comes with it)
   curl                 # demo and tests read /metrics over HTTP
   openssl              # the TLS tests make their certificates
   libgtest-dev libgmock-dev

@@ -51,6 +51,23 @@ absl::StatusOr<AvailabilityUpdate> CatalogueUpdater::Apply(
   return update;
 }
 
+absl::StatusOr<AvailabilityUpdate> CatalogueUpdater::Classify(
+    absl::Span<const AvailabilityChange> changes) const {
+  const std::shared_ptr<const ServingModel> model = model_.Get();
+  if (model == nullptr) {
+    return absl::UnavailableError("no model loaded yet (see the server log for why)");
+  }
+  AvailabilityUpdate update;
+  for (const AvailabilityChange& change : changes) {
+    if (model->items().Find(change.item_id).has_value()) {
+      ++update.updated;
+    } else {
+      update.unknown_item_ids.push_back(change.item_id);
+    }
+  }
+  return update;
+}
+
 int64_t CatalogueUpdater::Serve(std::shared_ptr<const ServingModel> next) {
   MutexLock lock(&mutex_);
   int64_t carried = 0;

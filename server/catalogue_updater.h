@@ -48,6 +48,11 @@ class CatalogueUpdater {
   absl::StatusOr<AvailabilityUpdate> Apply(absl::Span<const AvailabilityChange> changes)
       ABSL_LOCKS_EXCLUDED(mutex_);
 
+  // What Apply would report for `changes` (updated / unknown_item_ids against the served model;
+  // wait_seq 0), applying nothing: PutItems' answer when a CatalogueReplicator applies them.
+  // Errors: UNAVAILABLE when no model is served.
+  absl::StatusOr<AvailabilityUpdate> Classify(absl::Span<const AvailabilityChange> changes) const;
+
   // Marks in `next` the items the served model has out of stock (those `next` knows), then serves
   // `next` (ServingModelHandle::Set). Returns how many items were carried over.
   int64_t Serve(std::shared_ptr<const ServingModel> next) ABSL_LOCKS_EXCLUDED(mutex_);

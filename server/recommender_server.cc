@@ -129,6 +129,25 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
       s.handlers_.get(), &s.metrics_, s.config_.max_concurrent_streams, s.authenticator_.get(),
       s.batcher_.get(), s.waiter_.get());
   s.PollModel();
+  if (!s.config_.catalog_stream.empty()) {
+    // Validate() checked the address. The first model (and the recovered catalogue) is in
+    // place: the follower applies what the stream holds after this replica's position.
+    const CatalogueStreamAddress address = *ParseCatalogueStreamAddress(s.config_.catalog_stream);
+    CatalogueReplicatorOptions options;
+    options.stream_name = address.name;
+    if (!s.config_.state_dir.empty()) {
+      options.position_file =
+          (std::filesystem::path(s.config_.state_dir) / "catalog_stream.position").string();
+    }
+    s.replicator_ = std::make_unique<CatalogueReplicator>(
+        s.catalogue_.get(), s.log_.get(), NewRedisCatalogueStream(address),
+        NewRedisCatalogueStream(address), options);
+    if (absl::Status started = s.replicator_->Start(); !started.ok()) {
+      return absl::Status(started.code(),
+                          absl::StrCat("--catalog_stream: ", started.message()));
+    }
+    s.handlers_->set_catalogue_replicator(s.replicator_.get());
+  }
 
   // Metrics first: a server whose metrics port is taken should not start serving at all.
   try {
@@ -370,6 +389,7 @@ void RecommenderServer::Shutdown(absl::Duration deadline) {
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
     grpc_server_->Wait();
   }
+  if (replicator_ != nullptr) replicator_->Stop();  // Before the log closes: it appends to it.
   batcher_.reset();  // Every call is finished: nothing is queued.
   waiter_.reset();
   stop_maintenance_.Notify();

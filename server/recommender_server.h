@@ -21,6 +21,7 @@
 #include "core/serving/serving_model.h"
 #include "core/state/event_log.h"
 #include "core/state/user_state_store.h"
+#include "server/catalogue_replicator.h"
 #include "server/durability_waiter.h"
 #include "server/recommender_service.h"
 #include "server/request_handlers.h"
@@ -101,6 +102,7 @@ class RecommenderServer {
   std::unique_ptr<EventLog> log_;                // Null without --state_dir.
   std::unique_ptr<CatalogueUpdater> catalogue_;  // Writes availability; serves new models.
   std::unique_ptr<RequestHandlers> handlers_;
+  std::unique_ptr<CatalogueReplicator> replicator_;  // Null without --catalog_stream.
   std::unique_ptr<DurabilityWaiter> waiter_;           // Null without a log.
   std::unique_ptr<TokenAuthenticator> authenticator_;  // Null: no token needed.
   std::vector<NamedFilter> filters_;         // --filters_file, compiled for each model version.

@@ -56,7 +56,9 @@ absl::StatusOr<uint64_t> RequestHandlers::ApplyItems(const v1::PutItemsRequest& 
                                               /*required=*/true));
     changes.push_back({item.item_id(), item.available()});
   }
-  HRNN_ASSIGN_OR_RETURN(AvailabilityUpdate update, catalogue_.Apply(changes));
+  HRNN_ASSIGN_OR_RETURN(AvailabilityUpdate update, replicator_ != nullptr
+                                                       ? replicator_->Submit(changes)
+                                                       : catalogue_.Apply(changes));
   for (std::string& id : update.unknown_item_ids) response->add_unknown_item_ids(std::move(id));
   response->set_updated(update.updated);
   return update.wait_seq;

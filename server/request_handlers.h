@@ -25,6 +25,7 @@
 #include "core/state/event_log.h"
 #include "core/state/user_state_store.h"
 #include "hrnn/v1/recommender.pb.h"
+#include "server/catalogue_replicator.h"
 #include "server/catalogue_updater.h"
 #include "server/internal/user_write_locks.h"
 #include "server/server_config.h"
@@ -84,11 +85,14 @@ class RequestHandlers {
   // Blocks until every logged record up to `seq` is durable. Errors: UNAVAILABLE when the log
   // failed (what it did not hold is not acknowledged).
   absl::Status WaitDurable(uint64_t seq) const;
+  // With a replicator (--catalog_stream), PutItems appends to the shared stream and waits for
+  // this replica to apply it (CatalogueReplicator::Submit). Set before serving; borrowed.
+  void set_catalogue_replicator(CatalogueReplicator* replicator) { replicator_ = replicator; }
   // Validates and applies the availability changes (CatalogueUpdater::Apply: logged before they
-  // are applied) and fills `response`; returns the event-log seq that must be durable before the
-  // response is sent (0: nothing to wait for). Errors: no model or a failed log (UNAVAILABLE),
-  // no items or too many, or a bad item id (INVALID_ARGUMENT naming "items[i].item_id"; nothing
-  // is applied then).
+  // are applied; or CatalogueReplicator::Submit) and fills `response`; returns the event-log seq
+  // that must be durable before the response is sent (0: nothing to wait for). Errors: no model or
+  // a failed log (UNAVAILABLE), no items or too many, or a bad item id (INVALID_ARGUMENT naming
+  // "items[i].item_id"; nothing is applied then).
   absl::StatusOr<uint64_t> ApplyItems(const v1::PutItemsRequest& request,
                                       v1::PutItemsResponse* response) const;
   // ApplyItems, then WaitDurable (blocking).
@@ -164,6 +168,7 @@ class RequestHandlers {
   const ServerConfig& config_;
   const ServingModelHandle& model_;
   CatalogueUpdater& catalogue_;
+  CatalogueReplicator* replicator_ = nullptr;  // Null: no --catalog_stream.
   UserStateStore& store_;
   const Clock& clock_;
   ServerMetrics* metrics_;

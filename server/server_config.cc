@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "server/catalogue_stream.h"
 
 namespace hrnn {
 namespace {
@@ -27,6 +28,13 @@ absl::Status ServerConfig::Validate() const {
   }
   if (port != 0 && port == metrics_port) {
     return Invalid("metrics_port", "must differ from --port");
+  }
+  if (!catalog_stream.empty()) {
+    if (absl::StatusOr<CatalogueStreamAddress> address =
+            ParseCatalogueStreamAddress(catalog_stream);
+        !address.ok()) {
+      return Invalid("catalog_stream", address.status().message());
+    }
   }
   if (tls_cert_file.empty() != tls_key_file.empty()) {
     return Invalid(tls_cert_file.empty() ? "tls_cert_file" : "tls_key_file",

@@ -63,6 +63,10 @@ struct ServerConfig {
   // compiled for each model version's item fields (a version they do not fit is refused).
   // Default: "" (no named filters).
   std::string filters_file;
+  // The shared stream of catalogue updates, redis://HOST[:PORT]/NAME (catalogue_stream.h):
+  // PutItems appends to it and every replica applies it in order. Default: "" (this replica's
+  // catalogue only).
+  std::string catalog_stream;
 
   // User state store: at most this many users (0 = no cap). Default: 0.
   int64_t max_users = 0;

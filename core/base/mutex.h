@@ -12,6 +12,8 @@
 #if defined(HRNN_TSAN)
 #include <condition_variable>
 #include <mutex>
+
+#include "absl/time/time.h"
 #else
 #include "absl/synchronization/mutex.h"
 #endif
@@ -38,6 +40,14 @@ class CondVar {
     std::unique_lock<std::mutex> lock(mutex->native(), std::adopt_lock);
     ready_.wait(lock);
     lock.release();  // Still held: the caller's lock owns it.
+  }
+  // Wait() that gives up after `timeout`; returns true when it timed out.
+  bool WaitWithTimeout(Mutex* mutex, absl::Duration timeout) {
+    std::unique_lock<std::mutex> lock(mutex->native(), std::adopt_lock);
+    const bool timed_out =
+        ready_.wait_for(lock, absl::ToChronoNanoseconds(timeout)) == std::cv_status::timeout;
+    lock.release();
+    return timed_out;
   }
   void Signal() { ready_.notify_one(); }
   void SignalAll() { ready_.notify_all(); }

@@ -49,6 +49,9 @@ TEST(ServerConfigTest, EachBadSettingIsNamed) {
       {[](ServerConfig& c) { c.rebuild_window_ms = -1; }, "--rebuild_window"},
       {[](ServerConfig& c) { c.drain_deadline_ms = -1; }, "--drain_deadline"},
       {[](ServerConfig& c) { c.model_poll_interval_ms = 0; }, "--model_poll_interval"},
+      {[](ServerConfig& c) { c.catalog_stream = "redis://cache:6379"; },
+       "--catalog_stream: no stream name"},
+      {[](ServerConfig& c) { c.catalog_stream = "cache:6379/items"; }, "--catalog_stream"},
   };
   for (const auto& [edit, flag] : cases) {
     ServerConfig config;
