@@ -4,8 +4,10 @@
 # session) through hrnn-cli, then sends that session click by click and prints how the user's
 # top 5 of auto, hrnn and sknn change and the items similar to each clicked product
 # (GetSimilarItems); then a named filter over the items' attributes (EXCLUDE ItemID WHERE
-# Items.COLOR IN ($C)) removing the colour of the user's top item; finally shows the model info
-# and some /metrics, and stops the server with SIGTERM, checking that it exits 0. Everything temporary lives in one mktemp -d folder.
+# Items.COLOR IN ($C)) removing the colour of the user's top item, and a promotion giving 2 of
+# the top 10 slots to the best items of another colour; finally shows the model info and some
+# /metrics, and stops the server with SIGTERM, checking that it exits 0. Everything temporary
+# lives in one mktemp -d folder.
 # Usage: scripts/demo.sh        (JOBS=N sets the build parallelism; KEEP=1 keeps the folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +80,7 @@ say "start hrnn-server (with a named filter)"
 cat > "$WORK/filters.txt" <<'FILTERS'
 # Named filters: requests pass Filter.name and the parameters' values.
 no_colour: EXCLUDE ItemID WHERE Items.COLOR IN ($C)
+only_colour: INCLUDE ItemID WHERE Items.COLOR IN ($C)
 FILTERS
 cat "$WORK/filters.txt"
 "$BIN/hrnn-server" --model_dir="$WORK/models/demo" --host=127.0.0.1 --port=0 --metrics_port=0 \
@@ -170,6 +173,18 @@ while read -r item; do
   [ "$(colour_of "$item")" != "$COLOUR" ] || fail "the filter let $item ($COLOUR) through"
 done < "$WORK/filtered.txt"
 echo "(checked: none of the top 25 with the filter is $COLOUR)"
+
+PROMOTED_COLOUR=$(colour_of "$(head -n 1 "$WORK/filtered.txt")")
+say "a promotion: 20% of the top 10 for the best $PROMOTED_COLOUR items (only_colour)"
+"${CLI[@]}" recommend --user="$USER_ID" --session="$SESSION" --n=10 --recipe=auto \
+    --promotion="$PROMOTED_COLOUR-week" --promotion_filter=only_colour \
+    --promotion_values="C=$PROMOTED_COLOUR" --promotion_percent=20 | tee "$WORK/promoted.txt"
+PROMOTED=$(awk 'NR > 2 && NF == 4 { print $2 }' "$WORK/promoted.txt")
+[ "$(echo "$PROMOTED" | grep -c .)" -eq 2 ] || fail "expected 2 promoted items, got: $PROMOTED"
+for item in $PROMOTED; do
+  [ "$(colour_of "$item")" = "$PROMOTED_COLOUR" ] || fail "promoted $item is not $PROMOTED_COLOUR"
+done
+echo "(checked: 2 promoted items, both $PROMOTED_COLOUR)"
 
 say "model info"
 "${CLI[@]}" model-info
