@@ -1,12 +1,6 @@
 #include "core/catalogue/items_csv.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
-
 #include <cassert>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <memory>
@@ -19,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/base/file_chunks.h"
 #include "core/base/status_macros.h"
 #include "core/catalogue/internal/attribute_checks.h"
 #include "core/catalogue/internal/csv_scanner.h"
@@ -29,8 +24,6 @@ namespace {
 using internal::CsvScanner;
 
 using internal::Quoted;
-
-constexpr size_t kReadChunk = 1 << 20;
 
 absl::Status ErrorAt(absl::string_view source, int64_t line, int64_t column,
                      absl::string_view reason) {
@@ -256,58 +249,17 @@ void AppendCsvField(absl::string_view text, std::string* out) {
   out->push_back('"');
 }
 
-// Reads the whole file at `path`, gunzipping it when it starts with the gzip magic bytes.
+// Reads the whole file at `path`, gunzipping it when it starts with the gzip magic bytes. A file
+// that is there but cannot be read (or decompressed) is InvalidArgument, as a malformed one.
 absl::StatusOr<std::string> ReadFileContent(const std::string& path) {
-  const auto read_error = [&path](int error, absl::string_view what) {
-    const std::string message =
-        std::string(absl::ErrnoToStatus(error, absl::StrCat(path, ": ", what)).message());
-    return error == ENOENT ? absl::NotFoundError(message) : absl::InvalidArgumentError(message);
-  };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return read_error(errno, "cannot open");
-  unsigned char magic[2] = {0, 0};
-  const bool gzip = ::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
   std::string content;
-  if (gzip) {
-    gzFile file = gzdopen(fd, "rb");  // Owns fd from here on.
-    if (file == nullptr) {
-      ::close(fd);
-      return absl::ResourceExhaustedError(absl::StrCat(path, ": gzdopen failed"));
-    }
-    gzbuffer(file, 256 * 1024);
-    std::unique_ptr<char[]> buffer(new char[kReadChunk]);
-    while (true) {
-      const int n = gzread(file, buffer.get(), kReadChunk);
-      int errnum = Z_OK;
-      const char* message = gzerror(file, &errnum);
-      if (n < 0 || (errnum != Z_OK && errnum != Z_STREAM_END)) {
-        const std::string reason = message == nullptr ? "" : message;
-        gzclose(file);
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ": corrupt or truncated gzip data: ", reason));
-      }
-      if (n == 0) break;
-      content.append(buffer.get(), static_cast<size_t>(n));
-    }
-    gzclose(file);
-    return content;
-  }
-  struct stat info;
-  if (::fstat(fd, &info) == 0 && info.st_size > 0) content.reserve(info.st_size);
-  std::unique_ptr<char[]> buffer(new char[kReadChunk]);
-  while (true) {
-    const ssize_t n = ::read(fd, buffer.get(), kReadChunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return read_error(error, "cannot read");
-    }
-    if (n == 0) break;
-    content.append(buffer.get(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return content;
+  const absl::Status read = ReadFileChunks(path, [&content](absl::string_view chunk) {
+    content.append(chunk.data(), chunk.size());
+    return absl::OkStatus();
+  });
+  if (read.ok()) return content;
+  if (absl::IsNotFound(read)) return read;
+  return absl::InvalidArgumentError(read.message());
 }
 
 }  // namespace

@@ -1,12 +1,7 @@
 #include "core/data/interaction_reader.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -18,13 +13,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "core/base/file_chunks.h"
 #include "core/base/status_macros.h"
 
 namespace hrnn {
 namespace {
 
 constexpr size_t kMinPoolBlock = 64 * 1024;
-constexpr size_t kReadChunk = 1 << 20;
 constexpr int kNoColumn = -1;
 
 // Parses epoch seconds ("123", "123.456", "1.2e9") into milliseconds, truncating finer digits.
@@ -405,56 +400,12 @@ absl::Status AppendInteractionsText(absl::string_view content, absl::string_view
 absl::Status AppendInteractionsFile(const std::string& path, const ReaderOptions& options,
                                     RawLog* log) {
   HRNN_RETURN_IF_ERROR(ValidateAndCount(options, log));
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat(path, ": open"));
-  unsigned char magic[2] = {0, 0};
-  const ssize_t got = ::pread(fd, magic, 2, 0);
-  const bool gzip = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
   LineParser parser(path, options, log);
   std::string carry;
-  std::unique_ptr<char[]> buffer(new char[kReadChunk]);
-  if (gzip) {
-    ++log->stats.gzip_files;
-    gzFile file = gzdopen(fd, "rb");  // Owns fd from here on.
-    if (file == nullptr) {
-      ::close(fd);
-      return absl::ResourceExhaustedError(absl::StrCat(path, ": gzdopen failed"));
-    }
-    gzbuffer(file, 256 * 1024);
-    absl::Status status;
-    while (status.ok()) {
-      const int n = gzread(file, buffer.get(), kReadChunk);
-      int errnum = Z_OK;
-      const char* message = gzerror(file, &errnum);
-      if (n < 0 || (errnum != Z_OK && errnum != Z_STREAM_END)) {
-        status = absl::DataLossError(absl::StrCat(
-            path, ": corrupt or truncated gzip data: ", message == nullptr ? "" : message));
-        break;
-      }
-      if (n == 0) break;
-      status = FeedChunk(absl::string_view(buffer.get(), n), &carry, &parser);
-    }
-    gzclose(file);
-    HRNN_RETURN_IF_ERROR(status);
-  } else {
-    while (true) {
-      const ssize_t n = ::read(fd, buffer.get(), kReadChunk);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int error = errno;
-        ::close(fd);
-        return absl::ErrnoToStatus(error, absl::StrCat(path, ": read"));
-      }
-      if (n == 0) break;
-      const absl::Status status =
-          FeedChunk(absl::string_view(buffer.get(), static_cast<size_t>(n)), &carry, &parser);
-      if (!status.ok()) {
-        ::close(fd);
-        return status;
-      }
-    }
-    ::close(fd);
-  }
+  bool gzip = false;
+  HRNN_RETURN_IF_ERROR(ReadFileChunks(
+      path, [&](absl::string_view chunk) { return FeedChunk(chunk, &carry, &parser); }, &gzip));
+  if (gzip) ++log->stats.gzip_files;
   if (!carry.empty()) HRNN_RETURN_IF_ERROR(parser.Line(carry));
   return parser.Finish();
 }
