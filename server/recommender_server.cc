@@ -143,8 +143,7 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
         s.catalogue_.get(), s.log_.get(), NewRedisCatalogueStream(address),
         NewRedisCatalogueStream(address), options);
     if (absl::Status started = s.replicator_->Start(); !started.ok()) {
-      return absl::Status(started.code(),
-                          absl::StrCat("--catalog_stream: ", started.message()));
+      return absl::Status(started.code(), absl::StrCat("--catalog_stream: ", started.message()));
     }
     s.handlers_->set_catalogue_replicator(s.replicator_.get());
   }
@@ -390,7 +389,7 @@ void RecommenderServer::Shutdown(absl::Duration deadline) {
     grpc_server_->Wait();
   }
   if (replicator_ != nullptr) replicator_->Stop();  // Before the log closes: it appends to it.
-  batcher_.reset();  // Every call is finished: nothing is queued.
+  batcher_.reset();                                 // Every call is finished: nothing is queued.
   waiter_.reset();
   stop_maintenance_.Notify();
   if (maintenance_.joinable()) maintenance_.join();

@@ -102,7 +102,7 @@ class RecommenderServer {
   std::unique_ptr<EventLog> log_;                // Null without --state_dir.
   std::unique_ptr<CatalogueUpdater> catalogue_;  // Writes availability; serves new models.
   std::unique_ptr<RequestHandlers> handlers_;
-  std::unique_ptr<CatalogueReplicator> replicator_;  // Null without --catalog_stream.
+  std::unique_ptr<CatalogueReplicator> replicator_;    // Null without --catalog_stream.
   std::unique_ptr<DurabilityWaiter> waiter_;           // Null without a log.
   std::unique_ptr<TokenAuthenticator> authenticator_;  // Null: no token needed.
   std::vector<NamedFilter> filters_;         // --filters_file, compiled for each model version.
