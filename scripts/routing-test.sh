@@ -321,3 +321,13 @@ echo "$ITEM back in stock on r2: listed again on all 3 replicas after $MS ms"
 ENTRIES=$(redis-cli -p "$REDIS_PORT" XLEN hrnn-catalog)
 [ "$ENTRIES" -eq 2 ] || fail "the stream holds $ENTRIES entries, expected 2"
 echo "the stream holds the 2 updates"
+sleep 1  # Metrics are refreshed every 0.5 s.
+for r in r0 r2; do
+  m="${r}_METRICS"
+  metrics=$(curl -fsS "http://${!m}/metrics")
+  applied=$(echo "$metrics" | awk '$1 == "hrnn_catalog_stream_entries_applied_total" { printf "%d", $2 }')
+  following=$(echo "$metrics" | awk '$1 == "hrnn_catalog_stream_following" { printf "%d", $2 }')
+  [ "$applied" = 2 ] && [ "$following" = 1 ] \
+    || fail "$r: hrnn_catalog_stream_entries_applied_total $applied, following $following"
+done
+echo "r0, r2: hrnn_catalog_stream_entries_applied_total 2, hrnn_catalog_stream_following 1"

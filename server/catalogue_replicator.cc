@@ -201,6 +201,10 @@ void CatalogueReplicator::FollowLoop() {
           "an entry could not be applied (no model served, or the "
           "event log failed)");
     }
+    {
+      MutexLock lock(&mutex_);
+      following_ = status.ok();
+    }
     if (status.ok()) {
       if (!last_error.empty()) ServerLog("catalog stream: following again");
       last_error.clear();
@@ -233,6 +237,11 @@ int64_t CatalogueReplicator::entries_applied() const {
 int64_t CatalogueReplicator::errors() const {
   MutexLock lock(&mutex_);
   return errors_;
+}
+
+bool CatalogueReplicator::following() const {
+  MutexLock lock(&mutex_);
+  return following_;
 }
 
 }  // namespace hrnn

@@ -71,6 +71,8 @@ class CatalogueReplicator {
   // Entries applied since the start, and failed reads / applies.
   int64_t entries_applied() const ABSL_LOCKS_EXCLUDED(mutex_);
   int64_t errors() const ABSL_LOCKS_EXCLUDED(mutex_);
+  // True when the follower's last read and apply succeeded (false before the first).
+  bool following() const ABSL_LOCKS_EXCLUDED(mutex_);
 
  private:
   void FollowLoop() ABSL_LOCKS_EXCLUDED(mutex_);
@@ -93,6 +95,7 @@ class CatalogueReplicator {
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   int64_t entries_applied_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t errors_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool following_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread follower_;
 };
 

@@ -360,6 +360,10 @@ void RecommenderServer::MaintenanceLoop() {
       metrics_.UpdateLiveSessions(live.stats());
     }
     if (log_ != nullptr) metrics_.UpdateLog(log_->next_seq() - 1, log_->durable_seq());
+    if (replicator_ != nullptr) {
+      metrics_.UpdateCatalogStream(replicator_->entries_applied(), replicator_->errors(),
+                                   replicator_->following());
+    }
     RebuildPending();  // Logs a rebuild that has just finished.
     if (log_ != nullptr && config_.snapshot_interval_ms > 0 && absl::Now() >= next_snapshot) {
       if (absl::Status snapshot = TakeSnapshot(); !snapshot.ok()) {

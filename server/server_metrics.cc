@@ -195,6 +195,39 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types, std::vector<s
                          .Help("Event-log events replayed through new models by state rebuilds.")
                          .Register(registry)
                          .Add({});
+  catalog_stream_entries_ =
+      &prometheus::BuildCounter()
+           .Name("hrnn_catalog_stream_entries_applied_total")
+           .Help("Entries of the catalogue stream (--catalog_stream) applied by this replica.")
+           .Register(registry)
+           .Add({});
+  catalog_stream_errors_ =
+      &prometheus::BuildCounter()
+           .Name("hrnn_catalog_stream_errors_total")
+           .Help(
+               "Failed reads of the catalogue stream and entries that could not be applied yet "
+               "(retried).")
+           .Register(registry)
+           .Add({});
+  catalog_stream_following_ =
+      &prometheus::BuildGauge()
+           .Name("hrnn_catalog_stream_following")
+           .Help(
+               "1 when this replica's last read of the catalogue stream succeeded and it is "
+               "applying it; 0 when Redis cannot be read or an entry cannot be applied (or "
+               "without --catalog_stream).")
+           .Register(registry)
+           .Add({});
+}
+
+void ServerMetrics::UpdateCatalogStream(int64_t entries_applied, int64_t errors, bool following) {
+  catalog_stream_entries_->Increment(
+      static_cast<double>(std::max<int64_t>(0, entries_applied - last_catalog_stream_entries_)));
+  catalog_stream_errors_->Increment(
+      static_cast<double>(std::max<int64_t>(0, errors - last_catalog_stream_errors_)));
+  last_catalog_stream_entries_ = entries_applied;
+  last_catalog_stream_errors_ = errors;
+  catalog_stream_following_->Set(following ? 1 : 0);
 }
 
 void ServerMetrics::RebuildStarted(int64_t users) {

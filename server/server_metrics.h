@@ -73,6 +73,10 @@ class ServerMetrics {
     log_appended_->Set(static_cast<double>(appended_seq));
     log_durable_->Set(static_cast<double>(durable_seq));
   }
+  // The catalogue stream (--catalog_stream; CatalogueReplicator): entries applied and failed
+  // reads or applies since the start (copied as increments since the last call), and whether
+  // its last read succeeded.
+  void UpdateCatalogStream(int64_t entries_applied, int64_t errors, bool following);
   // A failed attempt to load a model.
   void ModelLoadFailed() { model_load_failures_->Increment(); }
   // The state rebuild after a model swap (StateRebuilder): started with `users` to rebuild,
@@ -127,6 +131,11 @@ class ServerMetrics {
   prometheus::Counter* rebuild_users_skipped_;
   prometheus::Counter* rebuild_events_;
   int64_t last_evicted_capacity_ = 0;  // Touched only by UpdateStore's single caller.
+  prometheus::Counter* catalog_stream_entries_;
+  prometheus::Counter* catalog_stream_errors_;
+  prometheus::Gauge* catalog_stream_following_;
+  int64_t last_catalog_stream_entries_ = 0;  // Touched only by UpdateCatalogStream's caller.
+  int64_t last_catalog_stream_errors_ = 0;
   int64_t last_evicted_idle_ = 0;
 };
 

@@ -255,15 +255,18 @@ TEST_F(CatalogueStreamTest, WithoutTheStreamPutItemsIsRefusedAndTheFollowerCatch
   ASSERT_OK(replica.replicator->Start());
   Replica other(redis_.Url("items"), "");
   ASSERT_OK(other.replicator->Start());
+  EXPECT_TRUE(Eventually([&] { return replica.replicator->following(); }));
   redis_.Stop();
   EXPECT_THAT(replica.replicator->Submit({{"item-1", false}}).status(),
               StatusIs(absl::StatusCode::kUnavailable, "catalog stream"));
+  EXPECT_TRUE(Eventually([&] { return !replica.replicator->following(); }));
   EXPECT_TRUE(replica.WaitForUnavailable({}));  // Nothing was applied.
   // Redis comes back (empty: no persistence in this test); both replicas follow it again.
   ASSERT_TRUE(redis_.Start());
   ASSERT_OK(other.replicator->Submit({{"item-4", false}}).status());
   EXPECT_TRUE(replica.WaitForUnavailable({"item-4"}, absl::Seconds(3)));
   EXPECT_GT(replica.replicator->errors(), 0);
+  EXPECT_TRUE(Eventually([&] { return replica.replicator->following(); }));
 }
 
 TEST_F(CatalogueStreamTest, WithoutAModelSubmitIsUnavailableAndEntriesWaitForOne) {
