@@ -20,6 +20,8 @@ PACKAGES=(
   clang                # the libFuzzer smoke run (scripts/fuzz.sh), the thread-safety check
   clang-format         # the format check (scripts/format_check.sh)
   python3              # scripts/lib/clang_commands.py (thread-safety check)
+  # client/python: pip install into a venv that sees these (scripts/python-client-test.sh)
+  python3-venv python3-setuptools python3-wheel python3-grpcio python3-protobuf
 )
 
 missing=()
