@@ -1,5 +1,5 @@
 # hrnn container image: hrnn-server (the entrypoint), hrnn-cli (used by the HEALTHCHECK and for
-# debugging), hrnn-train and hrnn-synth.
+# debugging), hrnn-train, hrnn-synth and hrnn-batch (campaign lists: deploy/batch).
 #
 #   docker build --build-arg JOBS=2 -t hrnn:dev .
 #   docker run --rm -v "$PWD/models/shop:/models:ro" -p 8500:8500 -p 9100:9100 hrnn:dev
@@ -11,7 +11,7 @@
 # Nothing here needs BuildKit: it builds with the classic builder of Debian's docker.io 20.10.
 
 # ---- build stage: the Debian packages of scripts/setup.sh needed to compile (no test,
-# benchmark or demo packages), then a Release build of the four tools only.
+# benchmark or demo packages), then a Release build of the five tools only.
 FROM debian:bookworm AS build
 ARG JOBS=2
 ARG DEBIAN_FRONTEND=noninteractive
@@ -31,9 +31,9 @@ COPY server server
 COPY client client
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DHRNN_BUILD_TESTS=OFF -DHRNN_BUILD_BENCHMARKS=OFF \
- && ninja -C /build -j "${JOBS}" hrnn-server hrnn-cli hrnn-train hrnn-synth \
+ && ninja -C /build -j "${JOBS}" hrnn-server hrnn-cli hrnn-train hrnn-synth hrnn-batch \
  && mkdir -p /out \
- && for tool in hrnn-server hrnn-cli hrnn-train hrnn-synth; do \
+ && for tool in hrnn-server hrnn-cli hrnn-train hrnn-synth hrnn-batch; do \
       strip --strip-unneeded -o "/out/${tool}" "/build/bin/${tool}"; \
     done
 
