@@ -20,7 +20,7 @@ RUN apt-get update -q \
       g++ cmake ninja-build pkg-config ca-certificates \
       libabsl-dev libeigen3-dev nlohmann-json3-dev zlib1g-dev \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-      prometheus-cpp-dev libhiredis-dev \
+      prometheus-cpp-dev libhiredis-dev libcpp-httplib-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Sources in the order they change least often; .dockerignore keeps everything else out.
@@ -45,7 +45,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
       libgrpc++1.51 libgrpc29 libprotobuf32 libprometheus-cpp-pull1.0 libprometheus-cpp-core1.0 \
-      libabsl20220623 zlib1g libhiredis0.14 \
+      libabsl20220623 zlib1g libhiredis0.14 libcpp-httplib0.11 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 
 # A fixed non-root uid/gid (10001) so that Kubernetes' runAsUser/fsGroup and host-mounted

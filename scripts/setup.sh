@@ -12,6 +12,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # the gRPC API
   prometheus-cpp-dev   # /metrics exposition
   libhiredis-dev       # --catalog_stream: PutItems replicated through a Redis stream
+  libcpp-httplib-dev   # --http_port: the HTTP/JSON API's server (and its tests' client)
   redis-server         # its tests and the routing test run a real one (redis-cli comes with it)
   curl                 # demo and tests read /metrics over HTTP
   openssl              # the TLS tests make their certificates

@@ -176,6 +176,18 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
     return absl::UnavailableError(
         absl::StrCat("--port: cannot listen on ", JoinHostPort(s.config_.host, s.config_.port)));
   }
+  if (s.config_.http_port >= 0) {
+    HttpGatewayOptions http_options;
+    http_options.host = s.config_.host;
+    http_options.port = s.config_.http_port;
+    http_options.max_body_bytes = s.config_.max_message_bytes;
+    http_options.tls_cert_file = s.config_.tls_cert_file;
+    http_options.tls_key_file = s.config_.tls_key_file;
+    http_options.tls_client_ca_file = s.config_.tls_client_ca_file;
+    HRNN_ASSIGN_OR_RETURN(s.http_,
+                          HttpGateway::Start(http_options, s.handlers_.get(), &s.metrics_,
+                                             s.authenticator_.get(), [&s] { return s.serving(); }));
+  }
   const bool serving = s.serving();
   s.grpc_server_->GetHealthCheckService()->SetServingStatus(serving);
   s.grpc_server_->GetHealthCheckService()->SetServingStatus(kServiceName, serving);
@@ -188,6 +200,9 @@ RecommenderServer::~RecommenderServer() { Shutdown(absl::ZeroDuration()); }
 std::string RecommenderServer::address() const { return JoinHostPort(config_.host, port_); }
 std::string RecommenderServer::metrics_address() const {
   return JoinHostPort(config_.host, metrics_port_);
+}
+std::string RecommenderServer::http_address() const {
+  return JoinHostPort(config_.host, http_port());
 }
 
 bool RecommenderServer::PollModel() {
@@ -386,6 +401,7 @@ void RecommenderServer::Shutdown(absl::Duration deadline) {
   MutexLock lock(&shutdown_mutex_);
   if (shut_down_) return;
   shut_down_ = true;
+  if (http_ != nullptr) http_->Stop();  // Waits for its calls: they may wait on the log.
   if (grpc_server_ != nullptr) {
     // Probes see NOT_SERVING while the calls in flight drain.
     grpc_server_->GetHealthCheckService()->Shutdown();

@@ -1,9 +1,9 @@
 // RecommenderServer: a running hrnn-server — the gRPC server (Recommender service, the standard
-// health service, server reflection), the Prometheus exposer on its own port, the user state
-// store, the event log and state snapshots, optional TLS / mutual TLS and bearer tokens, and a
-// maintenance thread (idle eviction, metrics, snapshots, model polling and hot swaps, which start
-// a background StateRebuilder). hrnn-server's main() and the integration tests both use it.
-// Thread-safe.
+// health service, server reflection), the Prometheus exposer and the HTTP/JSON API (HttpGateway)
+// on their own ports, the user state store, the event log and state snapshots, optional TLS /
+// mutual TLS and bearer tokens, and a maintenance thread (idle eviction, metrics, snapshots, model
+// polling and hot swaps, which start a background StateRebuilder). hrnn-server's main() and the
+// integration tests both use it. Thread-safe.
 #ifndef HRNN_SERVER_RECOMMENDER_SERVER_H_
 #define HRNN_SERVER_RECOMMENDER_SERVER_H_
 
@@ -23,6 +23,7 @@
 #include "core/state/user_state_store.h"
 #include "server/catalogue_replicator.h"
 #include "server/durability_waiter.h"
+#include "server/http_gateway.h"
 #include "server/recommender_service.h"
 #include "server/request_handlers.h"
 #include "server/server_config.h"
@@ -53,12 +54,16 @@ class RecommenderServer {
 
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
+  // The HTTP/JSON API's port (--http_port); -1 when it is off.
+  int http_port() const { return http_ != nullptr ? http_->port() : -1; }
   // "HOST:PORT" of the gRPC server, suitable as a client target.
   std::string address() const;
   std::string metrics_address() const;
+  std::string http_address() const;  // REQUIRES: http_port() > 0.
 
   // Stops accepting calls, lets the calls in flight finish for up to `deadline` and cancels the
-  // rest, then stops the metrics endpoint and the maintenance thread. Idempotent.
+  // rest (HTTP calls in flight are waited for), then stops the metrics endpoint and the
+  // maintenance thread. Idempotent.
   void Shutdown(absl::Duration deadline) ABSL_LOCKS_EXCLUDED(shutdown_mutex_);
 
   // True while a model is being served.
@@ -109,6 +114,7 @@ class RecommenderServer {
   std::unique_ptr<ScoringBatcher> batcher_;  // Null unless config.scoring is kBatched.
   std::unique_ptr<RecommenderService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<HttpGateway> http_;  // Null: --http_port off.
   std::unique_ptr<prometheus::Exposer> exposer_;
   int64_t refused_version_ = -1;    // PollModel's caller only.
   uint64_t last_snapshot_seq_ = 0;  // TakeSnapshot's caller only (maintenance, then shutdown).

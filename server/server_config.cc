@@ -29,6 +29,12 @@ absl::Status ServerConfig::Validate() const {
   if (port != 0 && port == metrics_port) {
     return Invalid("metrics_port", "must differ from --port");
   }
+  if (http_port < -1 || http_port > 65535) {
+    return Invalid("http_port", absl::StrCat(http_port, " is outside 0..65535 (or -1: off)"));
+  }
+  if (http_port > 0 && (http_port == port || http_port == metrics_port)) {
+    return Invalid("http_port", "must differ from --port and --metrics_port");
+  }
   if (!catalog_stream.empty()) {
     if (absl::StatusOr<CatalogueStreamAddress> address =
             ParseCatalogueStreamAddress(catalog_stream);

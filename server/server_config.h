@@ -21,12 +21,15 @@ struct ServerConfig {
   // The model root models/<name>/; the highest complete integer version under it is served.
   // Required.
   std::string model_dir;
-  // Address to listen on (gRPC and metrics). Default: "127.0.0.1".
+  // Address to listen on (gRPC, metrics and HTTP). Default: "127.0.0.1".
   std::string host = "127.0.0.1";
   // gRPC port; 0 picks a free one. Default: 8500.
   int port = 8500;
   // Prometheus /metrics port; 0 picks a free one. Default: 9100.
   int metrics_port = 9100;
+  // HTTP/JSON API port (server/http_gateway.h; plaintext); 0 picks a free one, -1 = off.
+  // Default: -1.
+  int http_port = -1;
   // TLS for the gRPC port: PEM certificate chain and private key files (both or neither; empty
   // = plaintext). Default: "".
   std::string tls_cert_file;

@@ -22,10 +22,13 @@ ABSL_FLAG(std::string, model_dir, "",
           "Model root models/<name>/ (required); the highest complete integer version under it "
           "is served. While none loads, the server answers UNAVAILABLE and retries.");
 ABSL_FLAG(std::string, host, "127.0.0.1",
-          "Address to listen on for gRPC and metrics (0.0.0.0 for all interfaces).");
+          "Address to listen on for gRPC, metrics and HTTP (0.0.0.0 for all interfaces).");
 ABSL_FLAG(int, port, 8500, "gRPC port; 0 picks a free one (printed as 'listening on H:P').");
 ABSL_FLAG(int, metrics_port, 9100,
           "Prometheus /metrics port; 0 picks a free one (printed as 'metrics on H:P').");
+ABSL_FLAG(int, http_port, -1,
+          "HTTP/JSON API port (plaintext; POST /v1/recommendations etc.); 0 picks a free one "
+          "(printed as 'http on H:P'), -1 = off.");
 ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM certificate chain for TLS on the gRPC port (with --tls_key_file; empty = "
           "plaintext).");
@@ -105,6 +108,7 @@ const std::vector<std::string> kFlagNames = {"model_dir",
                                              "host",
                                              "port",
                                              "metrics_port",
+                                             "http_port",
                                              "tls_cert_file",
                                              "tls_key_file",
                                              "tls_client_ca_file",
@@ -168,6 +172,7 @@ int main(int argc, char** argv) {
   config.host = absl::GetFlag(FLAGS_host);
   config.port = absl::GetFlag(FLAGS_port);
   config.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  config.http_port = absl::GetFlag(FLAGS_http_port);
   config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   config.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
@@ -215,6 +220,7 @@ int main(int argc, char** argv) {
   if (!server.ok()) return Fail(std::string(server.status().message()));
   std::printf("listening on %s\nmetrics on %s\n", (*server)->address().c_str(),
               (*server)->metrics_address().c_str());
+  if ((*server)->http_port() > 0) std::printf("http on %s\n", (*server)->http_address().c_str());
   std::fflush(stdout);
   hrnn::ServerLog(absl::StrCat("listening on ", (*server)->address(), ", metrics on ",
                                (*server)->metrics_address()));

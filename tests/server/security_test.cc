@@ -11,6 +11,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "hrnn/v1/recommender.grpc.pb.h"
+#include "httplib.h"
 #include "server/recommender_server.h"
 #include "server/token_authenticator.h"
 #include "tests/testing/model_dir.h"
@@ -122,6 +123,45 @@ TEST_F(SecurityTest, MutualTlsNeedsAClientCertificateFromTheTrustedCa) {
   EXPECT_TRUE(Call(Tls("client.pem")).ok());
   EXPECT_FALSE(Call(Tls()).ok()) << "no client certificate";
   EXPECT_FALSE(Call(Tls("stranger.pem")).ok()) << "certificate from another CA";
+}
+
+TEST_F(SecurityTest, TheHttpApiSpeaksTlsWithTheGrpcPortsCertificates) {
+  config_.tls_cert_file = (dir_ / "server.pem").string();
+  config_.tls_key_file = (dir_ / "server.key").string();
+  config_.http_port = 0;
+  Start();
+  httplib::SSLClient https("127.0.0.1", server_->http_port());
+  https.set_ca_cert_path((dir_ / "ca.pem").string().c_str());
+  https.enable_server_certificate_verification(true);
+  httplib::Result model = https.Get("/v1/model");
+  ASSERT_TRUE(model) << httplib::to_string(model.error());
+  EXPECT_EQ(model->status, 200);
+  EXPECT_THAT(model->body, HasSubstr("\"num_items\""));
+  // Plaintext HTTP gets no answer from a TLS port.
+  httplib::Client plain("127.0.0.1", server_->http_port());
+  plain.set_connection_timeout(2);
+  plain.set_read_timeout(2);
+  EXPECT_FALSE(plain.Get("/v1/model"));
+}
+
+TEST_F(SecurityTest, TheHttpApiNeedsAClientCertificateWithMutualTls) {
+  config_.tls_cert_file = (dir_ / "server.pem").string();
+  config_.tls_key_file = (dir_ / "server.key").string();
+  config_.tls_client_ca_file = (dir_ / "ca.pem").string();
+  config_.http_port = 0;
+  Start();
+  const std::string ca = (dir_ / "ca.pem").string();
+  httplib::SSLClient with_cert("127.0.0.1", server_->http_port(), (dir_ / "client.pem").string(),
+                               (dir_ / "client.key").string());
+  with_cert.set_ca_cert_path(ca.c_str());
+  with_cert.enable_server_certificate_verification(true);
+  httplib::Result ok = with_cert.Get("/v1/model");
+  ASSERT_TRUE(ok) << httplib::to_string(ok.error());
+  EXPECT_EQ(ok->status, 200);
+  httplib::SSLClient without_cert("127.0.0.1", server_->http_port());
+  without_cert.set_ca_cert_path(ca.c_str());
+  without_cert.enable_server_certificate_verification(true);
+  EXPECT_FALSE(without_cert.Get("/v1/model"));
 }
 
 TEST_F(SecurityTest, BearerTokensGuardTheServiceButNotHealth) {
