@@ -1,9 +1,5 @@
 #include "server/batch_users_file.h"
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <system_error>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -13,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "core/base/file_chunks.h"
 #include "core/catalogue/internal/csv_scanner.h"
 #include "server/internal/utf8.h"
 
@@ -191,19 +188,9 @@ absl::StatusOr<UsersFile> ParseUsersFile(absl::string_view content, absl::string
 }
 
 absl::StatusOr<UsersFile> ReadUsersFile(const std::string& path) {
-  std::error_code ec;
-  const bool regular = std::filesystem::is_regular_file(path, ec);
-  if (ec) {
-    const std::string reason = absl::StrCat(path, ": ", ec.message());
-    if (ec == std::errc::no_such_file_or_directory) return absl::NotFoundError(reason);
-    return absl::InvalidArgumentError(reason);
-  }
-  if (!regular) return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": read failed"));
-  return ParseUsersFile(content, path);
+  absl::StatusOr<std::string> content = ReadFileContents(path);
+  if (!content.ok()) return content.status();
+  return ParseUsersFile(*content, path);
 }
 
 }  // namespace hrnn

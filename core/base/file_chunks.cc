@@ -5,7 +5,9 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <memory>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 
@@ -68,6 +70,25 @@ absl::Status ReadFileChunks(const std::string& path,
   std::unique_ptr<char[]> buffer(new char[kChunkBytes]);
   return is_gzip ? ReadGzip(path, fd, buffer.get(), visit)
                  : ReadPlain(path, fd, buffer.get(), visit);
+}
+
+absl::StatusOr<std::string> ReadFileContents(const std::string& path) {
+  std::error_code ec;
+  const bool regular = std::filesystem::is_regular_file(path, ec);
+  if (ec) {
+    const std::string reason = absl::StrCat(path, ": ", ec.message());
+    if (ec == std::errc::no_such_file_or_directory) return absl::NotFoundError(reason);
+    return absl::InvalidArgumentError(reason);
+  }
+  if (!regular) return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+  std::string content;
+  const absl::Status read = ReadFileChunks(path, [&content](absl::string_view chunk) {
+    content.append(chunk.data(), chunk.size());
+    return absl::OkStatus();
+  });
+  if (read.ok()) return content;
+  if (absl::IsNotFound(read)) return read;
+  return absl::InvalidArgumentError(read.message());
 }
 
 }  // namespace hrnn

@@ -1,6 +1,7 @@
 // ReadFileChunks: streams a file's bytes to a callback in chunks, gunzipping it when it starts
 // with the gzip magic bytes, so that every reader of data files (interactions, items) accepts
-// plain and gzip input the same way and reports the same errors. Stateless; thread-safe.
+// plain and gzip input the same way and reports the same errors; ReadFileContents reads a small
+// input file (filters, users lists) whole the same way. Stateless; thread-safe.
 #ifndef HRNN_CORE_BASE_FILE_CHUNKS_H_
 #define HRNN_CORE_BASE_FILE_CHUNKS_H_
 
@@ -8,6 +9,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace hrnn {
@@ -20,6 +22,11 @@ namespace hrnn {
 absl::Status ReadFileChunks(const std::string& path,
                             absl::FunctionRef<absl::Status(absl::string_view)> visit,
                             bool* gzip = nullptr);
+
+// The whole file at `path` (ReadFileChunks: gunzipped when it is gzip). Errors: NotFound naming
+// the path for a missing file; InvalidArgument naming it for anything else that is not a
+// readable regular file ("PATH: not a regular file", open and read failures, bad gzip data).
+absl::StatusOr<std::string> ReadFileContents(const std::string& path);
 
 }  // namespace hrnn
 

@@ -1,11 +1,7 @@
 #include "core/catalogue/filters_file.h"
 
 #include <cstddef>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -15,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/base/file_chunks.h"
 
 namespace hrnn {
 namespace {
@@ -144,19 +141,9 @@ absl::StatusOr<std::vector<NamedFilter>> ParseFiltersFile(absl::string_view cont
 }
 
 absl::StatusOr<std::vector<NamedFilter>> ReadFiltersFile(const std::string& path) {
-  std::error_code ec;
-  const bool regular = std::filesystem::is_regular_file(path, ec);
-  if (ec) {
-    const std::string reason = absl::StrCat(path, ": ", ec.message());
-    if (ec == std::errc::no_such_file_or_directory) return absl::NotFoundError(reason);
-    return absl::InvalidArgumentError(reason);
-  }
-  if (!regular) return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": read failed"));
-  return ParseFiltersFile(content, path);
+  absl::StatusOr<std::string> content = ReadFileContents(path);
+  if (!content.ok()) return content.status();
+  return ParseFiltersFile(*content, path);
 }
 
 absl::StatusOr<std::vector<ItemFilterProgram>> CompileFilters(
