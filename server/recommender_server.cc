@@ -281,9 +281,9 @@ void RecommenderServer::StartRebuild(const std::shared_ptr<const ServingModel>& 
                            " cancelled: ", rebuilder_->progress().ToString()));
   }
   rebuilder_.reset();  // Cancels and joins a rebuild still running.
-  rebuilder_ =
-      std::make_unique<StateRebuilder>(model, previous, config_, *log_, *store_,
-                                       clock_.NowMs() - config_.rebuild_window_ms, &metrics_);
+  rebuilder_ = std::make_unique<StateRebuilder>(
+      model, previous, config_, *log_, *store_, &handlers_->user_write_locks(),
+      clock_.NowMs() - config_.rebuild_window_ms, &metrics_);
   rebuild_reported_ = false;
   ServerLog(absl::StrCat("rebuilding user states through model version ", model->version,
                          " from the events of the last ", config_.rebuild_window_ms / 1000,

@@ -110,6 +110,10 @@ class RequestHandlers {
   absl::Status ListFilters(const v1::ListFiltersRequest& request,
                            v1::ListFiltersResponse* response) const;
 
+  // The locks event writers hold per user, for a background writer that must hold some users
+  // still (the state rebuild's last catch-up).
+  internal::UserWriteLocks& user_write_locks() const { return user_write_locks_; }
+
  private:
   // The prelude both recommendation calls share, in core terms: the model, the user's state
   // (a copy) and the request's time, session and filter.

@@ -90,6 +90,10 @@ absl::Status ServerConfig::Validate() const {
   if (snapshot_interval_ms < 0) return Invalid("snapshot_interval", "must not be negative");
   if (log_retention_ms < 0) return Invalid("log_retention", "must not be negative");
   if (rebuild_window_ms < 0) return Invalid("rebuild_window", "must not be negative");
+  if (rebuild_catch_up_passes < 0 || rebuild_catch_up_passes > 100) {
+    return Invalid("rebuild_catch_up_passes",
+                   absl::StrCat(rebuild_catch_up_passes, " is not in 0..100"));
+  }
   if (drain_deadline_ms < 0) return Invalid("drain_deadline", "must not be negative");
   if (model_poll_interval_ms <= 0) return Invalid("model_poll_interval", "must be positive");
   return absl::OkStatus();

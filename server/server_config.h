@@ -111,6 +111,10 @@ struct ServerConfig {
   // model from the user's events of this window before the swap (0 = no rebuild: users start
   // afresh on the new model). Needs state_dir. Default: 24 h.
   int64_t rebuild_window_ms = int64_t{24} * 3600 * 1000;
+  // Passes the rebuild makes over the log's newest records for users whose live events got ahead
+  // of it, before it holds those users' event writers still for a last pass (0 = hold them at
+  // once). More passes: fewer writers wait, the rebuild takes longer. Default: 4.
+  int rebuild_catch_up_passes = 4;
 
   // On SIGTERM: how long in-flight calls may take to finish before they are cancelled.
   // Default: 10 s.

@@ -95,6 +95,9 @@ ABSL_FLAG(absl::Duration, rebuild_window, absl::Hours(24),
           "After a model swap, user states are rebuilt in the background through the new model "
           "from each user's events of this window (0 = none: users start afresh). Needs "
           "--state_dir.");
+ABSL_FLAG(int, rebuild_catch_up_passes, 4,
+          "Passes the rebuild makes over the log's newest records for users whose live events "
+          "got ahead of it, before it holds their event writers still for a last pass (0..100).");
 ABSL_FLAG(absl::Duration, drain_deadline, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long calls in flight may take before they are cancelled.");
 ABSL_FLAG(absl::Duration, model_poll_interval, absl::Seconds(5),
@@ -138,6 +141,7 @@ const std::vector<std::string> kFlagNames = {"model_dir",
                                              "snapshot_interval",
                                              "log_retention",
                                              "rebuild_window",
+                                             "rebuild_catch_up_passes",
                                              "drain_deadline",
                                              "model_poll_interval"};
 
@@ -202,6 +206,7 @@ int main(int argc, char** argv) {
   config.snapshot_interval_ms = Millis(absl::GetFlag(FLAGS_snapshot_interval));
   config.log_retention_ms = Millis(absl::GetFlag(FLAGS_log_retention));
   config.rebuild_window_ms = Millis(absl::GetFlag(FLAGS_rebuild_window));
+  config.rebuild_catch_up_passes = absl::GetFlag(FLAGS_rebuild_catch_up_passes);
   const absl::Duration drain_deadline = absl::GetFlag(FLAGS_drain_deadline);
   config.drain_deadline_ms = Millis(drain_deadline);
   config.model_poll_interval_ms = Millis(absl::GetFlag(FLAGS_model_poll_interval));

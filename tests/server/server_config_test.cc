@@ -47,6 +47,8 @@ TEST(ServerConfigTest, EachBadSettingIsNamed) {
       {[](ServerConfig& c) { c.snapshot_interval_ms = -1; }, "--snapshot_interval"},
       {[](ServerConfig& c) { c.log_retention_ms = -1; }, "--log_retention"},
       {[](ServerConfig& c) { c.rebuild_window_ms = -1; }, "--rebuild_window"},
+      {[](ServerConfig& c) { c.rebuild_catch_up_passes = -1; }, "--rebuild_catch_up_passes"},
+      {[](ServerConfig& c) { c.rebuild_catch_up_passes = 101; }, "--rebuild_catch_up_passes"},
       {[](ServerConfig& c) { c.drain_deadline_ms = -1; }, "--drain_deadline"},
       {[](ServerConfig& c) { c.model_poll_interval_ms = 0; }, "--model_poll_interval"},
       {[](ServerConfig& c) { c.catalog_stream = "redis://cache:6379"; },

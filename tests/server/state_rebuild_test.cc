@@ -128,10 +128,15 @@ void ExpectSameState(const UserState& served, const UserState& expected, const s
   EXPECT_EQ(served.user, expected.user) << user;
 }
 
-TEST_F(StateRebuildTest, UnderLiveTrafficEveryUserEndsAsARestartWouldRebuildIt) {
+// The live-traffic test, with the default catch-up passes and with none (every user the live
+// traffic got ahead of is then caught up while held still).
+class StateRebuildLiveTest : public StateRebuildTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(StateRebuildLiveTest, UnderLiveTrafficEveryUserEndsAsARestartWouldRebuildIt) {
   // Enough events that the rebuild's first read takes a while: live events land meanwhile,
   // and those users need the catch-up pass.
   constexpr int kUsers = 2000;
+  config_.rebuild_catch_up_passes = GetParam();
   StartServer();
   const int64_t t0 = NowMs() - 3'600'000;  // An hour ago: inside the 24 h window.
   // kUsers users; every fourth has two sessions (a 45-minute gap closes the first).
@@ -181,6 +186,12 @@ TEST_F(StateRebuildTest, UnderLiveTrafficEveryUserEndsAsARestartWouldRebuildIt) 
   // catch-up passes wait until the log has written what the live path appended).
   EXPECT_EQ(progress.users_rebuilt, kUsers - 1);
   EXPECT_GE(progress.events_replayed, (kUsers - 1) * 4);
+  // Without catch-up passes, the users whose events landed while the first pass read the log
+  // (a Put every fraction of a millisecond, during a read of 8,000 records) were held still.
+  if (GetParam() == 0) {
+    EXPECT_GT(progress.users_held_still, 0);
+  }
+  EXPECT_LE(progress.users_held_still, progress.users_rebuilt);
 
   std::shared_ptr<const ServingModel> model;
   const std::map<std::string, UserState> expected = Reference(&model);
@@ -205,6 +216,11 @@ TEST_F(StateRebuildTest, UnderLiveTrafficEveryUserEndsAsARestartWouldRebuildIt) 
   ASSERT_EQ(restarted.size(), expected.size());
   for (const auto& [user, state] : expected) ExpectSameState(restarted.at(user), state, user);
 }
+
+INSTANTIATE_TEST_SUITE_P(CatchUpPasses, StateRebuildLiveTest, ::testing::Values(4, 0),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return absl::StrCat("Passes", info.param);
+                         });
 
 TEST_F(StateRebuildTest, OnlyTheWindowIsReplayedAndProgressIsInTheMetrics) {
   config_.rebuild_window_ms = 3'600'000;  // One hour.
