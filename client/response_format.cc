@@ -50,6 +50,9 @@ std::string FormatRecommendations(const hrnn::v1::GetRecommendationsResponse& re
     std::string recipe = absl::StrCat(", recipe ", response.recipe());
     if (response.backfilled() > 0)
       absl::StrAppend(&recipe, " (", response.backfilled(), " back-filled)");
+    if (!response.arm().empty()) {
+      absl::StrAppend(&recipe, ", arm ", response.arm(), " of experiment ", response.experiment());
+    }
     out.insert(out.find(", model "), recipe);
   }
   // A promotion column only when a promotion placed items.

@@ -180,11 +180,19 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareRecommendat
       BeginRecommendationCall(request.user_id(), request.session_id(), request.filter(),
                               request.context(), num_results.status()));
   call.request.num_results = *num_results;
+  size_t served_arm = ServerMetrics::kNoArm;
   if (!request.recipe().empty()) {
     absl::StatusOr<RecipeKind> kind = ParseRecipeKind(request.recipe());
     if (!kind.ok())
       return absl::InvalidArgumentError(absl::StrCat("recipe: ", kind.status().message()));
     HRNN_ASSIGN_OR_RETURN(call.request.recipe, ResolveRecipe(*call.model, *kind));
+  } else if (experiment_ != nullptr) {
+    // The user's arm; a version that does not serve the arm's recipe answers with its default.
+    const ExperimentArm& arm = AssignArm(*experiment_, request.user_id());
+    if (call.model->Serves(arm.recipe)) call.request.recipe = arm.recipe;
+    response->set_experiment(experiment_->name);
+    response->set_arm(arm.name);
+    served_arm = static_cast<size_t>(&arm - experiment_->arms.data());
   }
   // The id comes first: a promotion's layout is drawn from it.
   response->set_recommendation_id(NewRecommendationId());
@@ -203,6 +211,7 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareRecommendat
   StampResponse(*call.model, prepared.answer_state, response);
   response->set_recipe(std::string(RecipeKindName(prepared.recipe)));
   response->set_backfilled(prepared.backfilled);
+  if (metrics_ != nullptr) metrics_->RecordServed(served_arm);
   if (prepared.items.has_value()) {
     AppendItems(*call.model, *prepared.items, response, prepared.promoted_ranks,
                 request.promotion().name());

@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
 #include "core/model/model_directory.h"
 #include "core/state/state_snapshot.h"
@@ -115,6 +116,30 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
                           absl::StrCat("--filters_file: ", filters.status().message()));
     }
     s.filters_ = *std::move(filters);
+  }
+  if (!s.config_.experiments_file.empty()) {
+    absl::StatusOr<std::optional<Experiment>> experiment =
+        ReadExperimentsFile(s.config_.experiments_file);
+    if (!experiment.ok()) {
+      return absl::Status(experiment.status().code(),
+                          absl::StrCat("--experiments_file: ", experiment.status().message()));
+    }
+    s.experiment_ = *std::move(experiment);
+  }
+  if (s.experiment_.has_value()) {
+    std::vector<std::string> arms;
+    std::vector<std::string> described;
+    for (const ExperimentArm& arm : s.experiment_->arms) {
+      arms.push_back(arm.name);
+      described.push_back(
+          absl::StrCat(arm.name, " (", arm.percent, "%, ", RecipeKindName(arm.recipe), ")"));
+    }
+    s.metrics_.RegisterExperiment(s.experiment_->name, arms);
+    s.handlers_->set_experiment(&*s.experiment_);
+    ServerLog(absl::StrCat("experiment ", s.experiment_->name,
+                           ": GetRecommendations calls that "
+                           "name no recipe are split by user into ",
+                           absl::StrJoin(described, ", ")));
   }
   HRNN_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                         ServerCredentialsFor(s.config_));
@@ -243,6 +268,15 @@ bool RecommenderServer::PollModel() {
                    (*model)->network->num_items(), " items, ",
                    ModelModeName((*model)->model().config().mode), ") from ", (*model)->version_dir,
                    current == nullptr ? "" : absl::StrCat("; was version ", current->version)));
+  if (experiment_.has_value()) {
+    for (const ExperimentArm& arm : experiment_->arms) {
+      if ((*model)->Serves(arm.recipe)) continue;
+      ServerLog(absl::StrCat("experiment ", experiment_->name, ", arm ", arm.name,
+                             ": model version ", (*model)->version, " does not serve recipe \"",
+                             RecipeKindName(arm.recipe), "\"; the arm's users get its default, \"",
+                             RecipeKindName((*model)->default_recipe()), "\""));
+    }
+  }
   if (current == nullptr && log_ != nullptr) {
     // The first model: rebuild the users' states before any call can see them.
     absl::StatusOr<RecoveryStats> recovered =

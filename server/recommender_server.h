@@ -8,6 +8,7 @@
 #define HRNN_SERVER_RECOMMENDER_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "absl/time/time.h"
 #include "core/base/clock.h"
 #include "core/base/mutex.h"
+#include "core/serving/experiments.h"
 #include "core/serving/serving_model.h"
 #include "core/state/event_log.h"
 #include "core/state/user_state_store.h"
@@ -111,6 +113,7 @@ class RecommenderServer {
   std::unique_ptr<DurabilityWaiter> waiter_;           // Null without a log.
   std::unique_ptr<TokenAuthenticator> authenticator_;  // Null: no token needed.
   std::vector<NamedFilter> filters_;         // --filters_file, compiled for each model version.
+  std::optional<Experiment> experiment_;     // --experiments_file.
   std::unique_ptr<ScoringBatcher> batcher_;  // Null unless config.scoring is kBatched.
   std::unique_ptr<RecommenderService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;

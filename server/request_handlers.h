@@ -20,6 +20,7 @@
 #include "absl/types/span.h"
 #include "core/base/clock.h"
 #include "core/kernels/top_k.h"
+#include "core/serving/experiments.h"
 #include "core/serving/recommendation_pipeline.h"
 #include "core/serving/serving_model.h"
 #include "core/state/event_log.h"
@@ -88,6 +89,9 @@ class RequestHandlers {
   // With a replicator (--catalog_stream), PutItems appends to the shared stream and waits for
   // this replica to apply it (CatalogueReplicator::Submit). Set before serving; borrowed.
   void set_catalogue_replicator(CatalogueReplicator* replicator) { replicator_ = replicator; }
+  // With an experiment (--experiments_file), GetRecommendations calls that name no recipe get
+  // the recipe of their user's arm (AssignArm). Set before serving; borrowed.
+  void set_experiment(const Experiment* experiment) { experiment_ = experiment; }
   // Validates and applies the availability changes (CatalogueUpdater::Apply: logged before they
   // are applied; or CatalogueReplicator::Submit) and fills `response`; returns the event-log seq
   // that must be durable before the response is sent (0: nothing to wait for). Errors: no model or
@@ -173,6 +177,7 @@ class RequestHandlers {
   const ServingModelHandle& model_;
   CatalogueUpdater& catalogue_;
   CatalogueReplicator* replicator_ = nullptr;  // Null: no --catalog_stream.
+  const Experiment* experiment_ = nullptr;     // Null: no --experiments_file.
   UserStateStore& store_;
   const Clock& clock_;
   ServerMetrics* metrics_;

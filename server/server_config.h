@@ -66,6 +66,10 @@ struct ServerConfig {
   // compiled for each model version's item fields (a version they do not fit is refused).
   // Default: "" (no named filters).
   std::string filters_file;
+  // The A/B experiment GetRecommendations calls that name no recipe are split by
+  // (core/serving/experiments.h has the format). Read at start-up (a bad file stops the start,
+  // naming line and field). Default: "" (no experiment).
+  std::string experiments_file;
   // The shared stream of catalogue updates, redis://HOST[:PORT]/NAME (catalogue_stream.h):
   // PutItems appends to it and every replica applies it in order. Default: "" (this replica's
   // catalogue only).

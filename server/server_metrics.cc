@@ -65,6 +65,13 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types, std::vector<s
     metrics->name = std::move(method);
     methods_.push_back(std::move(metrics));
   }
+  served_ = &prometheus::BuildCounter()
+                 .Name("hrnn_recommendations_served_total")
+                 .Help(
+                     "GetRecommendations answers, by experiment and arm (--experiments_file; "
+                     "\"none\" outside it: no experiment, or the call named its recipe).")
+                 .Register(registry);
+  served_outside_ = &served_->Add({{"experiment", "none"}, {"arm", "none"}});
   events_ = &prometheus::BuildCounter()
                  .Name("hrnn_events_total")
                  .Help(
@@ -268,6 +275,15 @@ void ServerMetrics::RecordRequest(absl::string_view method, absl::StatusCode cod
   RequestCounter(method, code).Increment();
   for (const auto& candidate : methods_) {
     if (candidate->name == method) candidate->seconds->Observe(seconds);
+  }
+}
+
+void ServerMetrics::RegisterExperiment(absl::string_view experiment,
+                                       const std::vector<std::string>& arms) {
+  served_by_arm_.clear();
+  for (const std::string& arm : arms) {
+    served_by_arm_.push_back(
+        &served_->Add({{"experiment", std::string(experiment)}, {"arm", arm}}));
   }
 }
 

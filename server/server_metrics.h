@@ -54,6 +54,15 @@ class ServerMetrics {
   void RecordEvent(absl::string_view event_type, EventResult result);
   // Time to score the catalogue and select the top items for one request.
   void RecordScoring(double seconds) { scoring_seconds_->Observe(seconds); }
+  // The experiment's arms (--experiments_file), labels of hrnn_recommendations_served_total.
+  // Call once, before serving; without it every recommendation counts as experiment "none".
+  void RegisterExperiment(absl::string_view experiment, const std::vector<std::string>& arms);
+  // One GetRecommendations answer, by the index of its arm in RegisterExperiment's `arms`, or
+  // kNoArm outside the experiment: hrnn_recommendations_served_total{experiment,arm}.
+  static constexpr size_t kNoArm = static_cast<size_t>(-1);
+  void RecordServed(size_t arm) {
+    (arm < served_by_arm_.size() ? served_by_arm_[arm] : served_outside_)->Increment();
+  }
   // Calls scored together in one pass over the item table.
   void RecordBatch(int size) { batch_size_->Observe(size); }
   // Stream bookkeeping: hrnn_event_streams_active.
@@ -108,6 +117,9 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Histogram>* request_seconds_;
   prometheus::Family<prometheus::Counter>* events_;
+  prometheus::Family<prometheus::Counter>* served_;
+  std::vector<prometheus::Counter*> served_by_arm_;  // Fixed once serving starts.
+  prometheus::Counter* served_outside_;              // experiment="none", arm="none".
   prometheus::Histogram* scoring_seconds_;
   prometheus::Histogram* batch_size_;
   prometheus::Gauge* streams_active_;

@@ -60,6 +60,9 @@ ABSL_FLAG(std::vector<std::string>, purchase_event_types, {"purchase"},
 ABSL_FLAG(std::string, filters_file, "",
           "Named filter expressions, one 'NAME: EXPRESSION' a line (e.g. 'no_colour: EXCLUDE "
           "ItemID WHERE Items.COLOR IN ($COLORS)'); requests name one in Filter.name.");
+ABSL_FLAG(std::string, experiments_file, "",
+          "An A/B experiment: one arm a line, 'experiment=NAME arm=NAME percent=N recipe=RECIPE'; "
+          "GetRecommendations calls that name no recipe get their user's arm's recipe.");
 ABSL_FLAG(std::string, catalog_stream, "",
           "redis://HOST[:PORT]/NAME: a Redis stream that carries PutItems updates to every "
           "replica (each appends what it accepts and applies the stream in order); empty = this "
@@ -125,6 +128,7 @@ const std::vector<std::string> kFlagNames = {"model_dir",
                                              "session_event_types",
                                              "purchase_event_types",
                                              "filters_file",
+                                             "experiments_file",
                                              "catalog_stream",
                                              "max_users",
                                              "max_state_bytes",
@@ -182,6 +186,7 @@ int main(int argc, char** argv) {
   config.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   config.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
   config.filters_file = absl::GetFlag(FLAGS_filters_file);
+  config.experiments_file = absl::GetFlag(FLAGS_experiments_file);
   config.catalog_stream = absl::GetFlag(FLAGS_catalog_stream);
   config.scoring = absl::GetFlag(FLAGS_scoring);
   config.scoring_threads = absl::GetFlag(FLAGS_scoring_threads);

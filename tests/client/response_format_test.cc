@@ -41,6 +41,10 @@ TEST(ResponseFormatTest, RecommendationsNameTheRecipeAndTheBackFill) {
                         "recommendation r2\n"));
   response.set_backfilled(0);
   EXPECT_THAT(FormatRecommendations(response), HasSubstr("state user, recipe sknn, model 2"));
+  response.set_experiment("gru-vs-knn");
+  response.set_arm("knn");
+  EXPECT_THAT(FormatRecommendations(response),
+              HasSubstr("state user, recipe sknn, arm knn of experiment gru-vs-knn, model 2"));
 }
 
 TEST(ResponseFormatTest, PromotedItemsGetAPromotionColumn) {

@@ -1,0 +1,155 @@
+// A/B experiments in the server (--experiments_file, issue 16): calls that name no recipe get
+// their user's arm's recipe and carry the arm, calls that name one stay outside the experiment,
+// an arm whose recipe the version does not serve gets the version's default, the answers are
+// counted by arm, and a bad file stops the start naming line and field.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "core/serving/experiments.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "hrnn/v1/recommender.grpc.pb.h"
+#include "server/recommender_server.h"
+#include "tests/testing/http_get.h"
+#include "tests/testing/model_dir.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hrnn {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kExperiments[] =
+    "# GRU against kNN; the personal arm's recipe is not served by the model\n"
+    "experiment=gru-vs-knn arm=gru percent=50 recipe=hrnn\n"
+    "experiment=gru-vs-knn arm=knn percent=30 recipe=sknn\n"
+    "experiment=gru-vs-knn arm=mine percent=20 recipe=personal\n";
+
+class ExperimentSplitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::FreshTestDir();
+    config_.model_dir = (dir_ / "models" / "shop").string();
+    config_.port = 0;
+    config_.metrics_port = 0;
+    config_.experiments_file = (dir_ / "experiments.txt").string();
+    RecipeSettings settings;
+    settings.recipes = {RecipeKind::kHrnn, RecipeKind::kSknn, RecipeKind::kTrending};
+    settings.default_recipe = RecipeKind::kHrnn;
+    testing::WriteRandomModelWithRecipes(config_.model_dir, 1, settings);
+  }
+
+  void WriteExperiments(const std::string& text) {
+    std::ofstream(config_.experiments_file) << text;
+  }
+
+  void StartServer() {
+    ASSERT_OK_AND_ASSIGN(server_, RecommenderServer::Start(config_));
+    stub_ = v1::Recommender::NewStub(
+        grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  v1::GetRecommendationsResponse Recommend(const std::string& user, const std::string& recipe) {
+    v1::GetRecommendationsRequest request;
+    request.set_user_id(user);
+    request.set_num_results(5);
+    request.set_recipe(recipe);
+    grpc::ClientContext context;
+    v1::GetRecommendationsResponse response;
+    const grpc::Status status = stub_->GetRecommendations(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  std::filesystem::path dir_;
+  ServerConfig config_;
+  std::unique_ptr<RecommenderServer> server_;
+  std::unique_ptr<v1::Recommender::Stub> stub_;
+};
+
+TEST_F(ExperimentSplitTest, CallsWithoutARecipeGetTheirArmsRecipeAndAreCountedByArm) {
+  WriteExperiments(kExperiments);
+  StartServer();
+  ASSERT_OK_AND_ASSIGN(std::optional<Experiment> experiment,
+                       ParseExperimentsFile(kExperiments, "expected"));
+
+  // Every user clicks item-3: sknn has neighbours for it (testing::TestSessions).
+  constexpr int kUsers = 300;
+  for (int u = 0; u < kUsers; ++u) {
+    v1::PutEventsRequest put;
+    v1::Event* event = put.add_events();
+    event->set_user_id(absl::StrCat("user", u));
+    event->set_item_id("item-3");
+    grpc::ClientContext context;
+    v1::PutEventsResponse accepted;
+    ASSERT_TRUE(stub_->PutEvents(&context, put, &accepted).ok());
+  }
+
+  std::map<std::string, int> by_arm;
+  for (int u = 0; u < kUsers; ++u) {
+    const std::string user = absl::StrCat("user", u);
+    const v1::GetRecommendationsResponse response = Recommend(user, "");
+    const ExperimentArm& arm = AssignArm(*experiment, user);
+    EXPECT_EQ(response.experiment(), "gru-vs-knn") << user;
+    EXPECT_EQ(response.arm(), arm.name) << user;
+    // "mine" asks for personal, which version 1 does not serve: its default (hrnn) answers.
+    EXPECT_EQ(response.recipe(), arm.name == "knn" ? "sknn" : "hrnn") << user;
+    EXPECT_EQ(response.items_size(), 5) << user;
+    EXPECT_EQ(Recommend(user, "").arm(), arm.name) << user;  // Sticky.
+    by_arm[arm.name] += 2;
+  }
+  EXPECT_GT(by_arm["gru"], 0);
+  EXPECT_GT(by_arm["knn"], 0);
+  EXPECT_GT(by_arm["mine"], 0);
+
+  // A call that names its recipe is outside the experiment.
+  const v1::GetRecommendationsResponse chosen = Recommend("user0", "sknn");
+  EXPECT_EQ(chosen.recipe(), "sknn");
+  EXPECT_EQ(chosen.experiment(), "");
+  EXPECT_EQ(chosen.arm(), "");
+
+  const std::string metrics = testing::HttpGet(server_->metrics_port(), "/metrics");
+  for (const auto& [arm, count] : by_arm) {
+    EXPECT_THAT(metrics, HasSubstr(absl::StrCat("hrnn_recommendations_served_total{arm=\"", arm,
+                                                "\",experiment=\"gru-vs-knn\"} ", count)));
+  }
+  EXPECT_THAT(metrics,
+              HasSubstr("hrnn_recommendations_served_total{arm=\"none\",experiment=\"none\"} 1"));
+}
+
+TEST_F(ExperimentSplitTest, WithoutAnExperimentEveryAnswerIsCountedOutsideOne) {
+  config_.experiments_file.clear();
+  StartServer();
+  const v1::GetRecommendationsResponse response = Recommend("ann", "");
+  EXPECT_EQ(response.experiment(), "");
+  EXPECT_EQ(response.arm(), "");
+  EXPECT_EQ(response.recipe(), "trending");  // A user without history.
+  const std::string metrics = testing::HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(metrics,
+              HasSubstr("hrnn_recommendations_served_total{arm=\"none\",experiment=\"none\"} 1"));
+}
+
+TEST_F(ExperimentSplitTest, ABadFileStopsTheStartNamingLineAndField) {
+  WriteExperiments(
+      "experiment=e arm=a percent=50 recipe=hrnn\nexperiment=e arm=b percent=fifty recipe=sknn\n");
+  absl::StatusOr<std::unique_ptr<RecommenderServer>> server = RecommenderServer::Start(config_);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(server.status().message(),
+              HasSubstr(absl::StrCat("--experiments_file: ", config_.experiments_file,
+                                     ":2: percent: \"fifty\" is not an integer in 0..100")));
+
+  config_.experiments_file = (dir_ / "missing.txt").string();
+  server = RecommenderServer::Start(config_);
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(server.status().message(), HasSubstr("missing.txt"));
+}
+
+}  // namespace
+}  // namespace hrnn
