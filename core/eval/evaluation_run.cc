@@ -290,6 +290,8 @@ absl::StatusOr<EvaluationReport> RunEvaluation(const EvaluationRunOptions& optio
                                    "-inf); train it on the same training side",
                                    dir, info.items_unknown_to_model, info.catalogue_items));
     }
+    // Recipe rows are named after this model's row (methods.back() moves on as they are added).
+    const std::string model_name = method.result.name;
     methods.push_back(std::move(method));
 
     if (options.recipes.empty() && !options.all_recipes) continue;
@@ -303,7 +305,7 @@ absl::StatusOr<EvaluationReport> RunEvaluation(const EvaluationRunOptions& optio
       row.source = dir;
       row.name = options.models.size() == 1
                      ? std::string(RecipeKindName(kind))
-                     : absl::StrCat(RecipeKindName(kind), " (", methods.back().result.name, ")");
+                     : absl::StrCat(RecipeKindName(kind), " (", model_name, ")");
       // "sr" is also a baseline's name: the served recipe's row says so.
       if (std::find(options.baselines.begin(), options.baselines.end(), row.name) !=
           options.baselines.end()) {
