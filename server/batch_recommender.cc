@@ -224,13 +224,8 @@ absl::StatusOr<BatchSummary> RunBatch(const BatchOptions& options, const BatchHo
     }
     filters = *std::move(read);
   }
-  NetworkOptions network_options;
-  network_options.item_table_type = options.item_table;
-  SessionPolicy policy;
-  policy.timeout_ms = options.session_timeout_ms;
-  policy.live_sessions = static_cast<int32_t>(options.live_sessions);
-  absl::StatusOr<std::shared_ptr<const ServingModel>> loaded =
-      LoadLatestServingModel(options.model_dir, network_options, policy, clock.NowMs(), filters);
+  absl::StatusOr<std::shared_ptr<const ServingModel>> loaded = LoadLatestServingModel(
+      options.model_dir, config.network_options(), config.session_policy(), clock.NowMs(), filters);
   if (!loaded.ok()) {
     return absl::Status(loaded.status().code(),
                         absl::StrCat("--model_dir: ", loaded.status().message()));

@@ -247,13 +247,9 @@ bool RecommenderServer::PollModel() {
   if ((current != nullptr && current->version == newest) || newest == refused_version_) {
     return false;
   }
-  NetworkOptions network_options;
-  network_options.item_table_type = config_.item_table;
-  SessionPolicy policy;
-  policy.timeout_ms = config_.session_timeout_ms;
-  policy.live_sessions = static_cast<int32_t>(config_.live_sessions);
   absl::StatusOr<std::shared_ptr<const ServingModel>> model =
-      LoadLatestServingModel(config_.model_dir, network_options, policy, clock_.NowMs(), filters_);
+      LoadLatestServingModel(config_.model_dir, config_.network_options(), config_.session_policy(),
+                             clock_.NowMs(), filters_);
   if (!model.ok()) {
     refused_version_ = newest;
     metrics_.ModelLoadFailed();

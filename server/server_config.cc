@@ -99,6 +99,19 @@ absl::Status ServerConfig::Validate() const {
   return absl::OkStatus();
 }
 
+NetworkOptions ServerConfig::network_options() const {
+  NetworkOptions options;
+  options.item_table_type = item_table;
+  return options;
+}
+
+SessionPolicy ServerConfig::session_policy() const {
+  SessionPolicy policy;
+  policy.timeout_ms = session_timeout_ms;
+  policy.live_sessions = static_cast<int32_t>(live_sessions);
+  return policy;
+}
+
 bool ServerConfig::AdvancesSession(absl::string_view event_type) const {
   return session_event_types.empty() || Contains(session_event_types, event_type);
 }

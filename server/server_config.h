@@ -12,7 +12,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/kernels/panel_matrix.h"
+#include "core/model/hrnn_network.h"
 #include "core/serving/recommendation_pipeline.h"
+#include "core/serving/recommender.h"
 #include "core/state/event_log.h"
 
 namespace hrnn {
@@ -129,6 +131,12 @@ struct ServerConfig {
 
   // OK, or InvalidArgument naming the first bad setting (by its flag name) and why.
   absl::Status Validate() const;
+
+  // How model versions load under these settings (the item table's number format), and how
+  // their user states step (session timeout, live sessions): one place for the server, its
+  // recovery and hrnn-batch.
+  NetworkOptions network_options() const;
+  SessionPolicy session_policy() const;
 
   bool AdvancesSession(absl::string_view event_type) const;
   bool IsPurchase(absl::string_view event_type) const;

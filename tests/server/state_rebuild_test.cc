@@ -98,9 +98,8 @@ class StateRebuildTest : public ::testing::Test {
   std::map<std::string, UserState> Reference(std::shared_ptr<const ServingModel>* model) {
     auto log = testing::OpenLogCopy(fs::path(config_.state_dir) / "log", dir_ / "log-copy");
     EXPECT_OK(log.status());
-    SessionPolicy policy;
-    policy.timeout_ms = config_.session_timeout_ms;
-    auto loaded = LoadLatestServingModel(config_.model_dir, NetworkOptions(), policy, NowMs());
+    auto loaded = LoadLatestServingModel(config_.model_dir, config_.network_options(),
+                                         config_.session_policy(), NowMs());
     EXPECT_OK(loaded.status());
     *model = *loaded;
     UserStateStoreOptions store_options;
