@@ -1,5 +1,6 @@
 # hrnn container image: hrnn-server (the entrypoint), hrnn-cli (used by the HEALTHCHECK and for
-# debugging), hrnn-train, hrnn-synth and hrnn-batch (campaign lists: deploy/batch).
+# debugging), hrnn-train, hrnn-synth, hrnn-batch (campaign lists: deploy/batch), and
+# hrnn-retrain (scripts/retrain.sh: hrnn-export -> hrnn-train -> hrnn-eval gate; deploy/retrain).
 #
 #   docker build --build-arg JOBS=2 -t hrnn:dev .
 #   docker run --rm -v "$PWD/models/shop:/models:ro" -p 8500:8500 -p 9100:9100 hrnn:dev
@@ -11,7 +12,7 @@
 # Nothing here needs BuildKit: it builds with the classic builder of Debian's docker.io 20.10.
 
 # ---- build stage: the Debian packages of scripts/setup.sh needed to compile (no test,
-# benchmark or demo packages), then a Release build of the five tools only.
+# benchmark or demo packages), then a Release build of the seven tools only.
 FROM debian:bookworm AS build
 ARG JOBS=2
 ARG DEBIAN_FRONTEND=noninteractive
@@ -32,8 +33,9 @@ COPY client client
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DHRNN_BUILD_TESTS=OFF -DHRNN_BUILD_BENCHMARKS=OFF \
  && ninja -C /build -j "${JOBS}" hrnn-server hrnn-cli hrnn-train hrnn-synth hrnn-batch \
+      hrnn-export hrnn-eval \
  && mkdir -p /out \
- && for tool in hrnn-server hrnn-cli hrnn-train hrnn-synth hrnn-batch; do \
+ && for tool in hrnn-server hrnn-cli hrnn-train hrnn-synth hrnn-batch hrnn-export hrnn-eval; do \
       strip --strip-unneeded -o "/out/${tool}" "/build/bin/${tool}"; \
     done
 
@@ -57,6 +59,10 @@ RUN groupadd --system --gid 10001 hrnn \
  && chown hrnn:hrnn /models /state
 
 COPY --from=build /out/ /usr/local/bin/
+# The retraining gate is a bash script of the tools above (bash, coreutils, sed and awk are in
+# bookworm-slim).
+COPY scripts/retrain.sh /usr/local/bin/hrnn-retrain
+RUN chmod 0755 /usr/local/bin/hrnn-retrain
 
 # Defaults for a container: listen on every interface (the server's own default is 127.0.0.1),
 # serve the model root mounted at /models. Override any of them with -e HRNN_...=... .

@@ -197,7 +197,8 @@ $DOCKER run --rm --network host --entrypoint /bin/sh "$IMAGE" -c '
     if command -v "$tool" >/dev/null; then echo "build tool in the runtime image: $tool"; status=1; fi
   done
   ls /usr/local/bin | tr "\n" " "; echo
-  exit $status' || fail "the runtime image lacks a library or carries a build tool (above)"
+  hrnn-retrain --help >/dev/null || { echo "hrnn-retrain --help failed"; status=1; }
+  exit $status' || fail "the runtime image lacks a library, carries a build tool or cannot run hrnn-retrain (above)"
 
 say "a model from the local build (hrnn-synth + hrnn-train)"
 if [ ! -x build/bin/hrnn-synth ] || [ ! -x build/bin/hrnn-train ] || [ ! -x "$CLI_LOCAL" ]; then

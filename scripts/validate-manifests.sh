@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Offline checks of everything in deploy/ (no cluster needed; docs/deploy.md says what this does
 # and does not prove):
-#   1. `kubectl kustomize` renders deploy/base, deploy/envoy, deploy/batch and every
-#      deploy/overlays/*;
+#   1. `kubectl kustomize` renders deploy/base, deploy/envoy, deploy/batch, deploy/retrain and
+#      every deploy/overlays/*;
 #   2. yamllint (deploy/.yamllint) on the sources and the rendered output;
 #   3. every rendered document against its Kubernetes / Prometheus Operator schema with the npm
 #      packages kubernetes-models@4.5.1, @kubernetes-models/prometheus-operator@4.4.4 and yaml@2
@@ -53,7 +53,7 @@ echo "kubectl $(kubectl version --client -o json 2>/dev/null | sed -n 's/.*"gitV
      "node $(node --version), $(yamllint --version), $(promtool --version 2>&1 | sed -n 1p)"
 
 say "kubectl kustomize"
-TARGETS=(deploy/base deploy/envoy deploy/batch)
+TARGETS=(deploy/base deploy/envoy deploy/batch deploy/retrain)
 for overlay in deploy/overlays/*/; do TARGETS+=("${overlay%/}"); done
 for target in "${TARGETS[@]}"; do
   out="$WORK/$(echo "$target" | tr / _).yaml"
