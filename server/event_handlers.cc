@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
+#include "core/serving/recommendation_id.h"
 #include "server/event_application.h"
 #include "server/internal/request_validation.h"
 #include "server/request_handlers.h"
@@ -154,6 +155,21 @@ absl::StatusOr<uint64_t> RequestHandlers::ApplyStreamEvent(const v1::Event& even
   return ApplyAndRecord(*model, event, index, clock_.NowMs(), response);
 }
 
+void RequestHandlers::RecordAttribution(const v1::Event& event) const {
+  if (event.recommendation_id().empty()) return;
+  const std::optional<ParsedRecommendationId> id = ParseRecommendationId(event.recommendation_id());
+  if (!id.has_value()) return;  // Not an id this server issued.
+  size_t arm = ServerMetrics::kNoArm;
+  if (experiment_ != nullptr && id->experiment == experiment_->name) {
+    for (size_t a = 0; a < experiment_->arms.size(); ++a) {
+      if (experiment_->arms[a].name == id->arm) arm = a;
+    }
+  }
+  metrics_->RecordAttributed(
+      arm, TypeOf(event),
+      event.has_event_value() ? std::optional<double>(event.event_value()) : std::nullopt);
+}
+
 uint64_t RequestHandlers::ApplyAndRecord(const ServingModel& model, const v1::Event& event,
                                          int index, int64_t now_ms,
                                          v1::PutEventsResponse* response) const {
@@ -162,6 +178,9 @@ uint64_t RequestHandlers::ApplyAndRecord(const ServingModel& model, const v1::Ev
   const EventResult result = ApplyEvent(model, event, now_ms, &reason, &log_seq);
   if (metrics_ != nullptr) {
     metrics_->RecordEvent(TypeOf(event), result);
+    if (result != EventResult::kRejected && result != EventResult::kDuplicate) {
+      RecordAttribution(event);
+    }
   }
   if (result == EventResult::kRejected) {
     v1::RejectedEvent* rejected = response->add_rejected();

@@ -2,14 +2,13 @@
 // read the user's state (a copy; no lock is held while scoring), map the request to the core
 // pipeline (core/serving/recommendation_pipeline.h, similar_items.h), map its items back.
 #include <chrono>
-#include <cstdio>
-#include <random>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
 #include "core/serving/named_filter.h"
+#include "core/serving/recommendation_id.h"
 #include "core/serving/similar_items.h"
 #include "server/internal/request_validation.h"
 #include "server/request_handlers.h"
@@ -19,18 +18,6 @@ namespace {
 
 constexpr int kDefaultNumResults = 25;
 constexpr int kMaxNumResults = 500;
-
-// 128 random bits as 32 hex digits.
-std::string NewRecommendationId() {
-  thread_local std::mt19937_64 rng([] {
-    std::random_device device;
-    return (static_cast<uint64_t>(device()) << 32) ^ device();
-  }());
-  char buffer[33];
-  std::snprintf(buffer, sizeof(buffer), "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
-  return buffer;
-}
 
 // The proto filter in model indices (ids the model does not know are ignored).
 ItemFilter ToItemFilter(const ServingModel& model, const v1::Filter& filter) {
@@ -194,8 +181,12 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareRecommendat
     response->set_arm(arm.name);
     served_arm = static_cast<size_t>(&arm - experiment_->arms.data());
   }
-  // The id comes first: a promotion's layout is drawn from it.
-  response->set_recommendation_id(NewRecommendationId());
+  // The id comes first: a promotion's layout is drawn from it. In an experiment it carries the
+  // arm, to which the events sent back with it are attributed.
+  response->set_recommendation_id(
+      served_arm == ServerMetrics::kNoArm
+          ? NewRecommendationId()
+          : RecommendationIdWithArm(NewRecommendationId(), experiment_->name, response->arm()));
   if (request.has_promotion()) {
     const v1::Promotion& promotion = request.promotion();
     HRNN_RETURN_IF_ERROR(internal::ValidatePromotion(promotion, config_.max_id_bytes));

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
 #include "core/model/model_directory.h"
+#include "core/serving/recommendation_id.h"
 #include "core/state/state_snapshot.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -125,6 +126,21 @@ absl::StatusOr<std::unique_ptr<RecommenderServer>> RecommenderServer::Start(Serv
                           absl::StrCat("--experiments_file: ", experiment.status().message()));
     }
     s.experiment_ = *std::move(experiment);
+  }
+  if (s.experiment_.has_value()) {
+    // Its recommendation ids carry the arm, and must fit in an Event.recommendation_id.
+    size_t longest_arm = 0;
+    for (const ExperimentArm& arm : s.experiment_->arms) {
+      longest_arm = std::max(longest_arm, arm.name.size());
+    }
+    const size_t id_bytes =
+        kRecommendationIdRandomChars + 2 + s.experiment_->name.size() + longest_arm;
+    if (id_bytes > static_cast<size_t>(s.config_.max_id_bytes)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--max_id_bytes: ", s.config_.max_id_bytes, " is below the ", id_bytes,
+          " bytes of the experiment's recommendation ids (\"<32 hex>:", s.experiment_->name,
+          ":<arm>\"), which events send back"));
+    }
   }
   if (s.experiment_.has_value()) {
     std::vector<std::string> arms;

@@ -168,6 +168,9 @@ class RequestHandlers {
   // the metrics. Returns the event's log seq (0 when not logged).
   uint64_t ApplyAndRecord(const ServingModel& model, const v1::Event& event, int index,
                           int64_t now_ms, v1::PutEventsResponse* response) const;
+  // Counts an accepted event that carries the id of a recommendation this server issued, by the
+  // arm the id names (recommendation_id.h). REQUIRES: metrics_ != nullptr.
+  void RecordAttribution(const v1::Event& event) const;
   // The user's state for reading (a new user's when none is held or it comes from another
   // model version); sets *known to whether a usable state was held.
   UserState ReadState(const ServingModel& model, const std::string& user_id, int64_t now_ms,

@@ -72,6 +72,20 @@ ServerMetrics::ServerMetrics(std::vector<std::string> event_types, std::vector<s
                      "\"none\" outside it: no experiment, or the call named its recipe).")
                  .Register(registry);
   served_outside_ = &served_->Add({{"experiment", "none"}, {"arm", "none"}});
+  attributed_events_ = &prometheus::BuildCounter()
+                            .Name("hrnn_recommendation_events_total")
+                            .Help(
+                                "Accepted events that carried a recommendation id this server "
+                                "issued (Event.recommendation_id), by the experiment and arm the "
+                                "id names and the event type.")
+                            .Register(registry);
+  attributed_value_ = &prometheus::BuildCounter()
+                           .Name("hrnn_recommendation_event_value_total")
+                           .Help(
+                               "Sum of event_value of those events (e.g. the value of "
+                               "purchases; values > 0 only), by experiment, arm and event type.")
+                           .Register(registry);
+  attributed_outside_ = AttributedRowFor("none", "none");
   events_ = &prometheus::BuildCounter()
                  .Name("hrnn_events_total")
                  .Help(
@@ -281,10 +295,35 @@ void ServerMetrics::RecordRequest(absl::string_view method, absl::StatusCode cod
 void ServerMetrics::RegisterExperiment(absl::string_view experiment,
                                        const std::vector<std::string>& arms) {
   served_by_arm_.clear();
+  attributed_by_arm_.clear();
   for (const std::string& arm : arms) {
     served_by_arm_.push_back(
         &served_->Add({{"experiment", std::string(experiment)}, {"arm", arm}}));
+    attributed_by_arm_.push_back(AttributedRowFor(std::string(experiment), arm));
   }
+}
+
+ServerMetrics::AttributedRow ServerMetrics::AttributedRowFor(const std::string& experiment,
+                                                             const std::string& arm) {
+  AttributedRow row;
+  for (size_t t = 0; t <= event_types_.size(); ++t) {
+    const std::string type = t < event_types_.size() ? event_types_[t] : "other";
+    const prometheus::Labels labels = {
+        {"experiment", experiment}, {"arm", arm}, {"event_type", type}};
+    row.events.push_back(&attributed_events_->Add(labels));
+    row.value.push_back(&attributed_value_->Add(labels));
+  }
+  return row;
+}
+
+void ServerMetrics::RecordAttributed(size_t arm, absl::string_view event_type,
+                                     std::optional<double> value) {
+  const AttributedRow& row =
+      arm < attributed_by_arm_.size() ? attributed_by_arm_[arm] : attributed_outside_;
+  size_t type = 0;
+  while (type < event_types_.size() && event_types_[type] != event_type) ++type;
+  row.events[type]->Increment();
+  if (value.has_value() && *value > 0) row.value[type]->Increment(*value);
 }
 
 void ServerMetrics::RecordEvent(absl::string_view event_type, EventResult result) {

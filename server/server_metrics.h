@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,11 @@ class ServerMetrics {
   void RecordServed(size_t arm) {
     (arm < served_by_arm_.size() ? served_by_arm_[arm] : served_outside_)->Increment();
   }
+  // One accepted event that carried the id of a recommendation this server issued, by the arm
+  // the id names (kNoArm: none, or not the running experiment's) and the event's type:
+  // hrnn_recommendation_events_total{experiment,arm,event_type} and, with a value,
+  // hrnn_recommendation_event_value_total (the same labels).
+  void RecordAttributed(size_t arm, absl::string_view event_type, std::optional<double> value);
   // Calls scored together in one pass over the item table.
   void RecordBatch(int size) { batch_size_->Observe(size); }
   // Stream bookkeeping: hrnn_event_streams_active.
@@ -120,6 +126,17 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>* served_;
   std::vector<prometheus::Counter*> served_by_arm_;  // Fixed once serving starts.
   prometheus::Counter* served_outside_;              // experiment="none", arm="none".
+  // Attributed events and their values of one arm (or of none), by event type index
+  // (event_types_.size() = "other"). Every series is created up front.
+  struct AttributedRow {
+    std::vector<prometheus::Counter*> events;
+    std::vector<prometheus::Counter*> value;
+  };
+  AttributedRow AttributedRowFor(const std::string& experiment, const std::string& arm);
+  prometheus::Family<prometheus::Counter>* attributed_events_;
+  prometheus::Family<prometheus::Counter>* attributed_value_;
+  std::vector<AttributedRow> attributed_by_arm_;  // Fixed once serving starts.
+  AttributedRow attributed_outside_;
   prometheus::Histogram* scoring_seconds_;
   prometheus::Histogram* batch_size_;
   prometheus::Gauge* streams_active_;

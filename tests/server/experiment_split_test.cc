@@ -123,6 +123,91 @@ TEST_F(ExperimentSplitTest, CallsWithoutARecipeGetTheirArmsRecipeAndAreCountedBy
               HasSubstr("hrnn_recommendations_served_total{arm=\"none\",experiment=\"none\"} 1"));
 }
 
+TEST_F(ExperimentSplitTest, EventsSentBackWithARecommendationIdAreAttributedToItsArm) {
+  WriteExperiments(kExperiments);
+  StartServer();
+  ASSERT_OK_AND_ASSIGN(std::optional<Experiment> experiment,
+                       ParseExperimentsFile(kExperiments, "expected"));
+  // A user of the knn arm and one of the gru arm.
+  std::string knn_user;
+  std::string gru_user;
+  for (int u = 0; knn_user.empty() || gru_user.empty(); ++u) {
+    const std::string user = absl::StrCat("user", u);
+    const std::string arm = AssignArm(*experiment, user).name;
+    if (arm == "knn" && knn_user.empty()) knn_user = user;
+    if (arm == "gru" && gru_user.empty()) gru_user = user;
+  }
+  const v1::GetRecommendationsResponse knn = Recommend(knn_user, "");
+  const v1::GetRecommendationsResponse gru = Recommend(gru_user, "");
+  const v1::GetRecommendationsResponse chosen = Recommend(gru_user, "hrnn");  // Outside it.
+  EXPECT_THAT(knn.recommendation_id(), ::testing::EndsWith(":gru-vs-knn:knn"));
+  EXPECT_EQ(knn.recommendation_id().size(), 32u + 15u);
+  EXPECT_THAT(gru.recommendation_id(), ::testing::EndsWith(":gru-vs-knn:gru"));
+  EXPECT_EQ(chosen.recommendation_id().size(), 32u);
+
+  auto send = [&](const std::string& user, const std::string& item, const std::string& type,
+                  const std::string& recommendation_id, std::optional<double> value) {
+    v1::PutEventsRequest put;
+    v1::Event* event = put.add_events();
+    event->set_user_id(user);
+    event->set_item_id(item);
+    event->set_event_type(type);
+    event->set_recommendation_id(recommendation_id);
+    if (value.has_value()) event->set_event_value(*value);
+    grpc::ClientContext context;
+    v1::PutEventsResponse accepted;
+    ASSERT_TRUE(stub_->PutEvents(&context, put, &accepted).ok());
+    ASSERT_EQ(accepted.accepted(), 1);
+  };
+  send(knn_user, knn.items(0).item_id(), "click", knn.recommendation_id(), std::nullopt);
+  send(knn_user, knn.items(1).item_id(), "click", knn.recommendation_id(), std::nullopt);
+  send(knn_user, knn.items(0).item_id(), "purchase", knn.recommendation_id(), 19.5);
+  send(gru_user, gru.items(0).item_id(), "click", gru.recommendation_id(), std::nullopt);
+  // (Its second item: its first is the gru arm's first too, and a repeat would be a duplicate.)
+  send(gru_user, chosen.items(1).item_id(), "click", chosen.recommendation_id(), std::nullopt);
+  // Not attributed: no id, an id this server did not issue; an arm the experiment lacks is
+  // counted outside it.
+  send(gru_user, "item-7", "click", "", std::nullopt);
+  send(gru_user, "item-8", "click", "campaign-42", std::nullopt);
+  send(gru_user, "item-9", "click", absl::StrCat(std::string(32, 'a'), ":gru-vs-knn:gone"),
+       std::nullopt);
+
+  const std::string metrics = testing::HttpGet(server_->metrics_port(), "/metrics");
+  auto count = [&](const std::string& metric, const std::string& arm, const std::string& experiment,
+                   const std::string& type) {
+    return absl::StrCat(metric, "{arm=\"", arm, "\",event_type=\"", type, "\",experiment=\"",
+                        experiment, "\"} ");
+  };
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(count("hrnn_recommendation_events_total", "knn", "gru-vs-knn", "click") + "2"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(count("hrnn_recommendation_events_total", "knn", "gru-vs-knn", "purchase") + "1"));
+  EXPECT_THAT(metrics, HasSubstr(count("hrnn_recommendation_event_value_total", "knn", "gru-vs-knn",
+                                       "purchase") +
+                                 "19.5"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(count("hrnn_recommendation_events_total", "gru", "gru-vs-knn", "click") + "1"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(count("hrnn_recommendation_events_total", "mine", "gru-vs-knn", "click") + "0"));
+  // The call that named its recipe, and the arm the experiment lacks.
+  EXPECT_THAT(metrics,
+              HasSubstr(count("hrnn_recommendation_events_total", "none", "none", "click") + "2"));
+}
+
+TEST_F(ExperimentSplitTest, AnExperimentWhoseIdsDoNotFitMaxIdBytesStopsTheStart) {
+  WriteExperiments(kExperiments);
+  config_.max_id_bytes = 40;
+  absl::StatusOr<std::unique_ptr<RecommenderServer>> server = RecommenderServer::Start(config_);
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(server.status().message(),
+              HasSubstr("--max_id_bytes: 40 is below the 48 bytes of the experiment's "
+                        "recommendation ids"));
+}
+
 TEST_F(ExperimentSplitTest, WithoutAnExperimentEveryAnswerIsCountedOutsideOne) {
   config_.experiments_file.clear();
   StartServer();
