@@ -6,7 +6,8 @@
 # (GetSimilarItems); then a named filter over the items' attributes (EXCLUDE ItemID WHERE
 # Items.COLOR IN ($C)) removing the colour of the user's top item, and a promotion giving 2 of
 # the top 10 slots to the best items of another colour; then an A/B experiment (auto against
-# sknn, split by user: each user's arm and the answers counted per arm); finally shows the model
+# sknn, split by user: each user's arm, a click sent back with the recommendation id, and the
+# recommendations and clicks counted per arm); finally shows the model
 # info and some /metrics, and stops the server with SIGTERM, checking that it exits 0. Everything temporary
 # lives in one mktemp -d folder.
 # Usage: scripts/demo.sh        (JOBS=N sets the build parallelism; KEEP=1 keeps the folder)
@@ -194,20 +195,37 @@ for item in $PROMOTED; do
 done
 echo "(checked: 2 promoted items, both $PROMOTED_COLOUR)"
 
-say "an A/B experiment: 8 users' top 3 without a recipe (their arm decides), and the answers per arm"
+say "an A/B experiment: 8 users' top 3 without a recipe (their arm decides); each clicks its first item, sending the recommendation id back"
 for user in $(tail -n +2 "$WORK/replay.csv" | cut -d, -f1 | sort -u | head -n 8); do
-  "${CLI[@]}" recommend --user="$user" --n=3 | awk -v user="$user" '
+  "${CLI[@]}" recommend --user="$user" --n=3 > "$WORK/arm-answer.txt"
+  awk -v user="$user" '
     NR == 1 { arm = $0; sub(/.* arm /, "", arm); sub(/ of experiment.*/, "", arm)
-              recipe = $0; sub(/.*recipe /, "", recipe); sub(/[ ,].*/, "", recipe) }
+              recipe = $0; sub(/.*recipe /, "", recipe); sub(/[ ,].*/, "", recipe)
+              id = $0; sub(/.*recommendation /, "", id) }
     NR > 2 { items = items " " $2 }
-    END { printf "%-10s arm %-6s recipe %-9s%s\n", user, arm, recipe, items }'
+    END { printf "%-10s arm %-6s recipe %-9s%-16s id %s\n", user, arm, recipe, items, id }' \
+    "$WORK/arm-answer.txt"
+  FIRST_ITEM=$(awk 'NR == 3 { print $2 }' "$WORK/arm-answer.txt")
+  REC_ID=$(awk 'NR == 1 { sub(/.*recommendation /, ""); print }' "$WORK/arm-answer.txt")
+  "${CLI[@]}" event --user="$user" --item="$FIRST_ITEM" --recommendation_id="$REC_ID" >/dev/null
 done | tee "$WORK/arms.txt"
 grep -q ' arm blend ' "$WORK/arms.txt" && grep -q ' arm knn ' "$WORK/arms.txt" \
   || echo "(these 8 users all landed in one arm; the split is 50/50 over many users)"
 echo "(sknn answers from an open session: the knn arm's users between sessions get its trending"
 echo " fallback, which is exactly the kind of difference the experiment is there to measure)"
-curl -fsS "http://$METRICS/metrics" | grep '^hrnn_recommendations_served_total' \
-  || fail "no hrnn_recommendations_served_total in /metrics"
+# Per arm: recommendations served and the clicks sent back with their ids (the counters the
+# dashboard's click-through panel divides). Every user here clicked, so this shows the plumbing,
+# not which arm is better: that takes real shoppers and many of them.
+curl -fsS "http://$METRICS/metrics" > "$WORK/metrics-ab.txt" || fail "GET /metrics failed"
+printf '%-6s %8s %8s\n' arm served clicks
+for arm in blend knn; do
+  served=$(awk -v a="arm=\"$arm\"" '/^hrnn_recommendations_served_total/ && index($0, a) { print $2 }' "$WORK/metrics-ab.txt")
+  clicks=$(awk -v a="arm=\"$arm\"" '/^hrnn_recommendation_events_total/ && index($0, a) && /event_type="click"/ { print $2 }' "$WORK/metrics-ab.txt")
+  printf '%-6s %8s %8s\n' "$arm" "${served:-0}" "${clicks:-0}"
+done
+CLICKED=$(awk '/^hrnn_recommendation_events_total/ && /experiment="blend-vs-knn"/ && /event_type="click"/ { n += $2 } END { print n + 0 }' "$WORK/metrics-ab.txt")
+[ "$CLICKED" -eq 8 ] || fail "expected 8 clicks attributed to the arms, got $CLICKED"
+echo "(checked: the 8 clicks are attributed to the arms their recommendation ids carry)"
 
 say "model info"
 "${CLI[@]}" model-info
