@@ -31,16 +31,17 @@ for tool in hrnn-synth hrnn-train hrnn-eval hrnn-export hrnn-server hrnn-cli; do
 done
 
 WORK=$(mktemp -d -t hrnn-retrain-test.XXXXXX)
-SERVER_PID=""
+PIDS=()
 cleanup() {
   local status=$?
   set +e
-  if [ -n "$SERVER_PID" ]; then
-    kill -TERM "$SERVER_PID" 2>/dev/null
-    for _ in $(seq 150); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-  fi
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
   if [ "${KEEP:-0}" = "1" ]; then echo "retrain-test: kept $WORK"; else rm -rf "$WORK"; fi
   if [ "$status" -eq 0 ]; then
     echo "retrain-test: PASS in $(($(date +%s) - START)) s"
@@ -79,24 +80,11 @@ pass "version 1 trained ($(tail -n 1 "$WORK/train-v1.out"))"
 
 say "hrnn-server with --state_dir on free ports"
 STATE="$WORK/state"
-"$BIN/hrnn-server" --model_dir="$MODELS" --state_dir="$STATE" --host=127.0.0.1 --port=0 \
-  --metrics_port=0 --model_poll_interval=1s >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
-TARGET="" METRICS=""
-for _ in $(seq 300); do
-  TARGET=$(sed -n 's/^listening on \([^ ]*:[0-9]*\)$/\1/p;T;q' "$WORK/server.out")
-  METRICS=$(sed -n 's/^metrics on \([^ ]*:[0-9]*\)$/\1/p;T;q' "$WORK/server.out")
-  [ -n "$TARGET" ] && [ -n "$METRICS" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.err" >&2; fail "hrnn-server exited at start-up"; }
-  sleep 0.1
-done
-[ -n "$TARGET" ] || fail "hrnn-server did not print its ports"
-for i in $(seq 100); do
-  "$BIN/hrnn-cli" --target="$TARGET" --deadline=1s health >/dev/null 2>&1 && break
-  [ "$i" -lt 100 ] || fail "hrnn-server never became SERVING"
-  sleep 0.2
-done
-echo "gRPC $TARGET, metrics $METRICS"
+# shellcheck source=scripts/lib/server.sh
+source scripts/lib/server.sh
+start_server server --model_dir="$MODELS" --state_dir="$STATE" --model_poll_interval=1s
+TARGET=$server_TARGET
+METRICS=$server_METRICS
 served_version() {
   curl -s --max-time 2 "http://$METRICS/metrics" | awk '$1 == "hrnn_model_version" { print $2 }'
 }

@@ -96,38 +96,16 @@ done
 CATALOG_STREAM="redis://127.0.0.1:$REDIS_PORT/hrnn-catalog"
 echo "catalogue stream: $CATALOG_STREAM"
 
-# Starts hrnn-server NAME on free ports with extra flags; sets ${NAME}_TARGET, ${NAME}_METRICS
-# and ${NAME}_PID.
-start_server() {
-  local name=$1 target="" metrics=""
-  shift
-  "$BIN/hrnn-server" --model_dir="$WORK/models/shop" --host=127.0.0.1 --port=0 \
-    --metrics_port=0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  local pid=$!
-  PIDS+=("$pid")
-  printf -v "${name}_PID" '%s' "$pid"
-  for _ in $(seq 300); do
-    target=$(sed -n 's/^listening on \([^ ]*:[0-9]*\)$/\1/p;T;q' "$WORK/$name.out")
-    metrics=$(sed -n 's/^metrics on \([^ ]*:[0-9]*\)$/\1/p;T;q' "$WORK/$name.out")
-    [ -n "$target" ] && [ -n "$metrics" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$WORK/$name.err" >&2; fail "$name exited at start-up"; }
-    sleep 0.1
-  done
-  [ -n "$target" ] || fail "$name did not print its ports"
-  printf -v "${name}_TARGET" '%s' "$target"
-  printf -v "${name}_METRICS" '%s' "$metrics"
-  for i in $(seq 100); do
-    "$BIN/hrnn-cli" --target="$target" --deadline=1s health >/dev/null 2>&1 && break
-    [ "$i" -lt 100 ] || fail "$name never became SERVING"
-    sleep 0.2
-  done
-  echo "$name: gRPC $target, metrics $metrics"
-}
+# start_server NAME ARGS... (scripts/lib/server.sh): ${NAME}_TARGET, ${NAME}_METRICS, ${NAME}_PID.
+# shellcheck source=scripts/lib/server.sh
+source scripts/lib/server.sh
 
 say "3 replicas and a reference server on 127.0.0.1"
 REPLICAS=(r0 r1 r2)
-for r in "${REPLICAS[@]}"; do start_server "$r" --catalog_stream="$CATALOG_STREAM"; done
-start_server ref
+for r in "${REPLICAS[@]}"; do
+  start_server "$r" --model_dir="$WORK/models/shop" --catalog_stream="$CATALOG_STREAM"
+done
+start_server ref --model_dir="$WORK/models/shop"
 
 say "nginx: hash \$http_hrnn_user_id consistent over the 3 replicas"
 PROXY_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -308,7 +286,7 @@ MS=$(wait_listed "$ITEM" no "${TARGETS[@]}") \
 echo "$ITEM marked out of stock on r0: gone from all 3 replicas' lists after $MS ms"
 kill -TERM "$r1_PID"
 wait "$r1_PID" 2>/dev/null || true
-start_server r1 --catalog_stream="$CATALOG_STREAM"
+start_server r1 --model_dir="$WORK/models/shop" --catalog_stream="$CATALOG_STREAM"
 TARGETS=("$r0_TARGET" "$r1_TARGET" "$r2_TARGET")
 MS=$(wait_listed "$ITEM" no "$r1_TARGET") \
   || fail "r1, restarted after the update, recommends $ITEM"
