@@ -23,6 +23,7 @@ PACKAGES=(
   python3              # scripts/lib/clang_commands.py (thread-safety check)
   # client/python: pip install into a venv that sees these (scripts/python-client-test.sh)
   python3-venv python3-setuptools python3-wheel python3-grpcio python3-protobuf
+  chromium             # scripts/console-test.sh: the web console in a headless browser
 )
 
 missing=()

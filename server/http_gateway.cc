@@ -12,6 +12,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "httplib.h"
+#include "server/http_console.h"
 
 namespace hrnn {
 namespace {
@@ -64,6 +65,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/model"},
     {"GET", "/v1/filters"},
     {"GET", "/healthz"},
+    {"GET", "/console"},
+    {"GET", "/console/"},
 };
 
 }  // namespace
@@ -108,7 +111,8 @@ class HttpGateway::Impl {
         handlers_(*handlers),
         metrics_(metrics),
         authenticator_(authenticator),
-        serving_(std::move(serving)) {}
+        serving_(std::move(serving)),
+        console_csp_(ConsoleContentSecurityPolicy(ConsoleHtml())) {}
 
   // Registers the routes and the error handler on server_->
   void AddRoutes() {
@@ -131,6 +135,20 @@ class HttpGateway::Impl {
       out.status = serving ? 200 : 503;
       out.set_content(serving ? "SERVING\n" : "NOT_SERVING\n", "text/plain");
     });
+    // The web console: a static page with no data in it (its API calls carry the token), so it
+    // needs none; not counted in the metrics (it names no RPC).
+    for (const char* path : {"/console", "/console/"}) {
+      server_->Get(path, [this](const httplib::Request&, httplib::Response& out) {
+        const absl::string_view html = ConsoleHtml();
+        out.status = 200;
+        out.set_header("Cache-Control", "no-cache");
+        out.set_header("X-Content-Type-Options", "nosniff");
+        out.set_header("Content-Security-Policy", console_csp_);
+        out.set_header("Referrer-Policy", "no-referrer");
+        out.set_header("X-Frame-Options", "DENY");
+        out.set_content(html.data(), html.size(), "text/html; charset=utf-8");
+      });
+    }
     using HandlerWithResponse = httplib::Server::HandlerWithResponse;
     server_->set_error_handler(HandlerWithResponse([](const httplib::Request& in,
                                                       httplib::Response& out) {
@@ -244,6 +262,8 @@ class HttpGateway::Impl {
   ServerMetrics* metrics_;
   const TokenAuthenticator* authenticator_;
   const std::function<bool()> serving_;
+  // The console page's Content-Security-Policy (its inline blocks' hashes), computed once.
+  const std::string console_csp_;
 };
 
 absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(

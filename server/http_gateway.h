@@ -5,7 +5,8 @@
 // printed); errors are {"code": "INVALID_ARGUMENT", "message": "..."} with the HTTP status of the
 // gRPC code. Bearer tokens, request metrics and the message size limit are the gRPC port's.
 // HTTPS with the gRPC port's certificate and key (and client CA: mutual TLS) when they are
-// given, plaintext otherwise. docs/operations.md lists the endpoints.
+// given, plaintext otherwise. GET /console serves the merchandisers' web console, a static page
+// over that API (server/http_console.h). docs/operations.md lists the endpoints.
 // Thread-safe: calls are served on cpp-httplib's worker threads; Start and Stop are not to be
 // called concurrently with each other.
 #ifndef HRNN_SERVER_HTTP_GATEWAY_H_

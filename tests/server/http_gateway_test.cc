@@ -25,6 +25,7 @@
 #include "hrnn/v1/recommender.grpc.pb.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "server/http_console.h"
 #include "server/recommender_server.h"
 #include "tests/testing/http_get.h"
 #include "tests/testing/model_dir.h"
@@ -38,6 +39,7 @@ namespace {
 using ::hrnn::testing::StatusIs;
 using ::testing::FloatNear;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kToken[] = "http-s3cret-token-0123456789";
 
@@ -430,6 +432,60 @@ TEST(HttpStatusForTest, MapsGrpcCodes) {
   EXPECT_EQ(HttpStatusFor(absl::StatusCode::kDeadlineExceeded), 504);
   EXPECT_EQ(HttpStatusFor(absl::StatusCode::kInternal), 500);
   EXPECT_EQ(HttpStatusFor(absl::StatusCode::kDataLoss), 500);
+}
+
+// GET /console: the embedded page, the same bytes on both paths, with its security headers; a
+// self-contained page (no external URL, no innerHTML) over the JSON API's paths. It needs no
+// token even with --auth_tokens_file (it holds no data; its calls send the token).
+TEST_F(HttpGatewayTest, ConsoleServesTheEmbeddedPageWithSecurityHeaders) {
+  const std::filesystem::path tokens = dir_ / "tokens";
+  std::ofstream(tokens) << kToken << "\n";
+  config_.auth_tokens_file = tokens.string();
+  StartServer();
+  for (const std::string path : {"/console", "/console/"}) {
+    SCOPED_TRACE(path);
+    const httplib::Result page = Get(path);
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);
+    EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+    EXPECT_EQ(page->get_header_value("Cache-Control"), "no-cache");
+    EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
+    EXPECT_EQ(page->get_header_value("X-Frame-Options"), "DENY");
+    EXPECT_EQ(page->get_header_value("Referrer-Policy"), "no-referrer");
+    const std::string csp = page->get_header_value("Content-Security-Policy");
+    EXPECT_EQ(csp, ConsoleContentSecurityPolicy(ConsoleHtml()));
+    EXPECT_THAT(csp, HasSubstr("default-src 'none'; connect-src 'self';"));
+    EXPECT_THAT(csp, HasSubstr("script-src 'sha256-"));
+    EXPECT_THAT(csp, HasSubstr("style-src 'sha256-"));
+    EXPECT_THAT(csp, HasSubstr("frame-ancestors 'none'"));
+    EXPECT_THAT(csp, Not(HasSubstr("unsafe")));
+    EXPECT_EQ(page->body, ConsoleHtml());
+    EXPECT_THAT(page->body, HasSubstr("<!DOCTYPE html>"));
+    for (const char* api :
+         {"\"/v1/model\"", "\"/v1/filters\"", "\"/v1/recommendations\"", "\"/v1/similar-items\"",
+          "\"/v1/events\"", "Bearer ${token}", "recommendation_id", "experiment", "arm"}) {
+      EXPECT_THAT(page->body, HasSubstr(api));
+    }
+    EXPECT_THAT(page->body, Not(HasSubstr("http://")));
+    EXPECT_THAT(page->body, Not(HasSubstr("https://")));
+    EXPECT_THAT(page->body, Not(HasSubstr("innerHTML")));
+  }
+  // The API behind it still wants the token; other methods are 405; subpaths are unknown.
+  ExpectError(Get("/v1/model"), 401, "UNAUTHENTICATED");
+  ExpectError(Post("/console", "{}"), 405, "UNIMPLEMENTED", "allowed: GET");
+  ExpectError(Get("/console/app.js"), 404, "NOT_FOUND");
+}
+
+// The policy allows exactly the page's inline blocks by SHA-256 (base64), skipping comments.
+TEST_F(HttpGatewayTest, ConsolePolicyHashesTheInlineBlocks) {
+  EXPECT_EQ(ConsoleContentSecurityPolicy(
+                "<!-- <script> --><style>p{}</style><p>text</p><script>alert(1)</script>"),
+            "default-src 'none'; connect-src 'self'; img-src 'self'; script-src "
+            "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='; style-src "
+            "'sha256-gG2yISYereRMiG2lMXrbiUgi0Ubw9p7QCeWcroOvy9Y='; base-uri 'none'; "
+            "form-action 'none'; frame-ancestors 'none'");
+  EXPECT_THAT(ConsoleContentSecurityPolicy("<p>no blocks</p>"),
+              HasSubstr("script-src 'none'; style-src 'none';"));
 }
 
 }  // namespace
