@@ -9,6 +9,9 @@
 start_server() {
   local name=$1 target="" metrics="" http=""
   shift
+  # Created here, not only by the background redirect: the loop below may read them first.
+  : >"$WORK/$name.out"
+  : >"$WORK/$name.err"
   "$BIN/hrnn-server" --host=127.0.0.1 --port=0 --metrics_port=0 "$@" \
     >"$WORK/$name.out" 2>"$WORK/$name.err" &
   local pid=$!
