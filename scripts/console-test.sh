@@ -55,17 +55,13 @@ if [ -z "$BROWSER" ] || [ ! -x "$BROWSER" ]; then
 fi
 
 WORK=$(mktemp -d -t hrnn-console.XXXXXX)
+# shellcheck source=scripts/lib/server.sh
+source scripts/lib/server.sh
 PIDS=()
 cleanup() {
   local status=$?
   set +e
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
+  stop_servers
   if [ "${KEEP:-0}" = "1" ]; then echo "console-test: kept $WORK"; else rm -rf "$WORK"; fi
   [ "$status" -ne 0 ] || echo "console-test: PASS in $(($(date +%s) - START)) s"
   exit "$status"
@@ -93,8 +89,6 @@ say "a model and a server"
   || { cat "$WORK/train.log" >&2; fail "hrnn-train failed"; }
 # shellcheck disable=SC2016  # $TYPES is the filter's parameter, not a shell variable.
 echo 'not_clicked: EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($TYPES)' >"$WORK/filters.txt"
-# shellcheck source=scripts/lib/server.sh
-source scripts/lib/server.sh
 start_server server --model_dir="$WORK/models/shop" --http_port=0 \
   --filters_file="$WORK/filters.txt"
 # shellcheck disable=SC2154  # set by start_server

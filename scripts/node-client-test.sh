@@ -19,17 +19,13 @@ say() { printf '\n== %s\n' "$*"; }
 fail() { echo "node-client-test: FAIL: $*" >&2; exit 1; }
 
 WORK=$(mktemp -d -t hrnn-node.XXXXXX)
+# shellcheck source=scripts/lib/server.sh
+source scripts/lib/server.sh
 PIDS=()
 cleanup() {
   local status=$?
   set +e
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
+  stop_servers
   if [ "${KEEP:-0}" = "1" ]; then echo "node-client-test: kept $WORK"; else rm -rf "$WORK"; fi
   [ "$status" -ne 0 ] || [ -n "${SKIPPED:-}" ] \
     || echo "node-client-test: PASS in $(($(date +%s) - START)) s"
@@ -82,8 +78,6 @@ say "a model and two servers"
 echo 'not_clicked: EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($TYPES)' >"$WORK/filters.txt"
 TOKEN="node-client-test-token-$RANDOM$RANDOM"
 echo "$TOKEN" >"$WORK/tokens.txt"
-# shellcheck source=scripts/lib/server.sh
-source scripts/lib/server.sh
 start_server server --model_dir="$WORK/models/shop" --filters_file="$WORK/filters.txt"
 start_server auth --model_dir="$WORK/models/shop" --auth_tokens_file="$WORK/tokens.txt"
 # Three items the model knows (items.tsv: index, item_id, popularity).

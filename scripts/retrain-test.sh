@@ -31,17 +31,13 @@ for tool in hrnn-synth hrnn-train hrnn-eval hrnn-export hrnn-server hrnn-cli; do
 done
 
 WORK=$(mktemp -d -t hrnn-retrain-test.XXXXXX)
+# shellcheck source=scripts/lib/server.sh
+source scripts/lib/server.sh
 PIDS=()
 cleanup() {
   local status=$?
   set +e
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
+  stop_servers
   if [ "${KEEP:-0}" = "1" ]; then echo "retrain-test: kept $WORK"; else rm -rf "$WORK"; fi
   if [ "$status" -eq 0 ]; then
     echo "retrain-test: PASS in $(($(date +%s) - START)) s"
@@ -80,8 +76,6 @@ pass "version 1 trained ($(tail -n 1 "$WORK/train-v1.out"))"
 
 say "hrnn-server with --state_dir on free ports"
 STATE="$WORK/state"
-# shellcheck source=scripts/lib/server.sh
-source scripts/lib/server.sh
 start_server server --model_dir="$MODELS" --state_dir="$STATE" --model_poll_interval=1s
 TARGET=$server_TARGET
 METRICS=$server_METRICS

@@ -33,16 +33,13 @@ say() { printf '\n== %s\n' "$*"; }
 fail() { echo "routing-test: FAIL: $*" >&2; exit 1; }
 
 WORK=$(mktemp -d -t hrnn-routing.XXXXXX)
+# shellcheck source=scripts/lib/server.sh
+source scripts/lib/server.sh
 PIDS=()
 cleanup() {
   local status=$?
   set +e
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
+  stop_servers
   if [ "${KEEP:-0}" = "1" ]; then echo "routing-test: kept $WORK"; else rm -rf "$WORK"; fi
   [ "$status" -ne 0 ] || echo "routing-test: PASS in $(($(date +%s) - START)) s"
   exit "$status"
@@ -97,8 +94,6 @@ CATALOG_STREAM="redis://127.0.0.1:$REDIS_PORT/hrnn-catalog"
 echo "catalogue stream: $CATALOG_STREAM"
 
 # start_server NAME ARGS... (scripts/lib/server.sh): ${NAME}_TARGET, ${NAME}_METRICS, ${NAME}_PID.
-# shellcheck source=scripts/lib/server.sh
-source scripts/lib/server.sh
 
 say "3 replicas and a reference server on 127.0.0.1"
 REPLICAS=(r0 r1 r2)

@@ -1,6 +1,6 @@
 # Sourced by the test scripts that run hrnn-server on loopback (routing-test, retrain-test,
-# console-test). Needs BIN (the tools' folder), WORK (a scratch folder), a `fail` function and a
-# PIDS array (the caller's cleanup stops what it holds).
+# console-test, node-client-test). Needs, when its functions run, BIN (the tools' folder), WORK
+# (a scratch folder), a `fail` function and a PIDS array (stop_servers stops what it holds).
 #
 # start_server NAME ARGS...: starts "$BIN/hrnn-server" --host=127.0.0.1 --port=0
 # --metrics_port=0 ARGS... (stdout and stderr in $WORK/NAME.out, .err), waits until it prints its
@@ -36,4 +36,17 @@ start_server() {
     sleep 0.2
   done
   echo "$name: gRPC $target, metrics $metrics${http:+, http $http}"
+}
+
+# stop_servers: SIGTERM to every pid in PIDS (servers and anything else the script started),
+# then waits up to 15 s for each before SIGKILL. For the callers' EXIT traps; never fails.
+stop_servers() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  return 0
 }
