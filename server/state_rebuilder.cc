@@ -145,7 +145,10 @@ bool StateRebuilder::ReplayFrom(uint64_t* read_to, RebuildingUsers& users) {
   const absl::Status read = log_.Read(*read_to, [&](const EventRecord& record) {
     if (cancelled()) return false;
     *read_to = record.seq + 1;
-    if (record.kind == EventRecord::Kind::kItemAvailability) return true;  // Not a user's.
+    if (record.kind == EventRecord::Kind::kItemAvailability ||
+        record.kind == EventRecord::Kind::kRecommendation) {
+      return true;  // Not a change of a user's state.
+    }
     auto found = users.find(record.user_id);
     if (found == users.end()) return true;
     Rebuilding& user = found->second;

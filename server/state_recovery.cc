@@ -38,7 +38,10 @@ absl::StatusOr<int64_t> WarmUpRecipes(const ServingModel& model, const ServerCon
   int64_t warmed = 0;
   const absl::Status read = log.Read(log.first_seq(), [&](const EventRecord& record) {
     if (record.seq >= end_seq) return false;
-    if (record.kind == EventRecord::Kind::kItemAvailability) return true;  // Not an event.
+    if (record.kind == EventRecord::Kind::kItemAvailability ||
+        record.kind == EventRecord::Kind::kRecommendation) {
+      return true;  // Not an event.
+    }
     if (record.kind == EventRecord::Kind::kDeleteUser) {
       open.erase(record.user_id);
       ForgetLiveRecipeUser(model, record.user_id);
@@ -134,6 +137,7 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
       ++stats.availability_changes;
       return true;
     }
+    if (record.kind == EventRecord::Kind::kRecommendation) return true;  // Served, not applied.
     if (record.kind == EventRecord::Kind::kDeleteUser) {
       if (store.Erase(record.user_id)) ++stats.users_forgotten;
       ForgetLiveRecipeUser(model, record.user_id);

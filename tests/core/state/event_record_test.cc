@@ -81,7 +81,7 @@ TEST(EventRecordTest, GarbageIsDataLoss) {
   bad_kind[8] = 9;
   EXPECT_THAT(DecodeEventRecord(bad_kind), StatusIs(absl::StatusCode::kDataLoss, "kind"));
   std::string bad_flags = good;
-  bad_flags[17] = 0x05;
+  bad_flags[17] = 0x11;  // Bit 4 has no meaning.
   EXPECT_THAT(DecodeEventRecord(bad_flags), StatusIs(absl::StatusCode::kDataLoss, "flags"));
   std::string availability_flag_on_event = good;
   availability_flag_on_event[17] = 0x03;
@@ -139,12 +139,110 @@ TEST(EventRecordTest, AvailabilityChangeRoundTripsAndHoldsOnlyItsFields) {
               StatusIs(absl::StatusCode::kInvalidArgument, "item_available"));
 }
 
+EventRecord ServedRecord() {
+  EventRecord served;
+  served.seq = 99;
+  served.kind = EventRecord::Kind::kRecommendation;
+  served.timestamp_ms = 1'700'000'000'123;
+  served.user_id = "u1";
+  served.session_id = "s1";
+  served.recommendation_id = "0123456789abcdef0123456789abcdef:exp:B";
+  served.recipe = "sknn";
+  served.model_version = "v7";
+  served.experiment = "exp";
+  served.arm = "B";
+  served.item_ids = {"i3", "i1", "i2"};
+  return served;
+}
+
+TEST(EventRecordTest, ServedRecommendationRoundTrips) {
+  for (EventRecord served : {ServedRecord(), EventRecord{}}) {
+    if (served.seq == 0) {  // GetSimilarItems with no user, an empty answer, no experiment.
+      served.seq = 1;
+      served.kind = EventRecord::Kind::kRecommendation;
+      served.item_id = "asked-about";
+      served.recommendation_id = "r";
+    }
+    ASSERT_OK(ValidateEventRecord(served));
+    const std::string bytes = Encode(served);
+    EXPECT_EQ(bytes.size(), EncodedEventRecordSize(served));
+    ASSERT_OK_AND_ASSIGN(const EventRecord decoded, DecodeEventRecord(bytes));
+    EXPECT_EQ(decoded, served);
+    for (size_t n = 0; n < bytes.size(); ++n) {
+      EXPECT_THAT(DecodeEventRecord(bytes.substr(0, n)),
+                  StatusIs(absl::StatusCode::kDataLoss, "event record"));
+    }
+  }
+}
+
+TEST(EventRecordTest, EventWithRecommendationIdAndImpressionsRoundTrips) {
+  EventRecord event = FullRecord();
+  event.recommendation_id = "rec-1";
+  event.item_ids = {"a", "b"};
+  const std::string bytes = Encode(event);
+  EXPECT_EQ(bytes.size(), EncodedEventRecordSize(event));
+  EXPECT_EQ(bytes[17], 0x01 | 0x04 | 0x08);
+  ASSERT_OK_AND_ASSIGN(EventRecord decoded, DecodeEventRecord(bytes));
+  EXPECT_EQ(decoded, event);
+  // Each optional part alone.
+  event.item_ids.clear();
+  ASSERT_OK_AND_ASSIGN(decoded, DecodeEventRecord(Encode(event)));
+  EXPECT_EQ(decoded, event);
+  event.recommendation_id.clear();
+  event.item_ids = {"only-impressions"};
+  ASSERT_OK_AND_ASSIGN(decoded, DecodeEventRecord(Encode(event)));
+  EXPECT_EQ(decoded, event);
+  // Without either, the bytes are those of the original layout (old logs decode unchanged).
+  EXPECT_EQ(Encode(FullRecord()).size(), EncodedEventRecordSize(FullRecord()));
+}
+
+TEST(EventRecordTest, ServedRecommendationFieldsAreRefusedElsewhere) {
+  EventRecord served = ServedRecord();
+  served.recommendation_id.clear();
+  EXPECT_THAT(ValidateEventRecord(served),
+              StatusIs(absl::StatusCode::kInvalidArgument, "recommendation_id: empty"));
+  served = ServedRecord();
+  served.event_type = "click";
+  EXPECT_THAT(ValidateEventRecord(served),
+              StatusIs(absl::StatusCode::kInvalidArgument, "event_type"));
+  served = ServedRecord();
+  served.item_ids[1].clear();
+  EXPECT_THAT(ValidateEventRecord(served),
+              StatusIs(absl::StatusCode::kInvalidArgument, "item_ids[1]: empty"));
+  served = ServedRecord();
+  served.item_ids.assign(kMaxRecordItems + 1, "x");
+  EXPECT_THAT(ValidateEventRecord(served),
+              StatusIs(absl::StatusCode::kInvalidArgument, "item_ids"));
+  served = ServedRecord();
+  served.arm.assign(kMaxEventFieldBytes + 1, 'a');
+  EXPECT_THAT(ValidateEventRecord(served), StatusIs(absl::StatusCode::kInvalidArgument, "arm"));
+  EventRecord event = FullRecord();
+  event.recipe = "sknn";
+  EXPECT_THAT(ValidateEventRecord(event), StatusIs(absl::StatusCode::kInvalidArgument, "recipe"));
+  EventRecord tombstone;
+  tombstone.kind = EventRecord::Kind::kDeleteUser;
+  tombstone.user_id = "u";
+  tombstone.recommendation_id = "r";
+  EXPECT_THAT(ValidateEventRecord(tombstone),
+              StatusIs(absl::StatusCode::kInvalidArgument, "recommendation_id"));
+  // Decoding: impression or id flags on another kind, and an impossible item count.
+  tombstone.recommendation_id.clear();
+  tombstone.seq = 1;
+  std::string flagged = Encode(tombstone);
+  flagged[17] = 0x04;
+  EXPECT_THAT(DecodeEventRecord(flagged), StatusIs(absl::StatusCode::kDataLoss, "flags"));
+  std::string bytes = Encode(ServedRecord());
+  // The item count sits before the three ids ("i3", "i1", "i2": 6 bytes each).
+  const size_t count_at = bytes.size() - 3 * 6 - 4;
+  bytes[count_at + 3] = 0x7F;
+  EXPECT_THAT(DecodeEventRecord(bytes), StatusIs(absl::StatusCode::kDataLoss, "item_ids count"));
+}
+
 TEST(EventRecordTest, RandomBytesNeverCrash) {
   std::mt19937_64 rng(7);
-  const std::string good = Encode(FullRecord());
   int decoded = 0;
   for (int trial = 0; trial < 20000; ++trial) {
-    std::string bytes = good;
+    std::string bytes = Encode(trial % 4 < 2 ? FullRecord() : ServedRecord());
     if (trial % 2 == 0) {
       bytes.resize(rng() % 80);
       for (char& c : bytes) c = static_cast<char>(rng());
