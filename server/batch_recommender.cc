@@ -97,8 +97,9 @@ void Work(const internal::BatchRequests& requests, const RequestHandlers& handle
     for (size_t i = 0; i < count; ++i) {
       Slot& slot = slots[i];
       if (slot.pass.has_value()) {
-        handlers.CompleteRecommendations(
-            *slot.pass, absl::MakeConstSpan(outputs[scored++], num_items), &slot.response);
+        handlers.CompleteRecommendations(requests.For(users[begin + i]), *slot.pass,
+                                         absl::MakeConstSpan(outputs[scored++], num_items),
+                                         &slot.response);
       }
       result.user_id = *users[begin + i].user_id;
       result.items.clear();
@@ -206,6 +207,8 @@ absl::StatusOr<BatchSummary> RunBatch(const BatchOptions& options, const BatchHo
   config.model_dir = options.model_dir;
   config.filters_file = options.filters_file;
   config.scoring = ScoringMode::kBatched;
+  config.attribution_window_ms = 0;  // Nothing is served live: no events to attribute.
+  config.record_recommendations = false;
   config.session_timeout_ms = options.session_timeout_ms;
   config.live_sessions = options.live_sessions;
   config.session_event_types = options.session_event_types;

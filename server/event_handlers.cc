@@ -4,6 +4,7 @@
 // conflict with a rebuild or deletion of the user redoes the step).
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
@@ -79,6 +80,9 @@ EventResult RequestHandlers::ApplyEvent(const ServingModel& model, const v1::Eve
   record.item_id = event.item_id();
   record.event_type = std::string(type);
   if (event.has_event_value()) record.event_value = event.event_value();
+  // Kept for attribution and retraining (hrnn-report, hrnn-export).
+  record.recommendation_id = event.recommendation_id();
+  record.item_ids.assign(event.impression_item_ids().begin(), event.impression_item_ids().end());
   // Events that change no state are still logged (retraining learns new items from them).
   auto log_only = [&](EventResult result) {
     if (log_ != nullptr) *log_seq = log_->Append(&record);
@@ -155,15 +159,29 @@ absl::StatusOr<uint64_t> RequestHandlers::ApplyStreamEvent(const v1::Event& even
   return ApplyAndRecord(*model, event, index, clock_.NowMs(), response);
 }
 
-void RequestHandlers::RecordAttribution(const v1::Event& event) const {
-  if (event.recommendation_id().empty()) return;
-  const std::optional<ParsedRecommendationId> id = ParseRecommendationId(event.recommendation_id());
-  if (!id.has_value()) return;  // Not an id this server issued.
+size_t RequestHandlers::ArmIndex(absl::string_view experiment, absl::string_view arm) const {
+  if (experiment_ == nullptr || experiment != experiment_->name) return ServerMetrics::kNoArm;
+  for (size_t a = 0; a < experiment_->arms.size(); ++a) {
+    if (experiment_->arms[a].name == arm) return a;
+  }
+  return ServerMetrics::kNoArm;
+}
+
+void RequestHandlers::RecordAttribution(const v1::Event& event, int64_t event_ms) const {
   size_t arm = ServerMetrics::kNoArm;
-  if (experiment_ != nullptr && id->experiment == experiment_->name) {
-    for (size_t a = 0; a < experiment_->arms.size(); ++a) {
-      if (experiment_->arms[a].name == id->arm) arm = a;
-    }
+  const std::optional<ParsedRecommendationId> id =
+      event.recommendation_id().empty() ? std::nullopt
+                                        : ParseRecommendationId(event.recommendation_id());
+  if (id.has_value()) {
+    arm = ArmIndex(id->experiment, id->arm);
+  } else if (recent_ != nullptr) {
+    // No id this server issued: the newest recommendation of the item to this user, if recent.
+    const std::optional<uint32_t> tag =
+        recent_->Attribute(event.user_id(), event.item_id(), event_ms);
+    if (!tag.has_value()) return;
+    arm = *tag == std::numeric_limits<uint32_t>::max() ? ServerMetrics::kNoArm : *tag;
+  } else {
+    return;
   }
   metrics_->RecordAttributed(
       arm, TypeOf(event),
@@ -179,7 +197,7 @@ uint64_t RequestHandlers::ApplyAndRecord(const ServingModel& model, const v1::Ev
   if (metrics_ != nullptr) {
     metrics_->RecordEvent(TypeOf(event), result);
     if (result != EventResult::kRejected && result != EventResult::kDuplicate) {
-      RecordAttribution(event);
+      RecordAttribution(event, event.timestamp_ms() == 0 ? now_ms : event.timestamp_ms());
     }
   }
   if (result == EventResult::kRejected) {

@@ -2,6 +2,10 @@
 // read the user's state (a copy; no lock is held while scoring), map the request to the core
 // pipeline (core/serving/recommendation_pipeline.h, similar_items.h), map its items back.
 #include <chrono>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -78,11 +82,55 @@ void StampResponse(const ServingModel& model, AnswerState answer_state, Response
   response->set_state(std::string(AnswerStateName(answer_state)));
 }
 
+// The experiment and arm an answer carries (GetSimilarItems answers are in none).
+const std::string& ExperimentOf(const v1::GetRecommendationsResponse& r) { return r.experiment(); }
+const std::string& ArmOf(const v1::GetRecommendationsResponse& r) { return r.arm(); }
+const std::string& ExperimentOf(const v1::GetSimilarItemsResponse&) {
+  static const std::string* const kNone = new std::string();
+  return *kNone;
+}
+const std::string& ArmOf(const v1::GetSimilarItemsResponse& r) { return ExperimentOf(r); }
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
+
+template <typename Response>
+void RequestHandlers::RecordServedRecommendation(const std::string& user_id,
+                                                 const std::string& session_id,
+                                                 absl::string_view asked_item,
+                                                 const Response& response) const {
+  const int64_t now_ms = clock_.NowMs();
+  if (recent_ != nullptr && !user_id.empty()) {
+    thread_local std::vector<absl::string_view> items;
+    items.clear();
+    for (const v1::ScoredItem& item : response.items()) items.push_back(item.item_id());
+    const size_t arm = ArmIndex(ExperimentOf(response), ArmOf(response));
+    recent_->Remember(user_id, now_ms,
+                      arm == ServerMetrics::kNoArm ? std::numeric_limits<uint32_t>::max()
+                                                   : static_cast<uint32_t>(arm),
+                      items);
+  }
+  if (log_ == nullptr || !config_.record_recommendations) return;
+  EventRecord record;
+  record.kind = EventRecord::Kind::kRecommendation;
+  record.timestamp_ms = now_ms;
+  record.user_id = user_id;
+  record.session_id = session_id;
+  record.item_id = std::string(asked_item);
+  record.recommendation_id = response.recommendation_id();
+  record.recipe = response.recipe();
+  record.model_version = absl::StrCat(response.model_version());
+  record.experiment = ExperimentOf(response);
+  record.arm = ArmOf(response);
+  record.item_ids.reserve(response.items_size());
+  for (const v1::ScoredItem& item : response.items()) record.item_ids.push_back(item.item_id());
+  // Not waited for: the log's background thread writes (and syncs) it within its interval. A
+  // failed log refuses it (Append returns 0); the answer is still given.
+  log_->Append(&record);
+}
 
 absl::Status RequestHandlers::ValidateRankingInput(
     const v1::GetPersonalizedRankingRequest& request) const {
@@ -206,16 +254,19 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareRecommendat
   if (prepared.items.has_value()) {
     AppendItems(*call.model, *prepared.items, response, prepared.promoted_ranks,
                 request.promotion().name());
+    RecordServedRecommendation(request.user_id(), request.session_id(), "", *response);
     return std::nullopt;
   }
   return std::move(prepared.pass);
 }
 
-void RequestHandlers::CompleteRecommendations(CataloguePass& pass, absl::Span<const float> scores,
+void RequestHandlers::CompleteRecommendations(const v1::GetRecommendationsRequest& request,
+                                              CataloguePass& pass, absl::Span<const float> scores,
                                               v1::GetRecommendationsResponse* response) const {
   RankedItems ranked = FinishRecommendation(pass, scores);
   AppendItems(*pass.model, ranked.items, response, ranked.promoted_ranks, ranked.promotion);
   response->set_backfilled(response->backfilled() + ranked.backfilled);
+  RecordServedRecommendation(request.user_id(), request.session_id(), "", *response);
 }
 
 absl::Status RequestHandlers::GetRecommendations(const v1::GetRecommendationsRequest& request,
@@ -226,7 +277,7 @@ absl::Status RequestHandlers::GetRecommendations(const v1::GetRecommendationsReq
   const auto start = std::chrono::steady_clock::now();
   std::vector<float> scores(pass->model->network->num_items());
   ScoreCatalogue(*pass, absl::MakeSpan(scores));
-  CompleteRecommendations(*pass, scores, response);
+  CompleteRecommendations(request, *pass, scores, response);
   if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
   return absl::OkStatus();
 }
@@ -289,11 +340,13 @@ absl::StatusOr<std::optional<CataloguePass>> RequestHandlers::PrepareSimilarItem
   return std::move(prepared.pass);
 }
 
-void RequestHandlers::CompleteSimilarItems(CataloguePass& pass, absl::Span<const float> scores,
+void RequestHandlers::CompleteSimilarItems(const v1::GetSimilarItemsRequest& request,
+                                           CataloguePass& pass, absl::Span<const float> scores,
                                            v1::GetSimilarItemsResponse* response) const {
   RankedItems ranked = FinishRecommendation(pass, scores);
   AppendItems(*pass.model, ranked.items, response);
   response->set_backfilled(ranked.backfilled);
+  RecordServedRecommendation(request.user_id(), request.session_id(), request.item_id(), *response);
 }
 
 absl::Status RequestHandlers::GetSimilarItems(const v1::GetSimilarItemsRequest& request,
@@ -302,7 +355,7 @@ absl::Status RequestHandlers::GetSimilarItems(const v1::GetSimilarItemsRequest& 
   const auto start = std::chrono::steady_clock::now();
   std::vector<float> scores(pass->model->network->num_items());
   ScoreCatalogue(*pass, absl::MakeSpan(scores));
-  CompleteSimilarItems(*pass, scores, response);
+  CompleteSimilarItems(request, *pass, scores, response);
   if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
   return absl::OkStatus();
 }

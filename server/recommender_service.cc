@@ -182,7 +182,7 @@ grpc::ServerUnaryReactor* RecommenderService::RunScored(
   job.done = [this, method, complete, reactor, call, wire_response, pending, start](
                  absl::Status scored, absl::Span<const float> scores) {
     if (scored.ok()) {
-      complete(handlers_, *pending, scores, &call->response);
+      complete(handlers_, call->request, *pending, scores, &call->response);
       if (metrics_ != nullptr) metrics_->RecordScoring(SecondsSince(start));
       scored = Serialize(method, call->response, wire_response);
     }
@@ -196,12 +196,13 @@ grpc::ServerUnaryReactor* RecommenderService::RunScored(
 grpc::ServerUnaryReactor* RecommenderService::GetRecommendations(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return RunScored(context, "GetRecommendations", request, response,
-                   &RequestHandlers::GetRecommendations, &RequestHandlers::PrepareRecommendations,
-                   [](const RequestHandlers& handlers, CataloguePass& pass,
-                      absl::Span<const float> scores, v1::GetRecommendationsResponse* out) {
-                     handlers.CompleteRecommendations(pass, scores, out);
-                   });
+  return RunScored(
+      context, "GetRecommendations", request, response, &RequestHandlers::GetRecommendations,
+      &RequestHandlers::PrepareRecommendations,
+      [](const RequestHandlers& handlers, const v1::GetRecommendationsRequest& in,
+         CataloguePass& pass, absl::Span<const float> scores, v1::GetRecommendationsResponse* out) {
+        handlers.CompleteRecommendations(in, pass, scores, out);
+      });
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetSimilarItems(grpc::CallbackServerContext* context,
@@ -210,8 +211,10 @@ grpc::ServerUnaryReactor* RecommenderService::GetSimilarItems(grpc::CallbackServ
   return RunScored(
       context, "GetSimilarItems", request, response, &RequestHandlers::GetSimilarItems,
       &RequestHandlers::PrepareSimilarItems,
-      [](const RequestHandlers& handlers, CataloguePass& pass, absl::Span<const float> scores,
-         v1::GetSimilarItemsResponse* out) { handlers.CompleteSimilarItems(pass, scores, out); });
+      [](const RequestHandlers& handlers, const v1::GetSimilarItemsRequest& in, CataloguePass& pass,
+         absl::Span<const float> scores, v1::GetSimilarItemsResponse* out) {
+        handlers.CompleteSimilarItems(in, pass, scores, out);
+      });
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetPersonalizedRanking(

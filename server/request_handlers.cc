@@ -23,7 +23,11 @@ RequestHandlers::RequestHandlers(const ServerConfig* config, const ServingModelH
       store_(*store),
       clock_(*clock),
       metrics_(metrics),
-      log_(log) {}
+      log_(log),
+      recent_(config->attribution_window_ms > 0
+                  ? std::make_unique<RecentRecommendations>(config->attribution_window_ms,
+                                                            config->attribution_max_users)
+                  : nullptr) {}
 
 absl::StatusOr<std::shared_ptr<const ServingModel>> RequestHandlers::CurrentModel() const {
   std::shared_ptr<const ServingModel> model = model_.Get();
@@ -90,6 +94,7 @@ absl::StatusOr<uint64_t> RequestHandlers::ForgetUser(const v1::DeleteUserRequest
   if (const std::shared_ptr<const ServingModel> model = model_.Get(); model != nullptr) {
     ForgetLiveRecipeUser(*model, request.user_id());
   }
+  if (recent_ != nullptr) recent_->Forget(request.user_id());
   return seq;
 }
 

@@ -21,6 +21,7 @@
 #include "core/base/clock.h"
 #include "core/kernels/top_k.h"
 #include "core/serving/experiments.h"
+#include "core/serving/recent_recommendations.h"
 #include "core/serving/recommendation_pipeline.h"
 #include "core/serving/serving_model.h"
 #include "core/state/event_log.h"
@@ -54,7 +55,8 @@ class RequestHandlers {
   absl::StatusOr<std::optional<CataloguePass>> PrepareRecommendations(
       const v1::GetRecommendationsRequest& request, v1::GetRecommendationsResponse* response) const;
   // Selects the top items from `scores` (every item's) and appends them to the response.
-  void CompleteRecommendations(CataloguePass& pass, absl::Span<const float> scores,
+  void CompleteRecommendations(const v1::GetRecommendationsRequest& request, CataloguePass& pass,
+                               absl::Span<const float> scores,
                                v1::GetRecommendationsResponse* response) const;
   // GetSimilarItems, split the same way: Prepare validates (the item must be in the model's
   // catalogue: NOT_FOUND otherwise; the filter's user-based options need user_id), reads the
@@ -65,7 +67,8 @@ class RequestHandlers {
                                v1::GetSimilarItemsResponse* response) const;
   absl::StatusOr<std::optional<CataloguePass>> PrepareSimilarItems(
       const v1::GetSimilarItemsRequest& request, v1::GetSimilarItemsResponse* response) const;
-  void CompleteSimilarItems(CataloguePass& pass, absl::Span<const float> scores,
+  void CompleteSimilarItems(const v1::GetSimilarItemsRequest& request, CataloguePass& pass,
+                            absl::Span<const float> scores,
                             v1::GetSimilarItemsResponse* response) const;
   absl::Status GetPersonalizedRanking(const v1::GetPersonalizedRankingRequest& request,
                                       v1::GetPersonalizedRankingResponse* response) const;
@@ -168,9 +171,21 @@ class RequestHandlers {
   // the metrics. Returns the event's log seq (0 when not logged).
   uint64_t ApplyAndRecord(const ServingModel& model, const v1::Event& event, int index,
                           int64_t now_ms, v1::PutEventsResponse* response) const;
-  // Counts an accepted event that carries the id of a recommendation this server issued, by the
-  // arm the id names (recommendation_id.h). REQUIRES: metrics_ != nullptr.
-  void RecordAttribution(const v1::Event& event) const;
+  // Counts an accepted event in hrnn_recommendation_events_total: by the arm its
+  // recommendation_id names (recommendation_id.h) when it carries one this server issued, else
+  // by the arm of the newest recommendation of its item served to its user within
+  // config.attribution_window_ms (recent_); unattributed events are not counted.
+  // REQUIRES: metrics_ != nullptr.
+  void RecordAttribution(const v1::Event& event, int64_t event_ms) const;
+  // The index of `arm` in the running experiment when `experiment` is its name, else kNoArm.
+  size_t ArmIndex(absl::string_view experiment, absl::string_view arm) const;
+  // What every finished GetRecommendations / GetSimilarItems answer goes through: appended to
+  // the log as a served recommendation (config.record_recommendations; not waited for: the log
+  // writes it within its interval) and remembered for attribution by window. `asked_item`: the
+  // item GetSimilarItems was asked about, "" for GetRecommendations.
+  template <typename Response>
+  void RecordServedRecommendation(const std::string& user_id, const std::string& session_id,
+                                  absl::string_view asked_item, const Response& response) const;
   // The user's state for reading (a new user's when none is held or it comes from another
   // model version); sets *known to whether a usable state was held.
   UserState ReadState(const ServingModel& model, const std::string& user_id, int64_t now_ms,
@@ -185,6 +200,9 @@ class RequestHandlers {
   const Clock& clock_;
   ServerMetrics* metrics_;
   EventLog* log_;  // Null: no durability.
+  // What users were recently recommended, for attribution by window; null when
+  // config.attribution_window_ms is 0.
+  std::unique_ptr<RecentRecommendations> recent_;
   // Held by event writers across read, step and commit of a user (see event_handlers.cc).
   mutable internal::UserWriteLocks user_write_locks_;
 };

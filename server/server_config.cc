@@ -89,6 +89,8 @@ absl::Status ServerConfig::Validate() const {
   if (fsync_interval_ms <= 0) return Invalid("fsync_interval", "must be positive");
   if (snapshot_interval_ms < 0) return Invalid("snapshot_interval", "must not be negative");
   if (log_retention_ms < 0) return Invalid("log_retention", "must not be negative");
+  if (attribution_window_ms < 0) return Invalid("attribution_window", "must not be negative");
+  if (attribution_max_users < 1) return Invalid("attribution_max_users", "must be at least 1");
   if (rebuild_window_ms < 0) return Invalid("rebuild_window", "must not be negative");
   if (rebuild_catch_up_passes < 0 || rebuild_catch_up_passes > 100) {
     return Invalid("rebuild_catch_up_passes",

@@ -72,6 +72,16 @@ struct ServerConfig {
   // (core/serving/experiments.h has the format). Read at start-up (a bad file stops the start,
   // naming line and field). Default: "" (no experiment).
   std::string experiments_file;
+  // Each GetRecommendations / GetSimilarItems answer is appended to the event log (a served
+  // recommendation record: id, user, recipe, version, arm, items) for hrnn-report and
+  // retraining; needs state_dir. Default: true.
+  bool record_recommendations = true;
+  // An accepted event with no recommendation_id (or one this server did not issue) that acts on
+  // an item recommended to the same user at most this long before is attributed to that
+  // recommendation in hrnn_recommendation_events_total (0 = by id only). Default: 30 min.
+  int64_t attribution_window_ms = 30 * 60 * 1000;
+  // Users whose recent recommendations are held for that (RecentRecommendations). Default: 200k.
+  int64_t attribution_max_users = 200'000;
   // The shared stream of catalogue updates, redis://HOST[:PORT]/NAME (catalogue_stream.h):
   // PutItems appends to it and every replica applies it in order. Default: "" (this replica's
   // catalogue only).

@@ -112,9 +112,7 @@ EventLog::EventLog(EventLogOptions options, std::vector<Segment> segments, Owned
       segments_(std::move(segments)),
       fd_(std::move(fd)),
       segment_size_(segment_size) {
-  if (options_.fsync != FsyncPolicy::kEveryBatch) {
-    interval_thread_ = std::thread([this] { IntervalLoop(); });
-  }
+  interval_thread_ = std::thread([this] { IntervalLoop(); });
 }
 
 EventLog::~EventLog() {
@@ -237,7 +235,9 @@ absl::Status EventLog::WriteBatch(const std::string& batch, uint64_t last_seq,
 }
 
 void EventLog::IntervalLoop() {
-  const bool sync = options_.fsync == FsyncPolicy::kInterval;
+  // Under kEveryBatch the waiters commit their own records; this loop only picks up the records
+  // nobody waits for (served recommendations) and syncs them, as the policy promises.
+  const bool sync = options_.fsync != FsyncPolicy::kNone;
   const auto interval = std::chrono::milliseconds(options_.fsync_interval_ms);
   LockableMutex lockable(&mu_);
   while (true) {

@@ -26,7 +26,9 @@ namespace hrnn {
 // When WaitDurable returns, and what a crash can lose of what it acknowledged.
 enum class FsyncPolicy {
   // Each group commit is written and fdatasync'ed before its waiters return: nothing
-  // acknowledged is lost, even on power loss.
+  // acknowledged is lost, even on power loss. Records appended with no waiter (served
+  // recommendations) are written and synced by the background thread within
+  // fsync_interval_ms.
   kEveryBatch,
   // Waiters return once their records are written (write(2)); a background thread fdatasyncs
   // every fsync_interval_ms. A process crash loses nothing acknowledged; an OS crash or power
@@ -42,8 +44,8 @@ struct EventLogOptions {
   std::string dir;
   // Default: kEveryBatch.
   FsyncPolicy fsync = FsyncPolicy::kEveryBatch;
-  // Period of the background write (and, under kInterval, fdatasync); unused under kEveryBatch.
-  // Default: 100.
+  // Period of the background write (and, except under kNone, fdatasync) of what is appended
+  // and not yet written; under kEveryBatch that is only what no caller waits for. Default: 100.
   int64_t fsync_interval_ms = 100;
   // A segment is sealed and a new one started once it reaches this size (checked after each
   // group commit, so a segment may exceed it by one batch). Default: 64 MiB.
@@ -169,7 +171,7 @@ class EventLog {
   internal::OwnedFd fd_;  // The newest segment, open for appending.
   int64_t segment_size_;  // Its size in bytes.
 
-  std::thread interval_thread_;  // Under kInterval and kNone.
+  std::thread interval_thread_;  // Runs IntervalLoop, under every policy.
 };
 
 }  // namespace hrnn

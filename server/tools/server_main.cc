@@ -63,6 +63,14 @@ ABSL_FLAG(std::string, filters_file, "",
 ABSL_FLAG(std::string, experiments_file, "",
           "An A/B experiment: one arm a line, 'experiment=NAME arm=NAME percent=N recipe=RECIPE'; "
           "GetRecommendations calls that name no recipe get their user's arm's recipe.");
+ABSL_FLAG(bool, record_recommendations, true,
+          "Append each GetRecommendations / GetSimilarItems answer to the event log (needs "
+          "--state_dir), for hrnn-report and retraining.");
+ABSL_FLAG(absl::Duration, attribution_window, absl::Minutes(30),
+          "Attribute an event without a recommendation_id to the newest recommendation of its item "
+          "served to the same user within this window (0 = by recommendation_id only).");
+ABSL_FLAG(int64_t, attribution_max_users, 200'000,
+          "Most users whose recent recommendations are held for --attribution_window.");
 ABSL_FLAG(std::string, catalog_stream, "",
           "redis://HOST[:PORT]/NAME: a Redis stream that carries PutItems updates to every "
           "replica (each appends what it accepts and applies the stream in order); empty = this "
@@ -129,6 +137,9 @@ const std::vector<std::string> kFlagNames = {"model_dir",
                                              "purchase_event_types",
                                              "filters_file",
                                              "experiments_file",
+                                             "record_recommendations",
+                                             "attribution_window",
+                                             "attribution_max_users",
                                              "catalog_stream",
                                              "max_users",
                                              "max_state_bytes",
@@ -187,6 +198,9 @@ int main(int argc, char** argv) {
   config.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
   config.filters_file = absl::GetFlag(FLAGS_filters_file);
   config.experiments_file = absl::GetFlag(FLAGS_experiments_file);
+  config.record_recommendations = absl::GetFlag(FLAGS_record_recommendations);
+  config.attribution_window_ms = Millis(absl::GetFlag(FLAGS_attribution_window));
+  config.attribution_max_users = absl::GetFlag(FLAGS_attribution_max_users);
   config.catalog_stream = absl::GetFlag(FLAGS_catalog_stream);
   config.scoring = absl::GetFlag(FLAGS_scoring);
   config.scoring_threads = absl::GetFlag(FLAGS_scoring_threads);

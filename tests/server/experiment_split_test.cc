@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -125,6 +126,7 @@ TEST_F(ExperimentSplitTest, CallsWithoutARecipeGetTheirArmsRecipeAndAreCountedBy
 
 TEST_F(ExperimentSplitTest, EventsSentBackWithARecommendationIdAreAttributedToItsArm) {
   WriteExperiments(kExperiments);
+  config_.attribution_window_ms = 0;  // By id only.
   StartServer();
   ASSERT_OK_AND_ASSIGN(std::optional<Experiment> experiment,
                        ParseExperimentsFile(kExperiments, "expected"));
@@ -196,6 +198,67 @@ TEST_F(ExperimentSplitTest, EventsSentBackWithARecommendationIdAreAttributedToIt
   // The call that named its recipe, and the arm the experiment lacks.
   EXPECT_THAT(metrics,
               HasSubstr(count("hrnn_recommendation_events_total", "none", "none", "click") + "2"));
+}
+
+TEST_F(ExperimentSplitTest, EventsWithoutAnIdAreAttributedByWindowToTheNewestRecommendation) {
+  WriteExperiments(kExperiments);
+  StartServer();
+  ASSERT_OK_AND_ASSIGN(std::optional<Experiment> experiment,
+                       ParseExperimentsFile(kExperiments, "expected"));
+  std::string knn_user;
+  for (int u = 0; knn_user.empty(); ++u) {
+    if (AssignArm(*experiment, absl::StrCat("user", u)).name == "knn") {
+      knn_user = absl::StrCat("user", u);
+    }
+  }
+  const v1::GetRecommendationsResponse knn = Recommend(knn_user, "");
+  ASSERT_EQ(knn.arm(), "knn");
+  // A later answer outside the experiment (it names its recipe) without knn's first item: the
+  // newest recommendation of an item is the one an event is attributed to.
+  v1::GetRecommendationsRequest request;
+  request.set_user_id(knn_user);
+  request.set_num_results(5);
+  request.set_recipe("hrnn");
+  request.mutable_filter()->add_exclude_item_ids(knn.items(0).item_id());
+  v1::GetRecommendationsResponse chosen;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->GetRecommendations(&context, request, &chosen).ok());
+  }
+  std::set<std::string> in_knn;
+  for (const v1::ScoredItem& item : knn.items()) in_knn.insert(item.item_id());
+  const std::string only_in_knn = knn.items(0).item_id();
+  ASSERT_FALSE(only_in_knn.empty()) << "the two answers hold the same items";
+  std::string recommended_to_nobody;
+  for (int i = 0; recommended_to_nobody.empty(); ++i) {
+    const std::string item = absl::StrCat("item-", i);
+    bool in_chosen = false;
+    for (const v1::ScoredItem& other : chosen.items()) in_chosen |= other.item_id() == item;
+    if (!in_knn.count(item) && !in_chosen) recommended_to_nobody = item;
+  }
+  auto click = [&](const std::string& user, const std::string& item, const std::string& id) {
+    v1::PutEventsRequest put;
+    v1::Event* event = put.add_events();
+    event->set_user_id(user);
+    event->set_item_id(item);
+    event->set_recommendation_id(id);
+    grpc::ClientContext context;
+    v1::PutEventsResponse accepted;
+    ASSERT_TRUE(stub_->PutEvents(&context, put, &accepted).ok());
+    ASSERT_EQ(accepted.accepted(), 1);
+  };
+  click(knn_user, only_in_knn, "");                          // knn, by window.
+  click(knn_user, chosen.items(0).item_id(), "campaign-7");  // Not our id: none, by window.
+  click(knn_user, recommended_to_nobody, "");                // Not recommended: not counted.
+  click("someone-else", only_in_knn, "");  // Recommended to another user: not counted.
+
+  const std::string metrics = testing::HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(metrics,
+              HasSubstr("hrnn_recommendation_events_total{arm=\"knn\",event_type=\"click\","
+                        "experiment=\"gru-vs-knn\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("hrnn_recommendation_events_total{arm=\"none\",event_type=\"click\","
+                        "experiment=\"none\"} 1"));
 }
 
 TEST_F(ExperimentSplitTest, AnExperimentWhoseIdsDoNotFitMaxIdBytesStopsTheStart) {

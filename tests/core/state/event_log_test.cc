@@ -368,20 +368,31 @@ INSTANTIATE_TEST_SUITE_P(Policies, EventLogPolicyTest,
                            return std::string("Unknown");
                          });
 
-TEST_F(EventLogTest, IntervalThreadWritesAndSyncsWithoutWaiters) {
-  options_.fsync = FsyncPolicy::kInterval;
+class EventLogWithoutWaitersTest : public EventLogTest,
+                                   public ::testing::WithParamInterface<FsyncPolicy> {};
+
+// Under every policy a record nobody waits for (a served recommendation) is written and, except
+// under kNone, synced by the background thread.
+TEST_P(EventLogWithoutWaitersTest, BackgroundThreadWritesAndSyncs) {
+  options_.fsync = GetParam();
   options_.fsync_interval_ms = 10;
   auto log = OpenLog();
   ASSERT_NE(log, nullptr);
   EventRecord record = MakeRecord("u", 1);
   const uint64_t seq = log->Append(&record);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (log->synced_seq() < seq && std::chrono::steady_clock::now() < deadline) {
+  const bool syncs = GetParam() != FsyncPolicy::kNone;
+  while ((syncs ? log->synced_seq() : log->durable_seq()) < seq &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_EQ(log->synced_seq(), seq);
+  EXPECT_EQ(syncs ? log->synced_seq() : log->durable_seq(), seq);
   EXPECT_EQ(ReadAll(*log).size(), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Policies, EventLogWithoutWaitersTest,
+                         ::testing::Values(FsyncPolicy::kEveryBatch, FsyncPolicy::kInterval,
+                                           FsyncPolicy::kNone));
 
 TEST_F(EventLogTest, ReadWhileAppending) {
   options_.segment_bytes = 2048;
