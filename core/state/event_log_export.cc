@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
 
 namespace hrnn {
@@ -22,7 +23,46 @@ std::string CsvField(absl::string_view value) {
   return quoted + "\"";
 }
 
+// The seq of the last tombstone of each user the log forgot.
+absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> LastTombstones(const EventLog& log) {
+  absl::flat_hash_map<std::string, uint64_t> forgotten_before;
+  HRNN_RETURN_IF_ERROR(log.Read(log.first_seq(), [&](const EventRecord& record) {
+    if (record.kind == EventRecord::Kind::kDeleteUser)
+      forgotten_before[record.user_id] = record.seq;
+    return true;
+  }));
+  return forgotten_before;
+}
+
 }  // namespace
+
+absl::StatusOr<RecommendationExportStats> ExportServedRecommendations(const EventLog& log,
+                                                                      int64_t since_ms,
+                                                                      std::ostream& out) {
+  HRNN_ASSIGN_OR_RETURN(const auto forgotten_before, LastTombstones(log));
+  RecommendationExportStats stats;
+  out << "RECOMMENDATION_ID,TIMESTAMP,USER_ID,SESSION_ID,ASKED_ITEM_ID,RECIPE,MODEL_VERSION,"
+         "EXPERIMENT,ARM,ITEM_IDS\n";
+  HRNN_RETURN_IF_ERROR(log.Read(log.first_seq(), [&](const EventRecord& record) {
+    if (record.kind != EventRecord::Kind::kRecommendation || record.timestamp_ms < since_ms) {
+      return true;
+    }
+    if (auto forgotten = forgotten_before.find(record.user_id);
+        forgotten != forgotten_before.end() && record.seq < forgotten->second) {
+      ++stats.recommendations_forgotten;
+      return true;
+    }
+    out << CsvField(record.recommendation_id) << ',' << record.timestamp_ms << ','
+        << CsvField(record.user_id) << ',' << CsvField(record.session_id) << ','
+        << CsvField(record.item_id) << ',' << CsvField(record.recipe) << ','
+        << CsvField(record.model_version) << ',' << CsvField(record.experiment) << ','
+        << CsvField(record.arm) << ',' << CsvField(absl::StrJoin(record.item_ids, "|")) << '\n';
+    ++stats.recommendations_written;
+    return static_cast<bool>(out);
+  }));
+  if (!out) return absl::DataLossError("export: write failed");
+  return stats;
+}
 
 absl::StatusOr<ExportStats> ExportEventLog(const EventLog& log, int64_t since_ms,
                                            std::ostream& out) {

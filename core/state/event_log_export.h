@@ -2,7 +2,8 @@
 // (USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,SESSION_ID; TIMESTAMP in seconds), the input
 // of hrnn-train, so that production events close the training loop. DeleteUser tombstones are
 // honoured: a forgotten user's events from before the tombstone are never exported.
-// ExportItemAvailability writes the catalogue's availability (PutItems) as an items CSV.
+// ExportItemAvailability writes the catalogue's availability (PutItems) as an items CSV, and
+// ExportServedRecommendations the served recommendations (issue 16) as a CSV.
 // Stateless; reads the log without changing it (safe while a server appends to it).
 #ifndef HRNN_CORE_STATE_EVENT_LOG_EXPORT_H_
 #define HRNN_CORE_STATE_EVENT_LOG_EXPORT_H_
@@ -40,6 +41,21 @@ struct ItemExportStats {
 // on `out`.
 absl::StatusOr<ItemExportStats> ExportItemAvailability(
     const EventLog& log, absl::Span<const std::string> snapshot_unavailable, std::ostream& out);
+
+struct RecommendationExportStats {
+  int64_t recommendations_written = 0;
+  int64_t recommendations_forgotten = 0;  // Dropped because of a later DeleteUser of the user.
+};
+
+// Writes "RECOMMENDATION_ID,TIMESTAMP,USER_ID,SESSION_ID,ASKED_ITEM_ID,RECIPE,MODEL_VERSION,
+// EXPERIMENT,ARM,ITEM_IDS" and one row per served recommendation (event_record.h kind 4) of `log`
+// with timestamp_ms >= since_ms, in log order: TIMESTAMP in ms since the epoch, ASKED_ITEM_ID the
+// item GetSimilarItems was asked about (empty for GetRecommendations), ITEM_IDS the served items
+// best first, joined by '|'. Recommendations of a user forgotten later (DeleteUser) are not
+// written. Errors: the log's read errors; an I/O error on `out`.
+absl::StatusOr<RecommendationExportStats> ExportServedRecommendations(const EventLog& log,
+                                                                      int64_t since_ms,
+                                                                      std::ostream& out);
 
 }  // namespace hrnn
 

@@ -29,6 +29,9 @@ ABSL_FLAG(absl::Duration, since, absl::ZeroDuration(),
 ABSL_FLAG(std::string, items_out, "",
           "Also write the catalogue's availability (PutItems) to this items CSV "
           "(ITEM_ID,AVAILABLE; items never marked are available and not listed).");
+ABSL_FLAG(std::string, recommendations_out, "",
+          "Also write the served recommendations the log holds (--record_recommendations) to "
+          "this CSV (RECOMMENDATION_ID,TIMESTAMP,USER_ID,...,ARM,ITEM_IDS).");
 
 namespace {
 
@@ -44,7 +47,8 @@ int main(int argc, char** argv) {
       "Writes the events of a server's event log as an interactions CSV for hrnn-train\n"
       "(USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,SESSION_ID), without the events of\n"
       "users forgotten with DeleteUser, and with --items_out the catalogue's availability.\n"
-      "  hrnn-export --state_dir=DIR --out=FILE.csv [--since=720h] [--items_out=ITEMS.csv]");
+      "  hrnn-export --state_dir=DIR --out=FILE.csv [--since=720h] [--items_out=ITEMS.csv]\n"
+      "              [--recommendations_out=SERVED.csv]");
   hrnn::ShowFlagsFrom("export_main");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) return Fail(absl::StrCat("unexpected argument: ", positional[1]));
@@ -113,6 +117,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hrnn-export: %lld items written to %s, %lld of them out of stock\n",
                  static_cast<long long>(item_stats->items_written), items_path.c_str(),
                  static_cast<long long>(item_stats->unavailable));
+  }
+  const std::string recommendations_path = absl::GetFlag(FLAGS_recommendations_out);
+  if (!recommendations_path.empty()) {
+    std::ofstream recommendations(recommendations_path, std::ios::binary | std::ios::trunc);
+    absl::StatusOr<hrnn::RecommendationExportStats> served =
+        recommendations ? hrnn::ExportServedRecommendations(**log, since_ms, recommendations)
+                        : absl::StatusOr<hrnn::RecommendationExportStats>(absl::UnavailableError(
+                              absl::StrCat("cannot write ", recommendations_path)));
+    if (!served.ok()) {
+      log->reset();
+      std::filesystem::remove_all(copy, error);
+      return Fail(std::string(served.status().message()));
+    }
+    std::fprintf(stderr,
+                 "hrnn-export: %lld served recommendations written to %s, %lld dropped for "
+                 "deleted users\n",
+                 static_cast<long long>(served->recommendations_written),
+                 recommendations_path.c_str(),
+                 static_cast<long long>(served->recommendations_forgotten));
   }
   log->reset();
   std::filesystem::remove_all(copy, error);

@@ -106,3 +106,54 @@ TEST(ExportEventLogTest, ItemAvailabilityIsTheSnapshotWithTheLogAppliedInOrder) 
 
 }  // namespace
 }  // namespace hrnn
+
+namespace hrnn {
+namespace {
+
+TEST(ExportEventLogTest, ServedRecommendationsAreWrittenWithoutForgottenUsers) {
+  const auto dir = testing::FreshTestDir();
+  EventLogOptions options;
+  options.dir = (dir / "log").string();
+  ASSERT_OK_AND_ASSIGN(auto log, EventLog::Open(options, nullptr));
+  auto served = [](const std::string& user, const std::string& id, int64_t at) {
+    EventRecord record;
+    record.kind = EventRecord::Kind::kRecommendation;
+    record.timestamp_ms = at;
+    record.user_id = user;
+    record.recommendation_id = id;
+    record.recipe = "sknn";
+    record.model_version = "3";
+    record.experiment = "e";
+    record.arm = "b";
+    record.item_ids = {"i1", "i,2"};
+    return record;
+  };
+  EventRecord tombstone;
+  tombstone.kind = EventRecord::Kind::kDeleteUser;
+  tombstone.user_id = "bob";
+  std::vector<EventRecord> records = {served("bob", "r0", 500), served("ann", "r1", 1000),
+                                      Event("ann", "i1", 1500), tombstone,
+                                      served("bob", "r2", 2000)};
+  records.back().item_ids.clear();  // An answer with no items.
+  records.back().experiment.clear();
+  records.back().arm.clear();
+  for (EventRecord& record : records) ASSERT_GT(log->Append(&record), 0u);
+  ASSERT_OK(log->Flush());
+
+  std::ostringstream out;
+  ASSERT_OK_AND_ASSIGN(RecommendationExportStats stats,
+                       ExportServedRecommendations(*log, /*since_ms=*/0, out));
+  EXPECT_EQ(out.str(),
+            "RECOMMENDATION_ID,TIMESTAMP,USER_ID,SESSION_ID,ASKED_ITEM_ID,RECIPE,MODEL_VERSION,"
+            "EXPERIMENT,ARM,ITEM_IDS\n"
+            "r1,1000,ann,,,sknn,3,e,b,\"i1|i,2\"\n"
+            "r2,2000,bob,,,sknn,3,,,\n");
+  EXPECT_EQ(stats.recommendations_written, 2);
+  EXPECT_EQ(stats.recommendations_forgotten, 1);
+  std::ostringstream since;
+  ASSERT_OK_AND_ASSIGN(stats, ExportServedRecommendations(*log, 1001, since));
+  EXPECT_EQ(stats.recommendations_written, 1);
+}
+
+}  // namespace
+}  // namespace hrnn
