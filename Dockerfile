@@ -1,6 +1,7 @@
 # hrnn container image: hrnn-server (the entrypoint), hrnn-cli (used by the HEALTHCHECK and for
-# debugging), hrnn-train, hrnn-synth, hrnn-batch (campaign lists: deploy/batch), and
-# hrnn-retrain (scripts/retrain.sh: hrnn-export -> hrnn-train -> hrnn-eval gate; deploy/retrain).
+# debugging), hrnn-train, hrnn-synth, hrnn-batch (campaign lists: deploy/batch), hrnn-report
+# (experiment reports from the event log), and hrnn-retrain (scripts/retrain.sh: hrnn-export ->
+# hrnn-train -> hrnn-eval gate; deploy/retrain).
 #
 #   docker build --build-arg JOBS=2 -t hrnn:dev .
 #   docker run --rm -v "$PWD/models/shop:/models:ro" -p 8500:8500 -p 9100:9100 hrnn:dev
@@ -33,9 +34,10 @@ COPY client client
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DHRNN_BUILD_TESTS=OFF -DHRNN_BUILD_BENCHMARKS=OFF \
  && ninja -C /build -j "${JOBS}" hrnn-server hrnn-cli hrnn-train hrnn-synth hrnn-batch \
-      hrnn-export hrnn-eval \
+      hrnn-export hrnn-eval hrnn-report \
  && mkdir -p /out \
- && for tool in hrnn-server hrnn-cli hrnn-train hrnn-synth hrnn-batch hrnn-export hrnn-eval; do \
+ && for tool in hrnn-server hrnn-cli hrnn-train hrnn-synth hrnn-batch hrnn-export hrnn-eval \
+      hrnn-report; do \
       strip --strip-unneeded -o "/out/${tool}" "/build/bin/${tool}"; \
     done
 
