@@ -148,13 +148,20 @@ void ExperimentReportBuilder::Add(const EventRecord& record) {
   switch (record.kind) {
     case EventRecord::Kind::kRecommendation:
       if (!record.experiment.empty()) experiments_seen_.insert(record.experiment);
-      if (record.experiment == options_.experiment) AddServed(record);
+      if (record.experiment == options_.experiment) {
+        AddServed(record);
+      } else {
+        AddServedElsewhere(record);
+      }
       break;
     case EventRecord::Kind::kEvent:
       AddEvent(record);
       break;
     case EventRecord::Kind::kDeleteUser:
-      if (users_.erase(record.user_id) > 0) ++deleted_users_;
+      if (const auto user = users_.find(record.user_id); user != users_.end()) {
+        if (!user->second.arms.empty()) ++deleted_users_;
+        users_.erase(user);
+      }
       break;
     case EventRecord::Kind::kItemAvailability:
       break;
@@ -174,6 +181,16 @@ void ExperimentReportBuilder::AddServed(const EventRecord& record) {
   if (!record.item_ids.empty()) {
     user.recent_served.push_back(ServedInWindow{record.timestamp_ms, arm, record.item_ids});
   }
+  ForgetOutsideWindow(user);
+}
+
+void ExperimentReportBuilder::AddServedElsewhere(const EventRecord& record) {
+  // Only rule b needs it: an event whose item this answer held is this answer's, not the
+  // experiment's, when it is the newest one (as the server's live attribution counts it).
+  if (record.user_id.empty() || record.item_ids.empty()) return;
+  UserRecord& user = users_[record.user_id];
+  user.newest_served_ms = std::max(user.newest_served_ms, record.timestamp_ms);
+  user.recent_served.push_back(ServedInWindow{record.timestamp_ms, kOutside, record.item_ids});
   ForgetOutsideWindow(user);
 }
 
@@ -199,7 +216,9 @@ void ExperimentReportBuilder::AddEvent(const EventRecord& record) {
       arm = served->second;
     } else if (const std::optional<ParsedRecommendationId> parsed =
                    ParseRecommendationId(record.recommendation_id);
-               parsed.has_value() && parsed->experiment == options_.experiment) {
+               parsed.has_value()) {
+      // An id the server issued decides, as it does live: this experiment's arm, or none.
+      if (parsed->experiment != options_.experiment) return;
       arm = ArmIndex(parsed->arm);
     }
     by_id = arm >= 0;
@@ -223,7 +242,7 @@ void ExperimentReportBuilder::AddEvent(const EventRecord& record) {
       }
     }
   }
-  if (arm < 0) return;
+  if (arm < 0) return;  // Not attributed, or the newest answer holding the item is not ours.
 
   UserRecord& user = users_[record.user_id];
   ArmTally& tally = TallyOf(user, arm);

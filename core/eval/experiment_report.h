@@ -7,18 +7,21 @@
 // Attribution, applied to the records in log (seq) order:
 //   1. A served record (kRecommendation) whose experiment is options.experiment counts as one
 //      recommendation of its arm for its user_id (served records of other experiments and of no
-//      experiment are only listed in the "no data" error). One without a user_id (a
-//      GetSimilarItems call naming no user) counts nowhere, but its id still attributes events
-//      (rule 2a).
+//      experiment count nowhere: they are listed in the "no data" error and matter to rule 2b). One
+//      without a user_id (a GetSimilarItems call naming no user) counts nowhere, but its id still
+//      attributes events (rule 2a).
 //   2. A kEvent whose event_type is in neither click_types nor purchase_types is ignored. Any
 //      other event is attributed to at most one arm, by the first rule that applies:
 //      a. by id: its recommendation_id is the id of a served record of the experiment logged
-//         before it: that record's arm; else the id parses (ParseRecommendationId) and names the
-//         experiment (its served record may have been retired from the log): the id's arm. An
-//         id naming another experiment, or none, falls through to rule b;
-//      b. by window: its item_id is among the items of a recommendation of the experiment served
-//         to the same user_id and logged before the event, served at most attribution_window_ms
-//         before the event's timestamp and not after it: the newest such recommendation's arm.
+//         before it: that record's arm; else, when the id parses (ParseRecommendationId: one
+//         the server issued), the arm it names when it names the experiment (its served record
+//         may have been retired from the log), and no arm otherwise (another experiment's or
+//         none's: the event is not the experiment's). Any other id falls through to rule b;
+//      b. by window: among the recommendations served to the same user_id and logged before the
+//         event, served at most attribution_window_ms before the event's timestamp and not
+//         after it, the newest that held its item_id — of any experiment or of none, as the
+//         server's live attribution (core/serving/recent_recommendations.h) picks it: its arm
+//         when it is the experiment's, else no arm.
 //      An event attributed to an arm makes its user one of the arm's users. Clicks count clicks;
 //      purchases count purchases and add their event_value (absent or not finite: 0) to the
 //      arm's value.
@@ -167,6 +170,9 @@ class ExperimentReportBuilder {
   int ArmIndex(absl::string_view arm);
   ArmTally& TallyOf(UserRecord& user, int arm);
   void AddServed(const EventRecord& record);
+  // A served record of another experiment or of none: kept for rule b only (arm kOutside).
+  void AddServedElsewhere(const EventRecord& record);
+  static constexpr int kOutside = -2;
   void AddEvent(const EventRecord& record);
   // Drops the user's served records that rule b can no longer match.
   void ForgetOutsideWindow(UserRecord& user) const;

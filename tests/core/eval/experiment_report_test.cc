@@ -151,6 +151,30 @@ TEST(ExperimentReportTest, WindowPicksTheNewestMatchingRecommendation) {
   EXPECT_EQ(Arm(report, "b").clicks, 1);
 }
 
+TEST(ExperimentReportTest, WindowLeavesAnEventToANewerAnswerOutsideTheExperiment) {
+  // As the server counts it live: the newest answer holding the item takes the event, and an
+  // answer outside the experiment (a call that named its recipe, GetSimilarItems) is not ours.
+  ASSERT_OK_AND_ASSIGN(
+      const ExperimentReport report,
+      Report({Served("u1", "a", {"x", "y"}, kT0), Served("u1", "", {"x"}, kT0 + kMinute, "", ""),
+              Event("u1", "click", "x", kT0 + 2 * kMinute),     // The newer answer's.
+              Event("u1", "click", "y", kT0 + 2 * kMinute)}));  // Only arm a held it.
+  EXPECT_EQ(Arm(report, "a").clicks, 1);
+  EXPECT_EQ(report.events_attributed_by_window, 1);
+}
+
+TEST(ExperimentReportTest, AnIdTheServerIssuedOutsideTheExperimentDecides) {
+  // The item is in arm a's window, but the event came from an answer outside the experiment.
+  ASSERT_OK_AND_ASSIGN(const ExperimentReport report,
+                       Report({Served("u1", "a", {"x"}, kT0),
+                               Event("u1", "click", "x", kT0 + kMinute, RecommendationId(60)),
+                               // An id the server did not issue falls through to the window.
+                               Event("u1", "click", "x", kT0 + kMinute, "campaign-7")}));
+  EXPECT_EQ(Arm(report, "a").clicks, 1);
+  EXPECT_EQ(report.events_attributed_by_id, 0);
+  EXPECT_EQ(report.events_attributed_by_window, 1);
+}
+
 TEST(ExperimentReportTest, WindowIsAnOption) {
   ExperimentReportOptions options = Options();
   options.attribution_window_ms = 60 * kMinute;
