@@ -93,7 +93,7 @@ EXPERIMENTS
 cat "$WORK/experiments.txt"
 "$BIN/hrnn-server" --model_dir="$WORK/models/demo" --host=127.0.0.1 --port=0 --metrics_port=0 \
   --filters_file="$WORK/filters.txt" --experiments_file="$WORK/experiments.txt" \
-  >"$WORK/server.out" 2>"$WORK/server.err" &
+  --state_dir="$WORK/state" >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 TARGET="" METRICS=""
 for _ in $(seq 300); do
@@ -195,8 +195,10 @@ for item in $PROMOTED; do
 done
 echo "(checked: 2 promoted items, both $PROMOTED_COLOUR)"
 
-say "an A/B experiment: 8 users' top 3 without a recipe (their arm decides); each clicks its first item, sending the recommendation id back"
-for user in $(tail -n +2 "$WORK/replay.csv" | cut -d, -f1 | sort -u | head -n 8); do
+say "an A/B experiment: 16 users' top 3 without a recipe (their arm decides); the first 10 click their first item, sending the recommendation id back"
+N=0
+for user in $(tail -n +2 "$WORK/replay.csv" | cut -d, -f1 | sort -u | head -n 16); do
+  N=$((N + 1))
   "${CLI[@]}" recommend --user="$user" --n=3 > "$WORK/arm-answer.txt"
   awk -v user="$user" '
     NR == 1 { arm = $0; sub(/.* arm /, "", arm); sub(/ of experiment.*/, "", arm)
@@ -207,14 +209,15 @@ for user in $(tail -n +2 "$WORK/replay.csv" | cut -d, -f1 | sort -u | head -n 8)
     "$WORK/arm-answer.txt"
   FIRST_ITEM=$(awk 'NR == 3 { print $2 }' "$WORK/arm-answer.txt")
   REC_ID=$(awk 'NR == 1 { sub(/.*recommendation /, ""); print }' "$WORK/arm-answer.txt")
+  [ "$N" -le 10 ] || continue
   "${CLI[@]}" event --user="$user" --item="$FIRST_ITEM" --recommendation_id="$REC_ID" >/dev/null
 done | tee "$WORK/arms.txt"
 grep -q ' arm blend ' "$WORK/arms.txt" && grep -q ' arm knn ' "$WORK/arms.txt" \
-  || echo "(these 8 users all landed in one arm; the split is 50/50 over many users)"
+  || echo "(these 16 users all landed in one arm; the split is 50/50 over many users)"
 echo "(sknn answers from an open session: the knn arm's users between sessions get its trending"
 echo " fallback, which is exactly the kind of difference the experiment is there to measure)"
 # Per arm: recommendations served and the clicks sent back with their ids (the counters the
-# dashboard's click-through panel divides). Every user here clicked, so this shows the plumbing,
+# dashboard's click-through panel divides). The clicks are scripted, so this shows the plumbing,
 # not which arm is better: that takes real shoppers and many of them.
 curl -fsS "http://$METRICS/metrics" > "$WORK/metrics-ab.txt" || fail "GET /metrics failed"
 printf '%-6s %8s %8s\n' arm served clicks
@@ -224,8 +227,8 @@ for arm in blend knn; do
   printf '%-6s %8s %8s\n' "$arm" "${served:-0}" "${clicks:-0}"
 done
 CLICKED=$(awk '/^hrnn_recommendation_events_total/ && /experiment="blend-vs-knn"/ && /event_type="click"/ { n += $2 } END { print n + 0 }' "$WORK/metrics-ab.txt")
-[ "$CLICKED" -eq 8 ] || fail "expected 8 clicks attributed to the arms, got $CLICKED"
-echo "(checked: the 8 clicks are attributed to the arms their recommendation ids carry)"
+[ "$CLICKED" -eq 10 ] || fail "expected 10 clicks attributed to the arms, got $CLICKED"
+echo "(checked: the 10 clicks are attributed to the arms their recommendation ids carry)"
 
 say "model info"
 "${CLI[@]}" model-info
@@ -242,5 +245,23 @@ if wait "$SERVER_PID"; then CODE=0; else CODE=$?; fi
 SERVER_PID=""
 [ "$CODE" -eq 0 ] || { cat "$WORK/server.err" >&2; fail "hrnn-server exited with $CODE"; }
 echo "hrnn-server exited 0"
+
+say "the experiment's report: hrnn-report reads (a copy of) the event log, where every answer and event was recorded"
+"$BIN/hrnn-report" --state_dir="$WORK/state" --experiment=blend-vs-knn --resamples=500 \
+  > "$WORK/report.md" 2>"$WORK/report.err" || { cat "$WORK/report.err" >&2; fail "hrnn-report failed"; }
+cat "$WORK/report.md"
+"$BIN/hrnn-report" --state_dir="$WORK/state" --experiment=blend-vs-knn --resamples=200 \
+  --format=json > "$WORK/report.json" || fail "hrnn-report --format=json failed"
+python3 - "$WORK/report.json" "$CLICKED" <<'PY' || fail "the report disagrees with the live counters"
+import json, sys
+report = json.load(open(sys.argv[1]))
+arms = report["arms"]
+clicks = sum(arm["clicks"] for arm in arms)
+live = int(sys.argv[2])
+assert clicks == live, f"the live counters attributed {live} clicks, the report {clicks}"
+print(f"(checked: the report attributes the {clicks} clicks the live counters did, over"
+      f" {sum(arm['recommendations'] for arm in arms)} recorded recommendations of the experiment;"
+      " 16 users cannot tell the arms apart, and the intervals say so)")
+PY
 
 say "demo finished in $(($(date +%s) - START)) s"
