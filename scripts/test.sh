@@ -37,13 +37,14 @@ for bench in build/bin/*_benchmark; do
 done
 
 if [ "${SKIP_DEPLOY:-0}" != "1" ]; then
-  echo "== deployment checks: routing by user across 3 replicas, manifests, Python and Node clients, retraining gate, web console"
+  echo "== deployment checks: routing by user across 3 replicas, manifests, Python and Node clients, retraining gate, web console, a simulated-storefront A/B test"
   bash scripts/routing-test.sh
   bash scripts/validate-manifests.sh
   bash scripts/python-client-test.sh
   bash scripts/retrain-test.sh
   bash scripts/console-test.sh
   bash scripts/node-client-test.sh
+  bash scripts/ab-test.sh
   if [ "${SKIP_CONTAINER:-0}" != "1" ]; then
     echo "== the Docker image, built and run (skips with a reason where no engine can run)"
     bash scripts/container-test.sh
