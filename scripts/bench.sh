@@ -40,9 +40,16 @@
 #   Every request sends the same values, so after the first one the server answers from its
 #   mask cache (FilterMaskCache); tests/benchmarks/filter_benchmark.cc times an uncached one.
 #
+# With --recording, instead (issue 16's target): per config, a GRU-only model and, in two rounds,
+# two servers one after the other, both with --state_dir (a fresh one each, --fsync=batch):
+# `norecord` (--record_recommendations=false) and `record` (every answer appended to the event
+# log). Each: StreamEvents (the users' state), closed-loop GetRecommendations (saturation), then
+# open loop at half of round 1's norecord saturation (p99). The target (recording costs <= 5%
+# of saturation and p99) is checked on the mean ratio of the two rounds.
+#
 # Usage: scripts/bench.sh [--quick] [--out=DIR] [--configs=S,M,L] [--duration=10s]
 #                         [--variants='NAME=SERVER FLAGS;NAME=SERVER FLAGS'] [--build=DIR]
-#                         [--no_build] [--state_users=N] [--recipes] [--filters]
+#                         [--no_build] [--state_users=N] [--recipes] [--filters] [--recording]
 #   --quick      S only, a small model, 2 s runs, 20k users for state: under a minute (smoke).
 #   --variants   servers to compare in the same run, each started with its extra flags, e.g.
 #                --variants='batched=;naive=--scoring=naive' (default: batched, single and
@@ -65,6 +72,7 @@ DO_BUILD=1
 STATE_USERS=""
 RECIPES=0
 FILTERS=0
+RECORDING=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
@@ -77,6 +85,7 @@ for arg in "$@"; do
     --state_users=*) STATE_USERS="${arg#*=}" ;;
     --recipes) RECIPES=1 ;;
     --filters) FILTERS=1 ;;
+    --recording) RECORDING=1 ;;
     -h|--help) sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
@@ -211,6 +220,7 @@ for cfg in "${CONFIG_LIST[@]}"; do
   [ -n "${SYNTH[$cfg]:-}" ] || { log "unknown config $cfg (S, M or L)"; exit 2; }
   [ "$RECIPES" = 1 ] && continue
   [ "$FILTERS" = 1 ] && continue
+  [ "$RECORDING" = 1 ] && continue
   root=$(make_model "$cfg")
   for variant in "${VARIANT_LIST[@]}"; do
     vname="${variant%%=*}"
@@ -325,6 +335,36 @@ for cfg in "${CONFIG_LIST[@]}"; do
   stop_server "server-$cfg-filters"
   FILTER_LINES+=("$cfg $half")
 done
+# --- The recording sweep (--recording) ---
+RECORDING_LINES=()  # "cfg half"
+for cfg in "${CONFIG_LIST[@]}"; do
+  [ "$RECORDING" = 1 ] || break
+  root=$(make_model "$cfg" hrnn)
+  users=100000
+  half=""
+  for round in 1 2; do
+    for variant in norecord record; do
+      record=false
+      [ "$variant" = record ] && record=true
+      rm -rf "$OUT/state-$cfg-$variant-$round"
+      start_server "$root" "server-$cfg-$variant-$round" \
+        --state_dir="$OUT/state-$cfg-$variant-$round" --record_recommendations=$record
+      loadgen "$cfg-$variant-events-$round" "$root" --workload=events --mode=closed \
+        --concurrency=2 --connections=2 --users=$users --duration="$DURATION" --deadline=30s
+      loadgen "$cfg-$variant-closed-32-$round" "$root" --workload=recommend --session_ids=false \
+        --mode=closed --concurrency=32 --connections=2 --users=$users --duration="$DURATION"
+      [ -n "$half" ] \
+        || half=$(awk -v r="$(achieved "$cfg-norecord-closed-32-1")" 'BEGIN { printf "%d", r / 2 }')
+      loadgen "$cfg-$variant-open-half-$round" "$root" --workload=recommend --session_ids=false \
+        --mode=open --rate="$half" --users=$users --duration="$DURATION"
+      curl -fsS "http://$SERVER_METRICS/metrics" -o "$OUT/logs/metrics-$cfg-$variant-$round.txt"
+      stop_server "server-$cfg-$variant-$round"
+      du -sk "$OUT/state-$cfg-$variant-$round/log" | awk -v id="$cfg-$variant-$round" \
+        '{ print "log of " id ": " $1 " KiB" }' >&2
+    done
+  done
+  RECORDING_LINES+=("$cfg $half")
+done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- Report ---
@@ -417,9 +457,26 @@ now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     check "$fcfg: p99 with the two-clause filter <= 1.1x without at $fhalf req/s (median of 3 pairs: ${pair_ratios[*]})" \
       "$fcfg-filter-open-half-2" "$median_ratio" "<=" 1.1
   done
+  for line in "${RECORDING_LINES[@]}"; do
+    read -r ccfg chalf <<<"$line"
+    sat_ratios=()
+    p99_ratios=()
+    for round in 1 2; do
+      sat_ratios+=("$(ratio "$(field "$ccfg-record-closed-32-$round" achieved_rps)" \
+                            "$(field "$ccfg-norecord-closed-32-$round" achieved_rps)")")
+      p99_ratios+=("$(ratio "$(field "$ccfg-record-open-half-$round" p99)" \
+                            "$(field "$ccfg-norecord-open-half-$round" p99)")")
+    done
+    mean_sat=$(printf '%s\n' "${sat_ratios[@]}" | awk '{ s += $1 } END { printf "%.2f", s / NR }')
+    mean_p99=$(printf '%s\n' "${p99_ratios[@]}" | awk '{ s += $1 } END { printf "%.2f", s / NR }')
+    check "$ccfg: saturation recording answers >= 0.95x without (mean of 2 rounds: ${sat_ratios[*]})" \
+      "$ccfg-record-closed-32-2" "$mean_sat" ">=" 0.95
+    check "$ccfg: p99 recording answers <= 1.05x without at $chalf req/s (mean of 2 rounds: ${p99_ratios[*]})" \
+      "$ccfg-record-open-half-2" "$mean_p99" "<=" 1.05
+  done
   for id in "${RUNS[@]}"; do
     case "$id" in
-      *-recipe-*|*-similar-*|*-plain-events|*-auto-events|*filter*) ;;
+      *-recipe-*|*-similar-*|*-plain-events|*-auto-events|*filter*|*record*) ;;
       S-*-open-5000) check "S: p99 <= 1 ms at 5,000 req/s" "$id" "$(field "$id" p99)" "<=" 1 ;;
       M-*-open-1000) check "M: p99 <= 2 ms at 1,000 req/s" "$id" "$(field "$id" p99)" "<=" 2 ;;
       M-*-closed-*) check "M: >= 3,000 req/s at saturation" "$id" "$(field "$id" achieved_rps)" ">=" 3000 ;;
