@@ -85,6 +85,8 @@ const std::vector<std::string> kServerFlagNames = {
 
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+// The output is complete, but some users' lines say "failed: ..." instead of a list.
+constexpr int kExitSomeUsersFailed = 3;
 
 int UsageError(const std::string& reason) {
   std::fprintf(stderr, "hrnn-batch: %s\n", reason.c_str());
@@ -268,6 +270,13 @@ int main(int argc, char** argv) {
         hrnn::kMaxMatVecBatch, s.stream_users_per_second, s.users_per_second,
         s.stream_users_per_second > 0 ? s.users_per_second / s.stream_users_per_second : 0.0, bound,
         s.users_per_second >= bound ? "met" : "MISSED");
+  }
+  if (s.failed > 0) {
+    std::fprintf(stderr,
+                 "hrnn-batch: %lld users could not be answered: their lines in %s have reason "
+                 "\"failed: ...\" (exit status %d)\n",
+                 static_cast<long long>(s.failed), options.out.c_str(), kExitSomeUsersFailed);
+    return kExitSomeUsersFailed;
   }
   return 0;
 }
