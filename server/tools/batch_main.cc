@@ -1,7 +1,8 @@
 // hrnn-batch: top-N recommendation lists for many users at once (email and push campaigns),
 // each what GetRecommendations would answer for the user's state, with the same recipes and
 // filters (server/batch_recommender.h). Exit status: 0 done, 2 bad usage or input, 1 failure
-// or interruption (OUT.partial then holds the users written: run again with --resume).
+// or interruption (OUT.partial then holds the users written: run again with --resume), 3 done
+// but some users failed (their lines say why).
 #include <signal.h>
 #include <unistd.h>
 
@@ -162,7 +163,8 @@ int main(int argc, char** argv) {
       "             --out=FILE.jsonl|FILE.csv [--resume] [--threads=N]\n"
       "The server's settings (model_dir, state_dir, filters_file, session_timeout, ...) can also\n"
       "come from the environment as HRNN_<FLAG>; the command line wins. Exit status: 0 done,\n"
-      "2 bad usage or input, 1 failure or interruption (then run again with --resume).");
+      "2 bad usage or input, 1 failure or interruption (then run again with --resume), 3 done\n"
+      "but some users failed (their lines' reason says why).");
   hrnn::ShowFlagsFrom("batch_main");
   std::vector<std::string> args =
       hrnn::ArgsWithEnvironment(argc, argv, kServerFlagNames,
