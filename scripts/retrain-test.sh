@@ -113,6 +113,11 @@ if [ "$RC" -eq 0 ]; then pass "retrain.sh exited 0 (published)"; else
 if [ -f "$MODELS/2/config.json" ]; then pass "version 2 is in the model root"; else check_fail "no $MODELS/2"; fi
 if grep -q '^| decision | \*\*published\*\*' "$WORK/retrain1.md"; then pass "the report says published"
 else check_fail "the report does not say published"; fi
+# The replayed week sends no recommendation ids: the feedback loop's share is 0 of the export.
+if grep -q '^\*\*Feedback loop.\*\* 0 of the [0-9]* exported events' "$WORK/retrain1.md" \
+   && grep -q '"events_with_recommendation_id": 0,' "$WORK/retrain1.json"; then
+  pass "the report states the feedback loop's share (0: no event carried a recommendation id)"
+else check_fail "the report does not state the feedback loop's share"; fi
 V1_R=$(json_field "$WORK/retrain1.json" served recall) V1_M=$(json_field "$WORK/retrain1.json" served mrr)
 V2_R=$(json_field "$WORK/retrain1.json" candidate recall) V2_M=$(json_field "$WORK/retrain1.json" candidate mrr)
 echo "gate split: v1 Recall@20 $V1_R MRR@20 $V1_M; v2 Recall@20 $V2_R MRR@20 $V2_M"

@@ -188,7 +188,7 @@ REPORT_JSON="${REPORT%.md}.json"
 DECISION="error" REASON="" EXIT_CODE=1
 SERVED_VERSION="" SERVED_DIR="" NEXT_VERSION="" PUBLISHED_DIR=""
 PREVIOUS_AGED=0 EXPORTED=0 EXPORT_FIRST="" EXPORT_LAST="" PREVIOUS_KEPT=0 PREVIOUS_DROPPED=0 TRAIN_ROWS=0
-GATE_TEST_EVENTS=0 GATE_PREDICTIONS=0 UNAVAILABLE_ITEMS=0 GATE_ROW="" GATE_LABEL=""
+GATE_TEST_EVENTS=0 GATE_PREDICTIONS=0 UNAVAILABLE_ITEMS=0 FROM_RECOMMENDATIONS=0 GATE_ROW="" GATE_LABEL=""
 SERVED_R="" SERVED_M="" CAND_R="" CAND_M="" NEED_R="" NEED_M=""
 TRAIN_ARGS=() NOT_RECORDED=() ITEMS_ARGS=()
 
@@ -307,8 +307,14 @@ write_report() {
       echo "${NOT_RECORDED[*]}."
       echo
     fi
-    echo "Click attribution (the share of clicks that came from recommendations) is not in the"
-    echo "event log yet (issue 16), so this report cannot show it."
+    if [ "$EXPORTED" -gt 0 ]; then
+      echo "**Feedback loop.** $FROM_RECOMMENDATIONS of the $EXPORTED exported events"
+      echo "($(awk -v a="$FROM_RECOMMENDATIONS" -v b="$EXPORTED" 'BEGIN { printf "%.1f%%", 100 * a / b }'))"
+      echo "were sent back with a recommendation's id: the share of the training data that the served"
+      echo "model's own recommendations led to (a rising share means the model increasingly learns from"
+      echo "itself; clicks on recommended items sent without the id are not counted here:"
+      echo "\`hrnn-report\` attributes those by window)."
+    fi
   } > "$tmp"
   mv -f "$tmp" "$REPORT"
   {
@@ -323,7 +329,8 @@ write_report() {
     echo "  \"served_version\": ${SERVED_VERSION:-null},"
     echo "  \"published_version\": $( [ -n "$PUBLISHED_DIR" ] && echo "$NEXT_VERSION" || echo null ),"
     echo "  \"window\": \"$WINDOW\", \"gate_days\": $(json_number "$GATE_DAYS"), \"tolerance\": $(json_number "$TOLERANCE"),"
-    echo "  \"events_exported\": $(json_number "$EXPORTED"), \"previous_rows_kept\": $(json_number "$PREVIOUS_KEPT"),"
+    echo "  \"events_exported\": $(json_number "$EXPORTED"), \"events_with_recommendation_id\": $(json_number "$FROM_RECOMMENDATIONS"),"
+    echo "  \"previous_rows_kept\": $(json_number "$PREVIOUS_KEPT"),"
     echo "  \"previous_rows_dropped\": $(json_number "$PREVIOUS_DROPPED"), \"training_rows\": $(json_number "$TRAIN_ROWS"),"
     echo "  \"gate_test_events\": $(json_number "$GATE_TEST_EVENTS"), \"gate_predictions\": $(json_number "$GATE_PREDICTIONS"),"
     echo "  \"gate\": {\"row\": \"$(json_escape "$GATE_LABEL")\","
@@ -380,6 +387,7 @@ for dir in "${STATE_DIR_LIST[@]}"; do
     --items_out="$WORK/items-part.csv" 2>"$WORK/export.err" \
     || { cat "$WORK/export.err" >&2; fail "hrnn-export --state_dir=$dir failed: $(tail -n 1 "$WORK/export.err")"; }
   cat "$WORK/export.err" >&2
+  FROM_RECOMMENDATIONS=$((FROM_RECOMMENDATIONS + $(sed -n 's/^hrnn-export: [0-9]* events written (\([0-9]*\) with a recommendation id).*/\1/p' "$WORK/export.err" | head -n 1 | grep . || echo 0)))
   if [ -s "$WORK/export.csv" ]; then tail -n +2 "$WORK/export-part.csv" >> "$WORK/export.csv"
   else cat "$WORK/export-part.csv" > "$WORK/export.csv"; fi
   UNAVAILABLE_ITEMS=$((UNAVAILABLE_ITEMS + $(awk -F, 'NR > 1 && $2 == "false"' "$WORK/items-part.csv" | wc -l)))

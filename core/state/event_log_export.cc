@@ -90,6 +90,7 @@ absl::StatusOr<ExportStats> ExportEventLog(const EventLog& log, int64_t since_ms
                                            : std::string())
         << ',' << CsvField(record.session_id) << '\n';
     ++stats.events_written;
+    if (!record.recommendation_id.empty()) ++stats.events_with_recommendation_id;
     return static_cast<bool>(out);
   }));
   if (!out) return absl::DataLossError("export: write failed");

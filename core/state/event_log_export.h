@@ -19,7 +19,8 @@ namespace hrnn {
 
 struct ExportStats {
   int64_t events_written = 0;
-  int64_t events_forgotten = 0;  // Dropped because of a later DeleteUser.
+  int64_t events_with_recommendation_id = 0;  // Of them: sent back with a recommendation's id.
+  int64_t events_forgotten = 0;               // Dropped because of a later DeleteUser.
   int64_t tombstones = 0;
 };
 

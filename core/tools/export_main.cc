@@ -139,8 +139,11 @@ int main(int argc, char** argv) {
   }
   log->reset();
   std::filesystem::remove_all(copy, error);
-  std::fprintf(stderr, "hrnn-export: %lld events written, %lld dropped for %lld deleted users\n",
+  std::fprintf(stderr,
+               "hrnn-export: %lld events written (%lld with a recommendation id), %lld dropped for "
+               "%lld deleted users\n",
                static_cast<long long>(stats->events_written),
+               static_cast<long long>(stats->events_with_recommendation_id),
                static_cast<long long>(stats->events_forgotten),
                static_cast<long long>(stats->tombstones));
   return out ? 0 : 1;

@@ -40,6 +40,7 @@ TEST(ExportEventLogTest, HonoursTombstonesQuotesFieldsAndReadsBackForTraining) {
   EventRecord valued = Event("bob", "i\"5", 6'000'000);
   valued.event_value = 2.5;
   valued.event_type = "purchase";
+  valued.recommendation_id = "rec-1";  // Counted, not exported (the CSV has no column for it).
   records.push_back(valued);
   for (EventRecord& record : records) ASSERT_GT(log->Append(&record), 0u);
   ASSERT_OK(log->Flush());
@@ -47,6 +48,7 @@ TEST(ExportEventLogTest, HonoursTombstonesQuotesFieldsAndReadsBackForTraining) {
   std::ostringstream out;
   ASSERT_OK_AND_ASSIGN(ExportStats stats, ExportEventLog(*log, 0, out));
   EXPECT_EQ(stats.events_written, 3);
+  EXPECT_EQ(stats.events_with_recommendation_id, 1);
   EXPECT_EQ(stats.events_forgotten, 2);
   EXPECT_EQ(stats.tombstones, 1);
   EXPECT_EQ(out.str(),
