@@ -1,6 +1,7 @@
 #include "server/event_application.h"
 
 #include <cassert>
+#include <cstdint>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -77,13 +78,18 @@ std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model, const S
   return event;
 }
 
+int64_t LiveRecipesFromMs(const ServingModel& model) {
+  return model.recipes == nullptr ? INT64_MAX : model.recipes->training_end_seconds() * 1000;
+}
+
 bool ReplayLoggedEvent(const ServingModel& model, const LoggedEvent& event,
-                       const EventRecord& record, UserState& state) {
+                       const EventRecord& record, bool feed_live_recipes, UserState& state) {
   if (state.last_log_seq >= record.seq) return false;
   const EventResult result = ApplyEventToState(model, event.advances, event.purchase, event.item,
                                                record.timestamp_ms, record.session_id, state);
   if (result == EventResult::kDuplicate) return false;
   state.last_log_seq = record.seq;
+  if (!feed_live_recipes) return true;
   thread_local std::vector<int32_t> clicks;
   state.session_clicks.CopyTo(&clicks);
   RecordLiveRecipeEvent(model, record.user_id, result, clicks, event.item, record.timestamp_ms);

@@ -61,12 +61,17 @@ struct LoggedEvent {
 std::optional<LoggedEvent> ResolveLoggedEvent(const ServingModel& model, const ServerConfig& config,
                                               const EventRecord& record);
 
-// Replays `record` (resolved as `event`) on `state` exactly as the live path applied it
-// (RecordLiveRecipeEvent included), and sets state.last_log_seq. Returns false, leaving `state`
-// unchanged, when the state already reflects it (record.seq <= state.last_log_seq) or it is a
-// duplicate. REQUIRES: model.Owns(state).
+// The first event time the model's live recipes (trending, live sessions) count: the end of its
+// training data (older events are in its trained counts already); INT64_MAX without recipes.
+int64_t LiveRecipesFromMs(const ServingModel& model);
+
+// Replays `record` (resolved as `event`) on `state` exactly as the live path applied it, and sets
+// state.last_log_seq; with `feed_live_recipes`, RecordLiveRecipeEvent too (callers pass false
+// for events the model's live recipes already hold: older than LiveRecipesFromMs, or applied live
+// through this model). Returns false, leaving `state` unchanged, when the state already reflects
+// it (record.seq <= state.last_log_seq) or it is a duplicate. REQUIRES: model.Owns(state).
 bool ReplayLoggedEvent(const ServingModel& model, const LoggedEvent& event,
-                       const EventRecord& record, UserState& state);
+                       const EventRecord& record, bool feed_live_recipes, UserState& state);
 
 }  // namespace hrnn
 

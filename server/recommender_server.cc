@@ -303,13 +303,16 @@ bool RecommenderServer::PollModel() {
     ServerLog(absl::StrCat("recovered user state: ", recovered->ToString()));
   }
   metrics_.UpdateModel(model->get());
+  // Records logged from here on may be applied through the new model (calls that start after
+  // the swap): its rebuild leaves them to the live path.
+  const uint64_t swap_seq = log_ != nullptr ? log_->next_seq() : 0;
   const int64_t carried = catalogue_->Serve(*model);
   if (carried > 0) {
     ServerLog(absl::StrCat(carried, " out-of-stock items carried over to model version ",
                            (*model)->version));
   }
   if (current != nullptr && log_ != nullptr && config_.rebuild_window_ms > 0) {
-    StartRebuild(*model, current);
+    StartRebuild(*model, current, swap_seq);
   }
   return true;
 }
@@ -320,7 +323,8 @@ int64_t RecommenderServer::model_version() const {
 }
 
 void RecommenderServer::StartRebuild(const std::shared_ptr<const ServingModel>& model,
-                                     const std::shared_ptr<const ServingModel>& previous) {
+                                     const std::shared_ptr<const ServingModel>& previous,
+                                     uint64_t swap_seq) {
   MutexLock lock(&rebuild_mutex_);
   if (rebuilder_ != nullptr && !rebuilder_->done()) {
     ServerLog(absl::StrCat("state rebuild for model version ", rebuilder_->model_version(),
@@ -329,7 +333,7 @@ void RecommenderServer::StartRebuild(const std::shared_ptr<const ServingModel>& 
   rebuilder_.reset();  // Cancels and joins a rebuild still running.
   rebuilder_ = std::make_unique<StateRebuilder>(
       model, previous, config_, *log_, *store_, &handlers_->user_write_locks(),
-      clock_.NowMs() - config_.rebuild_window_ms, &metrics_);
+      clock_.NowMs() - config_.rebuild_window_ms, swap_seq, &metrics_);
   rebuild_reported_ = false;
   ServerLog(absl::StrCat("rebuilding user states through model version ", model->version,
                          " from the events of the last ", config_.rebuild_window_ms / 1000,

@@ -87,10 +87,11 @@ class RecommenderServer {
   // Called only at start-up and from the maintenance thread.
   bool PollModel();
   void MaintenanceLoop();
-  // Starts rebuilding the held users' states through `model` (replacing `previous`), cancelling
-  // a rebuild still running for an older model. Maintenance thread only.
+  // Starts rebuilding the held users' states through `model` (replacing `previous`; swapped in
+  // when the log's next seq was `swap_seq`), cancelling a rebuild still running for an older
+  // model. Maintenance thread only.
   void StartRebuild(const std::shared_ptr<const ServingModel>& model,
-                    const std::shared_ptr<const ServingModel>& previous)
+                    const std::shared_ptr<const ServingModel>& previous, uint64_t swap_seq)
       ABSL_LOCKS_EXCLUDED(rebuild_mutex_);
   // Logs a finished rebuild once. Returns true while a rebuild is running or was cancelled
   // before it finished (snapshots then wait: they would record states of only some users).

@@ -37,7 +37,7 @@ StateRebuilder::StateRebuilder(std::shared_ptr<const ServingModel> model,
                                std::weak_ptr<const ServingModel> previous,
                                const ServerConfig& config, EventLog& log, UserStateStore& store,
                                internal::UserWriteLocks* write_locks, int64_t window_start_ms,
-                               ServerMetrics* metrics)
+                               uint64_t swap_seq, ServerMetrics* metrics)
     : model_(std::move(model)),
       previous_(std::move(previous)),
       config_(config),
@@ -45,7 +45,8 @@ StateRebuilder::StateRebuilder(std::shared_ptr<const ServingModel> model,
       store_(store),
       write_locks_(write_locks),
       window_start_ms_(window_start_ms),
-      metrics_(metrics) {
+      metrics_(metrics),
+      live_from_seq_(swap_seq) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -86,7 +87,6 @@ void StateRebuilder::CountUsers(int64_t rebuilt, int64_t skipped) {
 }
 
 void StateRebuilder::Run() {
-  live_from_seq_ = log_.next_seq();
   // Every user held: those the live path has already moved to the new model since the swap
   // started afresh there, without their history.
   std::vector<std::string> users;
@@ -162,7 +162,12 @@ bool StateRebuilder::ReplayFrom(uint64_t* read_to, RebuildingUsers& users) {
     const std::optional<LoggedEvent> event = ResolveLoggedEvent(*model_, config_, record);
     if (!event.has_value()) return true;
     if (!user.has_events) user.state = model_->NewUserState();
-    if (ReplayLoggedEvent(*model_, *event, record, user.state)) {
+    // The new model's live recipes get each event once: those appended since the rebuild
+    // started were fed by the live path (through this model), those older than its training
+    // data's end are in its trained counts.
+    const bool feed_live_recipes =
+        record.seq < live_from_seq_ && record.timestamp_ms >= LiveRecipesFromMs(*model_);
+    if (ReplayLoggedEvent(*model_, *event, record, feed_live_recipes, user.state)) {
       user.has_events = true;
       ++replayed;
     }

@@ -56,14 +56,16 @@ struct RebuildProgress {
 class StateRebuilder {
  public:
   // Starts rebuilding every user `store` holds (the swap to `model` has just happened), from the
-  // events of `log` stamped at or after `window_start_ms`. `previous` is the model replaced (may
-  // be null). `write_locks` are the live event writers' (the last catch-up holds them); when
-  // null, users still behind after the catch-up passes stay on the fallback. `metrics` may be
-  // null. Every pointer and reference must outlive the rebuilder.
+  // events of `log` stamped at or after `window_start_ms`, and every event logged since. Records
+  // from `swap_seq` on (the log's next seq when the swap began) may have been applied live
+  // through `model`: their events are not fed to its live recipes again. `previous` is the model
+  // replaced (may be null). `write_locks` are the live event writers' (the last catch-up holds
+  // them); when null, users still behind after the catch-up passes stay on the fallback. `metrics`
+  // may be null. Every pointer and reference must outlive the rebuilder.
   StateRebuilder(std::shared_ptr<const ServingModel> model,
                  std::weak_ptr<const ServingModel> previous, const ServerConfig& config,
                  EventLog& log, UserStateStore& store, internal::UserWriteLocks* write_locks,
-                 int64_t window_start_ms, ServerMetrics* metrics);
+                 int64_t window_start_ms, uint64_t swap_seq, ServerMetrics* metrics);
   // Cancels the rebuild if it is still running and waits for its thread.
   ~StateRebuilder();
   StateRebuilder(const StateRebuilder&) = delete;
@@ -118,8 +120,10 @@ class StateRebuilder {
   std::atomic<int64_t> users_skipped_{0};
   std::atomic<int64_t> users_held_still_{0};
   std::atomic<int64_t> events_replayed_{0};
-  uint64_t live_from_seq_ = 0;  // The log's next seq when the rebuild started (its thread only).
-  std::string error_;           // Written by the thread before finished_ is notified.
+  // The log's next seq when the swap began: later records are the live traffic, applied (but for
+  // calls in flight at the swap) through the new model, which the live path fed.
+  const uint64_t live_from_seq_;
+  std::string error_;  // Written by the thread before finished_ is notified.
   absl::Notification cancel_;
   absl::Notification finished_;
   std::thread thread_;

@@ -128,6 +128,8 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
                         WarmUpRecipes(model, config, log, stats.replay_from_seq));
   // Applied once after the replay, in log order (each Update copies the catalogue's bitmap).
   std::vector<std::pair<int64_t, bool>> availability;
+  // As WarmUpRecipes: events the model was trained on are in its recipes' counts already.
+  const int64_t live_recipes_from_ms = LiveRecipesFromMs(model);
   absl::Status read = log.Read(stats.replay_from_seq, [&](const EventRecord& record) {
     if (record.kind == EventRecord::Kind::kItemAvailability) {
       if (const std::optional<int64_t> index = model.items().Find(record.item_id);
@@ -149,7 +151,8 @@ absl::StatusOr<RecoveryStats> RecoverState(const ServingModel& model, const Serv
       return true;
     }
     auto [state, version] = ReadStateForUpdate(store, model, record.user_id, record.timestamp_ms);
-    if (!ReplayLoggedEvent(model, *event, record, state)) {  // In the snapshot, or a duplicate.
+    if (!ReplayLoggedEvent(model, *event, record, record.timestamp_ms >= live_recipes_from_ms,
+                           state)) {  // In the snapshot, or a duplicate.
       ++stats.events_skipped;
       return true;
     }
