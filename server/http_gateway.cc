@@ -1,11 +1,14 @@
 #include "server/http_gateway.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -67,7 +70,11 @@ constexpr Route kRoutes[] = {
     {"GET", "/healthz"},
     {"GET", "/console"},
     {"GET", "/console/"},
+    {"POST", "/v1/events:stream"},
 };
+
+// A stream's answer lists at most this many rejected events (as the gRPC StreamEvents).
+constexpr int kMaxReportedStreamRejections = 1000;
 
 }  // namespace
 
@@ -137,6 +144,9 @@ class HttpGateway::Impl {
     });
     // The web console: a static page with no data in it (its API calls carry the token), so it
     // needs none; not counted in the metrics (it names no RPC).
+    server_->Post(kRoutes[11].pattern,
+                  [this](const httplib::Request& in, httplib::Response& out,
+                         const httplib::ContentReader& reader) { StreamEvents(in, out, reader); });
     for (const char* path : {"/console", "/console/"}) {
       server_->Get(path, [this](const httplib::Request&, httplib::Response& out) {
         const absl::string_view html = ConsoleHtml();
@@ -251,6 +261,79 @@ class HttpGateway::Impl {
       Reply(status, out);
     }
     if (metrics_ != nullptr) metrics_->RecordRequest(method, status.code(), SecondsSince(start));
+  }
+
+  // StreamEvents over HTTP: the body is newline-delimited JSON, one hrnn.v1.Event a line
+  // (blank lines skipped), applied as it arrives, as the gRPC stream applies its messages; the
+  // answer, once every applied event is durable, is the PutEventsResponse. A line that is not a
+  // JSON Event ends the call with INVALID_ARGUMENT naming the line (the events before it stay
+  // applied, as on gRPC).
+  void StreamEvents(const httplib::Request& in, httplib::Response& out,
+                    const httplib::ContentReader& reader) const {
+    const auto start = std::chrono::steady_clock::now();
+    if (metrics_ != nullptr) metrics_->StreamOpened();
+    absl::Status status = Authenticate(in);
+    v1::PutEventsResponse response;
+    uint64_t wait_seq = 0;
+    int index = 0;
+    int line_number = 0;
+    auto apply_line = [&](absl::string_view line) {
+      ++line_number;
+      line = absl::StripAsciiWhitespace(line);
+      if (line.empty()) return true;
+      v1::Event event;
+      const google::protobuf::util::Status parsed =
+          google::protobuf::util::JsonStringToMessage(std::string(line), &event);
+      if (!parsed.ok()) {
+        status = absl::InvalidArgumentError(absl::StrCat(
+            "StreamEvents: line ", line_number, " is not a JSON hrnn.v1.Event: ",
+            parsed.message().ToString(), " (", index, " events before it were applied)"));
+        return false;
+      }
+      absl::StatusOr<uint64_t> seq = handlers_.ApplyStreamEvent(event, index++, &response);
+      if (!seq.ok()) {
+        status = seq.status();
+        return false;
+      }
+      wait_seq = std::max(wait_seq, *seq);
+      if (response.rejected_size() > kMaxReportedStreamRejections) {
+        response.mutable_rejected()->RemoveLast();
+      }
+      return true;
+    };
+    if (status.ok()) {
+      std::string pending;  // The bytes after the last newline so far.
+      reader([&](const char* data, size_t length) {
+        pending.append(data, length);
+        size_t begin = 0;
+        for (size_t end; (end = pending.find('\n', begin)) != std::string::npos; begin = end + 1) {
+          if (!apply_line(absl::string_view(pending).substr(begin, end - begin))) return false;
+        }
+        pending.erase(0, begin);
+        return true;
+      });
+      if (status.ok() && !pending.empty()) apply_line(pending);
+    }
+    if (status.ok()) status = handlers_.WaitDurable(wait_seq);
+    std::string json;
+    if (status.ok()) {
+      google::protobuf::util::JsonPrintOptions options;
+      options.preserve_proto_field_names = true;
+      options.always_print_primitive_fields = true;
+      if (!google::protobuf::util::MessageToJsonString(response, &json, options).ok()) {
+        status = absl::InternalError("StreamEvents: the response could not be printed as JSON");
+      }
+    }
+    if (status.ok()) {
+      out.status = 200;
+      out.set_content(json, kJson);
+    } else {
+      Reply(status, out);
+    }
+    if (metrics_ != nullptr) {
+      metrics_->StreamClosed();
+      metrics_->RecordRequest("StreamEvents", status.code(), SecondsSince(start));
+    }
   }
 
   absl::Status Authenticate(const httplib::Request& in) const {

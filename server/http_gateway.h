@@ -3,7 +3,8 @@
 // (protobuf's JSON mapping), calls the same blocking RequestHandlers method the gRPC service
 // calls, and answers the proto response as JSON (proto field names, primitive fields always
 // printed); errors are {"code": "INVALID_ARGUMENT", "message": "..."} with the HTTP status of the
-// gRPC code. Bearer tokens, request metrics and the message size limit are the gRPC port's.
+// gRPC code. POST /v1/events:stream is StreamEvents: newline-delimited JSON events, applied as
+// the body arrives. Bearer tokens, request metrics and the message size limit are the gRPC port's.
 // HTTPS with the gRPC port's certificate and key (and client CA: mutual TLS) when they are
 // given, plaintext otherwise. GET /console serves the merchandisers' web console, a static page
 // over that API (server/http_console.h). docs/operations.md lists the endpoints.

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -338,6 +339,8 @@ TEST_F(HttpGatewayTest, BearerTokensGuardTheApiButNotHealth) {
                    {{"Authorization", "Bearer wrong-token-0123456789"}}),
               401, "UNAUTHENTICATED");
   ExpectError(Get("/v1/model", {{"Authorization", kToken}}), 401, "UNAUTHENTICATED");
+  ExpectError(Post("/v1/events:stream", R"({"user_id": "ann", "item_id": "item-1"})"), 401,
+              "UNAUTHENTICATED");
   const httplib::Headers bearer = {{"Authorization", absl::StrCat("Bearer ", kToken)}};
   const httplib::Result ok = Post("/v1/recommendations", R"({"user_id": "ann"})", bearer);
   ASSERT_TRUE(ok);
@@ -349,6 +352,80 @@ TEST_F(HttpGatewayTest, BearerTokensGuardTheApiButNotHealth) {
   // gRPC takes the same token.
   v1::ModelInfo info;
   EXPECT_TRUE(stub_->GetModelInfo(Context(kToken).get(), {}, &info).ok());
+}
+
+TEST_F(HttpGatewayTest, StreamEventsTakesNewlineDelimitedJsonAsItArrives) {
+  config_.state_dir = (dir_ / "state").string();
+  StartServer();
+  // Sent in small chunks that split lines (and a JSON value) across chunks: a storefront
+  // forwarding clicks as they happen.
+  const std::string body =
+      "{\"user_id\": \"dee\", \"item_id\": \"item-4\", \"session_id\": \"s1\"}\n"
+      "\n"                                              // Blank lines are skipped.
+      "{\"user_id\": \"\", \"item_id\": \"item-5\"}\n"  // Rejected: no user.
+      "{\"user_id\": \"dee\", \"item_id\": \"item-6\", \"session_id\": \"s1\"}";  // No final
+                                                                                  // newline.
+  httplib::Result result = client_->Post(
+      "/v1/events:stream", {}, body.size(),
+      [&body](size_t offset, size_t length, httplib::DataSink& sink) {
+        sink.write(body.data() + offset, std::min<size_t>(length, 7));
+        return true;
+      },
+      "application/x-ndjson");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  ASSERT_EQ(result->status, 200) << result->body;
+  const auto answer = FromJson<v1::PutEventsResponse>(result->body);
+  EXPECT_EQ(answer.accepted(), 2);
+  ASSERT_EQ(answer.rejected_size(), 1);
+  EXPECT_EQ(answer.rejected(0).index(), 1);
+  EXPECT_THAT(answer.rejected(0).reason(), HasSubstr("user_id"));
+  // The same with chunked transfer encoding (no Content-Length: a stream of unknown length).
+  const std::string chunked_body =
+      "{\"user_id\": \"fay\", \"item_id\": \"item-4\"}\n{\"user_id\": \"fay\", \"item_id\": "
+      "\"item-6\"}\n";
+  result = client_->Post(
+      "/v1/events:stream", {},
+      [&chunked_body](size_t offset, httplib::DataSink& sink) {
+        if (offset >= chunked_body.size()) {
+          sink.done();
+        } else {
+          sink.write(chunked_body.data() + offset,
+                     std::min<size_t>(chunked_body.size() - offset, 5));
+        }
+        return true;
+      },
+      "application/x-ndjson");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  ASSERT_EQ(result->status, 200) << result->body;
+  EXPECT_EQ(FromJson<v1::PutEventsResponse>(result->body).accepted(), 2);
+  // Both clicks are in dee's session, acknowledged durably: after a restart too.
+  server_->Shutdown(absl::ZeroDuration());
+  server_.reset();
+  StartServer(/*with_model=*/false);
+  const httplib::Result after = Post("/v1/recommendations", R"({"user_id": "dee"})");
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->status, 200) << after->body;
+  EXPECT_EQ(FromJson<v1::GetRecommendationsResponse>(after->body).state(), "session");
+  const std::string page = testing::HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(page, HasSubstr("hrnn_event_streams_active 0"));
+}
+
+TEST_F(HttpGatewayTest, StreamEventsStopsAtALineThatIsNotAnEvent) {
+  StartServer();
+  const std::string body =
+      "{\"user_id\": \"eve\", \"item_id\": \"item-4\"}\n"
+      "{\"user_id\": \"eve\", \"colour\": \"red\"}\n"
+      "{\"user_id\": \"eve\", \"item_id\": \"item-5\"}\n";
+  ExpectError(Post("/v1/events:stream", body), 400, "INVALID_ARGUMENT",
+              "line 2 is not a JSON hrnn.v1.Event");
+  ExpectError(Get("/v1/events:stream"), 405, "UNIMPLEMENTED", "allowed: POST");
+  // The event before the bad line was applied; the one after it was not read.
+  const httplib::Result after =
+      Post("/v1/recommendations", R"({"user_id": "eve", "num_results": 3})");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(FromJson<v1::GetRecommendationsResponse>(after->body).state(), "session");
+  const std::string page = testing::HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(page, HasSubstr("method=\"StreamEvents\""));
 }
 
 TEST_F(HttpGatewayTest, HealthIsUnavailableWithoutAModel) {
