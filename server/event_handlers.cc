@@ -4,7 +4,6 @@
 // conflict with a rebuild or deletion of the user redoes the step).
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
@@ -179,7 +178,7 @@ void RequestHandlers::RecordAttribution(const v1::Event& event, int64_t event_ms
     const std::optional<uint32_t> tag =
         recent_->Attribute(event.user_id(), event.item_id(), event_ms);
     if (!tag.has_value()) return;
-    arm = *tag == std::numeric_limits<uint32_t>::max() ? ServerMetrics::kNoArm : *tag;
+    arm = *tag == kOutsideExperimentTag ? ServerMetrics::kNoArm : *tag;
   } else {
     return;
   }

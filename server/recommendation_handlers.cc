@@ -3,7 +3,6 @@
 // pipeline (core/serving/recommendation_pipeline.h, similar_items.h), map its items back.
 #include <chrono>
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -108,10 +107,9 @@ void RequestHandlers::RecordServedRecommendation(const std::string& user_id,
     items.clear();
     for (const v1::ScoredItem& item : response.items()) items.push_back(item.item_id());
     const size_t arm = ArmIndex(ExperimentOf(response), ArmOf(response));
-    recent_->Remember(user_id, now_ms,
-                      arm == ServerMetrics::kNoArm ? std::numeric_limits<uint32_t>::max()
-                                                   : static_cast<uint32_t>(arm),
-                      items);
+    recent_->Remember(
+        user_id, now_ms,
+        arm == ServerMetrics::kNoArm ? kOutsideExperimentTag : static_cast<uint32_t>(arm), items);
   }
   if (log_ == nullptr || !config_.record_recommendations) return;
   EventRecord record;

@@ -201,8 +201,9 @@ class RequestHandlers {
   ServerMetrics* metrics_;
   EventLog* log_;  // Null: no durability.
   // What users were recently recommended, for attribution by window; null when
-  // config.attribution_window_ms is 0.
+  // config.attribution_window_ms is 0. Its tags are arm indices, or kOutsideExperimentTag.
   std::unique_ptr<RecentRecommendations> recent_;
+  static constexpr uint32_t kOutsideExperimentTag = UINT32_MAX;
   // Held by event writers across read, step and commit of a user (see event_handlers.cc).
   mutable internal::UserWriteLocks user_write_locks_;
 };
