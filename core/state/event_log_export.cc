@@ -23,12 +23,16 @@ std::string CsvField(absl::string_view value) {
   return quoted + "\"";
 }
 
-// The seq of the last tombstone of each user the log forgot.
-absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> LastTombstones(const EventLog& log) {
+// The seq of the last tombstone of each user the log forgot (a first pass over the log); adds
+// the tombstones read to `*tombstones` when it is not null.
+absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> LastTombstones(
+    const EventLog& log, int64_t* tombstones = nullptr) {
   absl::flat_hash_map<std::string, uint64_t> forgotten_before;
   HRNN_RETURN_IF_ERROR(log.Read(log.first_seq(), [&](const EventRecord& record) {
-    if (record.kind == EventRecord::Kind::kDeleteUser)
+    if (record.kind == EventRecord::Kind::kDeleteUser) {
       forgotten_before[record.user_id] = record.seq;
+      if (tombstones != nullptr) ++*tombstones;
+    }
     return true;
   }));
   return forgotten_before;
@@ -67,15 +71,7 @@ absl::StatusOr<RecommendationExportStats> ExportServedRecommendations(const Even
 absl::StatusOr<ExportStats> ExportEventLog(const EventLog& log, int64_t since_ms,
                                            std::ostream& out) {
   ExportStats stats;
-  // First pass: the last tombstone of each forgotten user.
-  absl::flat_hash_map<std::string, uint64_t> forgotten_before;
-  HRNN_RETURN_IF_ERROR(log.Read(log.first_seq(), [&](const EventRecord& record) {
-    if (record.kind == EventRecord::Kind::kDeleteUser) {
-      forgotten_before[record.user_id] = record.seq;
-      ++stats.tombstones;
-    }
-    return true;
-  }));
+  HRNN_ASSIGN_OR_RETURN(const auto forgotten_before, LastTombstones(log, &stats.tombstones));
   out << "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,SESSION_ID\n";
   HRNN_RETURN_IF_ERROR(log.Read(log.first_seq(), [&](const EventRecord& record) {
     if (record.kind != EventRecord::Kind::kEvent || record.timestamp_ms < since_ms) return true;
